@@ -1,0 +1,13 @@
+//! ec2-inventory core: the domain model, the Data API store, the package and
+//! instance sources, the use cases and the transport-agnostic HTTP API.
+//!
+//! Core never knows whether it runs in Lambda or locally: callers hand it SDK
+//! clients and a [`config::Settings`].
+
+pub mod config;
+pub mod events;
+pub mod http;
+pub mod model;
+pub mod sources;
+pub mod store;
+pub mod usecases;

@@ -1,0 +1,1 @@
+//! A local endpoint speaking the RDS Data API wire protocol.
