@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `INVENTORY_CLUSTER_ARN` | Aurora cluster ARN (Data API `resourceArn`) | required |
 //! | `INVENTORY_SECRET_ARN` | Secrets Manager ARN of the database credentials (`secretArn`) | required |
-//! | `INVENTORY_DATABASE` | database name (`database`) | `inventory` |
+//! | `INVENTORY_DATABASE` | database name (`database`) | none: the secret's default database |
 //! | `INVENTORY_DIALECT` | `postgres`, `mysql` or `sqlite` | `postgres` |
 //! | `INVENTORY_SYNC_MAX_AGE_HOURS` | scheduled sync re-reads inventories older than this | `24` |
 //! | `INVENTORY_SYNC_BATCH` | instances the scheduled sync handles per run | `50` |
@@ -12,9 +12,165 @@
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
 
+use crate::store::{DbTarget, Dialect};
+
 pub const ENV_CLUSTER_ARN: &str = "INVENTORY_CLUSTER_ARN";
 pub const ENV_SECRET_ARN: &str = "INVENTORY_SECRET_ARN";
 pub const ENV_DATABASE: &str = "INVENTORY_DATABASE";
 pub const ENV_DIALECT: &str = "INVENTORY_DIALECT";
 pub const ENV_SYNC_MAX_AGE_HOURS: &str = "INVENTORY_SYNC_MAX_AGE_HOURS";
 pub const ENV_SYNC_BATCH: &str = "INVENTORY_SYNC_BATCH";
+
+/// The variables every handler reads to reach the database.
+pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];
+/// The variables the scheduled sync reads, on top of [`DATABASE_VARS`].
+pub const SYNC_VARS: [&str; 2] = [ENV_SYNC_MAX_AGE_HOURS, ENV_SYNC_BATCH];
+
+pub const DEFAULT_SYNC_MAX_AGE_HOURS: u32 = 24;
+pub const DEFAULT_SYNC_BATCH: u32 = 50;
+/// Largest sync batch: one run must finish well inside the function's timeout.
+pub const MAX_SYNC_BATCH: u32 = 1000;
+
+/// A setting that is missing or unusable; the message names the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Reads a variable from the process environment (the lookup the binaries use;
+/// tests pass their own).
+pub fn from_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Where the Data API calls go, from the settings `lookup` yields.
+/// Empty or blank values count as unset.
+pub fn db_target(lookup: impl Fn(&str) -> Option<String>) -> Result<DbTarget, ConfigError> {
+    let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+    let dialect = match get(ENV_DIALECT) {
+        None => Dialect::Postgres,
+        Some(raw) => raw.parse().map_err(|e: crate::model::ValidationError| ConfigError::Invalid {
+            name: ENV_DIALECT,
+            reason: format!("{raw:?} {}", e.message),
+        })?,
+    };
+    Ok(DbTarget {
+        resource_arn: required(ENV_CLUSTER_ARN)?,
+        secret_arn: required(ENV_SECRET_ARN)?,
+        database: get(ENV_DATABASE),
+        dialect,
+    })
+}
+
+/// Settings of the scheduled sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// Inventories captured longer ago than this are re-read.
+    pub max_age_hours: u32,
+    /// Instances handled per run, 1..=[`MAX_SYNC_BATCH`].
+    pub batch: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            max_age_hours: DEFAULT_SYNC_MAX_AGE_HOURS,
+            batch: DEFAULT_SYNC_BATCH,
+        }
+    }
+}
+
+impl SyncSettings {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, default: u32, max: u32| {
+            let Some(raw) = lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+                return Ok(default);
+            };
+            match raw.parse::<u32>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("{raw:?} is not a whole number from 1 to {max}"),
+                }),
+            }
+        };
+        Ok(Self {
+            max_age_hours: number(ENV_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_MAX_AGE_HOURS, u32::MAX)?,
+            batch: number(ENV_SYNC_BATCH, DEFAULT_SYNC_BATCH, MAX_SYNC_BATCH)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const ARNS: [(&str, &str); 2] = [
+        (ENV_CLUSTER_ARN, "arn:aws:rds:us-east-1:123456789012:cluster:inv"),
+        (ENV_SECRET_ARN, "arn:aws:secretsmanager:us-east-1:123456789012:secret:inv-AbCdEf"),
+    ];
+
+    #[test]
+    fn db_target_reads_every_database_var() {
+        let mut vars = ARNS.to_vec();
+        vars.extend([(ENV_DATABASE, "inventory"), (ENV_DIALECT, "mysql")]);
+        let t = db_target(lookup(&vars)).unwrap();
+        assert_eq!(t.resource_arn, ARNS[0].1);
+        assert_eq!(t.secret_arn, ARNS[1].1);
+        assert_eq!(t.database.as_deref(), Some("inventory"));
+        assert_eq!(t.dialect, Dialect::Mysql);
+    }
+
+    #[test]
+    fn db_target_defaults_dialect_and_database() {
+        let t = db_target(lookup(&[ARNS[0], ARNS[1], (ENV_DATABASE, " ")])).unwrap();
+        assert_eq!(t.dialect, Dialect::Postgres);
+        assert_eq!(t.database, None);
+    }
+
+    #[test]
+    fn a_missing_required_var_is_named() {
+        for (i, name) in [ENV_CLUSTER_ARN, ENV_SECRET_ARN].into_iter().enumerate() {
+            let err = db_target(lookup(&[ARNS[1 - i], (name, "")])).unwrap_err();
+            assert_eq!(err, ConfigError::Missing(name));
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_bad_dialect_is_named() {
+        let err = db_target(lookup(&[ARNS[0], ARNS[1], (ENV_DIALECT, "oracle")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: ENV_DIALECT, .. }), "{err:?}");
+        assert!(err.to_string().contains("oracle"), "{err}");
+    }
+
+    #[test]
+    fn sync_settings_default_and_parse() {
+        assert_eq!(SyncSettings::from_lookup(lookup(&[])).unwrap(), SyncSettings::default());
+        let s = SyncSettings::from_lookup(lookup(&[(ENV_SYNC_MAX_AGE_HOURS, "6"), (ENV_SYNC_BATCH, "10")])).unwrap();
+        assert_eq!(s, SyncSettings { max_age_hours: 6, batch: 10 });
+    }
+
+    #[test]
+    fn sync_settings_reject_out_of_range_values() {
+        for (name, raw) in [
+            (ENV_SYNC_BATCH, "0"),
+            (ENV_SYNC_BATCH, "1001"),
+            (ENV_SYNC_MAX_AGE_HOURS, "-1"),
+            (ENV_SYNC_MAX_AGE_HOURS, "1.5"),
+        ] {
+            let err = SyncSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name), "{err:?}");
+        }
+    }
+}

@@ -1,1 +1,369 @@
-//! TODO
+//! What the state-change function does with an event: record a launch, a
+//! state, a freshly collected inventory, or re-read stale inventories on a
+//! schedule. The Lambda binary and `inventory replay` both call
+//! [`EventHandler::handle_json`].
+//!
+//! Delivery is at least once and unordered, so every step is idempotent and
+//! ordered by the event's `time`: the store applies a state only when it is
+//! newer than the last one applied, and packages only when their SSM capture is
+//! newer than the stored one.
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+use tracing::Instrument;
+
+use crate::config::SyncSettings;
+use crate::events::{self, Command, Event, MalformedEvent, Target};
+use crate::model::{InstanceId, InstanceState, Source};
+use crate::sources::{InstanceSource, PackageSource, SourceError};
+use crate::store::{StateChange, Store, StoreError};
+
+/// Instances the scheduled sync reads from SSM at the same time.
+const SYNC_CONCURRENCY: usize = 4;
+
+/// Why an event failed. [`HandleError::is_retryable`] tells Lambda's retries
+/// (and, in the end, the dead-letter queue) apart from events that can never
+/// succeed.
+#[derive(Debug, Error)]
+pub enum HandleError {
+    #[error(transparent)]
+    Malformed(#[from] MalformedEvent),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Some instances of a scheduled sync failed; the others were synced.
+    #[error("sync failed for {failed} of {total} instances; first failure: {first}")]
+    Sync {
+        failed: usize,
+        total: usize,
+        retryable: bool,
+        first: String,
+    },
+}
+
+impl HandleError {
+    /// True when the same event may succeed later (throttling, network, the
+    /// database resuming); false for events that will fail the same way.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Malformed(_) => false,
+            Self::Source(e) => e.is_transient(),
+            Self::Store(e) => e.is_transient(),
+            Self::Sync { retryable, .. } => *retryable,
+        }
+    }
+
+    /// `Retryable.<Kind>` or `NonRetryable.<Kind>`: the Lambda error type.
+    pub fn error_type(&self) -> String {
+        let kind = match self {
+            Self::Malformed(_) => "MalformedEvent",
+            Self::Source(_) => "SourceError",
+            Self::Store(_) => "StoreError",
+            Self::Sync { .. } => "SyncError",
+        };
+        let class = if self.is_retryable() {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        };
+        format!("{class}.{kind}")
+    }
+}
+
+/// What one event changed, for logs and `inventory replay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub event_id: Option<String>,
+    /// `state-change`, `inventory-collected`, `sync` or `skip`.
+    pub action: &'static str,
+    /// Why nothing was done, for `skip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub instances: Vec<InstanceOutcome>,
+    /// Data API calls the handling made.
+    pub data_api_calls: u64,
+}
+
+/// What happened to one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstanceOutcome {
+    pub instance_id: InstanceId,
+    /// The state the event reported (state changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<InstanceState>,
+    /// False when an event as new or newer was applied already.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_applied: Option<bool>,
+    /// Whether EC2 described the instance (running and pending only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub described: Option<bool>,
+    pub packages: PackagesOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum PackagesOutcome {
+    /// Not asked for: a state other than running, a newer state is stored, or
+    /// this launch's inventory was captured already.
+    NotRead,
+    /// SSM does not know the instance (`InvalidInstanceId`).
+    UnknownToSsm,
+    /// SSM has no inventory yet: stored packages stay as they are.
+    NoInventory { pages: u32 },
+    /// The package set was replaced.
+    Written {
+        count: usize,
+        skipped: usize,
+        pages: u32,
+        captured_at: DateTime<Utc>,
+    },
+    /// The store kept what it had: a capture as new or newer is stored, or
+    /// the instance is not recorded (the launch event will read SSM itself).
+    NotWritten {
+        count: usize,
+        pages: u32,
+        captured_at: DateTime<Utc>,
+    },
+    /// The scheduled sync could not read or write this instance.
+    Failed { error: String },
+}
+
+/// The state-change function's logic over a store and the two sources.
+#[derive(Debug, Clone)]
+pub struct EventHandler<P, I> {
+    store: Store,
+    packages: P,
+    instances: I,
+    sync: SyncSettings,
+}
+
+impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
+    pub fn new(store: Store, packages: P, instances: I, sync: SyncSettings) -> Self {
+        Self {
+            store,
+            packages,
+            instances,
+            sync,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Parses and handles one raw EventBridge event, logging the result with
+    /// the event id and the Data API calls it cost.
+    pub async fn handle_json(&self, event: Value) -> Result<Outcome, HandleError> {
+        let event = events::parse(event).inspect_err(|e| {
+            tracing::error!(event_id = e.event_id.as_deref(), error = %e, "rejecting malformed event");
+        })?;
+        let span = tracing::info_span!("event", event_id = event.id.as_deref());
+        async {
+            let result = self.handle(&event).await;
+            match &result {
+                Ok(outcome) => tracing::info!(
+                    action = outcome.action,
+                    instances = outcome.instances.len(),
+                    data_api_calls = outcome.data_api_calls,
+                    outcome = %serde_json::to_string(outcome).unwrap_or_default(),
+                    "event handled"
+                ),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    retryable = e.is_retryable(),
+                    "event failed"
+                ),
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Handles a parsed event.
+    pub async fn handle(&self, event: &Event) -> Result<Outcome, HandleError> {
+        let calls_before = self.store.data_api_calls();
+        let (action, reason, instances) = match &event.command {
+            Command::StateChange { target, state } => (
+                "state-change",
+                None,
+                vec![self.state_change(target, *state, event.time).await?],
+            ),
+            Command::InventoryCollected { target } => (
+                "inventory-collected",
+                None,
+                vec![self.inventory_collected(target).await?],
+            ),
+            Command::Sync => ("sync", None, self.sync(event.time).await?),
+            Command::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
+        };
+        Ok(Outcome {
+            event_id: event.id.clone(),
+            action,
+            reason,
+            instances,
+            data_api_calls: self.store.data_api_calls() - calls_before,
+        })
+    }
+
+    /// Records the state; on `pending`/`running` with EC2's details, and on
+    /// `running` with SSM's packages when SSM has some.
+    async fn state_change(
+        &self,
+        target: &Target,
+        state: InstanceState,
+        time: DateTime<Utc>,
+    ) -> Result<InstanceOutcome, HandleError> {
+        let launching = matches!(state, InstanceState::Pending | InstanceState::Running);
+        let details = if launching {
+            self.instances.describe(&target.id).await?
+        } else {
+            None
+        };
+        let described = launching.then_some(details.is_some());
+        let applied = self
+            .store
+            .apply_state(&StateChange {
+                id: target.id.clone(),
+                account: target.account.clone(),
+                region: target.region.clone(),
+                state,
+                time,
+                details,
+            })
+            .await?;
+        let packages = if state == InstanceState::Running && self.wants_packages(target, applied, time).await? {
+            self.refresh_packages(&target.id, Source::Event).await?
+        } else {
+            PackagesOutcome::NotRead
+        };
+        Ok(InstanceOutcome {
+            instance_id: target.id.clone(),
+            state: Some(state),
+            state_applied: Some(applied),
+            described,
+            packages,
+        })
+    }
+
+    /// A running event reads SSM when it was just applied, or when it is a
+    /// redelivery of the stored event whose packages never arrived (the first
+    /// delivery failed after recording the state). A newer stored state, or a
+    /// capture already stored, makes reading pointless.
+    async fn wants_packages(
+        &self,
+        target: &Target,
+        applied: bool,
+        time: DateTime<Utc>,
+    ) -> Result<bool, HandleError> {
+        if applied {
+            return Ok(true);
+        }
+        let record = self.store.get_instance(&target.id).await?;
+        Ok(record.is_some_and(|r| {
+            r.last_event_time == Some(time)
+                && r.instance.state == Some(InstanceState::Running)
+                && r.inventory_captured_at.is_none()
+        }))
+    }
+
+    async fn inventory_collected(&self, target: &Target) -> Result<InstanceOutcome, HandleError> {
+        Ok(InstanceOutcome {
+            instance_id: target.id.clone(),
+            state: None,
+            state_applied: None,
+            described: None,
+            packages: self.refresh_packages(&target.id, Source::Event).await?,
+        })
+    }
+
+    /// Reads SSM's inventory and replaces the stored package set with it; an
+    /// empty inventory never wipes stored packages.
+    async fn refresh_packages(
+        &self,
+        id: &InstanceId,
+        source: Source,
+    ) -> Result<PackagesOutcome, HandleError> {
+        let Some(inventory) = self.packages.inventory(id).await? else {
+            tracing::info!(instance_id = %id, "SSM does not know the instance");
+            return Ok(PackagesOutcome::UnknownToSsm);
+        };
+        let Some(captured_at) = inventory.captured_at.filter(|_| !inventory.is_empty()) else {
+            return Ok(PackagesOutcome::NoInventory {
+                pages: inventory.pages,
+            });
+        };
+        let count = inventory.packages.len();
+        let written = self
+            .store
+            .replace_packages(id, &inventory.packages, captured_at, source)
+            .await?;
+        Ok(if written {
+            PackagesOutcome::Written {
+                count,
+                skipped: inventory.skipped,
+                pages: inventory.pages,
+                captured_at,
+            }
+        } else {
+            PackagesOutcome::NotWritten {
+                count,
+                pages: inventory.pages,
+                captured_at,
+            }
+        })
+    }
+
+    /// Re-reads the inventories of running instances that have none or an
+    /// old one. Failures of single instances do not stop the others; the
+    /// event fails afterwards (retryable if any failure was) so the next
+    /// attempt picks up what is still stale.
+    async fn sync(&self, now: DateTime<Utc>) -> Result<Vec<InstanceOutcome>, HandleError> {
+        let older_than = now - chrono::Duration::hours(i64::from(self.sync.max_age_hours));
+        let stale = self.store.stale_running(older_than, self.sync.batch).await?;
+        let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> =
+            stream::iter(stale)
+                .map(|key| async move {
+                    let result = self.refresh_packages(&key.id, Source::Sync).await;
+                    (key.id, result)
+                })
+                .buffered(SYNC_CONCURRENCY)
+                .collect()
+                .await;
+        let total = outcomes.len();
+        let mut failures = Vec::new();
+        let instances = outcomes
+            .into_iter()
+            .map(|(id, result)| {
+                let packages = result.unwrap_or_else(|e| {
+                    tracing::warn!(instance_id = %id, error = %e, "sync of one instance failed");
+                    let outcome = PackagesOutcome::Failed {
+                        error: e.to_string(),
+                    };
+                    failures.push(e);
+                    outcome
+                });
+                InstanceOutcome {
+                    instance_id: id,
+                    state: None,
+                    state_applied: None,
+                    described: None,
+                    packages,
+                }
+            })
+            .collect();
+        match failures.first() {
+            None => Ok(instances),
+            Some(first) => Err(HandleError::Sync {
+                failed: failures.len(),
+                total,
+                retryable: failures.iter().any(HandleError::is_retryable),
+                first: first.to_string(),
+            }),
+        }
+    }
+}

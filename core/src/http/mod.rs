@@ -1,1 +1,287 @@
-//! TODO
+//! The HTTP API as a plain `http::Request<Bytes> -> http::Response<Bytes>`
+//! function, served by the `http-api` Lambda (lambda_http) and by
+//! `inventory serve` (axum) alike. See `docs/http-api.md` for the contract.
+//!
+//! ```text
+//! POST   /ec2/{id}          create; an id already recorded is a 400 (the original's contract)
+//! GET    /ec2/{id}          the record, or {"record": {}, "record_found": false}
+//! PUT    /ec2/{id}          create or replace
+//! DELETE /ec2/{id}          remove (404 when unknown)
+//! GET    /ec2?...           search, paginated
+//! GET    /packages/{name}   versions of a package with instance counts
+//! ```
+
+mod dto;
+mod errors;
+mod query;
+mod routes;
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::FutureExt;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+use serde_json::json;
+use tracing::Instrument;
+
+pub use dto::{format_utc, InstanceBody};
+pub use errors::ApiError;
+pub use routes::Route;
+
+use crate::model::{Instance, InstanceDetails, InstanceId, Source};
+use crate::store::Store;
+
+/// Largest request body accepted: Lambda's 6 MB synchronous payload limit.
+/// 10,000 packages with typical names take well under 1 MB.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// The header carrying the request id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A request id the transport already has (the API Gateway request context's
+/// `requestId`): put it in the request's extensions and the API uses it.
+/// Otherwise a valid `x-request-id` header is used, else a UUID is generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The API: routing, validation, JSON shapes, over a [`Store`].
+#[derive(Debug, Clone)]
+pub struct Api {
+    store: Store,
+}
+
+type Reply = Result<(StatusCode, Vec<u8>), ApiError>;
+
+impl Api {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Answers one request. Never panics: a panic inside is caught and
+    /// answered as a 500. Logs one line per request.
+    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let started = Instant::now();
+        let request_id = request_id(&req);
+        let method = req.method().clone();
+        let route = Route::from_path(req.uri().path()).map(Route::template);
+        let calls_before = self.store.data_api_calls();
+        let span = tracing::info_span!("http", request_id = %request_id);
+
+        let reply = AssertUnwindSafe(self.dispatch(req).instrument(span.clone()))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                span.in_scope(|| tracing::error!("request handler panicked"));
+                Err(ApiError::Internal)
+            });
+        let response = respond(reply, &request_id);
+
+        // Exact per request in Lambda (one request at a time); under
+        // concurrency (inventory serve) overlapping requests share the count.
+        let data_api_calls = self.store.data_api_calls().saturating_sub(calls_before);
+        let status = response.status().as_u16();
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let route = route.unwrap_or("(none)");
+        span.in_scope(|| {
+            if status >= 500 {
+                tracing::error!(%method, route, status, duration_ms, data_api_calls, "request");
+            } else {
+                tracing::info!(%method, route, status, duration_ms, data_api_calls, "request");
+            }
+        });
+        response
+    }
+
+    async fn dispatch(&self, req: Request<Bytes>) -> Reply {
+        let path = req.uri().path().to_owned();
+        let route = Route::from_path(&path).ok_or_else(|| {
+            let shown: String = path.chars().take(200).collect();
+            ApiError::NoRoute(shown)
+        })?;
+        let method = req.method();
+        if !route.allows(method) {
+            return Err(ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                route: route.template(),
+                allow: route.allow(),
+            });
+        }
+        let body = req.body();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge {
+                len: body.len(),
+                max: MAX_BODY_BYTES,
+            });
+        }
+        match route {
+            Route::Instance(raw) => {
+                let id = InstanceId::parse(&query::percent_decode(raw, false, "aws_instance_id")?)?;
+                match *method {
+                    Method::GET => self.get(&id).await,
+                    Method::DELETE => self.delete(&id).await,
+                    Method::POST => self.post(id, instance_body(&req)?).await,
+                    _ => self.put(id, instance_body(&req)?).await,
+                }
+            }
+            Route::Search => self.search(req.uri().query()).await,
+            Route::Package(raw) => {
+                let name = query::percent_decode(raw, false, "package_name")?;
+                self.package(&query::package_name(&name)?).await
+            }
+        }
+    }
+
+    async fn post(&self, id: InstanceId, body: InstanceBody) -> Reply {
+        let instance = instance(id, &body);
+        self.store
+            .create_instance(&instance)
+            .await
+            .map_err(ApiError::from_store)?;
+        let record = dto::NewRecordDto {
+            aws_account: body.account.as_str(),
+            aws_region: body.region.as_str(),
+            packages: dto::packages_dto(&body.packages),
+        };
+        ok(&json!({ "new_record": record }))
+    }
+
+    async fn put(&self, id: InstanceId, body: InstanceBody) -> Reply {
+        let created = self
+            .store
+            .put_instance(&instance(id.clone(), &body))
+            .await
+            .map_err(ApiError::from_store)?;
+        // Read back so PUT answers exactly what GET would show (one more call).
+        let stored = self.fetch(&id).await?;
+        let record = stored.as_ref().map(dto::RecordDto::from);
+        ok(&json!({ "record": record_or_empty(record), "created": created }))
+    }
+
+    async fn get(&self, id: &InstanceId) -> Reply {
+        let stored = self.fetch(id).await?;
+        let record = stored.as_ref().map(dto::RecordDto::from);
+        let found = record.is_some();
+        ok(&json!({ "record": record_or_empty(record), "record_found": found }))
+    }
+
+    async fn delete(&self, id: &InstanceId) -> Reply {
+        let deleted = self
+            .store
+            .delete_instance(id)
+            .await
+            .map_err(ApiError::from_store)?;
+        if !deleted {
+            return Err(ApiError::InstanceNotFound(id.to_string()));
+        }
+        ok(&json!({ "aws_instance_id": id.as_str(), "deleted": true }))
+    }
+
+    async fn search(&self, raw_query: Option<&str>) -> Reply {
+        let q = query::search_query(raw_query)?;
+        let page = self.store.search(&q).await.map_err(ApiError::from_store)?;
+        let instances: Vec<_> = page.instances.iter().map(dto::SummaryDto::from).collect();
+        ok(&json!({ "instances": instances, "next_token": page.next_token }))
+    }
+
+    async fn package(&self, name: &str) -> Reply {
+        let versions = self
+            .store
+            .package_versions(name)
+            .await
+            .map_err(ApiError::from_store)?;
+        let versions: Vec<_> = versions.iter().map(dto::VersionCountDto::from).collect();
+        ok(&json!({ "package_name": name, "versions": versions }))
+    }
+
+    async fn fetch(&self, id: &InstanceId) -> Result<Option<crate::model::InstanceRecord>, ApiError> {
+        self.store.get_instance(id).await.map_err(ApiError::from_store)
+    }
+}
+
+fn instance(id: InstanceId, body: &InstanceBody) -> Instance {
+    Instance {
+        id,
+        account: body.account.clone(),
+        region: body.region.clone(),
+        state: None,
+        details: InstanceDetails::default(),
+        source: Source::Api,
+        packages: body.packages.clone(),
+    }
+}
+
+fn record_or_empty<T: Serialize>(record: Option<T>) -> serde_json::Value {
+    record.map_or_else(|| json!({}), |r| json!(r))
+}
+
+/// Checks the content type, then parses the body. A missing content type is
+/// accepted (the original sample did not look at it).
+fn instance_body(req: &Request<Bytes>) -> Result<InstanceBody, ApiError> {
+    if let Some(value) = req.headers().get(CONTENT_TYPE) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            let shown: String = text.chars().take(100).collect();
+            return Err(ApiError::UnsupportedMediaType(shown));
+        }
+    }
+    InstanceBody::parse(req.body())
+}
+
+fn ok<T: Serialize>(value: &T) -> Reply {
+    serde_json::to_vec(value)
+        .map(|body| (StatusCode::OK, body))
+        .map_err(|_| ApiError::Internal)
+}
+
+fn request_id<B>(req: &Request<B>) -> String {
+    if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
+        return id.clone();
+    }
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+fn respond(reply: Reply, request_id: &str) -> Response<Bytes> {
+    let mut extra = Vec::new();
+    let (status, body) = match reply {
+        Ok(ok) => ok,
+        Err(err) => {
+            match &err {
+                ApiError::MethodNotAllowed { allow, .. } => {
+                    extra.push((ALLOW, HeaderValue::from_static(allow)));
+                }
+                ApiError::Unavailable => {
+                    extra.push((RETRY_AFTER, HeaderValue::from_static("1")));
+                }
+                _ => {}
+            }
+            let body = json!({ "error_message": err.to_string(), "request_id": request_id });
+            (err.status(), body.to_string().into_bytes())
+        }
+    };
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, id);
+    }
+    for (name, value) in extra {
+        headers.insert(name, value);
+    }
+    response
+}

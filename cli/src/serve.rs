@@ -1,0 +1,208 @@
+//! `inventory serve`: the local Data API and the HTTP API in one process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use data_api_local::{ClusterConfig, Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use http_body_util::BodyExt;
+use inventory_core::config::{ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
+use inventory_core::http::{Api, MAX_BODY_BYTES};
+use inventory_core::store::{DbTarget, Dialect, Store};
+
+use crate::client;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address of the HTTP API (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Address of the local Data API endpoint (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    data_api_bind: SocketAddr,
+    /// Database behind the local Data API: `sqlite://FILE` (or a plain file
+    /// path), `postgres://…` or `mysql://…`; the dialect follows the scheme.
+    #[arg(long, default_value = "sqlite://inventory.db")]
+    database_url: String,
+    /// Milliseconds added to every Data API call, to mimic the hosted service.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let (url, dialect) = database(&args.database_url)?;
+    let data_api = Server::start(Config {
+        bind: args.data_api_bind,
+        latency: Duration::from_millis(args.latency),
+        clusters: vec![ClusterConfig {
+            resource_arn: LOCAL_CLUSTER_ARN.into(),
+            secret_arn: Some(LOCAL_SECRET_ARN.into()),
+            url: url.clone(),
+        }],
+        ..Config::default()
+    })
+    .await
+    .context("starting the local Data API")?;
+    let endpoint = data_api.endpoint_url().to_string();
+
+    let store = Store::new(
+        client::local(&endpoint).await,
+        DbTarget {
+            resource_arn: LOCAL_CLUSTER_ARN.into(),
+            secret_arn: LOCAL_SECRET_ARN.into(),
+            database: None,
+            dialect,
+        },
+    );
+    let migration = store.migrate().await.context("applying the schema")?;
+    tracing::info!(from = migration.from, to = migration.to, "schema migrated");
+
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding the HTTP API to {}", args.bind))?;
+    let http_addr = listener.local_addr()?;
+    let app = axum::Router::new()
+        .fallback(handle)
+        .with_state(Arc::new(Api::new(store)));
+
+    println!("inventory serve is ready");
+    println!("  HTTP API:     http://{http_addr}");
+    println!("  Data API:     {endpoint}");
+    println!("  cluster ARN:  {LOCAL_CLUSTER_ARN}");
+    println!("  secret ARN:   {LOCAL_SECRET_ARN}");
+    println!("  database:     {} ({dialect})", redact(&url));
+    println!("Environment for a Lambda binary (e.g. under cargo lambda watch):");
+    println!("  export AWS_ENDPOINT_URL_RDS_DATA={endpoint}");
+    println!("  export {ENV_CLUSTER_ARN}={LOCAL_CLUSTER_ARN}");
+    println!("  export {ENV_SECRET_ARN}={LOCAL_SECRET_ARN}");
+    println!("  export {ENV_DIALECT}={dialect}");
+    println!("  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the HTTP API")?;
+    data_api.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    match read_capped(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => api
+            .handle(http::Request::from_parts(parts, bytes))
+            .await
+            .map(axum::body::Body::from),
+        Err(err) => {
+            // The client went away or sent a broken body: nobody reads this.
+            tracing::info!(error = %err, "could not read a request body");
+            let mut response = Response::new(axum::body::Body::empty());
+            *response.status_mut() = http::StatusCode::BAD_REQUEST;
+            response
+        }
+    }
+}
+
+/// Reads at most `cap + 1` bytes: enough for the API to see the body is over
+/// its limit and answer 413 without buffering an arbitrarily large upload.
+async fn read_capped(mut body: axum::body::Body, cap: usize) -> Result<Bytes, axum::Error> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buf.extend_from_slice(&data);
+            if buf.len() > cap {
+                buf.truncate(cap + 1);
+                break;
+            }
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// The backend URL and its dialect. A value without a scheme is a SQLite file path.
+fn database(url: &str) -> anyhow::Result<(String, Dialect)> {
+    let Some((scheme, _)) = url.split_once(':') else {
+        return Ok((format!("sqlite://{url}"), Dialect::Sqlite));
+    };
+    let dialect = match scheme {
+        "sqlite" => Dialect::Sqlite,
+        "postgres" | "postgresql" => Dialect::Postgres,
+        "mysql" => Dialect::Mysql,
+        other => anyhow::bail!(
+            "--database-url: unsupported scheme {other:?}; use sqlite://, postgres:// or mysql://"
+        ),
+    };
+    Ok((url.to_owned(), dialect))
+}
+
+/// The URL without its password, for printing.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_follows_the_scheme() {
+        let cases = [
+            ("sqlite://x.db", Dialect::Sqlite, "sqlite://x.db"),
+            ("inventory.db", Dialect::Sqlite, "sqlite://inventory.db"),
+            ("postgres://root@127.0.0.1/test", Dialect::Postgres, "postgres://root@127.0.0.1/test"),
+            ("postgresql://h/db", Dialect::Postgres, "postgresql://h/db"),
+            ("mysql://root@127.0.0.1:3306/test", Dialect::Mysql, "mysql://root@127.0.0.1:3306/test"),
+        ];
+        for (input, dialect, url) in cases {
+            assert_eq!(database(input).unwrap(), (url.to_owned(), dialect));
+        }
+        assert!(database("redis://x").is_err());
+    }
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_cap_are_cut_just_past_it() {
+        let big = axum::body::Body::from(vec![b'x'; 100]);
+        assert_eq!(read_capped(big, 10).await.unwrap().len(), 11);
+        let small = axum::body::Body::from("{}");
+        assert_eq!(read_capped(small, 10).await.unwrap(), "{}");
+    }
+}

@@ -1,0 +1,328 @@
+//! The JSON shapes of the API: request bodies in, records and pages out.
+//!
+//! Field names and order follow the original sample's contract; fields it did
+//! not have are added after its own and omitted when empty.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::errors::ApiError;
+use crate::model::{self, Account, InstanceRecord, Package, Region, ValidationError};
+use crate::store::{InstanceSummary, PackageVersionCount};
+
+/// The body of `POST` and `PUT /ec2/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceBody {
+    pub account: Account,
+    pub region: Region,
+    /// In input order, duplicates included (the POST answer echoes them).
+    pub packages: Vec<Package>,
+}
+
+const BODY_FIELDS: [&str; 3] = ["aws_region", "aws_account", "packages"];
+const PACKAGE_FIELDS: [&str; 2] = ["package_name", "package_version"];
+
+impl InstanceBody {
+    /// Parses and validates a body. Walking a `Value` rather than deriving
+    /// `Deserialize` lets every error name its field, down to
+    /// `packages[3].package_version`.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
+        let Value::Object(fields) = value else {
+            return Err(ApiError::BadRequest(
+                "request body must be a JSON object".into(),
+            ));
+        };
+        reject_unknown(&fields, &BODY_FIELDS, "")?;
+        let account = Account::parse(required_str(&fields, "aws_account", "")?)?;
+        let region = Region::parse(required_str(&fields, "aws_region", "")?)?;
+        let list = match fields.get("packages") {
+            Some(Value::Array(list)) => list,
+            Some(_) => return Err(invalid("packages", "must be an array")),
+            None => return Err(invalid("packages", "is required")),
+        };
+        let packages = list
+            .iter()
+            .enumerate()
+            .map(|(i, item)| parse_package(i, item))
+            .collect::<Result<Vec<_>, _>>()?;
+        model::validate_packages(&packages)?;
+        Ok(Self {
+            account,
+            region,
+            packages,
+        })
+    }
+}
+
+fn parse_package(index: usize, item: &Value) -> Result<Package, ApiError> {
+    let prefix = format!("packages[{index}].");
+    let Value::Object(fields) = item else {
+        return Err(invalid(&format!("packages[{index}]"), "must be an object"));
+    };
+    reject_unknown(fields, &PACKAGE_FIELDS, &prefix)?;
+    Ok(Package::new(
+        required_str(fields, "package_name", &prefix)?,
+        required_str(fields, "package_version", &prefix)?,
+    ))
+}
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ValidationError::new(field, message).into()
+}
+
+fn reject_unknown(fields: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
+    match fields.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(key) => {
+            // Echo at most a short prefix of an arbitrary (possibly huge) key.
+            let shown: String = key.chars().take(64).collect();
+            Err(invalid(
+                &format!("{prefix}{shown}"),
+                &format!("unknown field; expected {}", known.join(", ")),
+            ))
+        }
+    }
+}
+
+fn required_str<'a>(
+    fields: &'a Map<String, Value>,
+    name: &str,
+    prefix: &str,
+) -> Result<&'a str, ApiError> {
+    match fields.get(name) {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(invalid(&format!("{prefix}{name}"), "must be a string")),
+        None => Err(invalid(&format!("{prefix}{name}"), "is required")),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.f`, as the original printed MySQL DATETIMEs: the
+/// fraction without trailing zeros but with at least one digit.
+pub fn format_utc(t: &DateTime<Utc>) -> String {
+    // A leap second shows as nanos >= 1e9; clamp rather than print 10 digits.
+    let nanos = format!("{:09}", t.timestamp_subsec_nanos().min(999_999_999));
+    let fraction = nanos.trim_end_matches('0');
+    let fraction = if fraction.is_empty() { "0" } else { fraction };
+    format!("{}.{fraction}", t.format("%Y-%m-%d %H:%M:%S"))
+}
+
+fn format_opt(t: &Option<DateTime<Utc>>) -> Option<String> {
+    t.as_ref().map(format_utc)
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageDto<'a> {
+    pub package_name: &'a str,
+    pub package_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<&'a str>,
+}
+
+impl<'a> From<&'a Package> for PackageDto<'a> {
+    fn from(p: &'a Package) -> Self {
+        Self {
+            package_name: &p.name,
+            package_version: &p.version,
+            publisher: p.publisher.as_deref(),
+            architecture: p.architecture.as_deref(),
+        }
+    }
+}
+
+pub fn packages_dto(packages: &[Package]) -> Vec<PackageDto<'_>> {
+    packages.iter().map(PackageDto::from).collect()
+}
+
+/// The `POST` answer: the input echoed back.
+#[derive(Debug, Serialize)]
+pub struct NewRecordDto<'a> {
+    pub aws_account: &'a str,
+    pub aws_region: &'a str,
+    pub packages: Vec<PackageDto<'a>>,
+}
+
+/// A stored instance as `GET /ec2/{id}` shows it.
+#[derive(Debug, Serialize)]
+pub struct RecordDto<'a> {
+    pub aws_instance_id: &'a str,
+    pub aws_region: &'a str,
+    pub aws_account: &'a str,
+    pub creation_date_utc: String,
+    pub packages: Vec<PackageDto<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_time: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: &'a BTreeMap<String, String>,
+    pub source: &'static str,
+    pub updated_date_utc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminated_date_utc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory_captured_utc: Option<String>,
+}
+
+impl<'a> From<&'a InstanceRecord> for RecordDto<'a> {
+    fn from(r: &'a InstanceRecord) -> Self {
+        let i = &r.instance;
+        Self {
+            aws_instance_id: i.id.as_str(),
+            aws_region: i.region.as_str(),
+            aws_account: i.account.as_str(),
+            creation_date_utc: format_utc(&r.created),
+            packages: packages_dto(&i.packages),
+            state: i.state.map(|s| s.as_str()),
+            instance_type: i.details.instance_type.as_deref(),
+            image_id: i.details.image_id.as_deref(),
+            platform: i.details.platform.as_deref(),
+            launch_time: format_opt(&i.details.launch_time),
+            tags: &i.details.tags,
+            source: i.source.as_str(),
+            updated_date_utc: format_utc(&r.updated),
+            terminated_date_utc: format_opt(&r.terminated),
+            inventory_captured_utc: format_opt(&r.inventory_captured_at),
+        }
+    }
+}
+
+/// One search hit.
+#[derive(Debug, Serialize)]
+pub struct SummaryDto<'a> {
+    pub aws_instance_id: &'a str,
+    pub aws_region: &'a str,
+    pub aws_account: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<&'a str>,
+    pub updated_date_utc: String,
+}
+
+impl<'a> From<&'a InstanceSummary> for SummaryDto<'a> {
+    fn from(s: &'a InstanceSummary) -> Self {
+        Self {
+            aws_instance_id: s.id.as_str(),
+            aws_region: s.region.as_str(),
+            aws_account: s.account.as_str(),
+            state: s.state.map(|s| s.as_str()),
+            instance_type: s.instance_type.as_deref(),
+            updated_date_utc: format_utc(&s.updated),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionCountDto<'a> {
+    pub package_version: &'a str,
+    pub instances: u64,
+}
+
+impl<'a> From<&'a PackageVersionCount> for VersionCountDto<'a> {
+    fn from(v: &'a PackageVersionCount) -> Self {
+        Self {
+            package_version: &v.version,
+            instances: v.instances,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn field_of(body: Value) -> String {
+        match InstanceBody::parse(body.to_string().as_bytes()).unwrap_err() {
+            ApiError::Validation(v) => v.field,
+            other => panic!("not a validation error: {other}"),
+        }
+    }
+
+    fn valid() -> Value {
+        json!({"aws_region": "us-east-1", "aws_account": "123456789012",
+               "packages": [{"package_name": "p", "package_version": "1"}]})
+    }
+
+    #[test]
+    fn parses_a_valid_body_in_order() {
+        let mut body = valid();
+        body["packages"] = json!([
+            {"package_name": "b", "package_version": "1"},
+            {"package_name": "a", "package_version": ""},
+            {"package_name": "b", "package_version": "1"}
+        ]);
+        let parsed = InstanceBody::parse(body.to_string().as_bytes()).unwrap();
+        let names: Vec<_> = parsed.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "b"]);
+        assert_eq!(parsed.account.as_str(), "123456789012");
+    }
+
+    #[test]
+    fn names_the_offending_field() {
+        let cases = [
+            ("aws_account", json!(123456789012u64), "aws_account"),
+            ("aws_account", json!("1234"), "aws_account"),
+            ("aws_region", json!("nowhere"), "aws_region"),
+            ("packages", json!({}), "packages"),
+            ("packages", json!([1]), "packages[0]"),
+            ("packages", json!([{"package_name": "x"}]), "packages[0].package_version"),
+            (
+                "packages",
+                json!([{"package_name": "x", "package_version": 1.5}]),
+                "packages[0].package_version",
+            ),
+            (
+                "packages",
+                json!([{"package_name": "x", "package_version": "1", "arch": "x"}]),
+                "packages[0].arch",
+            ),
+            ("surprise", json!(true), "surprise"),
+        ];
+        for (key, value, field) in cases {
+            let mut body = valid();
+            body[key] = value;
+            assert_eq!(field_of(body), field, "{key}");
+        }
+        for missing in BODY_FIELDS {
+            let mut body = valid();
+            body.as_object_mut().unwrap().remove(missing);
+            assert_eq!(field_of(body), missing);
+        }
+    }
+
+    #[test]
+    fn rejects_non_objects_and_bad_json() {
+        for bad in ["", "[]", "null", "{", "{\"aws_region\": }"] {
+            assert!(matches!(
+                InstanceBody::parse(bad.as_bytes()),
+                Err(ApiError::BadRequest(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn formats_times_like_mysql() {
+        let t = Utc.with_ymd_and_hms(2019, 3, 6, 2, 45, 32).unwrap();
+        assert_eq!(format_utc(&t), "2019-03-06 02:45:32.0");
+        let t = t + chrono::Duration::microseconds(120_500);
+        assert_eq!(format_utc(&t), "2019-03-06 02:45:32.1205");
+        let t = t + chrono::Duration::nanoseconds(1);
+        assert_eq!(format_utc(&t), "2019-03-06 02:45:32.120500001");
+    }
+}

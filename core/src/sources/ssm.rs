@@ -1,0 +1,274 @@
+//! Packages from SSM Inventory: `ListInventoryEntries` with
+//! `TypeName=AWS:Application`, paged by `NextToken` (the Rust SDK has no
+//! paginator for it).
+
+use aws_sdk_ssm::Client;
+
+use super::{
+    classify_sdk_error, collect_inventory, Inventory, InventoryPage, PackageSource, SourceError,
+    LIST_INVENTORY_ENTRIES, MAX_INVENTORY_PAGE,
+};
+use crate::model::InstanceId;
+
+pub const APPLICATION_TYPE: &str = "AWS:Application";
+
+/// [`PackageSource`] on the SSM API. Throttling and 5xx are retried by the
+/// SDK's retry policy (standard mode by default) before they surface here.
+#[derive(Debug, Clone)]
+pub struct SsmPackageSource {
+    client: Client,
+    page_size: i32,
+}
+
+impl SsmPackageSource {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            page_size: MAX_INVENTORY_PAGE,
+        }
+    }
+
+    async fn page(
+        &self,
+        id: &InstanceId,
+        token: Option<String>,
+    ) -> Result<Option<InventoryPage>, SourceError> {
+        let answer = self
+            .client
+            .list_inventory_entries()
+            .instance_id(id.as_str())
+            .type_name(APPLICATION_TYPE)
+            .max_results(self.page_size)
+            .set_next_token(token)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(Some(InventoryPage {
+                capture_time: out.capture_time,
+                entries: out.entries.unwrap_or_default(),
+                next_token: out.next_token,
+            })),
+            Err(err) => {
+                classify_sdk_error("SSM", LIST_INVENTORY_ENTRIES, err, &["InvalidInstanceId"])?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl PackageSource for SsmPackageSource {
+    async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
+        collect_inventory("SSM", |token| self.page(id, token)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use aws_sdk_ssm::config::retry::RetryConfig;
+    use aws_sdk_ssm::operation::list_inventory_entries::{
+        ListInventoryEntriesError, ListInventoryEntriesOutput,
+    };
+    use aws_sdk_ssm::types::error::InvalidInstanceId;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::model::Package;
+
+    const ID: &str = "i-0a1b2c3d4e5f60718";
+    const CAPTURED: &str = "2026-11-24T09:58:12Z";
+
+    fn id() -> InstanceId {
+        InstanceId::parse(ID).unwrap()
+    }
+
+    fn page(names: std::ops::Range<usize>, next: Option<&str>) -> ListInventoryEntriesOutput {
+        let entries = names
+            .map(|i| {
+                HashMap::from([
+                    ("Name".to_string(), format!("pkg-{i:03}")),
+                    ("Version".to_string(), format!("1.{i}")),
+                ])
+            })
+            .collect();
+        ListInventoryEntriesOutput::builder()
+            .type_name(APPLICATION_TYPE)
+            .instance_id(ID)
+            .capture_time(CAPTURED)
+            .set_entries(Some(entries))
+            .set_next_token(next.map(str::to_owned))
+            .build()
+    }
+
+    fn throttled() -> HttpResponse {
+        HttpResponse::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
+        )
+    }
+
+    /// Standard retries, fast enough for a unit test.
+    fn fast_retries(conf: aws_sdk_ssm::config::Builder) -> aws_sdk_ssm::config::Builder {
+        conf.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+    }
+
+    #[tokio::test]
+    async fn follows_next_token_across_pages() {
+        // Page k answers the token "t<k>"; the request must carry the filter and page size.
+        let rule = mock!(Client::list_inventory_entries)
+            .match_requests(|req| {
+                req.instance_id() == Some(ID)
+                    && req.type_name() == Some(APPLICATION_TYPE)
+                    && req.max_results() == Some(50)
+            })
+            .then_compute_output(|req| match req.next_token() {
+                None => page(0..50, Some("t1")),
+                Some("t1") => page(50..100, Some("t2")),
+                Some("t2") => page(100..120, None),
+                Some(other) => panic!("unexpected token {other}"),
+            });
+        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&rule]);
+        let inv = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rule.num_calls(), 3);
+        assert_eq!(inv.pages, 3);
+        assert_eq!(inv.packages.len(), 120);
+        assert_eq!(inv.packages[119], Package::new("pkg-119", "1.119"));
+        assert_eq!(inv.captured_at.unwrap().to_rfc3339(), "2026-11-24T09:58:12+00:00");
+    }
+
+    #[tokio::test]
+    async fn empty_inventory_has_no_capture_time() {
+        let rule = mock!(Client::list_inventory_entries).then_output(|| {
+            ListInventoryEntriesOutput::builder()
+                .type_name(APPLICATION_TYPE)
+                .instance_id(ID)
+                .build()
+        });
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let inv = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(inv.is_empty());
+        assert_eq!(inv.captured_at, None);
+        assert_eq!(inv.pages, 1);
+    }
+
+    #[tokio::test]
+    async fn missing_attributes() {
+        let rule = mock!(Client::list_inventory_entries).then_output(|| {
+            let entry = |pairs: &[(&str, &str)]| {
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<HashMap<_, _>>()
+            };
+            ListInventoryEntriesOutput::builder()
+                .capture_time(CAPTURED)
+                .entries(entry(&[("Name", "bash"), ("Architecture", "x86_64")]))
+                .entries(entry(&[("Version", "9.9")]))
+                .entries(entry(&[
+                    ("Name", "Microsoft Edge"),
+                    ("Version", "131.0.2903.70"),
+                    ("Publisher", "Microsoft Corporation"),
+                ]))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let inv = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(inv.skipped, 1);
+        assert_eq!(inv.packages.len(), 2);
+        assert_eq!(inv.packages[0].version, "");
+        assert_eq!(inv.packages[0].architecture.as_deref(), Some("x86_64"));
+        assert_eq!(inv.packages[0].publisher, None);
+        assert_eq!(
+            inv.packages[1].publisher.as_deref(),
+            Some("Microsoft Corporation")
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_instance_id_is_unknown_not_an_error() {
+        let rule = mock!(Client::list_inventory_entries).then_error(|| {
+            ListInventoryEntriesError::InvalidInstanceId(
+                InvalidInstanceId::builder()
+                    .message("Instances [[i-0a1b2c3d4e5f60718]] not in a valid state")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        assert_eq!(
+            SsmPackageSource::new(client).inventory(&id()).await,
+            Ok(None)
+        );
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_by_the_sdk() {
+        let rule = mock!(Client::list_inventory_entries)
+            .sequence()
+            .http_response(throttled)
+            .times(2)
+            .output(|| page(0..3, None))
+            .build();
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule], fast_retries);
+        let inv = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rule.num_calls(), 3);
+        assert_eq!(inv.packages.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn throttling_that_outlasts_retries_is_transient() {
+        let rule = mock!(Client::list_inventory_entries)
+            .sequence()
+            .http_response(throttled)
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule], fast_retries);
+        let err = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn access_denied_is_permanent() {
+        let rule = mock!(Client::list_inventory_entries).then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"AccessDeniedException","message":"no"}"#),
+            )
+        });
+        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let err = SsmPackageSource::new(client)
+            .inventory(&id())
+            .await
+            .unwrap_err();
+        assert!(!err.is_transient(), "{err}");
+    }
+}

@@ -1,0 +1,311 @@
+//! Every Data API call goes through here: counted, traced (one span per call
+//! with its duration) and retried with backoff when the service says the
+//! failure is transient.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use aws_sdk_rdsdata::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
+use aws_sdk_rdsdata::types::SqlParameter;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use tracing::Instrument;
+
+use super::{Store, StoreError};
+
+/// How failed calls are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubles each time (with jitter) up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// About 25 s in all: enough for Aurora to resume from auto-pause.
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `attempt` (1-based), with up to 50 % jitter
+    /// so that writers that collided do not collide again.
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
+        capped.mul_f64(0.5 + jitter / 2.0)
+    }
+}
+
+/// Error codes of the Data API that mean "try again later".
+const TRANSIENT_CODES: &[&str] = &[
+    "DatabaseResumingException",
+    "DatabaseUnavailableException",
+    "ServiceUnavailableError",
+    "ThrottlingException",
+    "TooManyRequestsException",
+];
+
+/// Engine messages of deadlocks, serialization failures and busy databases
+/// (the Data API forwards them in DatabaseErrorException/BadRequestException).
+const TRANSIENT_MESSAGES: &[&str] = &[
+    "deadlock detected",                   // PostgreSQL 40P01
+    "could not serialize access",          // PostgreSQL 40001
+    "deadlock found when trying to get lock", // MySQL 1213
+    "lock wait timeout exceeded",          // MySQL 1205
+    "database is locked",                  // SQLite BUSY
+    "database table is locked",            // SQLite LOCKED
+];
+
+fn is_transient_message(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    TRANSIENT_MESSAGES.iter().any(|m| lower.contains(m))
+}
+
+/// Turns an SDK error into a [`StoreError::DataApi`], deciding whether it is transient.
+fn classify<E>(operation: &'static str, err: SdkError<E>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let code = err.code().map(str::to_owned);
+    let message = err
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    let transient = match &err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(f) => f.is_timeout() || f.is_io(),
+        _ => {
+            code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+                || is_transient_message(&message)
+        }
+    };
+    StoreError::DataApi {
+        operation,
+        code,
+        message,
+        transient,
+        source: Box::new(err),
+    }
+}
+
+impl StoreError {
+    /// A unique-key violation (MySQL reports a duplicate insert as an error).
+    pub(crate) fn is_duplicate_key(&self) -> bool {
+        match self {
+            Self::DataApi { message, .. } => {
+                let lower = message.to_ascii_lowercase();
+                lower.contains("duplicate entry")
+                    || lower.contains("duplicate key")
+                    || lower.contains("unique constraint failed")
+            }
+            _ => false,
+        }
+    }
+
+    /// The result was over the Data API's response (1 MiB) or row (64 KB) limit.
+    pub(crate) fn is_result_too_large(&self) -> bool {
+        match self {
+            Self::DataApi { message, .. } => {
+                let lower = message.to_ascii_lowercase();
+                lower.contains("response size limit") || lower.contains("per row")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An open Data API transaction.
+pub(crate) struct Tx {
+    id: String,
+}
+
+impl Store {
+    /// Runs one call: counts it, traces it, and retries it while transient
+    /// errors last, unless `retry` is false (a call inside a transaction: the
+    /// whole transaction is retried instead).
+    async fn call<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        label: &'static str,
+        retry: bool,
+        send: F,
+    ) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut attempt = 1;
+        loop {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let span = tracing::debug_span!(
+                "data_api",
+                operation,
+                label,
+                attempt,
+                elapsed_ms = tracing::field::Empty
+            );
+            let started = Instant::now();
+            let result = send().instrument(span.clone()).await;
+            let elapsed = started.elapsed();
+            span.record("elapsed_ms", elapsed.as_secs_f64() * 1000.0);
+            let err = match result {
+                Ok(out) => {
+                    span.in_scope(|| tracing::debug!("data api call done"));
+                    return Ok(out);
+                }
+                Err(e) => classify(operation, e),
+            };
+            span.in_scope(|| tracing::debug!(error = %err, "data api call failed"));
+            if !(retry && err.is_transient() && attempt < self.retry.max_attempts) {
+                return Err(err);
+            }
+            tokio::time::sleep(self.retry.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    /// Retries a whole unit of work (a transaction or a single statement)
+    /// while it fails transiently, e.g. on a deadlock.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut work: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match work().await {
+                Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
+                    tracing::debug!(error = %e, attempt, "retrying transient failure");
+                    tokio::time::sleep(self.retry.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One statement, in `tx` or on its own (then auto-committed and retried
+    /// on transient errors).
+    pub(crate) async fn execute(
+        &self,
+        label: &'static str,
+        tx: Option<&Tx>,
+        sql: &str,
+        params: Vec<SqlParameter>,
+    ) -> Result<ExecuteStatementOutput, StoreError> {
+        let t = &self.target;
+        self.call("ExecuteStatement", label, tx.is_none(), || {
+            self.client
+                .execute_statement()
+                .resource_arn(&t.resource_arn)
+                .secret_arn(&t.secret_arn)
+                .set_database(t.database.clone())
+                .set_transaction_id(tx.map(|tx| tx.id.clone()))
+                .sql(sql)
+                .set_parameters(Some(params.clone()))
+                .send()
+        })
+        .await
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        let t = &self.target;
+        let out = self
+            .call("BeginTransaction", "begin", true, || {
+                self.client
+                    .begin_transaction()
+                    .resource_arn(&t.resource_arn)
+                    .secret_arn(&t.secret_arn)
+                    .set_database(t.database.clone())
+                    .send()
+            })
+            .await?;
+        let id = out.transaction_id().ok_or_else(|| {
+            StoreError::UnexpectedResult("BeginTransaction returned no transaction id".into())
+        })?;
+        Ok(Tx { id: id.to_owned() })
+    }
+
+    /// Commits `tx` when `result` is Ok, else rolls it back (best effort) and
+    /// returns the error.
+    pub(crate) async fn finish<T>(&self, tx: Tx, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        let t = &self.target;
+        match result {
+            Ok(value) => {
+                self.call("CommitTransaction", "commit", false, || {
+                    self.client
+                        .commit_transaction()
+                        .resource_arn(&t.resource_arn)
+                        .secret_arn(&t.secret_arn)
+                        .transaction_id(&tx.id)
+                        .send()
+                })
+                .await?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.rollback(tx).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls `tx` back; a failure only means the service already ended it.
+    pub(crate) async fn rollback(&self, tx: Tx) {
+        let t = &self.target;
+        let rolled_back = self
+            .call("RollbackTransaction", "rollback", false, || {
+                self.client
+                    .rollback_transaction()
+                    .resource_arn(&t.resource_arn)
+                    .secret_arn(&t.secret_arn)
+                    .transaction_id(&tx.id)
+                    .send()
+            })
+            .await;
+        if let Err(e) = rolled_back {
+            tracing::debug!(error = %e, "rollback failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        let first = p.delay(1);
+        assert!(first >= Duration::from_millis(25) && first <= Duration::from_millis(50));
+        assert!(p.delay(30) <= p.max_delay);
+        assert!(p.delay(30) >= p.max_delay / 2);
+    }
+
+    #[test]
+    fn engine_messages_of_conflicts_are_transient() {
+        for m in [
+            "ERROR: deadlock detected",
+            "Deadlock found when trying to get lock; try restarting transaction",
+            "Lock wait timeout exceeded; try restarting transaction",
+            "database is locked",
+            "ERROR: could not serialize access due to concurrent update",
+        ] {
+            assert!(is_transient_message(m), "{m}");
+        }
+        assert!(!is_transient_message("syntax error at or near \"SELEC\""));
+    }
+}

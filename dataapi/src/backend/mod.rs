@@ -1,0 +1,390 @@
+//! Backends: connection pools per cluster (and per database), and running one statement on a connection.
+//! What differs per engine (binding, decoding, connecting) lives in `sqlite`, `postgres` and `mysql`.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::{
+    Column, ConnectOptions, Database, Decode, Either, Executor, IntoArguments, MySql, Pool,
+    Postgres, Row, Sqlite, Statement, TypeInfo,
+};
+
+use crate::config::ClusterConfig;
+use crate::errors::{ApiError, Error};
+use crate::limits::{check_response, check_row, MAX_RESPONSE_BYTES};
+use crate::params::{Bound, Dialect, ParamValue};
+use crate::protocol::{ColumnMetadata, Field};
+use crate::values::{column_metadata, row_size, ResultOptions};
+
+/// What one statement produced.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub columns: Vec<ColumnMetadata>,
+    pub rows: Vec<Vec<Field>>,
+    /// The statement yields a result set (possibly empty), so the response carries `records`.
+    pub returns_rows: bool,
+    pub updated: u64,
+    pub generated: Vec<Field>,
+}
+
+/// The per-engine part of running a statement.
+pub(crate) trait Engine: Database {
+    const DIALECT: Dialect;
+    fn bind<'q>(
+        args: &mut <Self as Database>::Arguments<'q>,
+        value: &'q ParamValue,
+    ) -> Result<(), ApiError>;
+    fn field(row: &Self::Row, index: usize, options: &ResultOptions) -> Result<Field, ApiError>;
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+    /// The auto-generated key of an insert, where the engine reports one.
+    fn generated(_result: &Self::QueryResult, _sql: &str) -> Option<Field> {
+        None
+    }
+}
+
+/// Decodes column `index` without the driver's type check (the caller matched the type by name).
+pub(crate) fn get<'r, DB, T>(row: &'r DB::Row, index: usize) -> Result<T, ApiError>
+where
+    DB: Database,
+    T: Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    row.try_get_unchecked(index).map_err(ApiError::from)
+}
+
+/// The driver's name for the type of column `index` (for SQLite: the declared type).
+pub(crate) fn type_name<R: Row>(row: &R, index: usize) -> String {
+    row.columns()[index].type_info().name().to_string()
+}
+
+fn unsupported_array() -> ApiError {
+    ApiError::BadRequest("Array parameters are not supported by this engine".into())
+}
+
+fn invalid_parameter(e: sqlx::error::BoxDynError) -> ApiError {
+    ApiError::BadRequest(format!("Invalid parameter: {e}"))
+}
+
+fn first_keyword(sql: &str) -> String {
+    let mut rest = sql.trim_start();
+    // Leading comments and parentheses do not decide the statement kind.
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after).trim_start();
+        } else if let Some(r) = rest.strip_prefix('(') {
+            rest = r.trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+fn is_query(sql: &str) -> bool {
+    matches!(
+        first_keyword(sql).as_str(),
+        "SELECT" | "WITH" | "VALUES" | "SHOW" | "PRAGMA" | "EXPLAIN" | "DESCRIBE" | "DESC" | "TABLE"
+    )
+}
+
+fn is_insert(sql: &str) -> bool {
+    matches!(first_keyword(sql).as_str(), "INSERT" | "REPLACE")
+}
+
+/// Runs one bound statement; `want_columns` asks for column metadata even when no row comes back.
+pub(crate) async fn run<DB: Engine>(
+    conn: &mut DB::Connection,
+    bound: &Bound,
+    options: &ResultOptions,
+    want_columns: bool,
+) -> Result<Outcome, ApiError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let mut args = <DB as Database>::Arguments::default();
+    for value in &bound.values {
+        DB::bind(&mut args, value)?;
+    }
+    let mut outcome = Outcome::default();
+    let mut total = 0usize;
+    {
+        let mut stream = (&mut *conn).fetch_many(sqlx::query_with(&bound.sql, args));
+        while let Some(item) = stream.try_next().await? {
+            match item {
+                Either::Left(result) => {
+                    outcome.updated += DB::rows_affected(&result);
+                    outcome.generated.extend(DB::generated(&result, &bound.sql));
+                }
+                Either::Right(row) => {
+                    if outcome.columns.is_empty() {
+                        outcome.columns = columns::<DB>(row.columns());
+                    }
+                    let fields = (0..row.len())
+                        .map(|i| DB::field(&row, i, options))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let size = row_size(&fields);
+                    check_row(size)?;
+                    total += size;
+                    // Stop reading early instead of buffering a result far over the limit.
+                    check_response(total.min(MAX_RESPONSE_BYTES + 1))?;
+                    outcome.rows.push(fields);
+                }
+            }
+        }
+    }
+    if outcome.rows.is_empty() && want_columns {
+        let statement = (&mut *conn).prepare(&bound.sql).await?;
+        outcome.columns = columns::<DB>(statement.columns());
+    }
+    let query = is_query(&bound.sql);
+    outcome.returns_rows = !outcome.rows.is_empty() || !outcome.columns.is_empty() || query;
+    if query {
+        // PostgreSQL counts selected rows and SQLite repeats the last change count: a query updates nothing.
+        outcome.updated = 0;
+    }
+    Ok(outcome)
+}
+
+fn columns<DB: Engine>(cols: &[DB::Column]) -> Vec<ColumnMetadata> {
+    cols.iter()
+        .map(|c| column_metadata(c.name(), c.type_info().name(), DB::DIALECT))
+        .collect()
+}
+
+fn pool_options<DB: Database>(max: u32) -> PoolOptions<DB> {
+    PoolOptions::<DB>::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .idle_timeout(Duration::from_secs(60))
+        // The ping before each acquire would double the cost of every call.
+        .test_before_acquire(false)
+}
+
+/// Pools of a server engine: the URL's database, plus one per `database` named by calls.
+struct PerDatabase<DB: Database> {
+    options: <DB::Connection as sqlx::Connection>::Options,
+    default: Pool<DB>,
+    named: Mutex<HashMap<String, Pool<DB>>>,
+    with_database: fn(
+        &<DB::Connection as sqlx::Connection>::Options,
+        &str,
+    ) -> <DB::Connection as sqlx::Connection>::Options,
+}
+
+const SERVER_POOL_SIZE: u32 = 8;
+
+impl<DB: Database> PerDatabase<DB> {
+    fn pool(&self, database: Option<&str>) -> Pool<DB> {
+        let Some(name) = database.filter(|d| !d.is_empty()) else {
+            return self.default.clone();
+        };
+        let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+        named
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                pool_options::<DB>(SERVER_POOL_SIZE)
+                    .connect_lazy_with((self.with_database)(&self.options, name))
+            })
+            .clone()
+    }
+
+    async fn close(&self) {
+        let pools: Vec<Pool<DB>> = {
+            let named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+            named.values().cloned().collect()
+        };
+        for pool in pools {
+            pool.close().await;
+        }
+        self.default.close().await;
+    }
+}
+
+enum Pools {
+    Sqlite(Pool<Sqlite>),
+    Postgres(PerDatabase<Postgres>),
+    MySql(PerDatabase<MySql>),
+}
+
+/// One configured cluster.
+pub(crate) struct Cluster {
+    pub arn: String,
+    pub secret_arn: Option<String>,
+    pools: Pools,
+}
+
+impl Cluster {
+    pub(crate) async fn connect(config: &ClusterConfig) -> Result<Cluster, Error> {
+        let connect_error = |source| Error::Connect {
+            arn: config.resource_arn.clone(),
+            source,
+        };
+        let url = config.url.as_str();
+        let pools = if url.starts_with("sqlite:") {
+            Pools::Sqlite(sqlite::connect(url).await.map_err(connect_error)?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = postgres::options(url).map_err(connect_error)?;
+            Pools::Postgres(PerDatabase {
+                default: pool_options(SERVER_POOL_SIZE)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(connect_error)?,
+                options,
+                named: Mutex::default(),
+                with_database: |o, db| o.clone().database(db),
+            })
+        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            let options = mysql::options(url).map_err(connect_error)?;
+            Pools::MySql(PerDatabase {
+                default: pool_options(SERVER_POOL_SIZE)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(connect_error)?,
+                options,
+                named: Mutex::default(),
+                with_database: |o, db| o.clone().database(db),
+            })
+        } else {
+            return Err(Error::Config(format!(
+                "unsupported database URL scheme for {} (use sqlite:, postgres: or mysql:)",
+                config.resource_arn
+            )));
+        };
+        Ok(Cluster {
+            arn: config.resource_arn.clone(),
+            secret_arn: config.secret_arn.clone(),
+            pools,
+        })
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self.pools {
+            Pools::Sqlite(_) => Dialect::Sqlite,
+            Pools::Postgres(_) => Dialect::Postgres,
+            Pools::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// A connection to `database` (ignored on SQLite, whose file is the only database).
+    pub(crate) async fn acquire(&self, database: Option<&str>) -> Result<Conn, ApiError> {
+        Ok(match &self.pools {
+            Pools::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
+            Pools::Postgres(p) => Conn::Postgres(p.pool(database).acquire().await?),
+            Pools::MySql(p) => Conn::MySql(p.pool(database).acquire().await?),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite(pool) => pool.close().await,
+            Pools::Postgres(p) => p.close().await,
+            Pools::MySql(p) => p.close().await,
+        }
+    }
+}
+
+/// A connection taken from a cluster's pool.
+pub(crate) enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+}
+
+impl Conn {
+    pub(crate) async fn run(
+        &mut self,
+        bound: &Bound,
+        options: &ResultOptions,
+        want_columns: bool,
+    ) -> Result<Outcome, ApiError> {
+        match self {
+            Conn::Sqlite(c) => run::<Sqlite>(c, bound, options, want_columns).await,
+            Conn::Postgres(c) => run::<Postgres>(c, bound, options, want_columns).await,
+            Conn::MySql(c) => run::<MySql>(c, bound, options, want_columns).await,
+        }
+    }
+
+    async fn simple(&mut self, sql: &str) -> Result<(), ApiError> {
+        match self {
+            Conn::Sqlite(c) => c.execute(sql).await.map(drop)?,
+            Conn::Postgres(c) => c.execute(sql).await.map(drop)?,
+            Conn::MySql(c) => c.execute(sql).await.map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// Opens a transaction; SQLite takes the write lock at once, since a deferred transaction
+    /// that later upgrades its lock can deadlock against another writer.
+    pub(crate) async fn begin(&mut self) -> Result<(), ApiError> {
+        match self {
+            Conn::Sqlite(_) => self.simple("BEGIN IMMEDIATE").await,
+            _ => self.simple("BEGIN").await,
+        }
+    }
+
+    pub(crate) async fn commit(&mut self) -> Result<(), ApiError> {
+        self.simple("COMMIT").await
+    }
+
+    pub(crate) async fn rollback(&mut self) -> Result<(), ApiError> {
+        self.simple("ROLLBACK").await
+    }
+
+    /// Points PostgreSQL's `search_path` at `schema` for this session (other engines: no-op).
+    /// Returns whether [`Conn::reset_schema`] must run before the connection goes back to the pool.
+    pub(crate) async fn set_schema(&mut self, schema: Option<&str>) -> Result<bool, ApiError> {
+        match (self, schema.filter(|s| !s.is_empty())) {
+            (Conn::Postgres(c), Some(schema)) => {
+                postgres::set_search_path(c, schema).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    pub(crate) async fn reset_schema(&mut self) -> Result<(), ApiError> {
+        self.simple("RESET search_path").await
+    }
+
+    /// Closes the connection instead of returning it to the pool (its session state is unknown).
+    pub(crate) async fn discard(self) {
+        match self {
+            Conn::Sqlite(c) => drop(c.close().await),
+            Conn::Postgres(c) => drop(c.close().await),
+            Conn::MySql(c) => drop(c.close().await),
+        }
+    }
+}
+
+/// Silences the driver's per-statement logging: SQL and values must never reach the logs.
+fn quiet<O: ConnectOptions>(options: O) -> O {
+    options.disable_statement_logging()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_kind_from_first_keyword() {
+        assert!(is_query("  -- hi\n /* x */ (select 1)"));
+        assert!(is_query("with a as (select 1) select * from a"));
+        assert!(!is_query("insert into t values (1)"));
+        assert!(is_insert("INSERT into t values (1)"));
+        assert!(!is_insert("update t set a = 1"));
+    }
+}

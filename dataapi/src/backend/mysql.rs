@@ -1,0 +1,77 @@
+//! MySQL and MariaDB.
+
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use sqlx::mysql::types::MySqlTime;
+use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlQueryResult, MySqlRow};
+use sqlx::{Arguments, MySql, Row, TypeInfo, ValueRef};
+
+use super::{get, type_name, invalid_parameter, quiet, unsupported_array, Engine};
+use crate::errors::ApiError;
+use crate::params::{Dialect, ParamValue};
+use crate::protocol::{Blob, Field};
+use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
+
+pub(super) fn options(url: &str) -> Result<MySqlConnectOptions, sqlx::Error> {
+    let url = url.replacen("mariadb:", "mysql:", 1);
+    Ok(quiet(MySqlConnectOptions::from_str(&url)?))
+}
+
+impl Engine for MySql {
+    const DIALECT: Dialect = Dialect::MySql;
+
+    fn bind<'q>(args: &mut MySqlArguments, value: &'q ParamValue) -> Result<(), ApiError> {
+        match value {
+            ParamValue::Null => args.add(None::<String>),
+            ParamValue::Bool(b) => args.add(*b),
+            ParamValue::Long(v) => args.add(*v),
+            ParamValue::Double(v) => args.add(*v),
+            ParamValue::Text(s) => args.add(s.as_str()),
+            ParamValue::Blob(b) => args.add(b.as_slice()),
+            ParamValue::Array(_) => return Err(unsupported_array()),
+        }
+        .map_err(invalid_parameter)
+    }
+
+    fn field(row: &MySqlRow, i: usize, o: &ResultOptions) -> Result<Field, ApiError> {
+        if row.try_get_raw(i)?.is_null() {
+            return Ok(Field::IsNull(true));
+        }
+        type M = MySql;
+        let name = type_name(row, i);
+        Ok(match name.as_str() {
+            "BOOLEAN" => Field::BooleanValue(get::<M, bool>(row, i)?),
+            "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" | "YEAR" => {
+                o.long(get::<M, i64>(row, i)?)
+            }
+            "BIT" => o.unsigned(get::<M, u64>(row, i)?),
+            n if n.ends_with("UNSIGNED") => o.unsigned(get::<M, u64>(row, i)?),
+            "FLOAT" => Field::DoubleValue(get::<M, f32>(row, i)?.into()),
+            "DOUBLE" => Field::DoubleValue(get::<M, f64>(row, i)?),
+            "DECIMAL" => o.decimal(get::<M, String>(row, i)?),
+            "DATE" => Field::StringValue(date(get::<M, NaiveDate>(row, i)?)),
+            "DATETIME" | "TIMESTAMP" => {
+                Field::StringValue(timestamp(get::<M, NaiveDateTime>(row, i)?))
+            }
+            // TIME may exceed a day or be negative; only then fall back to MySQL's own form.
+            "TIME" => Field::StringValue(match get::<M, NaiveTime>(row, i) {
+                Ok(t) => time(t),
+                Err(_) => get::<M, MySqlTime>(row, i)?.to_string(),
+            }),
+            "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "GEOMETRY" => {
+                Field::BlobValue(Blob(get::<M, Vec<u8>>(row, i)?))
+            }
+            _ => text_or_blob(get::<M, &[u8]>(row, i)?),
+        })
+    }
+
+    fn rows_affected(result: &MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn generated(result: &MySqlQueryResult, _sql: &str) -> Option<Field> {
+        let id = result.last_insert_id();
+        (id != 0).then(|| Field::LongValue(i64::try_from(id).unwrap_or(i64::MAX)))
+    }
+}

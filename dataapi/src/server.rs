@@ -1,0 +1,203 @@
+//! The HTTP side: routes as the SDK calls them, latency, logging, metrics, and the server's lifecycle.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::errors::{ApiError, Error};
+use crate::limits::{request_too_large, MAX_REQUEST_BYTES};
+use crate::metrics::Metrics;
+use crate::service::{Operation, Service};
+
+struct App {
+    service: Arc<Service>,
+    metrics: Metrics,
+    latency: Duration,
+}
+
+/// A running endpoint. Dropping it without [`Server::shutdown`] leaves it serving until the runtime stops.
+pub struct Server {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<()>,
+    reaper: JoinHandle<()>,
+    service: Arc<Service>,
+}
+
+impl Server {
+    /// Connects every cluster's backend, binds `config.bind` and serves in a background task.
+    pub async fn start(config: Config) -> Result<Server, Error> {
+        config.validate()?;
+        let service = Arc::new(Service::connect(&config).await?);
+        let bind_error = |source| Error::Bind {
+            addr: config.bind,
+            source,
+        };
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let app = Arc::new(App {
+            service: service.clone(),
+            metrics: Metrics::default(),
+            latency: config.latency,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = axum::serve(listener, router(app))
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "data api server stopped");
+            }
+        });
+        let reaper = tokio::spawn(reap(service.clone()));
+        tracing::info!(%addr, clusters = config.clusters.len(), "data api listening");
+        Ok(Server {
+            addr,
+            stop,
+            serving,
+            reaper,
+            service,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, for an SDK's `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving, rolls back open transactions and closes the pools.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let mut serving = self.serving;
+        // Clients holding keep-alive connections must not stall shutdown.
+        if tokio::time::timeout(Duration::from_secs(5), &mut serving)
+            .await
+            .is_err()
+        {
+            serving.abort();
+        }
+        self.reaper.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.service.close()).await;
+    }
+}
+
+async fn reap(service: Arc<Service>) {
+    let mut tick = tokio::time::interval(service.transactions.reap_interval());
+    loop {
+        tick.tick().await;
+        let n = service.transactions.reap().await;
+        if n > 0 {
+            tracing::info!(count = n, "rolled back idle transactions");
+        }
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/Execute", operation(Operation::ExecuteStatement))
+        .route("/BatchExecute", operation(Operation::BatchExecuteStatement))
+        .route("/BeginTransaction", operation(Operation::BeginTransaction))
+        .route("/CommitTransaction", operation(Operation::CommitTransaction))
+        .route("/RollbackTransaction", operation(Operation::RollbackTransaction))
+        .route("/ExecuteSql", operation(Operation::ExecuteSql))
+        .route("/metrics", get(metrics))
+        .fallback(unknown)
+        .with_state(app)
+}
+
+fn operation(op: Operation) -> MethodRouter<Arc<App>> {
+    post(move |State(app): State<Arc<App>>, body: Body| handle(app, op, body))
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn unknown(method: Method, uri: Uri) -> Response {
+    ApiError::UnknownOperation(format!("Unknown operation {method} {}", uri.path())).into_response()
+}
+
+/// Reads the whole body (so the client always gets the answer), keeping at most the limit.
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut kept = BytesMut::new();
+    let mut too_large = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("Cannot read request body: {e}")))?;
+        if kept.len() + chunk.len() > MAX_REQUEST_BYTES {
+            too_large = true;
+            kept.clear();
+        } else if !too_large {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if too_large {
+        return Err(request_too_large());
+    }
+    Ok(kept.freeze())
+}
+
+async fn handle(app: Arc<App>, op: Operation, body: Body) -> Response {
+    let started = Instant::now();
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    let result = match read_body(body).await {
+        Ok(bytes) => {
+            // Run apart from the connection task: a client hanging up must not cut a call short
+            // (a connection would go back to its pool mid-way).
+            let service = app.service.clone();
+            tokio::spawn(async move { service.call(op, bytes).await })
+                .await
+                .unwrap_or_else(|e| Err(ApiError::Internal(format!("call failed: {e}"))))
+        }
+        Err(e) => Err(e),
+    };
+    let elapsed = started.elapsed();
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.error_type(),
+    };
+    app.metrics.record(op.name(), outcome, elapsed);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::info!(
+        operation = op.name(),
+        outcome,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = %request_id,
+        "data api call"
+    );
+    let mut response = match result {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => e.into_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}

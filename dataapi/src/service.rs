@@ -1,0 +1,330 @@
+//! The Data API operations, independent of HTTP: parse a request body, run it, serialise the answer.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::backend::{Cluster, Conn, Outcome};
+use crate::config::Config;
+use crate::errors::{ApiError, Error};
+use crate::limits::{check_response, check_sql};
+use crate::params::{bind, split_statements, Bound, Param};
+use crate::pause::Pause;
+use crate::protocol::*;
+use crate::transactions::{Transactions, TxConn};
+use crate::values::{formatted_records, ResultOptions};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    ExecuteStatement,
+    BatchExecuteStatement,
+    BeginTransaction,
+    CommitTransaction,
+    RollbackTransaction,
+    ExecuteSql,
+}
+
+impl Operation {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Operation::ExecuteStatement => "ExecuteStatement",
+            Operation::BatchExecuteStatement => "BatchExecuteStatement",
+            Operation::BeginTransaction => "BeginTransaction",
+            Operation::CommitTransaction => "CommitTransaction",
+            Operation::RollbackTransaction => "RollbackTransaction",
+            Operation::ExecuteSql => "ExecuteSql",
+        }
+    }
+}
+
+struct ClusterState {
+    cluster: Cluster,
+    pause: Pause,
+}
+
+pub(crate) struct Service {
+    clusters: HashMap<String, ClusterState>,
+    pub(crate) transactions: Transactions,
+}
+
+/// A pooled connection for one call, with its per-call session settings undone on release.
+struct Lease(TxConn);
+
+impl Lease {
+    async fn take(cluster: &Cluster, database: Option<&str>, schema: Option<&str>) -> Result<Lease, ApiError> {
+        let mut conn = cluster.acquire(database).await?;
+        match conn.set_schema(schema).await {
+            Ok(schema_set) => Ok(Lease(TxConn { conn, schema_set })),
+            Err(e) => {
+                conn.discard().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("Invalid request body: {e}")))
+}
+
+fn to_body<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("cannot encode response: {e}")))
+}
+
+fn execute_response(outcome: Outcome, include_metadata: bool, as_json: bool) -> ExecuteStatementResponse {
+    let mut response = ExecuteStatementResponse {
+        number_of_records_updated: i64::try_from(outcome.updated).unwrap_or(i64::MAX),
+        ..ExecuteStatementResponse::default()
+    };
+    if !outcome.returns_rows {
+        response.generated_fields = Some(outcome.generated);
+        return response;
+    }
+    if as_json {
+        response.formatted_records = Some(formatted_records(&outcome.columns, &outcome.rows));
+    } else {
+        response.records = Some(outcome.rows);
+    }
+    if include_metadata {
+        response.column_metadata = Some(outcome.columns);
+    }
+    response
+}
+
+async fn run_sets(conn: &mut Conn, bounds: &[Bound]) -> Result<Vec<UpdateResult>, ApiError> {
+    let mut results = Vec::with_capacity(bounds.len());
+    for bound in bounds {
+        let outcome = conn.run(bound, &ResultOptions::default(), false).await?;
+        results.push(UpdateResult {
+            generated_fields: outcome.generated,
+        });
+    }
+    Ok(results)
+}
+
+impl Service {
+    pub(crate) async fn connect(config: &Config) -> Result<Service, Error> {
+        let mut clusters = HashMap::new();
+        for c in &config.clusters {
+            let cluster = Cluster::connect(c).await?;
+            let pause = Pause::new(config.auto_pause);
+            clusters.insert(c.resource_arn.clone(), ClusterState { cluster, pause });
+        }
+        Ok(Service {
+            clusters,
+            transactions: Transactions::new(config.transaction_timeout),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        self.transactions.drain().await;
+        for state in self.clusters.values() {
+            state.cluster.close().await;
+        }
+    }
+
+    pub(crate) async fn call(&self, operation: Operation, body: Bytes) -> Result<Vec<u8>, ApiError> {
+        match operation {
+            Operation::ExecuteStatement => {
+                let response = to_body(&self.execute_statement(parse(&body)?).await?)?;
+                check_response(response.len())?;
+                Ok(response)
+            }
+            Operation::BatchExecuteStatement => to_body(&self.batch_execute(parse(&body)?).await?),
+            Operation::BeginTransaction => to_body(&self.begin(parse(&body)?).await?),
+            Operation::CommitTransaction => to_body(&self.end(parse(&body)?, true).await?),
+            Operation::RollbackTransaction => to_body(&self.end(parse(&body)?, false).await?),
+            Operation::ExecuteSql => {
+                let response = to_body(&self.execute_sql(parse(&body)?).await?)?;
+                check_response(response.len())?;
+                Ok(response)
+            }
+        }
+    }
+
+    fn cluster(&self, arn: &str, secret_arn: Option<&str>) -> Result<&ClusterState, ApiError> {
+        let state = self.clusters.get(arn).ok_or_else(|| {
+            ApiError::BadRequest(format!("Database cluster not found: no cluster with resourceArn {arn}"))
+        })?;
+        if let Some(expected) = &state.cluster.secret_arn {
+            if secret_arn != Some(expected.as_str()) {
+                return Err(ApiError::Secrets(format!(
+                    "Secrets Manager can't find the specified secret: {}",
+                    secret_arn.unwrap_or("(none given)")
+                )));
+            }
+        }
+        Ok(state)
+    }
+
+    async fn execute_statement(&self, req: ExecuteStatementRequest) -> Result<ExecuteStatementResponse, ApiError> {
+        check_sql(&req.sql)?;
+        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        let options = ResultOptions::from_wire(req.result_set_options.as_ref())?;
+        let as_json = match req.format_records_as.as_deref() {
+            None | Some("NONE") => false,
+            Some("JSON") => true,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "Invalid formatRecordsAs {other}: expected NONE or JSON"
+                )))
+            }
+        };
+        let params = Param::from_wire_list(&req.parameters)?;
+        let bound = bind(&req.sql, state.cluster.dialect(), &params)?;
+        let want_columns = req.include_result_metadata || as_json;
+        let outcome = match &req.transaction_id {
+            Some(id) => {
+                let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
+                let tx = guard.conn()?;
+                tx.schema_set |= tx.conn.set_schema(req.schema.as_deref()).await?;
+                tx.conn.run(&bound, &options, want_columns).await?
+            }
+            None => {
+                state.pause.check(&state.cluster.arn)?;
+                let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+                let outcome = lease.0.conn.run(&bound, &options, want_columns).await;
+                lease.0.release().await;
+                outcome?
+            }
+        };
+        state.pause.touch();
+        Ok(execute_response(outcome, req.include_result_metadata, as_json))
+    }
+
+    async fn batch_execute(&self, req: BatchExecuteStatementRequest) -> Result<BatchExecuteStatementResponse, ApiError> {
+        check_sql(&req.sql)?;
+        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        let dialect = state.cluster.dialect();
+        // Without parameter sets the statement runs once and reports no update results.
+        let bounds = if req.parameter_sets.is_empty() {
+            vec![bind(&req.sql, dialect, &[])?]
+        } else {
+            req.parameter_sets
+                .iter()
+                .map(|set| bind(&req.sql, dialect, &Param::from_wire_list(set)?))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let mut results = match &req.transaction_id {
+            Some(id) => {
+                let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
+                let tx = guard.conn()?;
+                tx.schema_set |= tx.conn.set_schema(req.schema.as_deref()).await?;
+                run_sets(&mut tx.conn, &bounds).await?
+            }
+            None => {
+                state.pause.check(&state.cluster.arn)?;
+                let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+                let results = Self::atomically(&mut lease.0.conn, &bounds).await;
+                match results {
+                    Ok(_) => lease.0.release().await,
+                    Err(_) => lease.0.abandon().await,
+                }
+                results?
+            }
+        };
+        if req.parameter_sets.is_empty() {
+            results.clear();
+        }
+        state.pause.touch();
+        Ok(BatchExecuteStatementResponse { update_results: results })
+    }
+
+    /// All sets or none: BEGIN, the sets, COMMIT (the caller rolls back on error).
+    async fn atomically(conn: &mut Conn, bounds: &[Bound]) -> Result<Vec<UpdateResult>, ApiError> {
+        conn.begin().await?;
+        let results = run_sets(conn, bounds).await?;
+        conn.commit().await?;
+        Ok(results)
+    }
+
+    async fn begin(&self, req: BeginTransactionRequest) -> Result<BeginTransactionResponse, ApiError> {
+        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        state.pause.check(&state.cluster.arn)?;
+        let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+        if let Err(e) = lease.0.conn.begin().await {
+            lease.0.abandon().await;
+            return Err(e);
+        }
+        state.pause.touch();
+        Ok(BeginTransactionResponse {
+            transaction_id: self.transactions.insert(&state.cluster.arn, lease.0),
+        })
+    }
+
+    async fn end(&self, req: EndTransactionRequest, commit: bool) -> Result<EndTransactionResponse, ApiError> {
+        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        let mut tx = self.transactions.finish(&req.transaction_id, &state.cluster.arn).await?;
+        state.pause.touch();
+        if !commit {
+            tx.abandon().await;
+            return Ok(EndTransactionResponse {
+                transaction_status: "Rollback Complete",
+            });
+        }
+        match tx.conn.commit().await {
+            Ok(()) => {
+                tx.release().await;
+                Ok(EndTransactionResponse {
+                    transaction_status: "Transaction Committed",
+                })
+            }
+            Err(e) => {
+                tx.abandon().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn execute_sql(&self, req: ExecuteSqlRequest) -> Result<ExecuteSqlResponse, ApiError> {
+        let state = self.cluster(&req.db_cluster_or_instance_arn, req.aws_secret_store_arn.as_deref())?;
+        check_sql(&req.sql_statements)?;
+        state.pause.check(&state.cluster.arn)?;
+        let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+        let mut results = Vec::new();
+        let mut failure = None;
+        for sql in split_statements(&req.sql_statements, state.cluster.dialect()) {
+            let bound = Bound {
+                sql: sql.to_string(),
+                values: Vec::new(),
+            };
+            match lease.0.conn.run(&bound, &ResultOptions::default(), true).await {
+                Ok(outcome) => results.push(legacy_result(outcome)),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        lease.0.release().await;
+        state.pause.touch();
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(ExecuteSqlResponse {
+                sql_statement_results: results,
+            }),
+        }
+    }
+}
+
+fn legacy_result(outcome: Outcome) -> SqlStatementResult {
+    let result_frame = outcome.returns_rows.then(|| ResultFrame {
+        result_set_metadata: ResultSetMetadata {
+            column_count: outcome.columns.len() as i64,
+            column_metadata: outcome.columns,
+        },
+        records: outcome
+            .rows
+            .iter()
+            .map(|row| LegacyRecord {
+                values: row.iter().map(Value::from).collect(),
+            })
+            .collect(),
+    });
+    SqlStatementResult {
+        number_of_records_updated: i64::try_from(outcome.updated).unwrap_or(i64::MAX),
+        result_frame,
+    }
+}

@@ -1,0 +1,697 @@
+//! Checks on `template.yaml` that cfn-lint and `sam validate` cannot make: least
+//! privilege, IAM auth on every route, the event rules with their dead-letter
+//! queue and alarm, the settings the handlers read, and how the functions build.
+//! Each check returns the problems it finds; every check is also run on a
+//! template broken on purpose, to show it can fail.
+
+mod template_support;
+
+use inventory_core::config;
+use serde_yaml::Value;
+use template_support::*;
+
+const HTTP_API_BIN: &str = "http-api";
+const STATE_CHANGE_BIN: &str = "state-change";
+const DLQ_METRIC: &str = "ApproximateNumberOfMessagesVisible";
+
+/// Actions that support no resource-level permission: `Resource: "*"` is the
+/// only form IAM accepts for them.
+const NO_RESOURCE_LEVEL: &[&str] = &["ec2:DescribeInstances", "ssm:ListInventoryEntries"];
+
+const DATA_API_ACTIONS: &[&str] = &[
+    "rds-data:ExecuteStatement",
+    "rds-data:BatchExecuteStatement",
+    "rds-data:BeginTransaction",
+    "rds-data:CommitTransaction",
+    "rds-data:RollbackTransaction",
+];
+
+const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/ec2/{id}"),
+    ("GET", "/ec2/{id}"),
+    ("PUT", "/ec2/{id}"),
+    ("DELETE", "/ec2/{id}"),
+    ("GET", "/ec2"),
+    ("GET", "/packages/{name}"),
+];
+
+type Problems = Vec<String>;
+
+// ------------------------------------------------------------------ lookups
+
+/// The SAM function built from the handlers binary `bin`.
+fn function_for_binary<'a>(t: &'a Value, bin: &str) -> Option<(&'a str, &'a Value)> {
+    resources_of_type(t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| str_at(f, &["Metadata", "BuildProperties", "Binary"]) == Some(bin))
+}
+
+fn events(props: &Value) -> Vec<(String, Value)> {
+    at(props, &["Events"])
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every IAM statement of the template, wherever it sits.
+fn statements(t: &Value) -> Vec<&Value> {
+    let mut found = Vec::new();
+    walk(t, None, &mut |key, v| {
+        if key == Some("Statement") {
+            match v {
+                Value::Sequence(items) => found.extend(items.iter()),
+                other => found.push(other),
+            }
+        }
+    });
+    found
+}
+
+/// The statements a function's role gets from its `Policies`: inline documents
+/// and managed policies of this template.
+fn function_statements<'a>(t: &'a Value, props: &'a Value) -> Vec<&'a Value> {
+    let mut docs: Vec<&Value> = Vec::new();
+    for policy in at(props, &["Policies"]).and_then(Value::as_sequence).into_iter().flatten() {
+        if let Some(name) = ref_of_type(t, policy, "AWS::IAM::ManagedPolicy") {
+            docs.extend(at(t, &["Resources", &name, "Properties", "PolicyDocument"]));
+        } else {
+            docs.push(policy);
+        }
+    }
+    docs.into_iter()
+        .flat_map(|d| match at(d, &["Statement"]) {
+            Some(Value::Sequence(items)) => items.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+fn granted_actions(t: &Value, props: &Value) -> Vec<String> {
+    function_statements(t, props)
+        .into_iter()
+        .filter(|s| str_at(s, &["Effect"]) == Some("Allow"))
+        .flat_map(|s| strings(at(s, &["Action"])).into_iter().map(str::to_string))
+        .collect()
+}
+
+/// The single Aurora cluster the functions talk to.
+fn cluster_name(t: &Value) -> Option<&str> {
+    match resources_of_type(t, "AWS::RDS::DBCluster").as_slice() {
+        [(name, _)] => Some(name),
+        _ => None,
+    }
+}
+
+fn is_cluster_arn(t: &Value, v: &Value) -> bool {
+    get_att_of_type(t, v, "AWS::RDS::DBCluster", "DBClusterArn").is_some()
+}
+
+fn is_secret_arn(t: &Value, v: &Value) -> bool {
+    get_att_of_type(t, v, "AWS::RDS::DBCluster", "MasterUserSecret.SecretArn").is_some()
+}
+
+// ------------------------------------------------------------------ checks
+
+/// No action with a wildcard (`*`, `svc:*`, `svc:Get*`), no `NotAction`, and
+/// no policy whose actions cannot be read here (AWS managed policies by name,
+/// SAM policy templates).
+fn wildcard_actions(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    walk(t, None, &mut |key, v| match key {
+        Some("NotAction") => problems.push("NotAction grants everything it does not list".into()),
+        Some("Action") => {
+            for action in strings(Some(v)) {
+                if action.contains('*') {
+                    problems.push(format!("wildcard action {action}"));
+                }
+            }
+        }
+        _ => {}
+    });
+    for (name, f) in resources_of_type(t, "AWS::Serverless::Function") {
+        let props = function_properties(t, f);
+        for policy in at(&props, &["Policies"]).and_then(Value::as_sequence).into_iter().flatten() {
+            let readable = ref_of_type(t, policy, "AWS::IAM::ManagedPolicy").is_some()
+                || at(policy, &["Statement"]).is_some();
+            if !readable {
+                problems.push(format!("{name}: policy {policy:?} cannot be reviewed here"));
+            }
+        }
+        if at(&props, &["Policies"]).is_some_and(Value::is_string) {
+            problems.push(format!("{name}: Policies names a policy that cannot be reviewed here"));
+        }
+    }
+    problems
+}
+
+/// `Resource: "*"` only for actions without resource-level permissions; the
+/// Data API on this cluster only, the secret on this secret only; and each
+/// function allowed exactly what it needs.
+fn resource_scoping(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    for s in statements(t) {
+        let actions = strings(at(s, &["Action"]));
+        let resource = at(s, &["Resource"]);
+        if strings(resource).contains(&"*") {
+            for a in actions.iter().filter(|a| !NO_RESOURCE_LEVEL.contains(a)) {
+                problems.push(format!("{a} on Resource \"*\""));
+            }
+        }
+        let on = |pred: fn(&Value, &Value) -> bool| resource.is_some_and(|r| pred(t, r));
+        if actions.iter().any(|a| a.starts_with("rds-data:")) && !on(is_cluster_arn) {
+            problems.push("rds-data actions not scoped to the cluster's ARN".into());
+        }
+        if actions.iter().any(|a| a.starts_with("secretsmanager:")) && !on(is_secret_arn) {
+            problems.push("secretsmanager actions not scoped to the cluster's secret".into());
+        }
+    }
+    let mut data_api: Vec<&str> = DATA_API_ACTIONS.to_vec();
+    data_api.push("secretsmanager:GetSecretValue");
+    let mut state_change = data_api.clone();
+    state_change.extend(NO_RESOURCE_LEVEL);
+    for (bin, needed) in [(HTTP_API_BIN, &data_api), (STATE_CHANGE_BIN, &state_change)] {
+        let Some((name, f)) = function_for_binary(t, bin) else {
+            problems.push(format!("no function builds {bin}"));
+            continue;
+        };
+        let granted = granted_actions(t, &function_properties(t, f));
+        for a in needed.iter().filter(|a| !granted.iter().any(|g| g == *a)) {
+            problems.push(format!("{name} is not allowed {a}"));
+        }
+        for g in granted.iter().filter(|g| !needed.contains(&g.as_str())) {
+            problems.push(format!("{name} is allowed {g}, which it does not use"));
+        }
+    }
+    problems
+}
+
+/// IAM authorization on the API and on every route; all routes of the contract
+/// served by the http-api function over payload v2.
+fn routes_without_iam(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    for (name, api) in resources_of_type(t, "AWS::Serverless::HttpApi") {
+        if str_at(api, &["Properties", "Auth", "DefaultAuthorizer"]) != Some("AWS_IAM")
+            || scalar_text(at(api, &["Properties", "Auth", "EnableIamAuthorizer"])).as_deref() != Some("true")
+        {
+            problems.push(format!("{name}: the default authorizer is not AWS_IAM"));
+        }
+    }
+    for (name, _) in resources_of_type(t, "AWS::Serverless::Api") {
+        problems.push(format!("{name}: REST APIs are not part of this design"));
+    }
+    for (name, route) in resources_of_type(t, "AWS::ApiGatewayV2::Route") {
+        if str_at(route, &["Properties", "AuthorizationType"]) != Some("AWS_IAM") {
+            problems.push(format!("{name}: route without AWS_IAM"));
+        }
+    }
+    let mut served = Vec::new();
+    for (fname, f) in resources_of_type(t, "AWS::Serverless::Function") {
+        let props = function_properties(t, f);
+        let bin = str_at(f, &["Metadata", "BuildProperties", "Binary"]);
+        for (ename, e) in events(&props) {
+            let kind = str_at(&e, &["Type"]);
+            if kind == Some("Api") {
+                problems.push(format!("{fname}.{ename}: REST API event"));
+            }
+            if kind != Some("HttpApi") {
+                continue;
+            }
+            let p = at(&e, &["Properties"]).cloned().unwrap_or(Value::Null);
+            if at(&p, &["ApiId"]).and_then(|v| ref_of_type(t, v, "AWS::Serverless::HttpApi")).is_none() {
+                problems.push(format!("{fname}.{ename}: route on the implicit API, which has no IAM auth"));
+            }
+            if let Some(a) = str_at(&p, &["Auth", "Authorizer"]).filter(|a| *a != "AWS_IAM") {
+                problems.push(format!("{fname}.{ename}: authorizer {a} instead of AWS_IAM"));
+            }
+            if let Some(v) = scalar_text(at(&p, &["PayloadFormatVersion"])).filter(|v| v != "2.0") {
+                problems.push(format!("{fname}.{ename}: payload format {v}, the handler speaks 2.0"));
+            }
+            if bin == Some(HTTP_API_BIN) {
+                let method = str_at(&p, &["Method"]).unwrap_or("").to_ascii_uppercase();
+                served.push((method, str_at(&p, &["Path"]).unwrap_or("").to_string()));
+            }
+        }
+    }
+    for (method, path) in ROUTES {
+        if !served.iter().any(|(m, p)| m == method && p == path) {
+            problems.push(format!("the http-api function does not serve {method} {path}"));
+        }
+    }
+    problems
+}
+
+/// The queue a dead-letter setting points at, if it is a queue of this template.
+fn queue_of(t: &Value, arn: Option<&Value>) -> Option<String> {
+    get_att_of_type(t, arn?, "AWS::SQS::Queue", "Arn")
+}
+
+/// The three triggers of the state-change function, each with a retry policy
+/// and a dead-letter queue EventBridge may write to; failed invocations go to a
+/// queue too.
+fn event_rules(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let Some((fname, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    };
+    let props = function_properties(t, f);
+    let (mut ec2, mut ssm, mut schedule) = (false, false, false);
+    for (ename, e) in events(&props) {
+        let p = at(&e, &["Properties"]).cloned().unwrap_or(Value::Null);
+        let pattern = |path: &[&str]| strings(at(&p, &[&["Pattern"], path].concat()));
+        match str_at(&e, &["Type"]) {
+            Some("EventBridgeRule" | "CloudWatchEvent") => {
+                let states = pattern(&["detail", "state"]);
+                if pattern(&["source"]) == ["aws.ec2"]
+                    && pattern(&["detail-type"]) == ["EC2 Instance State-change Notification"]
+                    && ["running", "stopped", "terminated"].iter().all(|s| states.contains(s))
+                {
+                    ec2 = true;
+                }
+                if pattern(&["source"]) == ["aws.ssm"]
+                    && pattern(&["detail-type"]) == ["EC2 State Manager Instance Association State Change"]
+                    && pattern(&["detail", "document-name"]) == ["AWS-GatherSoftwareInventory"]
+                    && pattern(&["detail", "status"]) == ["Success"]
+                {
+                    ssm = true;
+                }
+            }
+            Some("Schedule" | "ScheduleV2") => schedule = at(&p, &["Schedule"]).is_some() || schedule,
+            _ => continue,
+        }
+        if scalar_text(at(&p, &["RetryPolicy", "MaximumRetryAttempts"])).is_none() {
+            problems.push(format!("{fname}.{ename}: no retry policy"));
+        }
+        match queue_of(t, at(&p, &["DeadLetterConfig", "Arn"])) {
+            Some(q) if events_may_send_to(t, &q) => {}
+            Some(q) => problems.push(format!("{fname}.{ename}: EventBridge may not send to {q}")),
+            None => problems.push(format!("{fname}.{ename}: no dead-letter queue of this template")),
+        }
+    }
+    for (present, what) in [(ec2, "EC2 state change"), (ssm, "SSM inventory association success"), (schedule, "sync schedule")] {
+        if !present {
+            problems.push(format!("no {what} rule on {fname}"));
+        }
+    }
+    let on_failure = &["EventInvokeConfig", "DestinationConfig", "OnFailure"];
+    let failure_queue = queue_of(t, at(&props, &[on_failure.as_slice(), &["Destination"]].concat()))
+        .or_else(|| queue_of(t, at(&props, &["DeadLetterQueue", "TargetArn"])));
+    if failure_queue.is_none() {
+        problems.push(format!("{fname}: failed invocations go to no queue"));
+    }
+    problems
+}
+
+/// A queue policy lets events.amazonaws.com send to `queue`.
+fn events_may_send_to(t: &Value, queue: &str) -> bool {
+    resources_of_type(t, "AWS::SQS::QueuePolicy").into_iter().any(|(_, p)| {
+        let queues = at(p, &["Properties", "Queues"]).and_then(Value::as_sequence);
+        let covers = queues.into_iter().flatten().any(|q| ref_of_type(t, q, "AWS::SQS::Queue").as_deref() == Some(queue));
+        let doc = at(p, &["Properties", "PolicyDocument"]).cloned().unwrap_or(Value::Null);
+        covers
+            && statements(&doc).iter().any(|s| {
+                str_at(s, &["Effect"]) == Some("Allow")
+                    && strings(at(s, &["Principal", "Service"])).contains(&"events.amazonaws.com")
+                    && strings(at(s, &["Action"])).contains(&"sqs:SendMessage")
+            })
+    })
+}
+
+/// Every dead-letter queue has an alarm that fires on its first message.
+fn dlq_alarms(t: &Value) -> Problems {
+    let mut queues: Vec<String> = Vec::new();
+    walk(t, None, &mut |key, v| {
+        if matches!(key, Some("DeadLetterConfig" | "OnFailure" | "DeadLetterQueue")) {
+            for field in ["Arn", "Destination", "TargetArn"] {
+                queues.extend(queue_of(t, at(v, &[field])));
+            }
+        }
+    });
+    queues.sort();
+    queues.dedup();
+    if queues.is_empty() {
+        return vec!["no dead-letter queue at all".into()];
+    }
+    let alarmed = |queue: &str| {
+        resources_of_type(t, "AWS::CloudWatch::Alarm").into_iter().any(|(_, a)| {
+            let p = at(a, &["Properties"]).cloned().unwrap_or(Value::Null);
+            let on_queue = at(&p, &["Dimensions"]).and_then(Value::as_sequence).into_iter().flatten().any(|d| {
+                str_at(d, &["Name"]) == Some("QueueName")
+                    && at(d, &["Value"]).and_then(|v| get_att_of_type(t, v, "AWS::SQS::Queue", "QueueName")).as_deref()
+                        == Some(queue)
+            });
+            let threshold = scalar_text(at(&p, &["Threshold"])).and_then(|s| s.parse::<f64>().ok());
+            let fires_on_one = match (str_at(&p, &["ComparisonOperator"]), threshold) {
+                (Some("GreaterThanThreshold"), Some(x)) => x < 1.0,
+                (Some("GreaterThanOrEqualToThreshold"), Some(x)) => x <= 1.0,
+                _ => false,
+            };
+            str_at(&p, &["Namespace"]) == Some("AWS/SQS")
+                && str_at(&p, &["MetricName"]) == Some(DLQ_METRIC)
+                && on_queue
+                && fires_on_one
+        })
+    };
+    queues
+        .iter()
+        .filter(|q| !alarmed(q))
+        .map(|q| format!("no alarm on the depth of {q}"))
+        .collect()
+}
+
+/// Every setting a handler reads (core's constants) is set on the function
+/// that runs it, and the database ones come from the cluster.
+fn environment(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let mut state_change_vars = config::DATABASE_VARS.to_vec();
+    state_change_vars.extend(config::SYNC_VARS);
+    for (bin, needed) in [(HTTP_API_BIN, config::DATABASE_VARS.to_vec()), (STATE_CHANGE_BIN, state_change_vars)] {
+        let Some((fname, f)) = function_for_binary(t, bin) else {
+            problems.push(format!("no function builds {bin}"));
+            continue;
+        };
+        let props = function_properties(t, f);
+        let vars = at(&props, &["Environment", "Variables"]).cloned().unwrap_or(Value::Null);
+        for var in needed {
+            match at(&vars, &[var]) {
+                None | Some(Value::Null) => problems.push(format!("{fname} lacks {var}")),
+                Some(Value::String(s)) if s.is_empty() => problems.push(format!("{fname} sets {var} empty")),
+                Some(v) if var == config::ENV_CLUSTER_ARN && !is_cluster_arn(t, v) => {
+                    problems.push(format!("{fname}: {var} is not the cluster's ARN"));
+                }
+                Some(v) if var == config::ENV_SECRET_ARN && !is_secret_arn(t, v) => {
+                    problems.push(format!("{fname}: {var} is not the cluster's secret"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    // Every dialect the template can set must be one the handlers accept.
+    for engine in at(t, &["Mappings", "Engine"]).and_then(Value::as_mapping).into_iter().flatten() {
+        let dialect = str_at(engine.1, &["Dialect"]).unwrap_or("");
+        if dialect.parse::<inventory_core::store::Dialect>().is_err() {
+            problems.push(format!("engine {:?} maps to unknown dialect {dialect:?}", engine.0));
+        }
+    }
+    problems
+}
+
+/// Both functions build with cargo-lambda from the handlers crate, for arm64 on
+/// provided.al2023, with X-Ray and JSON logs.
+fn function_builds(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let functions = resources_of_type(t, "AWS::Serverless::Function");
+    if functions.len() != 2 {
+        problems.push(format!("{} functions instead of http-api and state-change", functions.len()));
+    }
+    for bin in [HTTP_API_BIN, STATE_CHANGE_BIN] {
+        if function_for_binary(t, bin).is_none() {
+            problems.push(format!("no function builds {bin}"));
+        }
+    }
+    for (name, f) in functions {
+        let props = function_properties(t, f);
+        let mut expect = |what: &str, got: Option<String>, want: &str| {
+            if got.as_deref() != Some(want) {
+                problems.push(format!("{name}: {what} is {got:?}, not {want}"));
+            }
+        };
+        expect("Runtime", scalar_text(at(&props, &["Runtime"])), "provided.al2023");
+        expect("Architectures", Some(strings(at(&props, &["Architectures"])).join(",")), "arm64");
+        expect("Handler", scalar_text(at(&props, &["Handler"])), "bootstrap");
+        expect("BuildMethod", scalar_text(at(f, &["Metadata", "BuildMethod"])), "rust-cargolambda");
+        expect("Tracing", scalar_text(at(&props, &["Tracing"])), "Active");
+        expect("LogFormat", scalar_text(at(&props, &["LoggingConfig", "LogFormat"])), "JSON");
+        let bin = str_at(f, &["Metadata", "BuildProperties", "Binary"]).unwrap_or("");
+        if !repo_root().join("handlers/src/bin").join(format!("{bin}.rs")).is_file() {
+            problems.push(format!("{name}: the handlers crate has no binary {bin:?}"));
+        }
+        let code = str_at(&props, &["CodeUri"]).unwrap_or("");
+        let manifest = std::fs::read_to_string(repo_root().join(code).join("Cargo.toml")).unwrap_or_default();
+        if code.is_empty() || !manifest.contains("name = \"inventory-handlers\"") {
+            problems.push(format!("{name}: CodeUri {code:?} is not the handlers crate"));
+        }
+    }
+    problems
+}
+
+/// Aurora Serverless v2 with the Data API, scaling to 0 by default, encrypted,
+/// its secret managed by RDS, and one serverless writer.
+fn database(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let Some(cluster) = cluster_name(t) else {
+        return vec!["not exactly one Aurora cluster".into()];
+    };
+    let p = at(t, &["Resources", cluster, "Properties"]).cloned().unwrap_or(Value::Null);
+    let value = |path: &[&str]| at(&p, path).and_then(|v| literal_or_default(t, v)).and_then(|v| scalar_text(Some(v)));
+    for (path, want) in [
+        (&["EnableHttpEndpoint"][..], "true"),
+        (&["ManageMasterUserPassword"], "true"),
+        (&["StorageEncrypted"], "true"),
+        (&["ServerlessV2ScalingConfiguration", "MinCapacity"], "0"),
+        (&["Engine"], "aurora-postgresql"),
+    ] {
+        if value(path).as_deref() != Some(want) {
+            problems.push(format!("{cluster}.{}: {:?} by default, not {want}", path.join("."), value(path)));
+        }
+    }
+    for path in [&["ServerlessV2ScalingConfiguration", "SecondsUntilAutoPause"][..], &["DeletionProtection"]] {
+        if !matches!(at(&p, path).and_then(intrinsic), Some(Intrinsic::Ref(_))) {
+            problems.push(format!("{cluster}.{} is not a parameter", path.join(".")));
+        }
+    }
+    let writer = resources_of_type(t, "AWS::RDS::DBInstance").into_iter().any(|(_, i)| {
+        str_at(i, &["Properties", "DBInstanceClass"]) == Some("db.serverless")
+            && at(i, &["Properties", "DBClusterIdentifier"]).and_then(|v| ref_of_type(t, v, "AWS::RDS::DBCluster")).as_deref()
+                == Some(cluster)
+    });
+    if !writer {
+        problems.push(format!("no db.serverless writer in {cluster}"));
+    }
+    problems
+}
+
+fn outputs(t: &Value) -> Problems {
+    ["ApiUrl", "ClusterArn", "SecretArn", "DeadLetterQueueUrl"]
+        .iter()
+        .filter(|o| at(t, &["Outputs", o, "Value"]).is_none())
+        .map(|o| format!("no output {o}"))
+        .collect()
+}
+
+// ------------------------------------------------------------------ tests
+
+fn broken(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut t = load();
+    edit(&mut t);
+    t
+}
+
+fn set(t: &mut Value, path: &[&str], v: Value) {
+    let (last, parent) = path.split_last().expect("non-empty path");
+    let parent = at_mut(t, parent).and_then(Value::as_mapping_mut).unwrap_or_else(|| panic!("no {parent:?}"));
+    parent.insert(Value::from(*last), v);
+}
+
+fn remove(t: &mut Value, path: &[&str]) {
+    let (last, parent) = path.split_last().expect("non-empty path");
+    let parent = at_mut(t, parent).and_then(Value::as_mapping_mut).unwrap_or_else(|| panic!("no {parent:?}"));
+    assert!(parent.remove(*last).is_some(), "nothing at {path:?}");
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).expect("test YAML")
+}
+
+fn assert_clean(check: fn(&Value) -> Problems) {
+    let problems = check(&load());
+    assert!(problems.is_empty(), "template.yaml: {problems:#?}");
+}
+
+fn assert_flags(check: fn(&Value) -> Problems, t: &Value, expected: &str) {
+    let problems = check(t);
+    assert!(
+        problems.iter().any(|p| p.contains(expected)),
+        "expected a problem mentioning {expected:?}, got {problems:#?}"
+    );
+}
+
+const STATE_CHANGE: &[&str] = &["Resources", "StateChangeFunction", "Properties"];
+const HTTP_API_FN: &[&str] = &["Resources", "HttpApiFunction", "Properties"];
+
+fn path<'a>(base: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
+    [base, rest].concat()
+}
+
+#[test]
+fn template_parses_with_short_form_tags() {
+    let t = load();
+    let cluster = at(&t, &["Globals", "Function", "Environment", "Variables", config::ENV_CLUSTER_ARN]).unwrap();
+    assert_eq!(
+        intrinsic(cluster),
+        Some(Intrinsic::GetAtt("DatabaseCluster".into(), "DBClusterArn".into()))
+    );
+    assert_eq!(intrinsic(&yaml("{Ref: X}")), Some(Intrinsic::Ref("X".into())));
+    assert_eq!(
+        intrinsic(&yaml("{'Fn::GetAtt': [A, B.C]}")),
+        Some(Intrinsic::GetAtt("A".into(), "B.C".into()))
+    );
+}
+
+#[test]
+fn no_wildcard_actions() {
+    assert_clean(wildcard_actions);
+    let star = broken(|t| {
+        let p = path(STATE_CHANGE, &["Policies"]);
+        let policies = at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap();
+        policies.push(yaml("Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]"));
+    });
+    assert_flags(wildcard_actions, &star, "wildcard action s3:*");
+    let all = broken(|t| {
+        set(t, &["Resources", "DataApiAccessPolicy", "Properties", "PolicyDocument", "Statement"], yaml("[{Effect: Allow, Action: ['*'], Resource: '*'}]"));
+    });
+    assert_flags(wildcard_actions, &all, "wildcard action *");
+    let template = broken(|t| set(t, &path(HTTP_API_FN, &["Policies"]), yaml("[{SQSSendMessagePolicy: {QueueName: q}}]")));
+    assert_flags(wildcard_actions, &template, "cannot be reviewed");
+    let managed = broken(|t| set(t, &path(HTTP_API_FN, &["Policies"]), yaml("AmazonRDSDataFullAccess")));
+    assert_flags(wildcard_actions, &managed, "cannot be reviewed");
+}
+
+#[test]
+fn resources_are_scoped() {
+    assert_clean(resource_scoping);
+    let any_cluster = broken(|t| {
+        set(t, &["Resources", "DataApiAccessPolicy", "Properties", "PolicyDocument", "Statement", ][..], yaml("[{Effect: Allow, Action: [rds-data:ExecuteStatement], Resource: '*'}]"));
+    });
+    assert_flags(resource_scoping, &any_cluster, "rds-data:ExecuteStatement on Resource \"*\"");
+    assert_flags(resource_scoping, &any_cluster, "not scoped to the cluster");
+    assert_flags(resource_scoping, &any_cluster, "is not allowed secretsmanager:GetSecretValue");
+    let extra = broken(|t| {
+        let p = path(HTTP_API_FN, &["Policies"]);
+        at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap().push(yaml(
+            "Statement: [{Effect: Allow, Action: ssm:ListInventoryEntries, Resource: '*'}]",
+        ));
+    });
+    assert_flags(resource_scoping, &extra, "HttpApiFunction is allowed ssm:ListInventoryEntries");
+    let no_ec2 = broken(|t| {
+        let p = path(STATE_CHANGE, &["Policies"]);
+        at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap().truncate(1);
+    });
+    assert_flags(resource_scoping, &no_ec2, "StateChangeFunction is not allowed ec2:DescribeInstances");
+}
+
+#[test]
+fn every_route_requires_iam() {
+    assert_clean(routes_without_iam);
+    let open = broken(|t| remove(t, &["Resources", "HttpApi", "Properties", "Auth", "DefaultAuthorizer"]));
+    assert_flags(routes_without_iam, &open, "default authorizer is not AWS_IAM");
+    let route_open = broken(|t| {
+        set(t, &path(HTTP_API_FN, &["Events", "GetInstance", "Properties", "Auth"]), yaml("{Authorizer: NONE}"));
+    });
+    assert_flags(routes_without_iam, &route_open, "authorizer NONE instead of AWS_IAM");
+    let implicit = broken(|t| remove(t, &path(HTTP_API_FN, &["Events", "GetPackage", "Properties", "ApiId"])));
+    assert_flags(routes_without_iam, &implicit, "GetPackage: route on the implicit API");
+    let missing = broken(|t| remove(t, &path(HTTP_API_FN, &["Events", "DeleteInstance"])));
+    assert_flags(routes_without_iam, &missing, "does not serve DELETE /ec2/{id}");
+    let v1 = broken(|t| set(t, &path(HTTP_API_FN, &["Events", "SearchInstances", "Properties", "PayloadFormatVersion"]), yaml("'1.0'")));
+    assert_flags(routes_without_iam, &v1, "payload format 1.0");
+}
+
+#[test]
+fn rules_have_retries_and_dead_letter_queues() {
+    assert_clean(event_rules);
+    let events = path(STATE_CHANGE, &["Events"]);
+    let no_dlq = broken(|t| remove(t, &path(&events, &["InventoryCollected", "Properties", "DeadLetterConfig"])));
+    assert_flags(event_rules, &no_dlq, "InventoryCollected: no dead-letter queue");
+    let no_retry = broken(|t| remove(t, &path(&events, &["InventorySync", "Properties", "RetryPolicy"])));
+    assert_flags(event_rules, &no_retry, "InventorySync: no retry policy");
+    let no_schedule = broken(|t| remove(t, &path(&events, &["InventorySync"])));
+    assert_flags(event_rules, &no_schedule, "no sync schedule rule");
+    let wrong_doc = broken(|t| {
+        set(t, &path(&events, &["InventoryCollected", "Properties", "Pattern", "detail", "document-name"]), yaml("[AWS-RunShellScript]"));
+    });
+    assert_flags(event_rules, &wrong_doc, "no SSM inventory association success rule");
+    let no_running = broken(|t| {
+        set(t, &path(&events, &["Ec2StateChange", "Properties", "Pattern", "detail", "state"]), yaml("[stopped, terminated]"));
+    });
+    assert_flags(event_rules, &no_running, "no EC2 state change rule");
+    let no_queue_policy = broken(|t| remove(t, &["Resources", "DeadLetterQueuePolicy"]));
+    assert_flags(event_rules, &no_queue_policy, "EventBridge may not send to DeadLetterQueue");
+    let no_failure_destination = broken(|t| remove(t, &path(STATE_CHANGE, &["EventInvokeConfig"])));
+    assert_flags(event_rules, &no_failure_destination, "failed invocations go to no queue");
+}
+
+#[test]
+fn dead_letter_queue_has_an_alarm() {
+    assert_clean(dlq_alarms);
+    let gone = broken(|t| remove(t, &["Resources", "DeadLetterQueueAlarm"]));
+    assert_flags(dlq_alarms, &gone, "no alarm on the depth of DeadLetterQueue");
+    let late = broken(|t| set(t, &["Resources", "DeadLetterQueueAlarm", "Properties", "Threshold"], yaml("5")));
+    assert_flags(dlq_alarms, &late, "no alarm on the depth of DeadLetterQueue");
+    let other_metric = broken(|t| {
+        set(t, &["Resources", "DeadLetterQueueAlarm", "Properties", "MetricName"], yaml("NumberOfMessagesSent"));
+    });
+    assert_flags(dlq_alarms, &other_metric, "no alarm on the depth of DeadLetterQueue");
+}
+
+#[test]
+fn functions_get_every_setting_they_read() {
+    assert_clean(environment);
+    for var in config::DATABASE_VARS {
+        let gone = broken(|t| remove(t, &["Globals", "Function", "Environment", "Variables", var]));
+        assert_flags(environment, &gone, &format!("HttpApiFunction lacks {var}"));
+        assert_flags(environment, &gone, &format!("StateChangeFunction lacks {var}"));
+    }
+    for var in config::SYNC_VARS {
+        let gone = broken(|t| remove(t, &path(STATE_CHANGE, &["Environment", "Variables", var])));
+        assert_flags(environment, &gone, &format!("StateChangeFunction lacks {var}"));
+    }
+    let literal = broken(|t| {
+        set(t, &["Globals", "Function", "Environment", "Variables", config::ENV_SECRET_ARN], yaml("arn:aws:secretsmanager:us-east-1:1:secret:x"));
+    });
+    assert_flags(environment, &literal, "is not the cluster's secret");
+    let dialect = broken(|t| set(t, &["Mappings", "Engine", "aurora-mysql", "Dialect"], yaml("mariadb")));
+    assert_flags(environment, &dialect, "unknown dialect \"mariadb\"");
+}
+
+#[test]
+fn functions_build_with_cargo_lambda_for_arm64() {
+    assert_clean(function_builds);
+    let x86 = broken(|t| set(t, &["Globals", "Function", "Architectures"], yaml("[x86_64]")));
+    assert_flags(function_builds, &x86, "Architectures is Some(\"x86_64\")");
+    let al2 = broken(|t| set(t, &path(HTTP_API_FN, &["Runtime"]), yaml("provided.al2")));
+    assert_flags(function_builds, &al2, "HttpApiFunction: Runtime");
+    let make = broken(|t| set(t, &["Resources", "StateChangeFunction", "Metadata", "BuildMethod"], yaml("makefile")));
+    assert_flags(function_builds, &make, "StateChangeFunction: BuildMethod");
+    let bin = broken(|t| set(t, &["Resources", "StateChangeFunction", "Metadata", "BuildProperties", "Binary"], yaml("statechange")));
+    assert_flags(function_builds, &bin, "no function builds state-change");
+    assert_flags(function_builds, &bin, "no binary \"statechange\"");
+    let code = broken(|t| set(t, &["Globals", "Function", "CodeUri"], yaml("core")));
+    assert_flags(function_builds, &code, "is not the handlers crate");
+    let plain_logs = broken(|t| set(t, &["Globals", "Function", "LoggingConfig", "LogFormat"], yaml("Text")));
+    assert_flags(function_builds, &plain_logs, "LogFormat");
+}
+
+#[test]
+fn database_scales_to_zero_behind_the_data_api() {
+    assert_clean(database);
+    let no_http = broken(|t| set(t, &["Resources", "DatabaseCluster", "Properties", "EnableHttpEndpoint"], yaml("false")));
+    assert_flags(database, &no_http, "EnableHttpEndpoint");
+    let always_on = broken(|t| set(t, &["Parameters", "MinCapacity", "Default"], yaml("0.5")));
+    assert_flags(database, &always_on, "MinCapacity");
+    let fixed = broken(|t| set(t, &["Resources", "DatabaseCluster", "Properties", "DeletionProtection"], yaml("true")));
+    assert_flags(database, &fixed, "DeletionProtection is not a parameter");
+    let provisioned = broken(|t| set(t, &["Resources", "DatabaseWriter", "Properties", "DBInstanceClass"], yaml("db.r6g.large")));
+    assert_flags(database, &provisioned, "no db.serverless writer");
+}
+
+#[test]
+fn outputs_name_what_operators_need() {
+    assert_clean(outputs);
+    let gone = broken(|t| remove(t, &["Outputs", "SecretArn"]));
+    assert_flags(outputs, &gone, "no output SecretArn");
+}
