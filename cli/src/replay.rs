@@ -1,9 +1,157 @@
-//! `inventory replay`: runs the state-change handler on a sample event.
-//! (Being written; `Args` and `run` are the interface main.rs calls.)
+//! `inventory replay`: runs the state-change handler on a sample event against
+//! the Data API of a running `inventory serve`, with SSM and EC2 answered from
+//! fixture files, and prints what changed.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use inventory_core::config::{
+    SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, ENV_CLUSTER_ARN, ENV_DATABASE,
+    ENV_DIALECT, ENV_SECRET_ARN, ENV_SYNC_BATCH, ENV_SYNC_MAX_AGE_HOURS, MAX_SYNC_BATCH,
+};
+use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::store::{DbTarget, Dialect, Store};
+use inventory_core::usecases::{EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
+
+use crate::client;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The sample event, e.g. events/ec2-running.json.
+    event: PathBuf,
+    /// Directory with the SSM (`ssm/<id>/page-N.json`) and EC2
+    /// (`ec2/<id>.json`) answers.
+    #[arg(long, default_value = "events/fixtures")]
+    fixtures: PathBuf,
+    /// Data API endpoint of the local stack.
+    #[arg(long, env = "AWS_ENDPOINT_URL_RDS_DATA", default_value = "http://127.0.0.1:8081")]
+    endpoint_url: String,
+    /// Cluster ARN (Data API resourceArn).
+    #[arg(long, env = ENV_CLUSTER_ARN, default_value = LOCAL_CLUSTER_ARN)]
+    resource_arn: String,
+    /// Secret ARN (Data API secretArn).
+    #[arg(long, env = ENV_SECRET_ARN, default_value = LOCAL_SECRET_ARN)]
+    secret_arn: String,
+    /// Database name; the endpoint's default when absent.
+    #[arg(long, env = ENV_DATABASE)]
+    database: Option<String>,
+    /// postgres, mysql or sqlite: the database behind the endpoint.
+    #[arg(long, env = ENV_DIALECT, default_value = "sqlite")]
+    dialect: Dialect,
+    /// The scheduled sync re-reads inventories older than this.
+    #[arg(long, env = ENV_SYNC_MAX_AGE_HOURS, default_value_t = DEFAULT_SYNC_MAX_AGE_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    sync_max_age_hours: u32,
+    /// Instances the scheduled sync handles per run.
+    #[arg(long, env = ENV_SYNC_BATCH, default_value_t = DEFAULT_SYNC_BATCH,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_BATCH)))]
+    sync_batch: u32,
+    /// Print the outcome as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
 
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("replay is not implemented yet")
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let raw = tokio::fs::read(&args.event)
+        .await
+        .with_context(|| format!("cannot read {}", args.event.display()))?;
+    let event: serde_json::Value = serde_json::from_slice(&raw)
+        .with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let store = Store::new(
+        client::local(&args.endpoint_url).await,
+        DbTarget {
+            resource_arn: args.resource_arn,
+            secret_arn: args.secret_arn,
+            database: args.database,
+            dialect: args.dialect,
+        },
+    );
+    let fixtures = FixtureSources::new(&args.fixtures);
+    let sync = SyncSettings {
+        max_age_hours: args.sync_max_age_hours,
+        batch: args.sync_batch,
+    };
+    let handler = EventHandler::new(store, fixtures.clone(), fixtures, sync);
+    match handler.handle_json(event).await {
+        Ok(outcome) if args.json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+        Ok(outcome) => print!("{}", describe(&outcome)),
+        Err(e) => {
+            let class = if e.is_retryable() {
+                "retryable: Lambda would retry it, then park it in the dead-letter queue"
+            } else {
+                "not retryable: Lambda would reject it"
+            };
+            anyhow::bail!("{} failed ({class}): {e}", args.event.display());
+        }
+    }
+    Ok(())
+}
+
+/// The outcome as a few lines of text.
+fn describe(outcome: &Outcome) -> String {
+    let mut out = format!(
+        "event {} ({})",
+        outcome.event_id.as_deref().unwrap_or("without id"),
+        outcome.action
+    );
+    if let Some(reason) = &outcome.reason {
+        let _ = write!(out, ": nothing to do, {reason}");
+    }
+    out.push('\n');
+    if outcome.action == "sync" && outcome.instances.is_empty() {
+        out.push_str("  no running instance has a missing or stale inventory\n");
+    }
+    for instance in &outcome.instances {
+        let _ = writeln!(out, "  {}", describe_instance(instance));
+    }
+    let _ = writeln!(out, "  Data API calls: {}", outcome.data_api_calls);
+    out
+}
+
+fn describe_instance(i: &InstanceOutcome) -> String {
+    let mut parts = Vec::new();
+    if let (Some(state), Some(applied)) = (i.state, i.state_applied) {
+        parts.push(if applied {
+            format!("state {state} applied")
+        } else {
+            format!("state {state} ignored (an event as new or newer was applied before)")
+        });
+    }
+    match i.described {
+        Some(true) => parts.push("details from EC2".to_owned()),
+        Some(false) => parts.push("unknown to EC2, recorded from the event alone".to_owned()),
+        None => {}
+    }
+    parts.push(match &i.packages {
+        PackagesOutcome::NotRead => "packages not read".to_owned(),
+        PackagesOutcome::UnknownToSsm => "unknown to SSM, packages unchanged".to_owned(),
+        PackagesOutcome::NoInventory { pages } => {
+            format!("SSM has no inventory yet ({pages} page read), packages unchanged")
+        }
+        PackagesOutcome::Written {
+            count,
+            skipped,
+            pages,
+            captured_at,
+        } => format!(
+            "{count} packages written from {pages} SSM pages captured {captured_at}{}",
+            if *skipped > 0 {
+                format!(" ({skipped} unusable entries skipped)")
+            } else {
+                String::new()
+            }
+        ),
+        PackagesOutcome::NotWritten {
+            count,
+            pages,
+            captured_at,
+        } => format!(
+            "{count} packages from {pages} SSM pages captured {captured_at} not written \
+             (instance not recorded, or a capture as new is stored)"
+        ),
+        PackagesOutcome::Failed { error } => format!("failed: {error}"),
+    });
+    format!("{}: {}", i.instance_id, parts.join("; "))
 }

@@ -49,14 +49,21 @@ pub fn from_env(name: &str) -> Option<String> {
 /// Where the Data API calls go, from the settings `lookup` yields.
 /// Empty or blank values count as unset.
 pub fn db_target(lookup: impl Fn(&str) -> Option<String>) -> Result<DbTarget, ConfigError> {
-    let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
     let dialect = match get(ENV_DIALECT) {
         None => Dialect::Postgres,
-        Some(raw) => raw.parse().map_err(|e: crate::model::ValidationError| ConfigError::Invalid {
-            name: ENV_DIALECT,
-            reason: format!("{raw:?} {}", e.message),
-        })?,
+        Some(raw) => {
+            raw.parse()
+                .map_err(|e: crate::model::ValidationError| ConfigError::Invalid {
+                    name: ENV_DIALECT,
+                    reason: format!("{raw:?} {}", e.message),
+                })?
+        }
     };
     Ok(DbTarget {
         resource_arn: required(ENV_CLUSTER_ARN)?,
@@ -87,7 +94,10 @@ impl Default for SyncSettings {
 impl SyncSettings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let number = |name: &'static str, default: u32, max: u32| {
-            let Some(raw) = lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+            let Some(raw) = lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+            else {
                 return Ok(default);
             };
             match raw.parse::<u32>() {
@@ -111,13 +121,22 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     const ARNS: [(&str, &str); 2] = [
-        (ENV_CLUSTER_ARN, "arn:aws:rds:us-east-1:123456789012:cluster:inv"),
-        (ENV_SECRET_ARN, "arn:aws:secretsmanager:us-east-1:123456789012:secret:inv-AbCdEf"),
+        (
+            ENV_CLUSTER_ARN,
+            "arn:aws:rds:us-east-1:123456789012:cluster:inv",
+        ),
+        (
+            ENV_SECRET_ARN,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:inv-AbCdEf",
+        ),
     ];
 
     #[test]
@@ -150,15 +169,37 @@ mod tests {
     #[test]
     fn a_bad_dialect_is_named() {
         let err = db_target(lookup(&[ARNS[0], ARNS[1], (ENV_DIALECT, "oracle")])).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: ENV_DIALECT, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: ENV_DIALECT,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("oracle"), "{err}");
     }
 
     #[test]
     fn sync_settings_default_and_parse() {
-        assert_eq!(SyncSettings::from_lookup(lookup(&[])).unwrap(), SyncSettings::default());
-        let s = SyncSettings::from_lookup(lookup(&[(ENV_SYNC_MAX_AGE_HOURS, "6"), (ENV_SYNC_BATCH, "10")])).unwrap();
-        assert_eq!(s, SyncSettings { max_age_hours: 6, batch: 10 });
+        assert_eq!(
+            SyncSettings::from_lookup(lookup(&[])).unwrap(),
+            SyncSettings::default()
+        );
+        let s = SyncSettings::from_lookup(lookup(&[
+            (ENV_SYNC_MAX_AGE_HOURS, "6"),
+            (ENV_SYNC_BATCH, "10"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s,
+            SyncSettings {
+                max_age_hours: 6,
+                batch: 10
+            }
+        );
     }
 
     #[test]
@@ -170,7 +211,10 @@ mod tests {
             (ENV_SYNC_MAX_AGE_HOURS, "1.5"),
         ] {
             let err = SyncSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
-            assert!(matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name), "{err:?}");
+            assert!(
+                matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name),
+                "{err:?}"
+            );
         }
     }
 }

@@ -323,7 +323,10 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
     /// event fails afterwards (retryable if any failure was) so the next
     /// attempt picks up what is still stale.
     async fn sync(&self, now: DateTime<Utc>) -> Result<Vec<InstanceOutcome>, HandleError> {
-        let older_than = now - chrono::Duration::hours(i64::from(self.sync.max_age_hours));
+        // A huge max age reaches past chrono's range: then every capture is fresh.
+        let older_than = now
+            .checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let stale = self.store.stale_running(older_than, self.sync.batch).await?;
         let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> =
             stream::iter(stale)

@@ -123,8 +123,14 @@ impl Config {
             return Err(Error::Config("no cluster configured".into()));
         }
         for (i, c) in self.clusters.iter().enumerate() {
-            if self.clusters[..i].iter().any(|o| o.resource_arn == c.resource_arn) {
-                return Err(Error::Config(format!("duplicate cluster {}", c.resource_arn)));
+            if self.clusters[..i]
+                .iter()
+                .any(|o| o.resource_arn == c.resource_arn)
+            {
+                return Err(Error::Config(format!(
+                    "duplicate cluster {}",
+                    c.resource_arn
+                )));
             }
         }
         Ok(())

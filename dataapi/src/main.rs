@@ -66,7 +66,9 @@ fn config(args: Args, bind_given: bool) -> anyhow::Result<Config> {
         config.transaction_timeout = Duration::from_secs(secs);
     }
     if config.clusters.is_empty() || args.database_url.is_some() {
-        config.clusters.retain(|c| c.resource_arn != args.resource_arn);
+        config
+            .clusters
+            .retain(|c| c.resource_arn != args.resource_arn);
         config.clusters.push(ClusterConfig {
             resource_arn: args.resource_arn,
             secret_arn: args.secret_arn,
@@ -80,8 +82,7 @@ fn config(args: Args, bind_given: bool) -> anyhow::Result<Config> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let bind_given = std::env::args().any(|a| a == "--bind" || a.starts_with("--bind="));
@@ -91,12 +92,16 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|c| c.resource_arn.clone())
         .collect();
-    let server = Server::start(config).await.context("starting the Data API")?;
+    let server = Server::start(config)
+        .await
+        .context("starting the Data API")?;
     println!("Data API endpoint: {}", server.endpoint_url());
     for arn in clusters {
         println!("  cluster: {arn}");
     }
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     server.shutdown().await;
     Ok(())
 }

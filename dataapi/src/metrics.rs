@@ -52,12 +52,24 @@ impl Metrics {
         }
         out.push_str("# HELP data_api_request_duration_seconds Data API call durations.\n");
         out.push_str("# TYPE data_api_request_duration_seconds histogram\n");
-        for (op, h) in self.durations.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (op, h) in self
+            .durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             let name = "data_api_request_duration_seconds";
             for (n, bound) in h.buckets.iter().zip(BUCKETS) {
-                let _ = writeln!(out, "{name}_bucket{{operation=\"{op}\",le=\"{bound}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{operation=\"{op}\",le=\"{bound}\"}} {n}"
+                );
             }
-            let _ = writeln!(out, "{name}_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}",
+                h.count
+            );
             let _ = writeln!(out, "{name}_sum{{operation=\"{op}\"}} {}", h.sum);
             let _ = writeln!(out, "{name}_count{{operation=\"{op}\"}} {}", h.count);
         }
@@ -76,9 +88,13 @@ mod tests {
         m.record("ExecuteStatement", "ok", Duration::from_millis(300));
         m.record("ExecuteStatement", "BadRequestException", Duration::ZERO);
         let text = m.render();
-        assert!(text.contains("data_api_requests_total{operation=\"ExecuteStatement\",outcome=\"ok\"} 2\n"));
+        assert!(text.contains(
+            "data_api_requests_total{operation=\"ExecuteStatement\",outcome=\"ok\"} 2\n"
+        ));
         assert!(text.contains("outcome=\"BadRequestException\"} 1\n"));
         assert!(text.contains("data_api_request_duration_seconds_bucket{operation=\"ExecuteStatement\",le=\"0.005\"} 2\n"));
-        assert!(text.contains("data_api_request_duration_seconds_count{operation=\"ExecuteStatement\"} 3\n"));
+        assert!(text.contains(
+            "data_api_request_duration_seconds_count{operation=\"ExecuteStatement\"} 3\n"
+        ));
     }
 }

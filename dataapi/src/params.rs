@@ -33,8 +33,8 @@ impl TypeHint {
             "UUID" => TypeHint::Uuid,
             other => {
                 return Err(ApiError::BadRequest(format!(
-                    "Invalid typeHint {other}: expected DATE, TIME, TIMESTAMP, DECIMAL, JSON or UUID"
-                )))
+                "Invalid typeHint {other}: expected DATE, TIME, TIMESTAMP, DECIMAL, JSON or UUID"
+            )))
             }
         })
     }
@@ -165,7 +165,10 @@ pub(crate) fn split_statements(sql: &str, dialect: Dialect) -> Vec<&str> {
 
 enum Token {
     /// `:name` spanning `start..end` (the colon included).
-    Param { start: usize, end: usize },
+    Param {
+        start: usize,
+        end: usize,
+    },
     Semicolon(usize),
 }
 
@@ -185,11 +188,10 @@ fn scan(sql: &str, dialect: Dialect, mut on: impl FnMut(Token)) {
         i = match b[i] {
             b'\'' => {
                 // PostgreSQL only honours backslash escapes in E'...' strings; MySQL always does.
-                let escape_string = i > 0
-                    && matches!(b[i - 1], b'E' | b'e')
-                    && (i < 2 || !is_ident(b[i - 2]));
-                let backslash = dialect == Dialect::MySql
-                    || (dialect == Dialect::Postgres && escape_string);
+                let escape_string =
+                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_ident(b[i - 2]));
+                let backslash =
+                    dialect == Dialect::MySql || (dialect == Dialect::Postgres && escape_string);
                 skip_quoted(b, i, b'\'', backslash)
             }
             b'"' => skip_quoted(b, i, b'"', dialect == Dialect::MySql),
@@ -299,20 +301,31 @@ mod tests {
         ];
         let sql = "select * from t where id = :id and name = :n or id = :id";
         let pg = bind(sql, Dialect::Postgres, &params).unwrap();
-        assert_eq!(pg.sql, "select * from t where id = $1 and name = $2 or id = $1");
+        assert_eq!(
+            pg.sql,
+            "select * from t where id = $1 and name = $2 or id = $1"
+        );
         assert_eq!(pg.values.len(), 2);
         let my = bind(sql, Dialect::MySql, &params).unwrap();
-        assert_eq!(my.sql, "select * from t where id = ? and name = ? or id = ?");
+        assert_eq!(
+            my.sql,
+            "select * from t where id = ? and name = ? or id = ?"
+        );
         assert_eq!(
             my.values,
-            vec![ParamValue::Long(1), ParamValue::Text("x".into()), ParamValue::Long(1)]
+            vec![
+                ParamValue::Long(1),
+                ParamValue::Text("x".into()),
+                ParamValue::Long(1)
+            ]
         );
     }
 
     #[test]
     fn skips_literals_comments_and_casts() {
         let params = [p("a", ParamValue::Long(1), None)];
-        let sql = "select ':x', \"col:y\", $q$ :z $q$, E'\\':w', x::text, :a -- :c\n/* :d /* :e */ */ ;";
+        let sql =
+            "select ':x', \"col:y\", $q$ :z $q$, E'\\':w', x::text, :a -- :c\n/* :d /* :e */ */ ;";
         let out = bind(sql, Dialect::Postgres, &params).unwrap();
         assert_eq!(
             out.sql,

@@ -38,11 +38,12 @@ pub(crate) enum Field {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::enum_variant_names)] // the wire's member names
 pub(crate) enum ArrayValue {
-    BooleanValues(Vec<bool>),
-    LongValues(Vec<i64>),
-    DoubleValues(Vec<f64>),
-    StringValues(Vec<String>),
+    BooleanValues(Vec<Option<bool>>),
+    LongValues(Vec<Option<i64>>),
+    DoubleValues(Vec<Option<f64>>),
+    StringValues(Vec<Option<String>>),
     ArrayValues(Vec<ArrayValue>),
 }
 
@@ -216,6 +217,7 @@ pub(crate) struct LegacyRecord {
 /// The legacy result value of ExecuteSql.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[allow(clippy::enum_variant_names)] // the wire's member names
 pub(crate) enum Value {
     IsNull(bool),
     BitValue(bool),
@@ -240,13 +242,23 @@ impl From<&Field> for Value {
     }
 }
 
+fn values<T: Clone>(items: &[Option<T>], f: impl Fn(T) -> Value) -> Vec<Value> {
+    items
+        .iter()
+        .map(|item| item.clone().map_or(Value::IsNull(true), &f))
+        .collect()
+}
+
 fn array_values(array: &ArrayValue) -> Vec<Value> {
     match array {
-        ArrayValue::BooleanValues(v) => v.iter().map(|b| Value::BitValue(*b)).collect(),
-        ArrayValue::LongValues(v) => v.iter().map(|x| Value::BigIntValue(*x)).collect(),
-        ArrayValue::DoubleValues(v) => v.iter().map(|x| Value::DoubleValue(*x)).collect(),
-        ArrayValue::StringValues(v) => v.iter().map(|s| Value::StringValue(s.clone())).collect(),
-        ArrayValue::ArrayValues(v) => v.iter().map(|a| Value::ArrayValues(array_values(a))).collect(),
+        ArrayValue::BooleanValues(v) => values(v, Value::BitValue),
+        ArrayValue::LongValues(v) => values(v, Value::BigIntValue),
+        ArrayValue::DoubleValues(v) => values(v, Value::DoubleValue),
+        ArrayValue::StringValues(v) => values(v, Value::StringValue),
+        ArrayValue::ArrayValues(v) => v
+            .iter()
+            .map(|a| Value::ArrayValues(array_values(a)))
+            .collect(),
     }
 }
 
@@ -260,12 +272,12 @@ mod tests {
             Field::IsNull(true),
             Field::LongValue(7),
             Field::BlobValue(Blob(vec![1, 2, 3])),
-            Field::ArrayValue(ArrayValue::StringValues(vec!["a".into()])),
+            Field::ArrayValue(ArrayValue::StringValues(vec![Some("a".into()), None])),
         ])
         .unwrap();
         assert_eq!(
             json,
-            r#"[{"isNull":true},{"longValue":7},{"blobValue":"AQID"},{"arrayValue":{"stringValues":["a"]}}]"#
+            r#"[{"isNull":true},{"longValue":7},{"blobValue":"AQID"},{"arrayValue":{"stringValues":["a",null]}}]"#
         );
         let back: Vec<Field> = serde_json::from_str(&json).unwrap();
         assert_eq!(back[2], Field::BlobValue(Blob(vec![1, 2, 3])));

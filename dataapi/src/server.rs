@@ -118,8 +118,14 @@ fn router(app: Arc<App>) -> Router {
         .route("/Execute", operation(Operation::ExecuteStatement))
         .route("/BatchExecute", operation(Operation::BatchExecuteStatement))
         .route("/BeginTransaction", operation(Operation::BeginTransaction))
-        .route("/CommitTransaction", operation(Operation::CommitTransaction))
-        .route("/RollbackTransaction", operation(Operation::RollbackTransaction))
+        .route(
+            "/CommitTransaction",
+            operation(Operation::CommitTransaction),
+        )
+        .route(
+            "/RollbackTransaction",
+            operation(Operation::RollbackTransaction),
+        )
         .route("/ExecuteSql", operation(Operation::ExecuteSql))
         .route("/metrics", get(metrics))
         .fallback(unknown)
@@ -148,7 +154,8 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     let mut kept = BytesMut::new();
     let mut too_large = false;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("Cannot read request body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("Cannot read request body: {e}")))?;
         if kept.len() + chunk.len() > MAX_REQUEST_BYTES {
             too_large = true;
             kept.clear();

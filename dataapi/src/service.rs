@@ -53,7 +53,11 @@ pub(crate) struct Service {
 struct Lease(TxConn);
 
 impl Lease {
-    async fn take(cluster: &Cluster, database: Option<&str>, schema: Option<&str>) -> Result<Lease, ApiError> {
+    async fn take(
+        cluster: &Cluster,
+        database: Option<&str>,
+        schema: Option<&str>,
+    ) -> Result<Lease, ApiError> {
         let mut conn = cluster.acquire(database).await?;
         match conn.set_schema(schema).await {
             Ok(schema_set) => Ok(Lease(TxConn { conn, schema_set })),
@@ -66,14 +70,20 @@ impl Lease {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("Invalid request body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid request body: {e}")))
 }
 
 fn to_body<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("cannot encode response: {e}")))
+    serde_json::to_vec(value)
+        .map_err(|e| ApiError::Internal(format!("cannot encode response: {e}")))
 }
 
-fn execute_response(outcome: Outcome, include_metadata: bool, as_json: bool) -> ExecuteStatementResponse {
+fn execute_response(
+    outcome: Outcome,
+    include_metadata: bool,
+    as_json: bool,
+) -> ExecuteStatementResponse {
     let mut response = ExecuteStatementResponse {
         number_of_records_updated: i64::try_from(outcome.updated).unwrap_or(i64::MAX),
         ..ExecuteStatementResponse::default()
@@ -125,7 +135,11 @@ impl Service {
         }
     }
 
-    pub(crate) async fn call(&self, operation: Operation, body: Bytes) -> Result<Vec<u8>, ApiError> {
+    pub(crate) async fn call(
+        &self,
+        operation: Operation,
+        body: Bytes,
+    ) -> Result<Vec<u8>, ApiError> {
         match operation {
             Operation::ExecuteStatement => {
                 let response = to_body(&self.execute_statement(parse(&body)?).await?)?;
@@ -146,7 +160,9 @@ impl Service {
 
     fn cluster(&self, arn: &str, secret_arn: Option<&str>) -> Result<&ClusterState, ApiError> {
         let state = self.clusters.get(arn).ok_or_else(|| {
-            ApiError::BadRequest(format!("Database cluster not found: no cluster with resourceArn {arn}"))
+            ApiError::BadRequest(format!(
+                "Database cluster not found: no cluster with resourceArn {arn}"
+            ))
         })?;
         if let Some(expected) = &state.cluster.secret_arn {
             if secret_arn != Some(expected.as_str()) {
@@ -159,7 +175,10 @@ impl Service {
         Ok(state)
     }
 
-    async fn execute_statement(&self, req: ExecuteStatementRequest) -> Result<ExecuteStatementResponse, ApiError> {
+    async fn execute_statement(
+        &self,
+        req: ExecuteStatementRequest,
+    ) -> Result<ExecuteStatementResponse, ApiError> {
         check_sql(&req.sql)?;
         let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
         let options = ResultOptions::from_wire(req.result_set_options.as_ref())?;
@@ -184,17 +203,29 @@ impl Service {
             }
             None => {
                 state.pause.check(&state.cluster.arn)?;
-                let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+                let mut lease = Lease::take(
+                    &state.cluster,
+                    req.database.as_deref(),
+                    req.schema.as_deref(),
+                )
+                .await?;
                 let outcome = lease.0.conn.run(&bound, &options, want_columns).await;
                 lease.0.release().await;
                 outcome?
             }
         };
         state.pause.touch();
-        Ok(execute_response(outcome, req.include_result_metadata, as_json))
+        Ok(execute_response(
+            outcome,
+            req.include_result_metadata,
+            as_json,
+        ))
     }
 
-    async fn batch_execute(&self, req: BatchExecuteStatementRequest) -> Result<BatchExecuteStatementResponse, ApiError> {
+    async fn batch_execute(
+        &self,
+        req: BatchExecuteStatementRequest,
+    ) -> Result<BatchExecuteStatementResponse, ApiError> {
         check_sql(&req.sql)?;
         let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
         let dialect = state.cluster.dialect();
@@ -216,7 +247,12 @@ impl Service {
             }
             None => {
                 state.pause.check(&state.cluster.arn)?;
-                let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+                let mut lease = Lease::take(
+                    &state.cluster,
+                    req.database.as_deref(),
+                    req.schema.as_deref(),
+                )
+                .await?;
                 let results = Self::atomically(&mut lease.0.conn, &bounds).await;
                 match results {
                     Ok(_) => lease.0.release().await,
@@ -229,7 +265,9 @@ impl Service {
             results.clear();
         }
         state.pause.touch();
-        Ok(BatchExecuteStatementResponse { update_results: results })
+        Ok(BatchExecuteStatementResponse {
+            update_results: results,
+        })
     }
 
     /// All sets or none: BEGIN, the sets, COMMIT (the caller rolls back on error).
@@ -240,10 +278,18 @@ impl Service {
         Ok(results)
     }
 
-    async fn begin(&self, req: BeginTransactionRequest) -> Result<BeginTransactionResponse, ApiError> {
+    async fn begin(
+        &self,
+        req: BeginTransactionRequest,
+    ) -> Result<BeginTransactionResponse, ApiError> {
         let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
         state.pause.check(&state.cluster.arn)?;
-        let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+        let mut lease = Lease::take(
+            &state.cluster,
+            req.database.as_deref(),
+            req.schema.as_deref(),
+        )
+        .await?;
         if let Err(e) = lease.0.conn.begin().await {
             lease.0.abandon().await;
             return Err(e);
@@ -254,9 +300,16 @@ impl Service {
         })
     }
 
-    async fn end(&self, req: EndTransactionRequest, commit: bool) -> Result<EndTransactionResponse, ApiError> {
+    async fn end(
+        &self,
+        req: EndTransactionRequest,
+        commit: bool,
+    ) -> Result<EndTransactionResponse, ApiError> {
         let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
-        let mut tx = self.transactions.finish(&req.transaction_id, &state.cluster.arn).await?;
+        let mut tx = self
+            .transactions
+            .finish(&req.transaction_id, &state.cluster.arn)
+            .await?;
         state.pause.touch();
         if !commit {
             tx.abandon().await;
@@ -279,10 +332,18 @@ impl Service {
     }
 
     async fn execute_sql(&self, req: ExecuteSqlRequest) -> Result<ExecuteSqlResponse, ApiError> {
-        let state = self.cluster(&req.db_cluster_or_instance_arn, req.aws_secret_store_arn.as_deref())?;
+        let state = self.cluster(
+            &req.db_cluster_or_instance_arn,
+            req.aws_secret_store_arn.as_deref(),
+        )?;
         check_sql(&req.sql_statements)?;
         state.pause.check(&state.cluster.arn)?;
-        let mut lease = Lease::take(&state.cluster, req.database.as_deref(), req.schema.as_deref()).await?;
+        let mut lease = Lease::take(
+            &state.cluster,
+            req.database.as_deref(),
+            req.schema.as_deref(),
+        )
+        .await?;
         let mut results = Vec::new();
         let mut failure = None;
         for sql in split_statements(&req.sql_statements, state.cluster.dialect()) {
@@ -290,7 +351,12 @@ impl Service {
                 sql: sql.to_string(),
                 values: Vec::new(),
             };
-            match lease.0.conn.run(&bound, &ResultOptions::default(), true).await {
+            match lease
+                .0
+                .conn
+                .run(&bound, &ResultOptions::default(), true)
+                .await
+            {
                 Ok(outcome) => results.push(legacy_result(outcome)),
                 Err(e) => {
                     failure = Some(e);

@@ -105,7 +105,11 @@ impl Transactions {
             Some(tx) if tx.cluster == cluster => {}
             _ => return Err(ApiError::transaction_not_found(id)),
         }
-        let found = if remove { open.remove(id) } else { open.get(id).cloned() };
+        let found = if remove {
+            open.remove(id)
+        } else {
+            open.get(id).cloned()
+        };
         found.ok_or_else(|| ApiError::transaction_not_found(id))
     }
 
@@ -127,7 +131,9 @@ impl Transactions {
     pub(crate) async fn finish(&self, id: &str, cluster: &str) -> Result<TxConn, ApiError> {
         let tx = self.find(id, cluster, true)?;
         let mut guard = tx.conn.clone().lock_owned().await;
-        guard.take().ok_or_else(|| ApiError::transaction_not_found(id))
+        guard
+            .take()
+            .ok_or_else(|| ApiError::transaction_not_found(id))
     }
 
     /// Rolls back the transactions idle for longer than the timeout; returns how many.

@@ -82,7 +82,11 @@ fn fraction(nanos: u32) -> String {
 }
 
 pub(crate) fn timestamp(t: NaiveDateTime) -> String {
-    format!("{}{}", t.format("%Y-%m-%d %H:%M:%S"), fraction(t.nanosecond()))
+    format!(
+        "{}{}",
+        t.format("%Y-%m-%d %H:%M:%S"),
+        fraction(t.nanosecond())
+    )
 }
 
 pub(crate) fn time(t: NaiveTime) -> String {
@@ -117,7 +121,8 @@ pub(crate) fn column_metadata(name: &str, engine_type: &str, dialect: Dialect) -
         label: name.to_string(),
         type_code: if is_array { 2003 } else { type_code },
         type_name,
-        is_signed: matches!(type_code, -6 | 5 | 4 | -5 | 6 | 7 | 8 | 2 | 3) && !upper.contains("UNSIGNED"),
+        is_signed: matches!(type_code, -6 | 5 | 4 | -5 | 6 | 7 | 8 | 2 | 3)
+            && !upper.contains("UNSIGNED"),
         is_case_sensitive: matches!(type_code, 1 | 12 | -1),
         // 2 = columnNullableUnknown: the endpoint does not look up column definitions.
         nullable: 2,
@@ -141,8 +146,8 @@ fn jdbc_type(upper: &str) -> i32 {
         "FLOAT8" | "DOUBLE" => 8,
         "NUMERIC" | "DECIMAL" | "MONEY" => 2,
         "CHAR" | "BPCHAR" => 1,
-        "VARCHAR" | "NAME" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" | "UUID"
-        | "JSON" | "JSONB" | "CITEXT" => 12,
+        "VARCHAR" | "NAME" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET"
+        | "UUID" | "JSON" | "JSONB" | "CITEXT" => 12,
         "DATE" => 91,
         "TIME" | "TIMETZ" => 92,
         "TIMESTAMP" | "TIMESTAMPTZ" | "DATETIME" => 93,
@@ -195,7 +200,7 @@ fn array_size(a: &ArrayValue) -> usize {
         ArrayValue::BooleanValues(v) => v.len(),
         ArrayValue::LongValues(v) => v.len() * 8,
         ArrayValue::DoubleValues(v) => v.len() * 8,
-        ArrayValue::StringValues(v) => v.iter().map(String::len).sum(),
+        ArrayValue::StringValues(v) => v.iter().flatten().map(String::len).sum(),
         ArrayValue::ArrayValues(v) => v.iter().map(array_size).sum(),
     }
 }
@@ -224,7 +229,10 @@ mod tests {
             .and_hms_micro_opt(3, 4, 5, 120_000)
             .unwrap();
         assert_eq!(timestamp(t), "2024-01-02 03:04:05.12");
-        assert_eq!(timestamp(t.with_nanosecond(0).unwrap()), "2024-01-02 03:04:05");
+        assert_eq!(
+            timestamp(t.with_nanosecond(0).unwrap()),
+            "2024-01-02 03:04:05"
+        );
         assert_eq!(time(t.time()), "03:04:05.12");
         assert_eq!(date(t.date()), "2024-01-02");
     }
@@ -240,7 +248,10 @@ mod tests {
         assert_eq!(o.decimal("1.50".into()), Field::DoubleValue(1.5));
         let d = ResultOptions::default();
         assert_eq!(d.decimal("1.50".into()), Field::StringValue("1.50".into()));
-        assert_eq!(d.unsigned(u64::MAX), Field::StringValue(u64::MAX.to_string()));
+        assert_eq!(
+            d.unsigned(u64::MAX),
+            Field::StringValue(u64::MAX.to_string())
+        );
         let bad = ResultSetOptions {
             decimal_return_type: Some("FLOAT".into()),
             long_return_type: None,

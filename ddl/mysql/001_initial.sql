@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS ec2 (
     source VARCHAR(8) CHARACTER SET ascii NOT NULL,
     created DATETIME(6) NOT NULL,
     updated DATETIME(6) NOT NULL,
-    terminated DATETIME(6) NULL,
+    terminated_at DATETIME(6) NULL,
     last_event_time DATETIME(6) NULL,
     inventory_captured_at DATETIME(6) NULL,
     PRIMARY KEY (id),

@@ -4,7 +4,7 @@
 
 CREATE TABLE ec2 (
     id varchar(255) COLLATE "C" PRIMARY KEY,
-    account char(12) NOT NULL,
+    account varchar(12) NOT NULL,
     region varchar(32) NOT NULL,
     state varchar(16) CHECK (state IN ('pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated')),
     instance_type varchar(255),
@@ -15,7 +15,7 @@ CREATE TABLE ec2 (
     source varchar(8) NOT NULL CHECK (source IN ('event', 'api', 'sync')),
     created timestamp(6) NOT NULL,
     updated timestamp(6) NOT NULL,
-    terminated timestamp(6),
+    terminated_at timestamp(6),
     last_event_time timestamp(6),
     inventory_captured_at timestamp(6)
 );

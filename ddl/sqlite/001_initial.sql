@@ -15,7 +15,7 @@ CREATE TABLE ec2 (
     source TEXT NOT NULL CHECK (source IN ('event', 'api', 'sync')),
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
-    terminated TEXT,
+    terminated_at TEXT,
     last_event_time TEXT,
     inventory_captured_at TEXT
 );

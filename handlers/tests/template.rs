@@ -75,7 +75,11 @@ fn statements(t: &Value) -> Vec<&Value> {
 /// and managed policies of this template.
 fn function_statements<'a>(t: &'a Value, props: &'a Value) -> Vec<&'a Value> {
     let mut docs: Vec<&Value> = Vec::new();
-    for policy in at(props, &["Policies"]).and_then(Value::as_sequence).into_iter().flatten() {
+    for policy in at(props, &["Policies"])
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
         if let Some(name) = ref_of_type(t, policy, "AWS::IAM::ManagedPolicy") {
             docs.extend(at(t, &["Resources", &name, "Properties", "PolicyDocument"]));
         } else {
@@ -135,7 +139,11 @@ fn wildcard_actions(t: &Value) -> Problems {
     });
     for (name, f) in resources_of_type(t, "AWS::Serverless::Function") {
         let props = function_properties(t, f);
-        for policy in at(&props, &["Policies"]).and_then(Value::as_sequence).into_iter().flatten() {
+        for policy in at(&props, &["Policies"])
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             let readable = ref_of_type(t, policy, "AWS::IAM::ManagedPolicy").is_some()
                 || at(policy, &["Statement"]).is_some();
             if !readable {
@@ -143,7 +151,9 @@ fn wildcard_actions(t: &Value) -> Problems {
             }
         }
         if at(&props, &["Policies"]).is_some_and(Value::is_string) {
-            problems.push(format!("{name}: Policies names a policy that cannot be reviewed here"));
+            problems.push(format!(
+                "{name}: Policies names a policy that cannot be reviewed here"
+            ));
         }
     }
     problems
@@ -196,7 +206,8 @@ fn routes_without_iam(t: &Value) -> Problems {
     let mut problems = Vec::new();
     for (name, api) in resources_of_type(t, "AWS::Serverless::HttpApi") {
         if str_at(api, &["Properties", "Auth", "DefaultAuthorizer"]) != Some("AWS_IAM")
-            || scalar_text(at(api, &["Properties", "Auth", "EnableIamAuthorizer"])).as_deref() != Some("true")
+            || scalar_text(at(api, &["Properties", "Auth", "EnableIamAuthorizer"])).as_deref()
+                != Some("true")
         {
             problems.push(format!("{name}: the default authorizer is not AWS_IAM"));
         }
@@ -222,14 +233,23 @@ fn routes_without_iam(t: &Value) -> Problems {
                 continue;
             }
             let p = at(&e, &["Properties"]).cloned().unwrap_or(Value::Null);
-            if at(&p, &["ApiId"]).and_then(|v| ref_of_type(t, v, "AWS::Serverless::HttpApi")).is_none() {
-                problems.push(format!("{fname}.{ename}: route on the implicit API, which has no IAM auth"));
+            if at(&p, &["ApiId"])
+                .and_then(|v| ref_of_type(t, v, "AWS::Serverless::HttpApi"))
+                .is_none()
+            {
+                problems.push(format!(
+                    "{fname}.{ename}: route on the implicit API, which has no IAM auth"
+                ));
             }
             if let Some(a) = str_at(&p, &["Auth", "Authorizer"]).filter(|a| *a != "AWS_IAM") {
-                problems.push(format!("{fname}.{ename}: authorizer {a} instead of AWS_IAM"));
+                problems.push(format!(
+                    "{fname}.{ename}: authorizer {a} instead of AWS_IAM"
+                ));
             }
             if let Some(v) = scalar_text(at(&p, &["PayloadFormatVersion"])).filter(|v| v != "2.0") {
-                problems.push(format!("{fname}.{ename}: payload format {v}, the handler speaks 2.0"));
+                problems.push(format!(
+                    "{fname}.{ename}: payload format {v}, the handler speaks 2.0"
+                ));
             }
             if bin == Some(HTTP_API_BIN) {
                 let method = str_at(&p, &["Method"]).unwrap_or("").to_ascii_uppercase();
@@ -239,7 +259,9 @@ fn routes_without_iam(t: &Value) -> Problems {
     }
     for (method, path) in ROUTES {
         if !served.iter().any(|(m, p)| m == method && p == path) {
-            problems.push(format!("the http-api function does not serve {method} {path}"));
+            problems.push(format!(
+                "the http-api function does not serve {method} {path}"
+            ));
         }
     }
     problems
@@ -268,19 +290,24 @@ fn event_rules(t: &Value) -> Problems {
                 let states = pattern(&["detail", "state"]);
                 if pattern(&["source"]) == ["aws.ec2"]
                     && pattern(&["detail-type"]) == ["EC2 Instance State-change Notification"]
-                    && ["running", "stopped", "terminated"].iter().all(|s| states.contains(s))
+                    && ["running", "stopped", "terminated"]
+                        .iter()
+                        .all(|s| states.contains(s))
                 {
                     ec2 = true;
                 }
                 if pattern(&["source"]) == ["aws.ssm"]
-                    && pattern(&["detail-type"]) == ["EC2 State Manager Instance Association State Change"]
+                    && pattern(&["detail-type"])
+                        == ["EC2 State Manager Instance Association State Change"]
                     && pattern(&["detail", "document-name"]) == ["AWS-GatherSoftwareInventory"]
                     && pattern(&["detail", "status"]) == ["Success"]
                 {
                     ssm = true;
                 }
             }
-            Some("Schedule" | "ScheduleV2") => schedule = at(&p, &["Schedule"]).is_some() || schedule,
+            Some("Schedule" | "ScheduleV2") => {
+                schedule = at(&p, &["Schedule"]).is_some() || schedule
+            }
             _ => continue,
         }
         if scalar_text(at(&p, &["RetryPolicy", "MaximumRetryAttempts"])).is_none() {
@@ -289,17 +316,26 @@ fn event_rules(t: &Value) -> Problems {
         match queue_of(t, at(&p, &["DeadLetterConfig", "Arn"])) {
             Some(q) if events_may_send_to(t, &q) => {}
             Some(q) => problems.push(format!("{fname}.{ename}: EventBridge may not send to {q}")),
-            None => problems.push(format!("{fname}.{ename}: no dead-letter queue of this template")),
+            None => problems.push(format!(
+                "{fname}.{ename}: no dead-letter queue of this template"
+            )),
         }
     }
-    for (present, what) in [(ec2, "EC2 state change"), (ssm, "SSM inventory association success"), (schedule, "sync schedule")] {
+    for (present, what) in [
+        (ec2, "EC2 state change"),
+        (ssm, "SSM inventory association success"),
+        (schedule, "sync schedule"),
+    ] {
         if !present {
             problems.push(format!("no {what} rule on {fname}"));
         }
     }
     let on_failure = &["EventInvokeConfig", "DestinationConfig", "OnFailure"];
-    let failure_queue = queue_of(t, at(&props, &[on_failure.as_slice(), &["Destination"]].concat()))
-        .or_else(|| queue_of(t, at(&props, &["DeadLetterQueue", "TargetArn"])));
+    let failure_queue = queue_of(
+        t,
+        at(&props, &[on_failure.as_slice(), &["Destination"]].concat()),
+    )
+    .or_else(|| queue_of(t, at(&props, &["DeadLetterQueue", "TargetArn"])));
     if failure_queue.is_none() {
         problems.push(format!("{fname}: failed invocations go to no queue"));
     }
@@ -308,24 +344,35 @@ fn event_rules(t: &Value) -> Problems {
 
 /// A queue policy lets events.amazonaws.com send to `queue`.
 fn events_may_send_to(t: &Value, queue: &str) -> bool {
-    resources_of_type(t, "AWS::SQS::QueuePolicy").into_iter().any(|(_, p)| {
-        let queues = at(p, &["Properties", "Queues"]).and_then(Value::as_sequence);
-        let covers = queues.into_iter().flatten().any(|q| ref_of_type(t, q, "AWS::SQS::Queue").as_deref() == Some(queue));
-        let doc = at(p, &["Properties", "PolicyDocument"]).cloned().unwrap_or(Value::Null);
-        covers
-            && statements(&doc).iter().any(|s| {
-                str_at(s, &["Effect"]) == Some("Allow")
-                    && strings(at(s, &["Principal", "Service"])).contains(&"events.amazonaws.com")
-                    && strings(at(s, &["Action"])).contains(&"sqs:SendMessage")
-            })
-    })
+    resources_of_type(t, "AWS::SQS::QueuePolicy")
+        .into_iter()
+        .any(|(_, p)| {
+            let queues = at(p, &["Properties", "Queues"]).and_then(Value::as_sequence);
+            let covers = queues
+                .into_iter()
+                .flatten()
+                .any(|q| ref_of_type(t, q, "AWS::SQS::Queue").as_deref() == Some(queue));
+            let doc = at(p, &["Properties", "PolicyDocument"])
+                .cloned()
+                .unwrap_or(Value::Null);
+            covers
+                && statements(&doc).iter().any(|s| {
+                    str_at(s, &["Effect"]) == Some("Allow")
+                        && strings(at(s, &["Principal", "Service"]))
+                            .contains(&"events.amazonaws.com")
+                        && strings(at(s, &["Action"])).contains(&"sqs:SendMessage")
+                })
+        })
 }
 
 /// Every dead-letter queue has an alarm that fires on its first message.
 fn dlq_alarms(t: &Value) -> Problems {
     let mut queues: Vec<String> = Vec::new();
     walk(t, None, &mut |key, v| {
-        if matches!(key, Some("DeadLetterConfig" | "OnFailure" | "DeadLetterQueue")) {
+        if matches!(
+            key,
+            Some("DeadLetterConfig" | "OnFailure" | "DeadLetterQueue")
+        ) {
             for field in ["Arn", "Destination", "TargetArn"] {
                 queues.extend(queue_of(t, at(v, &[field])));
             }
@@ -337,24 +384,33 @@ fn dlq_alarms(t: &Value) -> Problems {
         return vec!["no dead-letter queue at all".into()];
     }
     let alarmed = |queue: &str| {
-        resources_of_type(t, "AWS::CloudWatch::Alarm").into_iter().any(|(_, a)| {
-            let p = at(a, &["Properties"]).cloned().unwrap_or(Value::Null);
-            let on_queue = at(&p, &["Dimensions"]).and_then(Value::as_sequence).into_iter().flatten().any(|d| {
-                str_at(d, &["Name"]) == Some("QueueName")
-                    && at(d, &["Value"]).and_then(|v| get_att_of_type(t, v, "AWS::SQS::Queue", "QueueName")).as_deref()
-                        == Some(queue)
-            });
-            let threshold = scalar_text(at(&p, &["Threshold"])).and_then(|s| s.parse::<f64>().ok());
-            let fires_on_one = match (str_at(&p, &["ComparisonOperator"]), threshold) {
-                (Some("GreaterThanThreshold"), Some(x)) => x < 1.0,
-                (Some("GreaterThanOrEqualToThreshold"), Some(x)) => x <= 1.0,
-                _ => false,
-            };
-            str_at(&p, &["Namespace"]) == Some("AWS/SQS")
-                && str_at(&p, &["MetricName"]) == Some(DLQ_METRIC)
-                && on_queue
-                && fires_on_one
-        })
+        resources_of_type(t, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .any(|(_, a)| {
+                let p = at(a, &["Properties"]).cloned().unwrap_or(Value::Null);
+                let on_queue = at(&p, &["Dimensions"])
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .any(|d| {
+                        str_at(d, &["Name"]) == Some("QueueName")
+                            && at(d, &["Value"])
+                                .and_then(|v| get_att_of_type(t, v, "AWS::SQS::Queue", "QueueName"))
+                                .as_deref()
+                                == Some(queue)
+                    });
+                let threshold =
+                    scalar_text(at(&p, &["Threshold"])).and_then(|s| s.parse::<f64>().ok());
+                let fires_on_one = match (str_at(&p, &["ComparisonOperator"]), threshold) {
+                    (Some("GreaterThanThreshold"), Some(x)) => x < 1.0,
+                    (Some("GreaterThanOrEqualToThreshold"), Some(x)) => x <= 1.0,
+                    _ => false,
+                };
+                str_at(&p, &["Namespace"]) == Some("AWS/SQS")
+                    && str_at(&p, &["MetricName"]) == Some(DLQ_METRIC)
+                    && on_queue
+                    && fires_on_one
+            })
     };
     queues
         .iter()
@@ -369,17 +425,24 @@ fn environment(t: &Value) -> Problems {
     let mut problems = Vec::new();
     let mut state_change_vars = config::DATABASE_VARS.to_vec();
     state_change_vars.extend(config::SYNC_VARS);
-    for (bin, needed) in [(HTTP_API_BIN, config::DATABASE_VARS.to_vec()), (STATE_CHANGE_BIN, state_change_vars)] {
+    for (bin, needed) in [
+        (HTTP_API_BIN, config::DATABASE_VARS.to_vec()),
+        (STATE_CHANGE_BIN, state_change_vars),
+    ] {
         let Some((fname, f)) = function_for_binary(t, bin) else {
             problems.push(format!("no function builds {bin}"));
             continue;
         };
         let props = function_properties(t, f);
-        let vars = at(&props, &["Environment", "Variables"]).cloned().unwrap_or(Value::Null);
+        let vars = at(&props, &["Environment", "Variables"])
+            .cloned()
+            .unwrap_or(Value::Null);
         for var in needed {
             match at(&vars, &[var]) {
                 None | Some(Value::Null) => problems.push(format!("{fname} lacks {var}")),
-                Some(Value::String(s)) if s.is_empty() => problems.push(format!("{fname} sets {var} empty")),
+                Some(Value::String(s)) if s.is_empty() => {
+                    problems.push(format!("{fname} sets {var} empty"))
+                }
                 Some(v) if var == config::ENV_CLUSTER_ARN && !is_cluster_arn(t, v) => {
                     problems.push(format!("{fname}: {var} is not the cluster's ARN"));
                 }
@@ -391,10 +454,17 @@ fn environment(t: &Value) -> Problems {
         }
     }
     // Every dialect the template can set must be one the handlers accept.
-    for engine in at(t, &["Mappings", "Engine"]).and_then(Value::as_mapping).into_iter().flatten() {
+    for engine in at(t, &["Mappings", "Engine"])
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+    {
         let dialect = str_at(engine.1, &["Dialect"]).unwrap_or("");
         if dialect.parse::<inventory_core::store::Dialect>().is_err() {
-            problems.push(format!("engine {:?} maps to unknown dialect {dialect:?}", engine.0));
+            problems.push(format!(
+                "engine {:?} maps to unknown dialect {dialect:?}",
+                engine.0
+            ));
         }
     }
     problems
@@ -406,7 +476,10 @@ fn function_builds(t: &Value) -> Problems {
     let mut problems = Vec::new();
     let functions = resources_of_type(t, "AWS::Serverless::Function");
     if functions.len() != 2 {
-        problems.push(format!("{} functions instead of http-api and state-change", functions.len()));
+        problems.push(format!(
+            "{} functions instead of http-api and state-change",
+            functions.len()
+        ));
     }
     for bin in [HTTP_API_BIN, STATE_CHANGE_BIN] {
         if function_for_binary(t, bin).is_none() {
@@ -420,20 +493,47 @@ fn function_builds(t: &Value) -> Problems {
                 problems.push(format!("{name}: {what} is {got:?}, not {want}"));
             }
         };
-        expect("Runtime", scalar_text(at(&props, &["Runtime"])), "provided.al2023");
-        expect("Architectures", Some(strings(at(&props, &["Architectures"])).join(",")), "arm64");
-        expect("Handler", scalar_text(at(&props, &["Handler"])), "bootstrap");
-        expect("BuildMethod", scalar_text(at(f, &["Metadata", "BuildMethod"])), "rust-cargolambda");
+        expect(
+            "Runtime",
+            scalar_text(at(&props, &["Runtime"])),
+            "provided.al2023",
+        );
+        expect(
+            "Architectures",
+            Some(strings(at(&props, &["Architectures"])).join(",")),
+            "arm64",
+        );
+        expect(
+            "Handler",
+            scalar_text(at(&props, &["Handler"])),
+            "bootstrap",
+        );
+        expect(
+            "BuildMethod",
+            scalar_text(at(f, &["Metadata", "BuildMethod"])),
+            "rust-cargolambda",
+        );
         expect("Tracing", scalar_text(at(&props, &["Tracing"])), "Active");
-        expect("LogFormat", scalar_text(at(&props, &["LoggingConfig", "LogFormat"])), "JSON");
+        expect(
+            "LogFormat",
+            scalar_text(at(&props, &["LoggingConfig", "LogFormat"])),
+            "JSON",
+        );
         let bin = str_at(f, &["Metadata", "BuildProperties", "Binary"]).unwrap_or("");
-        if !repo_root().join("handlers/src/bin").join(format!("{bin}.rs")).is_file() {
+        if !repo_root()
+            .join("handlers/src/bin")
+            .join(format!("{bin}.rs"))
+            .is_file()
+        {
             problems.push(format!("{name}: the handlers crate has no binary {bin:?}"));
         }
         let code = str_at(&props, &["CodeUri"]).unwrap_or("");
-        let manifest = std::fs::read_to_string(repo_root().join(code).join("Cargo.toml")).unwrap_or_default();
+        let manifest =
+            std::fs::read_to_string(repo_root().join(code).join("Cargo.toml")).unwrap_or_default();
         if code.is_empty() || !manifest.contains("name = \"inventory-handlers\"") {
-            problems.push(format!("{name}: CodeUri {code:?} is not the handlers crate"));
+            problems.push(format!(
+                "{name}: CodeUri {code:?} is not the handlers crate"
+            ));
         }
     }
     problems
@@ -446,8 +546,14 @@ fn database(t: &Value) -> Problems {
     let Some(cluster) = cluster_name(t) else {
         return vec!["not exactly one Aurora cluster".into()];
     };
-    let p = at(t, &["Resources", cluster, "Properties"]).cloned().unwrap_or(Value::Null);
-    let value = |path: &[&str]| at(&p, path).and_then(|v| literal_or_default(t, v)).and_then(|v| scalar_text(Some(v)));
+    let p = at(t, &["Resources", cluster, "Properties"])
+        .cloned()
+        .unwrap_or(Value::Null);
+    let value = |path: &[&str]| {
+        at(&p, path)
+            .and_then(|v| literal_or_default(t, v))
+            .and_then(|v| scalar_text(Some(v)))
+    };
     for (path, want) in [
         (&["EnableHttpEndpoint"][..], "true"),
         (&["ManageMasterUserPassword"], "true"),
@@ -456,23 +562,86 @@ fn database(t: &Value) -> Problems {
         (&["Engine"], "aurora-postgresql"),
     ] {
         if value(path).as_deref() != Some(want) {
-            problems.push(format!("{cluster}.{}: {:?} by default, not {want}", path.join("."), value(path)));
+            problems.push(format!(
+                "{cluster}.{}: {:?} by default, not {want}",
+                path.join("."),
+                value(path)
+            ));
         }
     }
-    for path in [&["ServerlessV2ScalingConfiguration", "SecondsUntilAutoPause"][..], &["DeletionProtection"]] {
+    for path in [
+        &["ServerlessV2ScalingConfiguration", "SecondsUntilAutoPause"][..],
+        &["DeletionProtection"],
+    ] {
         if !matches!(at(&p, path).and_then(intrinsic), Some(Intrinsic::Ref(_))) {
             problems.push(format!("{cluster}.{} is not a parameter", path.join(".")));
         }
     }
-    let writer = resources_of_type(t, "AWS::RDS::DBInstance").into_iter().any(|(_, i)| {
-        str_at(i, &["Properties", "DBInstanceClass"]) == Some("db.serverless")
-            && at(i, &["Properties", "DBClusterIdentifier"]).and_then(|v| ref_of_type(t, v, "AWS::RDS::DBCluster")).as_deref()
-                == Some(cluster)
-    });
+    let writer = resources_of_type(t, "AWS::RDS::DBInstance")
+        .into_iter()
+        .any(|(_, i)| {
+            str_at(i, &["Properties", "DBInstanceClass"]) == Some("db.serverless")
+                && at(i, &["Properties", "DBClusterIdentifier"])
+                    .and_then(|v| ref_of_type(t, v, "AWS::RDS::DBCluster"))
+                    .as_deref()
+                    == Some(cluster)
+        });
     if !writer {
         problems.push(format!("no db.serverless writer in {cluster}"));
     }
     problems
+}
+
+/// Does an EventBridge pattern match an event? Enough of the pattern language
+/// for this template: nested objects and lists of exact values.
+fn pattern_matches(pattern: &Value, event: &serde_json::Value) -> bool {
+    let Some(fields) = pattern.as_mapping() else {
+        return false;
+    };
+    fields.iter().all(|(key, want)| {
+        let got = key.as_str().and_then(|k| event.get(k));
+        match (want, got) {
+            (Value::Mapping(_), Some(inner)) => pattern_matches(want, inner),
+            (Value::Sequence(_), Some(serde_json::Value::String(s))) => {
+                strings(Some(want)).contains(&s.as_str())
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Every sample EC2 and SSM event in `events/` is matched by one of the
+/// state-change function's rules (they mirror what AWS sends).
+fn sample_events_routed(t: &Value) -> Problems {
+    let Some((fname, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    };
+    let patterns: Vec<Value> = events(&function_properties(t, f))
+        .into_iter()
+        .filter_map(|(_, e)| at(&e, &["Properties", "Pattern"]).cloned())
+        .collect();
+    let dir = repo_root().join("events");
+    let mut samples: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            (name.starts_with("ec2-") || name.starts_with("ssm-")) && name.ends_with(".json")
+        })
+        .collect();
+    samples.sort();
+    if samples.is_empty() {
+        return vec!["no sample EC2 or SSM events in events/".into()];
+    }
+    samples
+        .iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let event: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            !patterns.iter().any(|p| pattern_matches(p, &event))
+        })
+        .map(|path| format!("no rule of {fname} matches {}", path.display()))
+        .collect()
 }
 
 fn outputs(t: &Value) -> Problems {
@@ -493,13 +662,17 @@ fn broken(edit: impl FnOnce(&mut Value)) -> Value {
 
 fn set(t: &mut Value, path: &[&str], v: Value) {
     let (last, parent) = path.split_last().expect("non-empty path");
-    let parent = at_mut(t, parent).and_then(Value::as_mapping_mut).unwrap_or_else(|| panic!("no {parent:?}"));
+    let parent = at_mut(t, parent)
+        .and_then(Value::as_mapping_mut)
+        .unwrap_or_else(|| panic!("no {parent:?}"));
     parent.insert(Value::from(*last), v);
 }
 
 fn remove(t: &mut Value, path: &[&str]) {
     let (last, parent) = path.split_last().expect("non-empty path");
-    let parent = at_mut(t, parent).and_then(Value::as_mapping_mut).unwrap_or_else(|| panic!("no {parent:?}"));
+    let parent = at_mut(t, parent)
+        .and_then(Value::as_mapping_mut)
+        .unwrap_or_else(|| panic!("no {parent:?}"));
     assert!(parent.remove(*last).is_some(), "nothing at {path:?}");
 }
 
@@ -530,12 +703,28 @@ fn path<'a>(base: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn template_parses_with_short_form_tags() {
     let t = load();
-    let cluster = at(&t, &["Globals", "Function", "Environment", "Variables", config::ENV_CLUSTER_ARN]).unwrap();
+    let cluster = at(
+        &t,
+        &[
+            "Globals",
+            "Function",
+            "Environment",
+            "Variables",
+            config::ENV_CLUSTER_ARN,
+        ],
+    )
+    .unwrap();
     assert_eq!(
         intrinsic(cluster),
-        Some(Intrinsic::GetAtt("DatabaseCluster".into(), "DBClusterArn".into()))
+        Some(Intrinsic::GetAtt(
+            "DatabaseCluster".into(),
+            "DBClusterArn".into()
+        ))
     );
-    assert_eq!(intrinsic(&yaml("{Ref: X}")), Some(Intrinsic::Ref("X".into())));
+    assert_eq!(
+        intrinsic(&yaml("{Ref: X}")),
+        Some(Intrinsic::Ref("X".into()))
+    );
     assert_eq!(
         intrinsic(&yaml("{'Fn::GetAtt': [A, B.C]}")),
         Some(Intrinsic::GetAtt("A".into(), "B.C".into()))
@@ -548,16 +737,40 @@ fn no_wildcard_actions() {
     let star = broken(|t| {
         let p = path(STATE_CHANGE, &["Policies"]);
         let policies = at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap();
-        policies.push(yaml("Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]"));
+        policies.push(yaml(
+            "Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]",
+        ));
     });
     assert_flags(wildcard_actions, &star, "wildcard action s3:*");
     let all = broken(|t| {
-        set(t, &["Resources", "DataApiAccessPolicy", "Properties", "PolicyDocument", "Statement"], yaml("[{Effect: Allow, Action: ['*'], Resource: '*'}]"));
+        set(
+            t,
+            &[
+                "Resources",
+                "DataApiAccessPolicy",
+                "Properties",
+                "PolicyDocument",
+                "Statement",
+            ],
+            yaml("[{Effect: Allow, Action: ['*'], Resource: '*'}]"),
+        );
     });
     assert_flags(wildcard_actions, &all, "wildcard action *");
-    let template = broken(|t| set(t, &path(HTTP_API_FN, &["Policies"]), yaml("[{SQSSendMessagePolicy: {QueueName: q}}]")));
+    let template = broken(|t| {
+        set(
+            t,
+            &path(HTTP_API_FN, &["Policies"]),
+            yaml("[{SQSSendMessagePolicy: {QueueName: q}}]"),
+        )
+    });
     assert_flags(wildcard_actions, &template, "cannot be reviewed");
-    let managed = broken(|t| set(t, &path(HTTP_API_FN, &["Policies"]), yaml("AmazonRDSDataFullAccess")));
+    let managed = broken(|t| {
+        set(
+            t,
+            &path(HTTP_API_FN, &["Policies"]),
+            yaml("AmazonRDSDataFullAccess"),
+        )
+    });
     assert_flags(wildcard_actions, &managed, "cannot be reviewed");
 }
 
@@ -565,39 +778,127 @@ fn no_wildcard_actions() {
 fn resources_are_scoped() {
     assert_clean(resource_scoping);
     let any_cluster = broken(|t| {
-        set(t, &["Resources", "DataApiAccessPolicy", "Properties", "PolicyDocument", "Statement", ][..], yaml("[{Effect: Allow, Action: [rds-data:ExecuteStatement], Resource: '*'}]"));
+        set(
+            t,
+            &[
+                "Resources",
+                "DataApiAccessPolicy",
+                "Properties",
+                "PolicyDocument",
+                "Statement",
+            ][..],
+            yaml("[{Effect: Allow, Action: [rds-data:ExecuteStatement], Resource: '*'}]"),
+        );
     });
-    assert_flags(resource_scoping, &any_cluster, "rds-data:ExecuteStatement on Resource \"*\"");
+    assert_flags(
+        resource_scoping,
+        &any_cluster,
+        "rds-data:ExecuteStatement on Resource \"*\"",
+    );
     assert_flags(resource_scoping, &any_cluster, "not scoped to the cluster");
-    assert_flags(resource_scoping, &any_cluster, "is not allowed secretsmanager:GetSecretValue");
+    assert_flags(
+        resource_scoping,
+        &any_cluster,
+        "is not allowed secretsmanager:GetSecretValue",
+    );
     let extra = broken(|t| {
         let p = path(HTTP_API_FN, &["Policies"]);
-        at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap().push(yaml(
-            "Statement: [{Effect: Allow, Action: ssm:ListInventoryEntries, Resource: '*'}]",
-        ));
+        at_mut(t, &p)
+            .and_then(Value::as_sequence_mut)
+            .unwrap()
+            .push(yaml(
+                "Statement: [{Effect: Allow, Action: ssm:ListInventoryEntries, Resource: '*'}]",
+            ));
     });
-    assert_flags(resource_scoping, &extra, "HttpApiFunction is allowed ssm:ListInventoryEntries");
+    assert_flags(
+        resource_scoping,
+        &extra,
+        "HttpApiFunction is allowed ssm:ListInventoryEntries",
+    );
     let no_ec2 = broken(|t| {
         let p = path(STATE_CHANGE, &["Policies"]);
-        at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap().truncate(1);
+        at_mut(t, &p)
+            .and_then(Value::as_sequence_mut)
+            .unwrap()
+            .truncate(1);
     });
-    assert_flags(resource_scoping, &no_ec2, "StateChangeFunction is not allowed ec2:DescribeInstances");
+    assert_flags(
+        resource_scoping,
+        &no_ec2,
+        "StateChangeFunction is not allowed ec2:DescribeInstances",
+    );
 }
 
 #[test]
 fn every_route_requires_iam() {
     assert_clean(routes_without_iam);
-    let open = broken(|t| remove(t, &["Resources", "HttpApi", "Properties", "Auth", "DefaultAuthorizer"]));
-    assert_flags(routes_without_iam, &open, "default authorizer is not AWS_IAM");
-    let route_open = broken(|t| {
-        set(t, &path(HTTP_API_FN, &["Events", "GetInstance", "Properties", "Auth"]), yaml("{Authorizer: NONE}"));
+    let open = broken(|t| {
+        remove(
+            t,
+            &[
+                "Resources",
+                "HttpApi",
+                "Properties",
+                "Auth",
+                "DefaultAuthorizer",
+            ],
+        )
     });
-    assert_flags(routes_without_iam, &route_open, "authorizer NONE instead of AWS_IAM");
-    let implicit = broken(|t| remove(t, &path(HTTP_API_FN, &["Events", "GetPackage", "Properties", "ApiId"])));
-    assert_flags(routes_without_iam, &implicit, "GetPackage: route on the implicit API");
+    assert_flags(
+        routes_without_iam,
+        &open,
+        "default authorizer is not AWS_IAM",
+    );
+    let route_open = broken(|t| {
+        set(
+            t,
+            &path(
+                HTTP_API_FN,
+                &["Events", "GetInstance", "Properties", "Auth"],
+            ),
+            yaml("{Authorizer: NONE}"),
+        );
+    });
+    assert_flags(
+        routes_without_iam,
+        &route_open,
+        "authorizer NONE instead of AWS_IAM",
+    );
+    let implicit = broken(|t| {
+        remove(
+            t,
+            &path(
+                HTTP_API_FN,
+                &["Events", "GetPackage", "Properties", "ApiId"],
+            ),
+        )
+    });
+    assert_flags(
+        routes_without_iam,
+        &implicit,
+        "GetPackage: route on the implicit API",
+    );
     let missing = broken(|t| remove(t, &path(HTTP_API_FN, &["Events", "DeleteInstance"])));
-    assert_flags(routes_without_iam, &missing, "does not serve DELETE /ec2/{id}");
-    let v1 = broken(|t| set(t, &path(HTTP_API_FN, &["Events", "SearchInstances", "Properties", "PayloadFormatVersion"]), yaml("'1.0'")));
+    assert_flags(
+        routes_without_iam,
+        &missing,
+        "does not serve DELETE /ec2/{id}",
+    );
+    let v1 = broken(|t| {
+        set(
+            t,
+            &path(
+                HTTP_API_FN,
+                &[
+                    "Events",
+                    "SearchInstances",
+                    "Properties",
+                    "PayloadFormatVersion",
+                ],
+            ),
+            yaml("'1.0'"),
+        )
+    });
     assert_flags(routes_without_iam, &v1, "payload format 1.0");
 }
 
@@ -605,37 +906,118 @@ fn every_route_requires_iam() {
 fn rules_have_retries_and_dead_letter_queues() {
     assert_clean(event_rules);
     let events = path(STATE_CHANGE, &["Events"]);
-    let no_dlq = broken(|t| remove(t, &path(&events, &["InventoryCollected", "Properties", "DeadLetterConfig"])));
-    assert_flags(event_rules, &no_dlq, "InventoryCollected: no dead-letter queue");
-    let no_retry = broken(|t| remove(t, &path(&events, &["InventorySync", "Properties", "RetryPolicy"])));
+    let no_dlq = broken(|t| {
+        remove(
+            t,
+            &path(
+                &events,
+                &["InventoryCollected", "Properties", "DeadLetterConfig"],
+            ),
+        )
+    });
+    assert_flags(
+        event_rules,
+        &no_dlq,
+        "InventoryCollected: no dead-letter queue",
+    );
+    let no_retry = broken(|t| {
+        remove(
+            t,
+            &path(&events, &["InventorySync", "Properties", "RetryPolicy"]),
+        )
+    });
     assert_flags(event_rules, &no_retry, "InventorySync: no retry policy");
     let no_schedule = broken(|t| remove(t, &path(&events, &["InventorySync"])));
     assert_flags(event_rules, &no_schedule, "no sync schedule rule");
     let wrong_doc = broken(|t| {
-        set(t, &path(&events, &["InventoryCollected", "Properties", "Pattern", "detail", "document-name"]), yaml("[AWS-RunShellScript]"));
+        set(
+            t,
+            &path(
+                &events,
+                &[
+                    "InventoryCollected",
+                    "Properties",
+                    "Pattern",
+                    "detail",
+                    "document-name",
+                ],
+            ),
+            yaml("[AWS-RunShellScript]"),
+        );
     });
-    assert_flags(event_rules, &wrong_doc, "no SSM inventory association success rule");
+    assert_flags(
+        event_rules,
+        &wrong_doc,
+        "no SSM inventory association success rule",
+    );
     let no_running = broken(|t| {
-        set(t, &path(&events, &["Ec2StateChange", "Properties", "Pattern", "detail", "state"]), yaml("[stopped, terminated]"));
+        set(
+            t,
+            &path(
+                &events,
+                &["Ec2StateChange", "Properties", "Pattern", "detail", "state"],
+            ),
+            yaml("[stopped, terminated]"),
+        );
     });
     assert_flags(event_rules, &no_running, "no EC2 state change rule");
     let no_queue_policy = broken(|t| remove(t, &["Resources", "DeadLetterQueuePolicy"]));
-    assert_flags(event_rules, &no_queue_policy, "EventBridge may not send to DeadLetterQueue");
+    assert_flags(
+        event_rules,
+        &no_queue_policy,
+        "EventBridge may not send to DeadLetterQueue",
+    );
     let no_failure_destination = broken(|t| remove(t, &path(STATE_CHANGE, &["EventInvokeConfig"])));
-    assert_flags(event_rules, &no_failure_destination, "failed invocations go to no queue");
+    assert_flags(
+        event_rules,
+        &no_failure_destination,
+        "failed invocations go to no queue",
+    );
 }
 
 #[test]
 fn dead_letter_queue_has_an_alarm() {
     assert_clean(dlq_alarms);
     let gone = broken(|t| remove(t, &["Resources", "DeadLetterQueueAlarm"]));
-    assert_flags(dlq_alarms, &gone, "no alarm on the depth of DeadLetterQueue");
-    let late = broken(|t| set(t, &["Resources", "DeadLetterQueueAlarm", "Properties", "Threshold"], yaml("5")));
-    assert_flags(dlq_alarms, &late, "no alarm on the depth of DeadLetterQueue");
-    let other_metric = broken(|t| {
-        set(t, &["Resources", "DeadLetterQueueAlarm", "Properties", "MetricName"], yaml("NumberOfMessagesSent"));
+    assert_flags(
+        dlq_alarms,
+        &gone,
+        "no alarm on the depth of DeadLetterQueue",
+    );
+    let late = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "DeadLetterQueueAlarm",
+                "Properties",
+                "Threshold",
+            ],
+            yaml("5"),
+        )
     });
-    assert_flags(dlq_alarms, &other_metric, "no alarm on the depth of DeadLetterQueue");
+    assert_flags(
+        dlq_alarms,
+        &late,
+        "no alarm on the depth of DeadLetterQueue",
+    );
+    let other_metric = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "DeadLetterQueueAlarm",
+                "Properties",
+                "MetricName",
+            ],
+            yaml("NumberOfMessagesSent"),
+        );
+    });
+    assert_flags(
+        dlq_alarms,
+        &other_metric,
+        "no alarm on the depth of DeadLetterQueue",
+    );
 }
 
 #[test]
@@ -644,48 +1026,140 @@ fn functions_get_every_setting_they_read() {
     for var in config::DATABASE_VARS {
         let gone = broken(|t| remove(t, &["Globals", "Function", "Environment", "Variables", var]));
         assert_flags(environment, &gone, &format!("HttpApiFunction lacks {var}"));
-        assert_flags(environment, &gone, &format!("StateChangeFunction lacks {var}"));
+        assert_flags(
+            environment,
+            &gone,
+            &format!("StateChangeFunction lacks {var}"),
+        );
     }
     for var in config::SYNC_VARS {
         let gone = broken(|t| remove(t, &path(STATE_CHANGE, &["Environment", "Variables", var])));
-        assert_flags(environment, &gone, &format!("StateChangeFunction lacks {var}"));
+        assert_flags(
+            environment,
+            &gone,
+            &format!("StateChangeFunction lacks {var}"),
+        );
     }
     let literal = broken(|t| {
-        set(t, &["Globals", "Function", "Environment", "Variables", config::ENV_SECRET_ARN], yaml("arn:aws:secretsmanager:us-east-1:1:secret:x"));
+        set(
+            t,
+            &[
+                "Globals",
+                "Function",
+                "Environment",
+                "Variables",
+                config::ENV_SECRET_ARN,
+            ],
+            yaml("arn:aws:secretsmanager:us-east-1:1:secret:x"),
+        );
     });
     assert_flags(environment, &literal, "is not the cluster's secret");
-    let dialect = broken(|t| set(t, &["Mappings", "Engine", "aurora-mysql", "Dialect"], yaml("mariadb")));
+    let dialect = broken(|t| {
+        set(
+            t,
+            &["Mappings", "Engine", "aurora-mysql", "Dialect"],
+            yaml("mariadb"),
+        )
+    });
     assert_flags(environment, &dialect, "unknown dialect \"mariadb\"");
 }
 
 #[test]
 fn functions_build_with_cargo_lambda_for_arm64() {
     assert_clean(function_builds);
-    let x86 = broken(|t| set(t, &["Globals", "Function", "Architectures"], yaml("[x86_64]")));
+    let x86 = broken(|t| {
+        set(
+            t,
+            &["Globals", "Function", "Architectures"],
+            yaml("[x86_64]"),
+        )
+    });
     assert_flags(function_builds, &x86, "Architectures is Some(\"x86_64\")");
     let al2 = broken(|t| set(t, &path(HTTP_API_FN, &["Runtime"]), yaml("provided.al2")));
     assert_flags(function_builds, &al2, "HttpApiFunction: Runtime");
-    let make = broken(|t| set(t, &["Resources", "StateChangeFunction", "Metadata", "BuildMethod"], yaml("makefile")));
+    let make = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "StateChangeFunction",
+                "Metadata",
+                "BuildMethod",
+            ],
+            yaml("makefile"),
+        )
+    });
     assert_flags(function_builds, &make, "StateChangeFunction: BuildMethod");
-    let bin = broken(|t| set(t, &["Resources", "StateChangeFunction", "Metadata", "BuildProperties", "Binary"], yaml("statechange")));
+    let bin = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "StateChangeFunction",
+                "Metadata",
+                "BuildProperties",
+                "Binary",
+            ],
+            yaml("statechange"),
+        )
+    });
     assert_flags(function_builds, &bin, "no function builds state-change");
     assert_flags(function_builds, &bin, "no binary \"statechange\"");
     let code = broken(|t| set(t, &["Globals", "Function", "CodeUri"], yaml("core")));
     assert_flags(function_builds, &code, "is not the handlers crate");
-    let plain_logs = broken(|t| set(t, &["Globals", "Function", "LoggingConfig", "LogFormat"], yaml("Text")));
+    let plain_logs = broken(|t| {
+        set(
+            t,
+            &["Globals", "Function", "LoggingConfig", "LogFormat"],
+            yaml("Text"),
+        )
+    });
     assert_flags(function_builds, &plain_logs, "LogFormat");
 }
 
 #[test]
 fn database_scales_to_zero_behind_the_data_api() {
     assert_clean(database);
-    let no_http = broken(|t| set(t, &["Resources", "DatabaseCluster", "Properties", "EnableHttpEndpoint"], yaml("false")));
+    let no_http = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "DatabaseCluster",
+                "Properties",
+                "EnableHttpEndpoint",
+            ],
+            yaml("false"),
+        )
+    });
     assert_flags(database, &no_http, "EnableHttpEndpoint");
     let always_on = broken(|t| set(t, &["Parameters", "MinCapacity", "Default"], yaml("0.5")));
     assert_flags(database, &always_on, "MinCapacity");
-    let fixed = broken(|t| set(t, &["Resources", "DatabaseCluster", "Properties", "DeletionProtection"], yaml("true")));
+    let fixed = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "DatabaseCluster",
+                "Properties",
+                "DeletionProtection",
+            ],
+            yaml("true"),
+        )
+    });
     assert_flags(database, &fixed, "DeletionProtection is not a parameter");
-    let provisioned = broken(|t| set(t, &["Resources", "DatabaseWriter", "Properties", "DBInstanceClass"], yaml("db.r6g.large")));
+    let provisioned = broken(|t| {
+        set(
+            t,
+            &[
+                "Resources",
+                "DatabaseWriter",
+                "Properties",
+                "DBInstanceClass",
+            ],
+            yaml("db.r6g.large"),
+        )
+    });
     assert_flags(database, &provisioned, "no db.serverless writer");
 }
 
@@ -694,4 +1168,42 @@ fn outputs_name_what_operators_need() {
     assert_clean(outputs);
     let gone = broken(|t| remove(t, &["Outputs", "SecretArn"]));
     assert_flags(outputs, &gone, "no output SecretArn");
+}
+
+#[test]
+fn sample_events_reach_the_state_change_function() {
+    assert_clean(sample_events_routed);
+    let events = path(STATE_CHANGE, &["Events"]);
+    let no_pending = broken(|t| {
+        set(
+            t,
+            &path(
+                &events,
+                &["Ec2StateChange", "Properties", "Pattern", "detail", "state"],
+            ),
+            yaml("[running, stopped]"),
+        );
+    });
+    assert_flags(sample_events_routed, &no_pending, "ec2-pending.json");
+    let failures = broken(|t| {
+        set(
+            t,
+            &path(
+                &events,
+                &[
+                    "InventoryCollected",
+                    "Properties",
+                    "Pattern",
+                    "detail",
+                    "status",
+                ],
+            ),
+            yaml("[Failed]"),
+        );
+    });
+    assert_flags(
+        sample_events_routed,
+        &failures,
+        "ssm-inventory-association-success.json",
+    );
 }

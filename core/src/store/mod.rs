@@ -12,6 +12,17 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+mod calls;
+mod events;
+mod instances;
+mod migrate;
+mod search;
+mod sql;
+mod values;
+
+pub use calls::RetryPolicy;
+pub use migrate::SCHEMA_VERSION;
+
 use crate::model::{
     Account, Instance, InstanceDetails, InstanceId, InstanceRecord, InstanceState, Package, Region,
     Source, ValidationError,
@@ -183,6 +194,7 @@ pub struct Store {
     client: aws_sdk_rdsdata::Client,
     target: Arc<DbTarget>,
     calls: Arc<AtomicU64>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Store {
@@ -200,7 +212,14 @@ impl Store {
             client,
             target: Arc::new(target),
             calls: Arc::new(AtomicU64::new(0)),
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// Replaces the retry policy (tests use short delays).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -214,49 +233,42 @@ impl Store {
 
     /// Applies pending schema files (idempotent).
     pub async fn migrate(&self) -> Result<Migration, StoreError> {
-        todo!()
+        self.migrate_impl().await
     }
 
     /// Records a new instance; `AlreadyExists` if the id is recorded.
     pub async fn create_instance(&self, i: &Instance) -> Result<(), StoreError> {
-        let _ = i;
-        todo!()
+        self.create_impl(i).await
     }
 
     /// Creates or replaces an instance with its packages; true when created.
     pub async fn put_instance(&self, i: &Instance) -> Result<bool, StoreError> {
-        let _ = i;
-        todo!()
+        self.put_impl(i).await
     }
 
     /// The instance with its packages sorted by (name, version).
     pub async fn get_instance(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
-        let _ = id;
-        todo!()
+        self.get_impl(id).await
     }
 
     /// Removes an instance and its package links; true when it existed.
     pub async fn delete_instance(&self, id: &InstanceId) -> Result<bool, StoreError> {
-        let _ = id;
-        todo!()
+        self.delete_impl(id).await
     }
 
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
-        let _ = q;
-        todo!()
+        self.search_impl(q).await
     }
 
     /// Versions of a package across the fleet with instance counts, by version.
     pub async fn package_versions(&self, name: &str) -> Result<Vec<PackageVersionCount>, StoreError> {
-        let _ = name;
-        todo!()
+        self.package_versions_impl(name).await
     }
 
     /// Upserts the instance's state from an event unless a newer event was
     /// applied already; true when applied.
     pub async fn apply_state(&self, c: &StateChange) -> Result<bool, StoreError> {
-        let _ = c;
-        todo!()
+        self.apply_state_impl(c).await
     }
 
     /// Replaces the package set of a recorded instance unless a newer capture
@@ -268,8 +280,7 @@ impl Store {
         captured_at: DateTime<Utc>,
         source: Source,
     ) -> Result<bool, StoreError> {
-        let _ = (id, packages, captured_at, source);
-        todo!()
+        self.replace_packages_impl(id, packages, captured_at, source).await
     }
 
     /// Running instances whose inventory is missing or older than `older_than`, oldest first.
@@ -278,7 +289,6 @@ impl Store {
         older_than: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<InstanceKey>, StoreError> {
-        let _ = (older_than, limit);
-        todo!()
+        self.stale_running_impl(older_than, limit).await
     }
 }

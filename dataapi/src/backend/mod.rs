@@ -77,9 +77,15 @@ fn first_keyword(sql: &str) -> String {
     // Leading comments and parentheses do not decide the statement kind.
     loop {
         if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+            rest = r
+                .split_once('\n')
+                .map_or("", |(_, after)| after)
+                .trim_start();
         } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after).trim_start();
+            rest = r
+                .split_once("*/")
+                .map_or("", |(_, after)| after)
+                .trim_start();
         } else if let Some(r) = rest.strip_prefix('(') {
             rest = r.trim_start();
         } else {
@@ -95,7 +101,15 @@ fn first_keyword(sql: &str) -> String {
 fn is_query(sql: &str) -> bool {
     matches!(
         first_keyword(sql).as_str(),
-        "SELECT" | "WITH" | "VALUES" | "SHOW" | "PRAGMA" | "EXPLAIN" | "DESCRIBE" | "DESC" | "TABLE"
+        "SELECT"
+            | "WITH"
+            | "VALUES"
+            | "SHOW"
+            | "PRAGMA"
+            | "EXPLAIN"
+            | "DESCRIBE"
+            | "DESC"
+            | "TABLE"
     )
 }
 
@@ -174,15 +188,14 @@ fn pool_options<DB: Database>(max: u32) -> PoolOptions<DB> {
         .test_before_acquire(false)
 }
 
+type OptionsOf<DB> = <<DB as Database>::Connection as sqlx::Connection>::Options;
+
 /// Pools of a server engine: the URL's database, plus one per `database` named by calls.
 struct PerDatabase<DB: Database> {
-    options: <DB::Connection as sqlx::Connection>::Options,
+    options: OptionsOf<DB>,
     default: Pool<DB>,
     named: Mutex<HashMap<String, Pool<DB>>>,
-    with_database: fn(
-        &<DB::Connection as sqlx::Connection>::Options,
-        &str,
-    ) -> <DB::Connection as sqlx::Connection>::Options,
+    with_database: fn(&OptionsOf<DB>, &str) -> OptionsOf<DB>,
 }
 
 const SERVER_POOL_SIZE: u32 = 8;

@@ -5,9 +5,9 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlQueryResult, MySqlRow};
-use sqlx::{Arguments, MySql, Row, TypeInfo, ValueRef};
+use sqlx::{Arguments, MySql, Row, ValueRef};
 
-use super::{get, type_name, invalid_parameter, quiet, unsupported_array, Engine};
+use super::{get, invalid_parameter, quiet, type_name, unsupported_array, Engine};
 use crate::errors::ApiError;
 use crate::params::{Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
@@ -21,7 +21,7 @@ pub(super) fn options(url: &str) -> Result<MySqlConnectOptions, sqlx::Error> {
 impl Engine for MySql {
     const DIALECT: Dialect = Dialect::MySql;
 
-    fn bind<'q>(args: &mut MySqlArguments, value: &'q ParamValue) -> Result<(), ApiError> {
+    fn bind(args: &mut MySqlArguments, value: &ParamValue) -> Result<(), ApiError> {
         match value {
             ParamValue::Null => args.add(None::<String>),
             ParamValue::Bool(b) => args.add(*b),
@@ -59,9 +59,9 @@ impl Engine for MySql {
                 Ok(t) => time(t),
                 Err(_) => get::<M, MySqlTime>(row, i)?.to_string(),
             }),
-            "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "GEOMETRY" => {
-                Field::BlobValue(Blob(get::<M, Vec<u8>>(row, i)?))
-            }
+            "GEOMETRY" => Field::BlobValue(Blob(get::<M, Vec<u8>>(row, i)?)),
+            // The protocol flags binary-collation text (MariaDB's JSON is utf8mb4_bin LONGTEXT) like
+            // binary data, without the charset: UTF-8 bytes come back as text, others as a blob.
             _ => text_or_blob(get::<M, &[u8]>(row, i)?),
         })
     }

@@ -8,20 +8,21 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow,
-    PgTypeInfo,
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow, PgTypeInfo,
 };
 use sqlx::types::{BigDecimal, JsonValue, Uuid};
-use sqlx::{Arguments, Encode, Postgres, Row, Type, TypeInfo, ValueRef};
+use sqlx::{Arguments, Encode, Postgres, Row, Type, ValueRef};
 
-use super::{get, type_name, invalid_parameter, quiet, Engine};
+use super::{get, invalid_parameter, quiet, type_name, Engine};
 use crate::errors::ApiError;
 use crate::params::{Dialect, ParamValue};
 use crate::protocol::{ArrayValue, Blob, Field};
 use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
 
 pub(super) fn options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
-    Ok(quiet(PgConnectOptions::from_str(url)?.statement_cache_capacity(0)))
+    Ok(quiet(
+        PgConnectOptions::from_str(url)?.statement_cache_capacity(0),
+    ))
 }
 
 pub(super) async fn set_search_path(conn: &mut PgConnection, schema: &str) -> Result<(), ApiError> {
@@ -48,7 +49,7 @@ impl Encode<'_, Postgres> for UntypedNull {
     }
 }
 
-fn bind_array<'q>(args: &mut PgArguments, array: &'q ArrayValue) -> Result<(), BoxDynError> {
+fn bind_array(args: &mut PgArguments, array: &ArrayValue) -> Result<(), BoxDynError> {
     match array {
         ArrayValue::BooleanValues(v) => args.add(v.as_slice()),
         ArrayValue::LongValues(v) => args.add(v.as_slice()),
@@ -58,18 +59,77 @@ fn bind_array<'q>(args: &mut PgArguments, array: &'q ArrayValue) -> Result<(), B
     }
 }
 
-fn strings<T>(values: Vec<T>, f: impl Fn(T) -> String) -> Field {
-    Field::ArrayValue(ArrayValue::StringValues(values.into_iter().map(f).collect()))
+fn strings<T>(values: Vec<Option<T>>, f: impl Fn(T) -> String) -> Field {
+    Field::ArrayValue(ArrayValue::StringValues(
+        values.into_iter().map(|v| v.map(&f)).collect(),
+    ))
 }
 
-fn longs<T: Into<i64>>(values: Vec<T>) -> Field {
-    Field::ArrayValue(ArrayValue::LongValues(values.into_iter().map(Into::into).collect()))
+fn longs<T: Into<i64>>(values: Vec<Option<T>>) -> Field {
+    Field::ArrayValue(ArrayValue::LongValues(
+        values.into_iter().map(|v| v.map(Into::into)).collect(),
+    ))
+}
+
+/// PostgreSQL's text form of a binary NUMERIC (base-10000 digit groups), keeping its display scale
+/// ("12.50" stays "12.50", which a decimal type would not).
+fn numeric_text(raw: &[u8]) -> Result<String, ApiError> {
+    let bad = || ApiError::UnsupportedResult("Malformed NUMERIC value".into());
+    let word = |at: usize| -> Result<i16, ApiError> {
+        raw.get(at..at + 2)
+            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+            .ok_or_else(bad)
+    };
+    let ndigits = usize::try_from(word(0)?).map_err(|_| bad())?;
+    let weight = i64::from(word(2)?);
+    let sign = word(4)? as u16;
+    let dscale = usize::try_from(word(6)?).map_err(|_| bad())?;
+    match sign {
+        0xC000 => return Ok("NaN".into()),
+        0xD000 => return Ok("Infinity".into()),
+        0xF000 => return Ok("-Infinity".into()),
+        _ => {}
+    }
+    let digits = (0..ndigits)
+        .map(|k| word(8 + 2 * k))
+        .collect::<Result<Vec<i16>, _>>()?;
+    let group = |i: i64| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| digits.get(i))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut text = String::new();
+    if sign == 0x4000 {
+        text.push('-');
+    }
+    if weight < 0 {
+        text.push('0');
+    } else {
+        text.push_str(&group(0).to_string());
+        for i in 1..=weight {
+            text.push_str(&format!("{:04}", group(i)));
+        }
+    }
+    if dscale > 0 {
+        let mut fraction = String::new();
+        let mut i = weight + 1;
+        while fraction.len() < dscale {
+            fraction.push_str(&format!("{:04}", group(i)));
+            i += 1;
+        }
+        fraction.truncate(dscale);
+        text.push('.');
+        text.push_str(&fraction);
+    }
+    Ok(text)
 }
 
 impl Engine for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
-    fn bind<'q>(args: &mut PgArguments, value: &'q ParamValue) -> Result<(), ApiError> {
+    fn bind(args: &mut PgArguments, value: &ParamValue) -> Result<(), ApiError> {
         match value {
             ParamValue::Null => args.add(UntypedNull),
             ParamValue::Bool(b) => args.add(*b),
@@ -96,7 +156,7 @@ impl Engine for Postgres {
             "OID" => o.long(get::<P, Oid>(row, i)?.0.into()),
             "FLOAT4" => Field::DoubleValue(get::<P, f32>(row, i)?.into()),
             "FLOAT8" => Field::DoubleValue(get::<P, f64>(row, i)?),
-            "NUMERIC" => o.decimal(get::<P, BigDecimal>(row, i)?.to_plain_string()),
+            "NUMERIC" => o.decimal(numeric_text(get::<P, &[u8]>(row, i)?)?),
             "DATE" => Field::StringValue(date(get::<P, NaiveDate>(row, i)?)),
             "TIME" => Field::StringValue(time(get::<P, NaiveTime>(row, i)?)),
             "TIMESTAMP" => Field::StringValue(timestamp(get::<P, NaiveDateTime>(row, i)?)),
@@ -106,21 +166,30 @@ impl Engine for Postgres {
             "UUID" => Field::StringValue(get::<P, Uuid>(row, i)?.to_string()),
             "JSON" | "JSONB" => Field::StringValue(get::<P, JsonValue>(row, i)?.to_string()),
             "BYTEA" => Field::BlobValue(Blob(get::<P, Vec<u8>>(row, i)?)),
-            "BOOL[]" => Field::ArrayValue(ArrayValue::BooleanValues(get::<P, Vec<bool>>(row, i)?)),
-            "INT2[]" => longs(get::<P, Vec<i16>>(row, i)?),
-            "INT4[]" => longs(get::<P, Vec<i32>>(row, i)?),
-            "INT8[]" => longs(get::<P, Vec<i64>>(row, i)?),
+            "BOOL[]" => Field::ArrayValue(ArrayValue::BooleanValues(get::<P, Vec<Option<bool>>>(
+                row, i,
+            )?)),
+            "INT2[]" => longs(get::<P, Vec<Option<i16>>>(row, i)?),
+            "INT4[]" => longs(get::<P, Vec<Option<i32>>>(row, i)?),
+            "INT8[]" => longs(get::<P, Vec<Option<i64>>>(row, i)?),
             "FLOAT4[]" => Field::ArrayValue(ArrayValue::DoubleValues(
-                get::<P, Vec<f32>>(row, i)?.into_iter().map(f64::from).collect(),
+                get::<P, Vec<Option<f32>>>(row, i)?
+                    .into_iter()
+                    .map(|v| v.map(f64::from))
+                    .collect(),
             )),
-            "FLOAT8[]" => Field::ArrayValue(ArrayValue::DoubleValues(get::<P, Vec<f64>>(row, i)?)),
-            "TEXT[]" | "VARCHAR[]" | "BPCHAR[]" | "NAME[]" => {
-                Field::ArrayValue(ArrayValue::StringValues(get::<P, Vec<String>>(row, i)?))
-            }
-            "NUMERIC[]" => strings(get::<P, Vec<BigDecimal>>(row, i)?, |d| d.to_plain_string()),
-            "DATE[]" => strings(get::<P, Vec<NaiveDate>>(row, i)?, date),
-            "TIMESTAMP[]" => strings(get::<P, Vec<NaiveDateTime>>(row, i)?, timestamp),
-            "UUID[]" => strings(get::<P, Vec<Uuid>>(row, i)?, |u| u.to_string()),
+            "FLOAT8[]" => Field::ArrayValue(ArrayValue::DoubleValues(get::<P, Vec<Option<f64>>>(
+                row, i,
+            )?)),
+            "TEXT[]" | "VARCHAR[]" | "BPCHAR[]" | "NAME[]" => Field::ArrayValue(
+                ArrayValue::StringValues(get::<P, Vec<Option<String>>>(row, i)?),
+            ),
+            "NUMERIC[]" => strings(get::<P, Vec<Option<BigDecimal>>>(row, i)?, |d| {
+                d.to_plain_string()
+            }),
+            "DATE[]" => strings(get::<P, Vec<Option<NaiveDate>>>(row, i)?, date),
+            "TIMESTAMP[]" => strings(get::<P, Vec<Option<NaiveDateTime>>>(row, i)?, timestamp),
+            "UUID[]" => strings(get::<P, Vec<Option<Uuid>>>(row, i)?, |u| u.to_string()),
             // Text types, enums and domains over text arrive as their UTF-8 text.
             _ => text_or_blob(get::<P, &[u8]>(row, i)?),
         })
@@ -128,5 +197,37 @@ impl Engine for Postgres {
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numeric_text;
+
+    fn numeric(ndigits: i16, weight: i16, sign: u16, dscale: i16, digits: &[i16]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for w in [ndigits, weight, sign as i16, dscale].iter().chain(digits) {
+            b.extend_from_slice(&w.to_be_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn numeric_keeps_scale_and_sign() {
+        assert_eq!(
+            numeric_text(&numeric(2, 0, 0, 2, &[12, 5000])).unwrap(),
+            "12.50"
+        );
+        assert_eq!(
+            numeric_text(&numeric(2, 1, 0x4000, 0, &[1, 2])).unwrap(),
+            "-10002"
+        );
+        assert_eq!(
+            numeric_text(&numeric(1, -2, 0, 6, &[1200])).unwrap(),
+            "0.000012"
+        );
+        assert_eq!(numeric_text(&numeric(0, 0, 0, 0, &[])).unwrap(), "0");
+        assert_eq!(numeric_text(&numeric(0, 0, 0xC000, 0, &[])).unwrap(), "NaN");
+        assert!(numeric_text(&[0, 1]).is_err());
     }
 }

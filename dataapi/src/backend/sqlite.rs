@@ -9,7 +9,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Pool, Row, Sqlite, TypeInfo, ValueRef};
 
-use super::{get, type_name, invalid_parameter, is_insert, quiet, unsupported_array, Engine};
+use super::{get, invalid_parameter, is_insert, quiet, type_name, unsupported_array, Engine};
 use crate::errors::ApiError;
 use crate::params::{Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
@@ -31,7 +31,9 @@ pub(super) async fn connect(url: &str) -> Result<Pool<Sqlite>, sqlx::Error> {
         .test_before_acquire(false);
     // An in-memory database lives as long as one connection to it: keep one open for good.
     let pool = if memory {
-        pool.min_connections(1).idle_timeout(None).max_lifetime(None)
+        pool.min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
     } else {
         pool
     };

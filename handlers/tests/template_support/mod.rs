@@ -42,10 +42,16 @@ pub fn strings(v: Option<&Value>) -> Vec<&str> {
 }
 
 /// Every value of the tree, depth first, with the key it sits under in its mapping.
-pub fn walk<'a>(v: &'a Value, key: Option<&'a str>, visit: &mut impl FnMut(Option<&'a str>, &'a Value)) {
+pub fn walk<'a>(
+    v: &'a Value,
+    key: Option<&'a str>,
+    visit: &mut impl FnMut(Option<&'a str>, &'a Value),
+) {
     visit(key, v);
     match v {
-        Value::Mapping(m) => m.iter().for_each(|(k, child)| walk(child, k.as_str(), visit)),
+        Value::Mapping(m) => m
+            .iter()
+            .for_each(|(k, child)| walk(child, k.as_str(), visit)),
         Value::Sequence(items) => items.iter().for_each(|child| walk(child, None, visit)),
         Value::Tagged(t) => walk(&t.value, None, visit),
         _ => {}
@@ -55,7 +61,11 @@ pub fn walk<'a>(v: &'a Value, key: Option<&'a str>, visit: &mut impl FnMut(Optio
 pub fn resources(t: &Value) -> Vec<(&str, &Value)> {
     at(t, &["Resources"])
         .and_then(Value::as_mapping)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?, v))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?, v)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -73,8 +83,12 @@ pub fn resource_type<'a>(t: &'a Value, name: &str) -> Option<&'a str> {
 /// A function's properties as SAM sees them: `Globals.Function` merged under the
 /// function's own (mappings merge key by key; anything else is overridden).
 pub fn function_properties(t: &Value, function: &Value) -> Value {
-    let globals = at(t, &["Globals", "Function"]).cloned().unwrap_or(Value::Mapping(Mapping::new()));
-    let own = at(function, &["Properties"]).cloned().unwrap_or(Value::Mapping(Mapping::new()));
+    let globals = at(t, &["Globals", "Function"])
+        .cloned()
+        .unwrap_or(Value::Mapping(Mapping::new()));
+    let own = at(function, &["Properties"])
+        .cloned()
+        .unwrap_or(Value::Mapping(Mapping::new()));
     merge(globals, own)
 }
 
@@ -109,7 +123,11 @@ pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
         Value::Tagged(t) => {
             let short = t.tag.to_string();
             let short = short.trim_start_matches('!');
-            let long = if short == "Ref" { "Ref".to_string() } else { format!("Fn::{short}") };
+            let long = if short == "Ref" {
+                "Ref".to_string()
+            } else {
+                format!("Fn::{short}")
+            };
             (long, &t.value)
         }
         Value::Mapping(m) if m.len() == 1 => {

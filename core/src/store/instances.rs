@@ -1,0 +1,380 @@
+//! Instance writes (create, put, package replacement), reads and deletes.
+//!
+//! A write sends the package list as ONE JSON parameter. PostgreSQL does the
+//! whole write in one statement; MySQL and SQLite in one transaction of a
+//! fixed number of statements. Only a package list whose JSON exceeds
+//! [`PACKAGES_JSON_BUDGET`] (far beyond 10,000 typical packages) is split
+//! into chunks, each written by the same statements inside the transaction.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
+use aws_sdk_rdsdata::types::SqlParameter;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::calls::Tx;
+use super::sql::{self, col, Head, Reports, PACKAGES_PAGE};
+use super::values::{long, now, opt_text, opt_time, text, time, Row};
+use super::{Store, StoreError};
+use crate::model::{
+    distinct_packages, validate_packages, Instance, InstanceDetails, InstanceId, InstanceRecord,
+    Package, Source,
+};
+
+/// Bytes the package JSON may take in the request body (after JSON escaping),
+/// leaving room for the SQL and the other parameters under the 4 MiB limit.
+pub(crate) const PACKAGES_JSON_BUDGET: usize = 3 * 1024 * 1024;
+
+/// One package in the `packages` parameter.
+#[derive(Serialize)]
+struct PackageJson<'a> {
+    n: &'a str,
+    v: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a: Option<&'a str>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing plain strings and maps cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The package list as JSON arrays, each at most `budget` bytes once escaped
+/// into the request; one array (possibly `[]`) when everything fits.
+pub(crate) fn package_chunks(packages: &[Package], budget: usize) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut items: Vec<String> = Vec::new();
+    let mut size = 2;
+    for p in packages {
+        let item = to_json(&PackageJson {
+            n: &p.name,
+            v: &p.version,
+            p: p.publisher.as_deref(),
+            a: p.architecture.as_deref(),
+        });
+        // The parameter is itself a JSON string in the request: count the escapes.
+        let cost = to_json(&item).len() - 2 + 1;
+        if !items.is_empty() && size + cost > budget {
+            chunks.push(format!("[{}]", items.join(",")));
+            items.clear();
+            size = 2;
+        }
+        size += cost;
+        items.push(item);
+    }
+    chunks.push(format!("[{}]", items.join(",")));
+    chunks
+}
+
+/// What the `ec2` row statement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    Created,
+    Replaced,
+    /// Nothing: the id was recorded (create), unknown or newer (replace).
+    Skipped,
+}
+
+fn tags_json(details: &InstanceDetails) -> String {
+    to_json(&details.tags)
+}
+
+/// Parameters of the `ec2` row of a create/put.
+fn instance_params(i: &Instance, now: DateTime<Utc>) -> Vec<SqlParameter> {
+    let d = &i.details;
+    vec![
+        text("id", i.id.as_str()),
+        text("account", i.account.as_str()),
+        text("region", i.region.as_str()),
+        opt_text("state", i.state.map(|s| s.as_str())),
+        opt_text("instance_type", d.instance_type.as_deref()),
+        opt_text("image_id", d.image_id.as_deref()),
+        opt_text("platform", d.platform.as_deref()),
+        opt_time("launch_time", d.launch_time.map(super::values::micros)),
+        text("tags", tags_json(d)),
+        text("source", i.source.as_str()),
+        time("now", now),
+    ]
+}
+
+/// An instance write: the head statement's parameters and the packages.
+pub(crate) struct WritePlan<'a> {
+    head: Head,
+    id: &'a InstanceId,
+    params: Vec<SqlParameter>,
+    chunks: Vec<String>,
+}
+
+impl Store {
+    pub(crate) async fn create_impl(&self, i: &Instance) -> Result<(), StoreError> {
+        match self.write_instance(Head::Create, i).await? {
+            Written::Skipped => Err(StoreError::AlreadyExists(i.id.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) async fn put_impl(&self, i: &Instance) -> Result<bool, StoreError> {
+        Ok(self.write_instance(Head::Put, i).await? == Written::Created)
+    }
+
+    async fn write_instance(&self, head: Head, i: &Instance) -> Result<Written, StoreError> {
+        validate_packages(&i.packages)?;
+        let packages = distinct_packages(&i.packages);
+        let plan = WritePlan {
+            head,
+            id: &i.id,
+            params: instance_params(i, now()),
+            chunks: package_chunks(&packages, PACKAGES_JSON_BUDGET),
+        };
+        self.write(&plan).await
+    }
+
+    pub(crate) async fn replace_packages_impl(
+        &self,
+        id: &InstanceId,
+        packages: &[Package],
+        captured_at: DateTime<Utc>,
+        source: Source,
+    ) -> Result<bool, StoreError> {
+        validate_packages(packages)?;
+        let packages = distinct_packages(packages);
+        let plan = WritePlan {
+            head: Head::Replace,
+            id,
+            params: vec![
+                text("id", id.as_str()),
+                time("captured_at", super::values::micros(captured_at)),
+                time("now", now()),
+                text("source", source.as_str()),
+            ],
+            chunks: package_chunks(&packages, PACKAGES_JSON_BUDGET),
+        };
+        Ok(self.write(&plan).await? != Written::Skipped)
+    }
+
+    /// One statement where the dialect can, else one transaction; retried
+    /// as a whole on deadlocks and other transient failures.
+    pub(crate) async fn write(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
+        let sql = sql::of(self.dialect());
+        match (sql.single_write, plan.chunks.as_slice()) {
+            (Some(single), [packages]) => {
+                let mut params = plan.params.clone();
+                params.push(text("packages", packages.as_str()));
+                self.retrying(|| async {
+                    let out = self
+                        .execute("write", None, single(plan.head), params.clone())
+                        .await?;
+                    head_outcome(plan.head, Reports::Returning, &out)
+                })
+                .await
+            }
+            _ => self.retrying(|| self.write_transaction(plan)).await,
+        }
+    }
+
+    async fn write_transaction(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
+        let tx = self.begin().await?;
+        let result = self.write_in(&tx, plan).await;
+        match result {
+            // Nothing written: end the transaction without a commit.
+            Ok(Written::Skipped) => {
+                self.rollback(tx).await;
+                Ok(Written::Skipped)
+            }
+            other => self.finish(tx, other).await,
+        }
+    }
+
+    async fn write_in(&self, tx: &Tx, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
+        let sql = sql::of(self.dialect());
+        let (head_sql, reports) = (sql.head)(plan.head);
+        let written = match self.execute("write.ec2", Some(tx), head_sql, plan.params.clone()).await {
+            Ok(out) => head_outcome(plan.head, reports, &out)?,
+            // MySQL has no "insert or nothing" that tells which happened.
+            Err(e) if plan.head == Head::Create && e.is_duplicate_key() => Written::Skipped,
+            Err(e) => return Err(e),
+        };
+        if written == Written::Skipped {
+            return Ok(written);
+        }
+        let id = || text("id", plan.id.as_str());
+        self.execute("write.unlink", Some(tx), sql.delete_links, vec![id()])
+            .await?;
+        for chunk in &plan.chunks {
+            let params = vec![id(), text("packages", chunk.as_str())];
+            if let Some(upsert) = sql.upsert_chunk {
+                self.execute("write.packages", Some(tx), upsert, params.clone())
+                    .await?;
+            }
+            self.execute("write.link", Some(tx), sql.link_chunk, params)
+                .await?;
+        }
+        Ok(written)
+    }
+
+    pub(crate) async fn get_impl(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
+        let sql = sql::of(self.dialect());
+        match self
+            .execute("get", None, sql.get, vec![text("id", id.as_str())])
+            .await
+        {
+            Ok(out) => read_instance(id, out.records(), Vec::new()),
+            Err(e) if e.is_result_too_large() => self.get_paged(id).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The fallback when the packages do not fit one response: the instance,
+    /// then pages of packages by id. Not one snapshot: a concurrent write may
+    /// show partly; it is only taken for package lists over ~1 MiB.
+    async fn get_paged(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
+        tracing::info!(instance = %id, "instance over the response limit: paged read");
+        let sql = sql::of(self.dialect());
+        let out = self
+            .execute("get.instance", None, sql.get_instance_only, vec![text("id", id.as_str())])
+            .await?;
+        if out.records().is_empty() {
+            return Ok(None);
+        }
+        let mut packages = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .execute(
+                    "get.packages",
+                    None,
+                    sql.get_packages_page,
+                    vec![
+                        text("id", id.as_str()),
+                        long("after", after),
+                        long("limit", PACKAGES_PAGE),
+                    ],
+                )
+                .await?;
+            for r in page.records() {
+                let row = Row(r);
+                packages.push(package_from(&row, 0)?);
+                after = row.long(4)?;
+            }
+            if page.records().len() < PACKAGES_PAGE as usize {
+                break;
+            }
+        }
+        read_instance(id, out.records(), packages)
+    }
+
+    pub(crate) async fn delete_impl(&self, id: &InstanceId) -> Result<bool, StoreError> {
+        let sql = sql::of(self.dialect());
+        let out = self
+            .execute("delete", None, sql.delete, vec![text("id", id.as_str())])
+            .await?;
+        Ok(out.number_of_records_updated() > 0)
+    }
+}
+
+fn head_outcome(
+    head: Head,
+    reports: Reports,
+    out: &ExecuteStatementOutput,
+) -> Result<Written, StoreError> {
+    let created = match reports {
+        Reports::Returning => match out.records().first() {
+            None => return Ok(Written::Skipped),
+            Some(r) => Row(r).bool(1)?,
+        },
+        Reports::Count => match out.number_of_records_updated() {
+            0 => return Ok(Written::Skipped),
+            n => head == Head::Create || (head == Head::Put && n == 1),
+        },
+    };
+    Ok(if created {
+        Written::Created
+    } else {
+        Written::Replaced
+    })
+}
+
+fn package_from(row: &Row<'_>, first: usize) -> Result<Package, StoreError> {
+    Ok(Package {
+        name: row.str(first)?.to_owned(),
+        version: row.str(first + 1)?.to_owned(),
+        publisher: row.opt_str(first + 2)?.map(str::to_owned),
+        architecture: row.opt_str(first + 3)?.map(str::to_owned),
+    })
+}
+
+/// Builds the record from the instance row (part 0) and package rows (part 1).
+fn read_instance(
+    id: &InstanceId,
+    records: &[Vec<aws_sdk_rdsdata::types::Field>],
+    mut packages: Vec<Package>,
+) -> Result<Option<InstanceRecord>, StoreError> {
+    let mut instance_row = None;
+    for r in records {
+        let row = Row(r);
+        if row.long(col::PART)? == 0 {
+            instance_row = Some(r);
+        } else {
+            packages.push(package_from(&row, col::NAME)?);
+        }
+    }
+    let Some(r) = instance_row else {
+        return Ok(None);
+    };
+    let row = Row(r);
+    packages.sort();
+    let tags: BTreeMap<String, String> = serde_json::from_str(row.str(col::TAGS)?)
+        .map_err(|e| StoreError::UnexpectedResult(format!("tags: {e}")))?;
+    let instance = Instance {
+        id: id.clone(),
+        account: row.parsed(col::ACCOUNT)?,
+        region: row.parsed(col::REGION)?,
+        state: row.opt_parsed(col::STATE)?,
+        details: InstanceDetails {
+            instance_type: row.opt_str(col::INSTANCE_TYPE)?.map(str::to_owned),
+            image_id: row.opt_str(col::IMAGE_ID)?.map(str::to_owned),
+            platform: row.opt_str(col::PLATFORM)?.map(str::to_owned),
+            launch_time: row.opt_time(col::LAUNCH_TIME)?,
+            tags,
+        },
+        source: row.parsed(col::SOURCE)?,
+        packages,
+    };
+    Ok(Some(InstanceRecord {
+        instance,
+        created: row.time(col::CREATED)?,
+        updated: row.time(col::UPDATED)?,
+        terminated: row.opt_time(col::TERMINATED)?,
+        last_event_time: row.opt_time(col::LAST_EVENT_TIME)?,
+        inventory_captured_at: row.opt_time(col::INVENTORY_CAPTURED_AT)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_travel_as_compact_json_chunks() {
+        let mut p = Package::new("a\"b", "1");
+        p.architecture = Some("x86_64".into());
+        let chunks = package_chunks(&[p, Package::new("c", "2")], PACKAGES_JSON_BUDGET);
+        assert_eq!(
+            chunks,
+            vec![r#"[{"n":"a\"b","v":"1","a":"x86_64"},{"n":"c","v":"2"}]"#]
+        );
+        assert_eq!(package_chunks(&[], 100), vec!["[]"]);
+        let many: Vec<Package> = (0..100).map(|i| Package::new(format!("p{i:03}"), "1")).collect();
+        let chunks = package_chunks(&many, 200);
+        assert!(chunks.len() > 10);
+        let rejoined: Vec<serde_json::Value> = chunks
+            .iter()
+            .flat_map(|c| serde_json::from_str::<Vec<serde_json::Value>>(c).unwrap())
+            .collect();
+        assert_eq!(rejoined.len(), 100);
+        assert!(chunks.iter().all(|c| to_json(c).len() <= 200 + 2));
+    }
+}

@@ -1,0 +1,158 @@
+//! Search with keyset pagination on the instance id, and package versions.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use super::sql;
+use super::values::{long, text, Row};
+use super::{
+    InstanceSummary, PackageVersionCount, SearchPage, SearchQuery, Store, StoreError,
+    MAX_SEARCH_LIMIT,
+};
+use crate::model::{InstanceId, ValidationError};
+
+/// The opaque token: the last id of a page, base64url.
+fn encode_token(last: &InstanceId) -> String {
+    URL_SAFE_NO_PAD.encode(last.as_str())
+}
+
+fn decode_token(token: &str) -> Result<InstanceId, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| StoreError::InvalidNextToken)?;
+    let id = String::from_utf8(bytes).map_err(|_| StoreError::InvalidNextToken)?;
+    InstanceId::parse(&id).map_err(|_| StoreError::InvalidNextToken)
+}
+
+impl SearchQuery {
+    /// Checks the limit and that a version comes with a name; field names are
+    /// the HTTP API's query parameters.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
+            return Err(ValidationError::new(
+                "limit",
+                format!("must be between 1 and {MAX_SEARCH_LIMIT}"),
+            )
+            .into());
+        }
+        if self.package_version.is_some() && self.package_name.is_none() {
+            return Err(
+                ValidationError::new("package_version", "requires package_name").into(),
+            );
+        }
+        if let Some(token) = &self.next_token {
+            decode_token(token)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    pub(crate) async fn search_impl(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+        q.validate()?;
+        let s = &sql::of(self.dialect()).search;
+        let mut query = String::from(s.select);
+        let mut params = vec![long("limit", i64::from(q.limit) + 1)];
+        let mut filter = |clause: &str, name: &str, value: Option<&str>| {
+            if let Some(v) = value {
+                query.push_str(clause);
+                params.push(text(name, v));
+            }
+        };
+        filter(s.account, "account", q.account.as_ref().map(|a| a.as_str()));
+        filter(s.region, "region", q.region.as_ref().map(|r| r.as_str()));
+        filter(s.state, "state", q.state.map(|st| st.as_str()));
+        let after = q.next_token.as_deref().map(decode_token).transpose()?;
+        filter(s.after, "after", after.as_ref().map(|a| a.as_str()));
+        let packages = if q.package_version.is_some() {
+            s.package_name_version
+        } else {
+            s.package_name
+        };
+        filter(packages, "package_name", q.package_name.as_deref());
+        if let Some(v) = &q.package_version {
+            params.push(text("package_version", v.as_str()));
+        }
+        query.push_str(s.order_limit);
+
+        let out = self.execute("search", None, &query, params).await?;
+        let mut instances = out
+            .records()
+            .iter()
+            .map(|r| {
+                let row = Row(r);
+                Ok(InstanceSummary {
+                    id: row.parsed(0)?,
+                    account: row.parsed(1)?,
+                    region: row.parsed(2)?,
+                    state: row.opt_parsed(3)?,
+                    instance_type: row.opt_str(4)?.map(str::to_owned),
+                    updated: row.time(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = instances.len() > q.limit as usize;
+        instances.truncate(q.limit as usize);
+        let next_token = more
+            .then(|| instances.last().map(|i| encode_token(&i.id)))
+            .flatten();
+        Ok(SearchPage {
+            instances,
+            next_token,
+        })
+    }
+
+    pub(crate) async fn package_versions_impl(
+        &self,
+        name: &str,
+    ) -> Result<Vec<PackageVersionCount>, StoreError> {
+        let sql = sql::of(self.dialect());
+        let out = self
+            .execute("package_versions", None, sql.package_versions, vec![text("name", name)])
+            .await?;
+        // Exact name match and byte order in Rust: the same on every dialect
+        // (MySQL's collation ignores trailing spaces).
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for r in out.records() {
+            let row = Row(r);
+            if row.str(0)? == name {
+                let n = u64::try_from(row.long(2)?).unwrap_or(0);
+                *counts.entry(row.str(1)?.to_owned()).or_default() += n;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|(version, instances)| PackageVersionCount { version, instances })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        let id = InstanceId::parse("i-0abc:x.y_z").unwrap();
+        assert_eq!(decode_token(&encode_token(&id)).unwrap(), id);
+        for bad in ["%%%", "", "aGVsbG8gd29ybGQ", "_w"] {
+            assert!(matches!(decode_token(bad), Err(StoreError::InvalidNextToken)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn queries_are_validated() {
+        let q = SearchQuery {
+            package_version: Some("1".into()),
+            ..SearchQuery::default()
+        };
+        assert!(matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "package_version"));
+        for limit in [0, MAX_SEARCH_LIMIT + 1] {
+            let q = SearchQuery { limit, ..SearchQuery::default() };
+            assert!(matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "limit"));
+        }
+        assert!(SearchQuery::default().validate().is_ok());
+    }
+}

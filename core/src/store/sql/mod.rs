@@ -1,0 +1,160 @@
+//! The SQL text of every statement, per dialect. Values are only ever bound
+//! as named parameters (`:name`); PostgreSQL casts each parameter explicitly
+//! because the Data API sends strings as text and NULLs untyped.
+//!
+//! Parameters shared by the instance writes: `id`, `account`, `region`,
+//! `state`, `instance_type`, `image_id`, `platform`, `launch_time`, `tags`
+//! (JSON text), `source`, `now`; package lists travel as one JSON parameter
+//! `packages`: `[{"n": name, "v": version, "p": publisher?, "a": architecture?}, ...]`.
+
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use super::Dialect;
+
+/// The statement that writes the `ec2` row of an instance write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// POST: insert, or nothing if the id is recorded.
+    Create,
+    /// PUT: insert or replace.
+    Put,
+    /// New package set from an inventory capture, unless a newer one is stored.
+    Replace,
+}
+
+/// How a head statement reports what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reports {
+    /// Rows of `(id, created)`; none when nothing was written.
+    Returning,
+    /// Only the number of rows written (MySQL: 1 inserted, 2 replaced).
+    Count,
+}
+
+/// Statements of one dialect.
+pub(crate) struct Sql {
+    pub head: fn(Head) -> (&'static str, Reports),
+    /// Package upsert and links in one statement after a head (PostgreSQL only).
+    pub single_write: Option<fn(Head) -> &'static str>,
+    pub delete_links: &'static str,
+    /// Upserts the packages of a chunk; `None` when `link_chunk` does it too.
+    pub upsert_chunk: Option<&'static str>,
+    pub link_chunk: &'static str,
+    pub get: &'static str,
+    pub get_instance_only: &'static str,
+    pub get_packages_page: &'static str,
+    pub delete: &'static str,
+    pub apply_state: &'static str,
+    /// MySQL: `apply_state` only updates; this inserts an unknown instance.
+    pub apply_state_insert: Option<&'static str>,
+    pub stale_running: &'static str,
+    pub package_versions: &'static str,
+    /// Search filters (`e` is the ec2 row), and the search frame around them.
+    pub search: SearchSql,
+}
+
+pub(crate) struct SearchSql {
+    pub select: &'static str,
+    pub account: &'static str,
+    pub region: &'static str,
+    pub state: &'static str,
+    pub after: &'static str,
+    pub package_name: &'static str,
+    pub package_name_version: &'static str,
+    pub order_limit: &'static str,
+}
+
+pub(crate) fn of(dialect: Dialect) -> &'static Sql {
+    match dialect {
+        Dialect::Postgres => &postgres::SQL,
+        Dialect::Mysql => &mysql::SQL,
+        Dialect::Sqlite => &sqlite::SQL,
+    }
+}
+
+/// Columns of `get` and `get_instance_only`: the instance, then (for
+/// `get` package rows) name, version, publisher, architecture, package id.
+pub(crate) mod col {
+    pub const PART: usize = 0;
+    pub const ACCOUNT: usize = 1;
+    pub const REGION: usize = 2;
+    pub const STATE: usize = 3;
+    pub const INSTANCE_TYPE: usize = 4;
+    pub const IMAGE_ID: usize = 5;
+    pub const PLATFORM: usize = 6;
+    pub const LAUNCH_TIME: usize = 7;
+    pub const TAGS: usize = 8;
+    pub const SOURCE: usize = 9;
+    pub const CREATED: usize = 10;
+    pub const UPDATED: usize = 11;
+    pub const TERMINATED: usize = 12;
+    pub const LAST_EVENT_TIME: usize = 13;
+    pub const INVENTORY_CAPTURED_AT: usize = 14;
+    /// Then version, publisher, architecture and (20th, sort key) package id.
+    pub const NAME: usize = 15;
+}
+
+/// The instance columns of `get`, in `col` order (after `part`).
+macro_rules! instance_columns {
+    ($tags:literal) => {
+        concat!(
+            "account, region, state, instance_type, image_id, platform, launch_time, ",
+            $tags,
+            ", source, created, updated, terminated_at, last_event_time, inventory_captured_at"
+        )
+    };
+}
+
+/// `get`: the instance row (part 0) then one row per package (part 1), 1 call.
+macro_rules! get_sql {
+    ($tags:literal, $id:literal) => {
+        concat!(
+            "SELECT 0 AS part, ",
+            $crate::store::sql::instance_columns!($tags),
+            ", NULL AS name, NULL AS version, NULL AS publisher, NULL AS architecture, 0 AS package_id ",
+            "FROM ec2 WHERE id = ",
+            $id,
+            " UNION ALL ",
+            "SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ",
+            "p.name, p.version, p.publisher, p.architecture, p.id ",
+            "FROM ec2_package ep JOIN package p ON p.id = ep.package_id WHERE ep.ec2_id = ",
+            $id,
+            " ORDER BY 1, 20"
+        )
+    };
+}
+
+macro_rules! get_instance_only_sql {
+    ($tags:literal, $id:literal) => {
+        concat!(
+            "SELECT 0 AS part, ",
+            $crate::store::sql::instance_columns!($tags),
+            " FROM ec2 WHERE id = ",
+            $id
+        )
+    };
+}
+
+/// Rows of the paged fallback read: name, version, publisher, architecture, id.
+macro_rules! packages_page_sql {
+    ($id:literal, $after:literal, $limit:literal) => {
+        concat!(
+            "SELECT p.name, p.version, p.publisher, p.architecture, p.id ",
+            "FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+            "WHERE ep.ec2_id = ",
+            $id,
+            " AND p.id > ",
+            $after,
+            " ORDER BY p.id LIMIT ",
+            $limit
+        )
+    };
+}
+
+pub(crate) use {get_instance_only_sql, get_sql, instance_columns, packages_page_sql};
+
+/// Page size of the fallback read: 300 packages of the longest allowed
+/// strings stay under the 1 MiB response limit.
+pub(crate) const PACKAGES_PAGE: i64 = 300;

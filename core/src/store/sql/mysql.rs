@@ -1,0 +1,141 @@
+//! MySQL / MariaDB: no data-modifying CTEs, so an instance write is a
+//! transaction of a fixed number of statements (JSON_TABLE reads the package
+//! list). Packages are identified by `name_version_hash` (see the DDL).
+//! Row counts follow CLIENT_FOUND_ROWS (as sqlx and the Data API report them):
+//! an upsert counts 1 when it inserted and 2 when it changed a row.
+
+use super::{Head, Reports, SearchSql, Sql};
+
+macro_rules! ec2_insert {
+    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
+        concat!(
+            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
+            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
+            ":id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time, :tags, ",
+            ":source, :now, :now, ",
+            $terminated_at,
+            ", ",
+            $last_event,
+            ", ",
+            $captured,
+            ")"
+        )
+    };
+}
+
+macro_rules! api_insert {
+    () => {
+        ec2_insert!("CASE WHEN :state = 'terminated' THEN :now END", "NULL", ":now")
+    };
+}
+
+macro_rules! packages_table {
+    () => {
+        concat!(
+            "JSON_TABLE(:packages, '$[*]' COLUMNS (ord FOR ORDINALITY, ",
+            "name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v', ",
+            "publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j"
+        )
+    };
+}
+
+fn head(h: Head) -> (&'static str, Reports) {
+    let sql = match h {
+        // A recorded id fails with a duplicate-key error.
+        Head::Create => api_insert!(),
+        Head::Put => concat!(
+            api_insert!(),
+            " ON DUPLICATE KEY UPDATE account = VALUES(account), region = VALUES(region), ",
+            "state = VALUES(state), instance_type = VALUES(instance_type), image_id = VALUES(image_id), ",
+            "platform = VALUES(platform), launch_time = VALUES(launch_time), tags = VALUES(tags), ",
+            "source = VALUES(source), updated = VALUES(updated), ",
+            "terminated_at = CASE WHEN VALUES(state) = 'terminated' THEN COALESCE(terminated_at, VALUES(terminated_at)) END, ",
+            "inventory_captured_at = VALUES(inventory_captured_at)"
+        ),
+        Head::Replace => concat!(
+            "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
+            "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at <= :captured_at)"
+        ),
+    };
+    (sql, Reports::Count)
+}
+
+macro_rules! if_details {
+    ($col:literal) => {
+        concat!(
+            $col,
+            " = IF(:has_details = 1, :",
+            $col,
+            ", ",
+            $col,
+            "), "
+        )
+    };
+}
+
+pub(crate) static SQL: Sql = Sql {
+    head,
+    single_write: None,
+    delete_links: "DELETE FROM ec2_package WHERE ec2_id = :id",
+    upsert_chunk: Some(concat!(
+        "INSERT INTO package (name, version, publisher, architecture) ",
+        "SELECT j.name, j.version, j.publisher, j.architecture FROM ",
+        packages_table!(),
+        " ORDER BY j.ord ",
+        "ON DUPLICATE KEY UPDATE publisher = COALESCE(VALUES(publisher), package.publisher), ",
+        "architecture = COALESCE(VALUES(architecture), package.architecture)"
+    )),
+    link_chunk: concat!(
+        "INSERT INTO ec2_package (ec2_id, package_id) SELECT :id, p.id FROM ",
+        packages_table!(),
+        " JOIN package p ON p.name_version_hash = UNHEX(SHA2(CONCAT(j.name, CHAR(0), j.version), 256))"
+    ),
+    get: super::get_sql!("tags", ":id"),
+    get_instance_only: super::get_instance_only_sql!("tags", ":id"),
+    get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
+    delete: "DELETE FROM ec2 WHERE id = :id",
+    // Assignments run left to right: last_event_time must come last.
+    apply_state: concat!(
+        "UPDATE ec2 SET account = :account, region = :region, state = :state, ",
+        if_details!("instance_type"),
+        if_details!("image_id"),
+        if_details!("platform"),
+        if_details!("launch_time"),
+        if_details!("tags"),
+        "source = :source, updated = :now, ",
+        "terminated_at = IF(:state = 'terminated', COALESCE(terminated_at, :time), terminated_at), ",
+        "last_event_time = :time ",
+        "WHERE id = :id AND (last_event_time IS NULL OR last_event_time < :time)"
+    ),
+    apply_state_insert: Some(ec2_insert!(
+        "CASE WHEN :state = 'terminated' THEN :time END",
+        ":time",
+        "NULL"
+    )),
+    stale_running: concat!(
+        "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
+        "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",
+        "ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id LIMIT :limit"
+    ),
+    package_versions: concat!(
+        "SELECT p.name, p.version, COUNT(*) FROM package p JOIN ec2_package ep ON ep.package_id = p.id ",
+        "WHERE p.name = :name GROUP BY p.id, p.name, p.version"
+    ),
+    search: SearchSql {
+        select: "SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated FROM ec2 e WHERE 1 = 1",
+        account: " AND e.account = :account",
+        region: " AND e.region = :region",
+        state: " AND e.state = :state",
+        after: " AND e.id > :after",
+        package_name: concat!(
+            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+            "WHERE ep.ec2_id = e.id AND p.name = :package_name)"
+        ),
+        package_name_version: concat!(
+            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+            "WHERE ep.ec2_id = e.id AND p.name_version_hash = ",
+            "UNHEX(SHA2(CONCAT(:package_name, CHAR(0), :package_version), 256)))"
+        ),
+        order_limit: " ORDER BY e.id LIMIT :limit",
+    },
+};

@@ -1,0 +1,315 @@
+//! Shared test harness: a migrated [`Store`] per database backend, each on
+//! its own in-process local Data API endpoint (`data-api-local`).
+//!
+//! ```ignore
+//! mod common;
+//!
+//! #[tokio::test]
+//! async fn my_test() {
+//!     for db in common::backends().await {
+//!         // db.name: "sqlite" | "postgres" | "mysql"; db.store: a migrated Store;
+//!         // db.client / db.target: the raw Data API client for checks (db.sql(..)).
+//!         let calls = db.store.data_api_calls();
+//!         // ... assertions, with db.name in the messages ...
+//!         db.finish().await;
+//!     }
+//! }
+//! ```
+//!
+//! SQLite always runs (a fresh in-memory database per test). PostgreSQL runs
+//! when `INVENTORY_TEST_POSTGRES_URL` is set (each test gets its own schema
+//! `t_<random>`, through the connection's `search_path`), MySQL/MariaDB when
+//! `INVENTORY_TEST_MYSQL_URL` is set (its own database `t_<random>`). Both are
+//! dropped by [`TestDb::finish`]. A set but unreachable URL fails the test.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
+use aws_sdk_rdsdata::Client;
+use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
+
+pub const POSTGRES_URL_VAR: &str = "INVENTORY_TEST_POSTGRES_URL";
+pub const MYSQL_URL_VAR: &str = "INVENTORY_TEST_MYSQL_URL";
+
+/// One backend under test.
+pub struct TestDb {
+    /// `sqlite`, `postgres` or `mysql`: put it in assertion messages.
+    pub name: &'static str,
+    pub dialect: Dialect,
+    /// Migrated; retries with short delays.
+    pub store: Store,
+    /// The raw Data API client and target, for checks behind the store's back.
+    pub client: Client,
+    pub target: DbTarget,
+    pub endpoint_url: String,
+    server: Option<Server>,
+    cleanup: Cleanup,
+}
+
+/// What [`TestDb::finish`] removes.
+enum Cleanup {
+    /// The SQLite file (and its WAL files).
+    File(std::path::PathBuf),
+    /// A statement dropping the test's schema/database, run on the base URL.
+    Sql { base_url: String, sql: String },
+    Done,
+}
+
+impl Drop for TestDb {
+    /// Cleans up after a test that panicked before [`TestDb::finish`].
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.cleanup, Cleanup::Done) {
+            Cleanup::Done => {}
+            Cleanup::File(path) => remove_sqlite_files(&path),
+            Cleanup::Sql { base_url, sql } => {
+                // Drop runs inside the test's runtime: clean up from another thread.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    if let Ok(rt) = rt {
+                        rt.block_on(bootstrap(&base_url, &sql));
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn remove_sqlite_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.to_path_buf().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Every available backend with default endpoint settings.
+pub async fn backends() -> Vec<TestDb> {
+    backends_with(|_| {}).await
+}
+
+/// Every available backend, with endpoint settings changed by `configure`
+/// (e.g. `latency`, `auto_pause`).
+pub async fn backends_with(configure: impl Fn(&mut Config)) -> Vec<TestDb> {
+    let mut dbs = vec![TestDb::sqlite(&configure).await];
+    if let Some(url) = env_url(POSTGRES_URL_VAR) {
+        dbs.push(TestDb::postgres(&url, &configure).await);
+    }
+    if let Some(url) = env_url(MYSQL_URL_VAR) {
+        dbs.push(TestDb::mysql(&url, &configure).await);
+    }
+    dbs
+}
+
+fn env_url(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A short unique name for a schema or database.
+fn unique_name() -> String {
+    format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
+}
+
+/// A Data API client for a local endpoint.
+pub async fn client(endpoint_url: &str) -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint_url)
+        .test_credentials()
+        .region(Region::new("us-east-1"))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// Fast retries, still long enough to ride out the endpoint's 2 s resume.
+pub fn test_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 12,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(500),
+    }
+}
+
+async fn start(url: &str, configure: &impl Fn(&mut Config)) -> Server {
+    let mut config = Config::single(LOCAL_CLUSTER_ARN, url);
+    configure(&mut config);
+    Server::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("cannot start the local Data API on {url}: {e}"))
+}
+
+/// Runs one statement on a database URL through a short-lived endpoint.
+async fn bootstrap(url: &str, sql: &str) {
+    let server = start(url, &|_| {}).await;
+    let client = client(&server.endpoint_url()).await;
+    client
+        .execute_statement()
+        .resource_arn(LOCAL_CLUSTER_ARN)
+        .secret_arn(LOCAL_SECRET_ARN)
+        .sql(sql)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)));
+    server.shutdown().await;
+}
+
+/// `url` with its path (the database) replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("INVENTORY_TEST_MYSQL_URL is not a URL");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+impl TestDb {
+    async fn new(
+        name: &'static str,
+        dialect: Dialect,
+        url: &str,
+        configure: &impl Fn(&mut Config),
+        cleanup: Cleanup,
+    ) -> TestDb {
+        let server = start(url, configure).await;
+        let endpoint_url = server.endpoint_url();
+        let client = client(&endpoint_url).await;
+        let target = DbTarget {
+            resource_arn: LOCAL_CLUSTER_ARN.to_string(),
+            secret_arn: LOCAL_SECRET_ARN.to_string(),
+            database: None,
+            dialect,
+        };
+        let store = Store::new(client.clone(), target.clone()).with_retry_policy(test_retry_policy());
+        let db = TestDb {
+            name,
+            dialect,
+            store,
+            client,
+            target,
+            endpoint_url,
+            server: Some(server),
+            cleanup,
+        };
+        db.store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: migrate failed: {e:?}"));
+        db
+    }
+
+    async fn sqlite(configure: &impl Fn(&mut Config)) -> TestDb {
+        // A temporary file, as the local stack uses (WAL, concurrent readers).
+        let path = std::env::temp_dir().join(format!("inventory-{}.db", unique_name()));
+        let url = format!("sqlite://{}", path.display());
+        TestDb::new("sqlite", Dialect::Sqlite, &url, configure, Cleanup::File(path)).await
+    }
+
+    async fn postgres(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
+        let schema = unique_name();
+        bootstrap(base_url, &format!("CREATE SCHEMA {schema}")).await;
+        let sep = if base_url.contains('?') { '&' } else { '?' };
+        let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
+        let cleanup = Cleanup::Sql {
+            base_url: base_url.to_string(),
+            sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        };
+        TestDb::new("postgres", Dialect::Postgres, &url, configure, cleanup).await
+    }
+
+    async fn mysql(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
+        let database = unique_name();
+        bootstrap(
+            base_url,
+            &format!("CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
+        )
+        .await;
+        let url = with_database(base_url, &database);
+        let cleanup = Cleanup::Sql {
+            base_url: base_url.to_string(),
+            sql: format!("DROP DATABASE IF EXISTS {database}"),
+        };
+        TestDb::new("mysql", Dialect::Mysql, &url, configure, cleanup).await
+    }
+
+    /// A second store on the same endpoint with its own call counter.
+    pub fn fresh_store(&self) -> Store {
+        Store::new(self.client.clone(), self.target.clone()).with_retry_policy(test_retry_policy())
+    }
+
+    /// Runs SQL behind the store's back (no parameters); panics on error.
+    pub async fn sql(&self, sql: &str) -> ExecuteStatementOutput {
+        self.client
+            .execute_statement()
+            .resource_arn(&self.target.resource_arn)
+            .secret_arn(&self.target.secret_arn)
+            .sql(sql)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {sql}: {}",
+                    self.name,
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                )
+            })
+    }
+
+    /// The first column of the first row as a number (e.g. `SELECT COUNT(*) ...`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let out = self.sql(sql).await;
+        match out.records().first().and_then(|r| r.first()) {
+            Some(aws_sdk_rdsdata::types::Field::LongValue(n)) => *n,
+            other => panic!("{}: {sql}: not a count: {other:?}", self.name),
+        }
+    }
+
+    /// Stops the endpoint, then drops the test's schema/database or file
+    /// (best effort; a test that panics before this cleans up on drop).
+    pub async fn finish(mut self) {
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Done);
+        if let Cleanup::Sql { sql, .. } = &cleanup {
+            let dropped = self
+                .client
+                .execute_statement()
+                .resource_arn(&self.target.resource_arn)
+                .secret_arn(&self.target.secret_arn)
+                .sql(sql)
+                .send()
+                .await;
+            if let Err(e) = dropped {
+                eprintln!("{}: cleanup failed: {e}", self.name);
+            }
+        }
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        if let Cleanup::File(path) = &cleanup {
+            remove_sqlite_files(path);
+        }
+    }
+}
+
+/// An API-sourced instance in account 123456789012, us-east-1, with `packages`.
+pub fn instance(id: &str, packages: Vec<inventory_core::model::Package>) -> inventory_core::model::Instance {
+    use inventory_core::model::{Instance, InstanceDetails, InstanceId, Source};
+    Instance {
+        id: InstanceId::parse(id).expect("test instance id"),
+        account: "123456789012".parse().expect("account"),
+        region: "us-east-1".parse().expect("region"),
+        state: None,
+        details: InstanceDetails::default(),
+        source: Source::Api,
+        packages,
+    }
+}
+
+/// `n` distinct packages `pkg-00000@1.0.<i % 7>`, ...
+pub fn packages(n: usize) -> Vec<inventory_core::model::Package> {
+    (0..n)
+        .map(|i| inventory_core::model::Package::new(format!("pkg-{i:05}"), format!("1.0.{}", i % 7)))
+        .collect()
+}

@@ -1,0 +1,617 @@
+//! The HTTP API end to end: `Api::handle` over a real `Store`, through the
+//! `aws-sdk-rdsdata` client and the local Data API, on every backend.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use inventory_core::http::{Api, RequestId, MAX_BODY_BYTES, REQUEST_ID_HEADER};
+use inventory_core::store::{RetryPolicy, Store};
+use serde_json::{json, Value};
+
+/// What a call answered: status, headers, JSON body.
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an error answer: status, a message containing `needle`, and
+    /// the request id both in the body and in the header.
+    fn assert_error(&self, status: StatusCode, needle: &str, ctx: &str) {
+        assert_eq!(self.status, status, "{ctx}: {}", self.body);
+        let message = self.body["error_message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{ctx}: {message:?} lacks {needle:?}");
+        let id = self.body["request_id"].as_str().unwrap_or_default();
+        assert!(!id.is_empty(), "{ctx}: no request id in {}", self.body);
+        assert_eq!(self.header(REQUEST_ID_HEADER), Some(id), "{ctx}");
+        let keys: Vec<_> = self.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["error_message", "request_id"], "{ctx}");
+    }
+}
+
+async fn send(api: &Api, req: Request<Bytes>) -> Answer {
+    let response = api.handle(req).await;
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/json"
+    );
+    let (parts, body) = response.into_parts();
+    let body = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+fn request(method: Method, path: &str, body: impl Into<Bytes>) -> Request<Bytes> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .body(body.into())
+        .unwrap()
+}
+
+async fn call(api: &Api, method: Method, path: &str, body: Option<&Value>) -> Answer {
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = request(method, path, bytes);
+    req.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    send(api, req).await
+}
+
+async fn get(api: &Api, path: &str) -> Answer {
+    call(api, Method::GET, path, None).await
+}
+
+fn body(account: &str, region: &str, packages: &[(&str, &str)]) -> Value {
+    let packages: Vec<Value> = packages
+        .iter()
+        .map(|(n, v)| json!({"package_name": n, "package_version": v}))
+        .collect();
+    json!({"aws_region": region, "aws_account": account, "packages": packages})
+}
+
+fn seed_body() -> Value {
+    body(
+        "123456789012",
+        "us-east-1",
+        &[
+            ("package-1", "v1"),
+            ("package-1", "v2"),
+            ("package-2", "v1"),
+            ("package-3", "v1"),
+        ],
+    )
+}
+
+/// `YYYY-MM-DD HH:MM:SS.f` with 1-9 fraction digits, no trailing zero but "0".
+fn is_seed_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let fraction = s.get(20..).unwrap_or("");
+    b.len() >= 21
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b' '
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'.'
+        && (1..=9).contains(&fraction.len())
+        && fraction.bytes().all(|c| c.is_ascii_digit())
+        && (fraction == "0" || !fraction.ends_with('0'))
+}
+
+#[tokio::test]
+async fn seed_post_then_get_have_the_original_shapes() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let id = "i-01aaae43feb712345";
+
+        let posted = call(&api, Method::POST, &format!("/ec2/{id}"), Some(&seed_body())).await;
+        assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
+        // The original echoed its input: same fields, same order, nothing more.
+        let expected = json!({"new_record": {
+            "aws_account": "123456789012",
+            "aws_region": "us-east-1",
+            "packages": seed_body()["packages"].clone(),
+        }});
+        assert_eq!(posted.body, expected, "{ctx}");
+        assert!(posted.header(REQUEST_ID_HEADER).is_some(), "{ctx}");
+
+        let got = get(&api, &format!("/ec2/{id}")).await;
+        assert_eq!(got.status, StatusCode::OK, "{ctx}");
+        let record = &got.body["record"];
+        let created = record["creation_date_utc"].as_str().unwrap_or_default();
+        assert!(is_seed_time(created), "{ctx}: {created:?}");
+        let updated = record["updated_date_utc"].as_str().unwrap_or_default();
+        assert!(is_seed_time(updated), "{ctx}: {updated:?}");
+        let mut expected = json!({
+            "record": {
+                "aws_instance_id": id,
+                "aws_region": "us-east-1",
+                "aws_account": "123456789012",
+                "creation_date_utc": created,
+                "packages": [
+                    {"package_name": "package-1", "package_version": "v1"},
+                    {"package_name": "package-1", "package_version": "v2"},
+                    {"package_name": "package-2", "package_version": "v1"},
+                    {"package_name": "package-3", "package_version": "v1"}
+                ],
+                "source": "api",
+                "updated_date_utc": updated,
+            },
+            "record_found": true
+        });
+        // The store stamps API writes as captured now.
+        if let Some(captured) = record.get("inventory_captured_utc") {
+            assert!(is_seed_time(captured.as_str().unwrap()), "{ctx}: {captured}");
+            expected["record"]["inventory_captured_utc"] = captured.clone();
+        }
+        assert_eq!(got.body, expected, "{ctx}");
+
+        let missing = get(&api, "/ec2/i-00000000000000000").await;
+        assert_eq!(missing.status, StatusCode::OK, "{ctx}");
+        assert_eq!(missing.body, json!({"record": {}, "record_found": false}), "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn post_echoes_duplicates_in_input_order_and_stores_them_once() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let packages = [("zeta", "2"), ("alpha", "1"), ("zeta", "2"), ("alpha", "")];
+        let input = body("210987654321", "eu-west-3", &packages);
+        let posted = call(&api, Method::POST, "/ec2/mi-0123456789abcdef0", Some(&input)).await;
+        assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
+        assert_eq!(posted.body["new_record"]["packages"], input["packages"], "{ctx}");
+
+        let got = get(&api, "/ec2/mi-0123456789abcdef0").await;
+        let stored = &got.body["record"]["packages"];
+        let expected = json!([
+            {"package_name": "alpha", "package_version": ""},
+            {"package_name": "alpha", "package_version": "1"},
+            {"package_name": "zeta", "package_version": "2"}
+        ]);
+        assert_eq!(stored, &expected, "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicate_post_is_400_and_keeps_the_first_record() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let path = "/ec2/instance-002";
+        let first = call(&api, Method::POST, path, Some(&seed_body())).await;
+        assert_eq!(first.status, StatusCode::OK, "{ctx}");
+        let before = get(&api, path).await.body;
+
+        let other = body("111111111111", "us-west-2", &[("x", "1")]);
+        let again = call(&api, Method::POST, path, Some(&other)).await;
+        again.assert_error(StatusCode::BAD_REQUEST, "instance-002 is already recorded", ctx);
+        assert_eq!(get(&api, path).await.body, before, "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn put_creates_then_replaces_and_delete_removes() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let path = "/ec2/backfill:host.example_1";
+        let v1 = body("123456789012", "us-east-1", &[("a", "1"), ("b", "1")]);
+        let created = call(&api, Method::PUT, path, Some(&v1)).await;
+        assert_eq!(created.status, StatusCode::OK, "{ctx}: {}", created.body);
+        assert_eq!(created.body["created"], json!(true), "{ctx}");
+        assert_eq!(created.body["record"], get(&api, path).await.body["record"], "{ctx}");
+
+        let v2 = body("123456789012", "ap-southeast-2", &[("c", "3")]);
+        let replaced = call(&api, Method::PUT, path, Some(&v2)).await;
+        assert_eq!(replaced.status, StatusCode::OK, "{ctx}");
+        assert_eq!(replaced.body["created"], json!(false), "{ctx}");
+        let record = &replaced.body["record"];
+        assert_eq!(record["aws_region"], "ap-southeast-2", "{ctx}");
+        assert_eq!(
+            record["packages"],
+            json!([{"package_name": "c", "package_version": "3"}]),
+            "{ctx}"
+        );
+        assert_eq!(record, &get(&api, path).await.body["record"], "{ctx}");
+
+        let deleted = call(&api, Method::DELETE, path, None).await;
+        assert_eq!(deleted.status, StatusCode::OK, "{ctx}");
+        assert_eq!(
+            deleted.body,
+            json!({"aws_instance_id": "backfill:host.example_1", "deleted": true}),
+            "{ctx}"
+        );
+        assert_eq!(get(&api, path).await.body["record_found"], json!(false), "{ctx}");
+        let again = call(&api, Method::DELETE, path, None).await;
+        again.assert_error(StatusCode::NOT_FOUND, "no instance backfill:host.example_1", ctx);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_packages_round_trip() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let packages: Vec<Value> = (0..10_000)
+            .map(|i| json!({"package_name": format!("pkg-{i:05}"), "package_version": format!("1.{}", i % 13)}))
+            .collect();
+        let input = json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": packages});
+        assert!(input.to_string().len() < MAX_BODY_BYTES);
+
+        let calls = db.store.data_api_calls();
+        let posted = call(&api, Method::POST, "/ec2/i-big", Some(&input)).await;
+        assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
+        let post_calls = db.store.data_api_calls() - calls;
+        // Compared as booleans: a failure must not print 10,000 packages.
+        let echoed = posted.body["new_record"]["packages"] == input["packages"];
+        assert!(echoed, "{ctx}: the POST answer is not the input");
+
+        let got = get(&api, "/ec2/i-big").await;
+        assert_eq!(got.status, StatusCode::OK, "{ctx}: {:.300}", got.body.to_string());
+        let stored = got.body["record"]["packages"] == input["packages"];
+        assert!(stored, "{ctx}: GET shows other packages: {:.300}", got.body.to_string());
+        eprintln!("{ctx}: POST of 10,000 packages made {post_calls} Data API calls");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn unicode_and_slashes_in_names_through_paths_and_queries() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let name = "日本語 パッケージ/ü+1";
+        let input = body("123456789012", "us-east-1", &[(name, "1.0 β"), ("plain", "1")]);
+        let posted = call(&api, Method::POST, "/ec2/i-unicode", Some(&input)).await;
+        assert_eq!(posted.body["new_record"]["packages"], input["packages"], "{ctx}");
+        let got = get(&api, "/ec2/i-unicode").await;
+        assert_eq!(got.body["record"]["packages"][0]["package_name"], "plain", "{ctx}");
+        assert_eq!(got.body["record"]["packages"][1]["package_name"], name, "{ctx}");
+
+        // %2F and a raw '/' both reach the same package; '+' stays a plus in a path.
+        let expected = json!({"package_name": name, "versions": [{"package_version": "1.0 β", "instances": 1}]});
+        let encoded = "%E6%97%A5%E6%9C%AC%E8%AA%9E%20%E3%83%91%E3%83%83%E3%82%B1%E3%83%BC%E3%82%B8";
+        for path in [
+            format!("/packages/{encoded}%2F%C3%BC+1"),
+            format!("/packages/{encoded}/%C3%BC+1"),
+        ] {
+            let versions = get(&api, &path).await;
+            assert_eq!(versions.body, expected, "{ctx}: {path}");
+        }
+        // In a query, '+' is a space and %2B a plus.
+        let q = format!("/ec2?package_name={encoded}%2F%C3%BC%2B1&package_version=1.0+%CE%B2");
+        let found = get(&api, &q).await;
+        assert_eq!(found.status, StatusCode::OK, "{ctx}: {}", found.body);
+        let ids: Vec<_> = found.body["instances"].as_array().unwrap().iter().map(|i| i["aws_instance_id"].clone()).collect();
+        assert_eq!(ids, [json!("i-unicode")], "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn search_filters_and_paginates() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        for i in 0..5 {
+            let account = if i % 2 == 0 { "111111111111" } else { "222222222222" };
+            let input = body(account, "us-east-1", &[("openssl", if i < 3 { "3.0" } else { "1.1" })]);
+            let put = call(&api, Method::PUT, &format!("/ec2/i-search-{i}"), Some(&input)).await;
+            assert_eq!(put.status, StatusCode::OK, "{ctx}");
+        }
+        let other = body("111111111111", "eu-west-1", &[("nginx", "1")]);
+        call(&api, Method::PUT, "/ec2/i-search-x", Some(&other)).await;
+
+        // Every page of openssl, two at a time.
+        let mut seen = Vec::new();
+        let mut path = "/ec2?package_name=openssl&limit=2".to_string();
+        loop {
+            let page = get(&api, &path).await;
+            assert_eq!(page.status, StatusCode::OK, "{ctx}: {}", page.body);
+            let instances = page.body["instances"].as_array().unwrap();
+            assert!(instances.len() <= 2, "{ctx}");
+            for i in instances {
+                seen.push(i["aws_instance_id"].as_str().unwrap().to_owned());
+                assert_eq!(i["aws_region"], "us-east-1", "{ctx}");
+                assert!(is_seed_time(i["updated_date_utc"].as_str().unwrap()), "{ctx}");
+            }
+            match page.body["next_token"].as_str() {
+                Some(token) => {
+                    path = format!("/ec2?package_name=openssl&limit=2&next_token={}", encode(token));
+                }
+                None => {
+                    assert_eq!(page.body["next_token"], Value::Null, "{ctx}");
+                    break;
+                }
+            }
+            assert!(seen.len() <= 5, "{ctx}: pagination does not end");
+        }
+        seen.sort();
+        assert_eq!(seen, (0..5).map(|i| format!("i-search-{i}")).collect::<Vec<_>>(), "{ctx}");
+
+        let ids = |answer: Answer| -> Vec<String> {
+            answer.body["instances"].as_array().unwrap().iter()
+                .map(|i| i["aws_instance_id"].as_str().unwrap().to_owned()).collect()
+        };
+        let by_version = get(&api, "/ec2?package_name=openssl&package_version=1.1").await;
+        assert_eq!(ids(by_version), ["i-search-3", "i-search-4"], "{ctx}");
+        let by_account = get(&api, "/ec2?aws_account=222222222222").await;
+        assert_eq!(ids(by_account), ["i-search-1", "i-search-3"], "{ctx}");
+        let by_region = get(&api, "/ec2?aws_region=eu-west-1&aws_account=111111111111").await;
+        assert_eq!(ids(by_region), ["i-search-x"], "{ctx}");
+        let nothing = get(&api, "/ec2?package_name=absent").await;
+        assert_eq!(nothing.body, json!({"instances": [], "next_token": null}), "{ctx}");
+
+        let versions = get(&api, "/packages/openssl").await;
+        assert_eq!(
+            versions.body,
+            json!({"package_name": "openssl", "versions": [
+                {"package_version": "1.1", "instances": 2},
+                {"package_version": "3.0", "instances": 3}
+            ]}),
+            "{ctx}"
+        );
+        let unknown = get(&api, "/packages/never-installed").await;
+        assert_eq!(unknown.body, json!({"package_name": "never-installed", "versions": []}), "{ctx}");
+        db.finish().await;
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bad_search_queries_are_400_naming_the_parameter() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        for (query, needle) in [
+            ("limit=0", "limit: must be an integer from 1 to 1000"),
+            ("limit=abc", "limit:"),
+            ("limit=1001", "limit:"),
+            ("package_version=1", "package_version: needs package_name"),
+            ("colour=red", "colour: unknown query parameter"),
+            ("aws_account=12", "aws_account:"),
+            ("aws_region=EU", "aws_region:"),
+            ("state=asleep", "state:"),
+            ("limit=1&limit=2", "limit: given more than once"),
+            ("package_name=%ZZ", "malformed percent-encoding"),
+            ("next_token=not-a-token", "next_token:"),
+            ("next_token=", "next_token:"),
+        ] {
+            let answer = get(&api, &format!("/ec2?{query}")).await;
+            answer.assert_error(StatusCode::BAD_REQUEST, needle, &format!("{ctx}: {query}"));
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_naming_the_field() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let long = "v".repeat(129);
+        let too_many: Vec<(&str, &str)> = vec![("p", "1"); 10_001];
+        let mut cases: Vec<(Value, &str)> = vec![
+            (body("12345", "us-east-1", &[]), "aws_account: must be a 12-digit"),
+            (body("123456789012", "mars-1", &[]), "aws_region: must be an AWS region"),
+            (body("123456789012", "us-east-1", &[("", "1")]), "packages[0].package_name: must not be empty"),
+            (body("123456789012", "us-east-1", &[("a", "1"), ("b", &long)]), "packages[1].package_version: must be at most 128"),
+            (body("123456789012", "us-east-1", &too_many), "packages: at most 10000 packages"),
+            (json!({"aws_region": "us-east-1", "aws_account": "123456789012"}), "packages: is required"),
+            (json!({"aws_region": "us-east-1", "aws_account": 123456789012u64, "packages": []}), "aws_account: must be a string"),
+            (json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": [["a", "1"]]}), "packages[0]: must be an object"),
+            (json!([1, 2]), "request body must be a JSON object"),
+        ];
+        let mut extra = seed_body();
+        extra["aws_instance_id"] = json!("i-1");
+        cases.push((extra, "aws_instance_id: unknown field"));
+        let mut nested = seed_body();
+        nested["packages"][2]["publisher"] = json!("me");
+        cases.push((nested, "packages[2].publisher: unknown field"));
+
+        for method in [Method::POST, Method::PUT] {
+            for (input, needle) in &cases {
+                let answer = call(&api, method.clone(), "/ec2/i-bad-body", Some(input)).await;
+                answer.assert_error(StatusCode::BAD_REQUEST, needle, &format!("{ctx}: {method} {needle}"));
+            }
+            for raw in ["", "{", "{\"aws_region\": \"us-east-1\",}", "nul"] {
+                let mut req = request(method.clone(), "/ec2/i-bad-body", raw.to_owned());
+                req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+                let answer = send(&api, req).await;
+                answer.assert_error(StatusCode::BAD_REQUEST, "malformed JSON body", &format!("{ctx}: {raw:?}"));
+            }
+        }
+        // A bad id is named too, before the body is looked at.
+        for path in ["/ec2/bad%20id", "/ec2/%C3%A9", "/ec2/%E2%82"] {
+            let answer = call(&api, Method::POST, path, Some(&seed_body())).await;
+            answer.assert_error(StatusCode::BAD_REQUEST, "aws_instance_id", &format!("{ctx}: {path}"));
+        }
+        let long_id = format!("/ec2/{}", "i".repeat(256));
+        get(&api, &long_id).await.assert_error(StatusCode::BAD_REQUEST, "aws_instance_id: must be 1 to 255", ctx);
+        let long_name = format!("/packages/{}", "n".repeat(256));
+        get(&api, &long_name).await.assert_error(StatusCode::BAD_REQUEST, "package_name: must be 1 to 255", ctx);
+
+        // Nothing of the above was written.
+        assert_eq!(get(&api, "/ec2/i-bad-body").await.body["record_found"], json!(false), "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn routing_errors_size_and_media_type() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        for path in ["/", "/ec2/", "/ec2/a/b", "/instances", "/packages/", "/EC2/i-1"] {
+            get(&api, path).await.assert_error(StatusCode::NOT_FOUND, "no route for", &format!("{ctx}: {path}"));
+        }
+        for (method, path, allow) in [
+            (Method::PATCH, "/ec2/i-1", "GET, POST, PUT, DELETE"),
+            (Method::HEAD, "/ec2/i-1", "GET, POST, PUT, DELETE"),
+            (Method::POST, "/ec2", "GET"),
+            (Method::DELETE, "/packages/openssl", "GET"),
+        ] {
+            let answer = call(&api, method.clone(), path, Some(&seed_body())).await;
+            let ctx = format!("{ctx}: {method} {path}");
+            answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "is not allowed", &ctx);
+            assert_eq!(answer.header("allow"), Some(allow), "{ctx}");
+        }
+
+        let mut big = request(Method::POST, "/ec2/i-big", vec![b' '; MAX_BODY_BYTES + 1]);
+        big.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        send(&api, big).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "the limit is 6291456 bytes", ctx);
+
+        for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+            let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
+            req.headers_mut().insert("content-type", content_type.parse().unwrap());
+            send(&api, req).await.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content-type must be application/json", ctx);
+        }
+        // No content type at all, or a JSON one with parameters, is fine.
+        for content_type in [None, Some("application/json; charset=utf-8"), Some("application/vnd.api+json")] {
+            let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
+            if let Some(value) = content_type {
+                req.headers_mut().insert("content-type", value.parse().unwrap());
+            }
+            assert_eq!(send(&api, req).await.status, StatusCode::OK, "{ctx}: {content_type:?}");
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn request_ids_come_from_the_transport_or_are_generated() {
+    for db in common::backends().await {
+        let ctx = db.name;
+        let api = Api::new(db.store.clone());
+        let mut req = request(Method::GET, "/nowhere", "");
+        req.headers_mut().insert(REQUEST_ID_HEADER, "abc-123".parse().unwrap());
+        let answer = send(&api, req).await;
+        assert_eq!(answer.body["request_id"], "abc-123", "{ctx}");
+        assert_eq!(answer.header(REQUEST_ID_HEADER), Some("abc-123"), "{ctx}");
+
+        // The API Gateway context's id wins over a client's header.
+        let mut req = request(Method::GET, "/nowhere", "");
+        req.headers_mut().insert(REQUEST_ID_HEADER, "from-client".parse().unwrap());
+        req.extensions_mut().insert(RequestId("apigw-req-1".into()));
+        assert_eq!(send(&api, req).await.body["request_id"], "apigw-req-1", "{ctx}");
+
+        // Unusable header values are replaced by generated ids, each different.
+        let mut ids = Vec::new();
+        for header in [None, Some("has space"), Some(&*"x".repeat(129))] {
+            let mut req = request(Method::GET, "/nowhere", "");
+            if let Some(value) = header {
+                req.headers_mut().insert(REQUEST_ID_HEADER, value.parse().unwrap());
+            }
+            let id = send(&api, req).await.body["request_id"].as_str().unwrap().to_owned();
+            assert_eq!(id.len(), 36, "{ctx}: {id}");
+            ids.push(id);
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 3, "{ctx}");
+        let ok = get(&api, "/ec2/i-none").await;
+        assert_eq!(ok.header(REQUEST_ID_HEADER).map(str::len), Some(36), "{ctx}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_database_is_503_without_detail() {
+    // The endpoint "pauses" after 300 ms idle and answers DatabaseResumingException
+    // for a while; a store that does not retry passes that on.
+    let dbs = common::backends_with(|c| c.auto_pause = Some(Duration::from_millis(300))).await;
+    for db in dbs {
+        let ctx = db.name;
+        let no_retry = RetryPolicy {
+            max_attempts: 1,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        };
+        let api = Api::new(db.fresh_store().with_retry_policy(no_retry));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let answer = call(&api, Method::POST, "/ec2/i-paused", Some(&seed_body())).await;
+        answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable", ctx);
+        assert_eq!(answer.header("retry-after"), Some("1"), "{ctx}");
+        let message = answer.body["error_message"].as_str().unwrap();
+        assert!(!message.contains("Resuming") && !message.contains("arn:"), "{ctx}: {message}");
+        db.finish().await;
+    }
+
+    // No endpoint at all (a closed port): also the database being unreachable.
+    let client = common::client("http://127.0.0.1:9").await;
+    let db = common::backends().await.into_iter().next().unwrap();
+    let store = Store::new(client, db.target.clone()).with_retry_policy(RetryPolicy {
+        max_attempts: 1,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(1),
+    });
+    let answer = get(&Api::new(store), "/ec2/i-1").await;
+    answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable", "closed port");
+    let message = answer.body["error_message"].as_str().unwrap();
+    assert!(!message.contains("127.0.0.1") && !message.contains("dispatch"), "{message}");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn no_input_panics_or_fails_the_server() {
+    let db = common::backends().await.into_iter().next().unwrap();
+    let api = Api::new(db.store.clone());
+    let paths = [
+        "/ec2/%", "/ec2/%FF%FE", "/ec2/%00", "/packages/%", "/packages/%C0%AF", "/packages/%2F%2F",
+        "/ec2?%=1", "/ec2?a=%", "/ec2?=", "/ec2?&&&", "/ec2?limit=99999999999999999999",
+        "/ec2?state=", "/ec2?package_name=a&package_version=", "/ec2/..", "/ec2/.",
+        "/%2e%2e/ec2", "/ec2/i-1?unexpected=query",
+    ];
+    let bodies = [
+        "".to_string(),
+        "\u{0}".into(),
+        "{\"aws_region\":\"us-east-1\",\"aws_account\":\"123456789012\",\"packages\":[null]}".into(),
+        "{\"packages\": {\"package_name\": 1}}".into(),
+        format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
+        "{\"aws_region\":\"\\ud800\"}".into(),
+        "1e999999".into(),
+    ];
+    for path in paths {
+        for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+            for body in &bodies {
+                let answer = send(&api, request(method.clone(), path, body.clone())).await;
+                assert!(answer.status.as_u16() < 500, "{method} {path} {body:.40}: {}", answer.body);
+            }
+        }
+    }
+    db.finish().await;
+}

@@ -1,0 +1,200 @@
+//! Store: instance writes and reads on every backend (see `common`).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::{TimeZone, Utc};
+use inventory_core::model::{InstanceDetails, InstanceId, InstanceState, Package, Source};
+use inventory_core::store::StoreError;
+
+fn id(s: &str) -> InstanceId {
+    InstanceId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn every_field_round_trips() {
+    for db in common::backends().await {
+        let mut i = common::instance("i-0123456789abcdef0", vec![]);
+        i.state = Some(InstanceState::Running);
+        i.details = InstanceDetails {
+            instance_type: Some("t3.micro".into()),
+            image_id: Some("ami-0abcdef1234567890".into()),
+            platform: Some("Linux/UNIX".into()),
+            launch_time: Some(Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
+                + chrono::Duration::microseconds(123_456)),
+            tags: BTreeMap::from([
+                ("Name".to_string(), "web \"1\" ünïcode ✓".to_string()),
+                ("env".to_string(), String::new()),
+            ]),
+        };
+        let mut full = Package::new("openssl", "3.0.2-0ubuntu1.10");
+        full.publisher = Some("Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>".into());
+        full.architecture = Some("amd64".into());
+        i.packages = vec![full, Package::new("zlib", ""), Package::new("bash", "5.1")];
+
+        let before = Utc::now() - chrono::Duration::seconds(1);
+        db.store.create_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        let rec = db
+            .store
+            .get_instance(&i.id)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name))
+            .unwrap_or_else(|| panic!("{}: not found", db.name));
+
+        let mut expected = i.clone();
+        expected.packages.sort();
+        assert_eq!(rec.instance, expected, "{}", db.name);
+        assert!(rec.created >= before && rec.created <= Utc::now(), "{}", db.name);
+        assert_eq!(rec.updated, rec.created, "{}", db.name);
+        assert_eq!(rec.inventory_captured_at, Some(rec.created), "{}", db.name);
+        assert_eq!(rec.terminated, None, "{}", db.name);
+        assert_eq!(rec.last_event_time, None, "{}", db.name);
+        assert_eq!(db.store.get_instance(&id("i-unknown")).await.unwrap(), None, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn create_twice_is_already_exists_and_changes_nothing() {
+    for db in common::backends().await {
+        let first = common::instance("i-dup", common::packages(3));
+        db.store.create_instance(&first).await.unwrap();
+        let second = common::instance("i-dup", common::packages(5));
+        match db.store.create_instance(&second).await {
+            Err(StoreError::AlreadyExists(got)) => assert_eq!(got, first.id, "{}", db.name),
+            other => panic!("{}: expected AlreadyExists, got {other:?}", db.name),
+        }
+        let rec = db.store.get_instance(&first.id).await.unwrap().unwrap();
+        assert_eq!(rec.instance.packages.len(), 3, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn put_creates_then_replaces_packages() {
+    for db in common::backends().await {
+        let mut i = common::instance("i-put", common::packages(4));
+        i.state = Some(InstanceState::Terminated);
+        assert!(db.store.put_instance(&i).await.unwrap(), "{}: created", db.name);
+        let first = db.store.get_instance(&i.id).await.unwrap().unwrap();
+        assert!(first.terminated.is_some(), "{}", db.name);
+
+        i.packages = vec![common::packages(4)[3].clone(), Package::new("new", "2")];
+        i.state = Some(InstanceState::Running);
+        i.source = Source::Sync;
+        assert!(!db.store.put_instance(&i).await.unwrap(), "{}: replaced", db.name);
+        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
+        let mut expected = i.packages.clone();
+        expected.sort();
+        assert_eq!(rec.instance.packages, expected, "{}", db.name);
+        assert_eq!(rec.instance.source, Source::Sync, "{}", db.name);
+        assert_eq!(rec.created, first.created, "{}", db.name);
+        assert!(rec.updated > first.updated, "{}", db.name);
+        assert_eq!(rec.terminated, None, "{}: no longer terminated", db.name);
+        // The replaced links are gone; the packages themselves stay shared.
+        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 2, "{}", db.name);
+
+        i.packages.clear();
+        assert!(!db.store.put_instance(&i).await.unwrap());
+        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
+        assert!(rec.instance.packages.is_empty(), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicate_and_unicode_packages() {
+    for db in common::backends().await {
+        let mut with_publisher = Package::new("libé", "1.0");
+        with_publisher.publisher = Some("first".into());
+        let mut later = with_publisher.clone();
+        later.publisher = Some("second".into());
+        let packages = vec![
+            with_publisher,
+            Package::new("日本語パッケージ", "版本-1"),
+            later,
+            Package::new("emoji 🦀", "∞"),
+            Package::new("OpenSSL", "1"),
+            Package::new("openssl", "1"),
+            Package::new("trailing", "1.0"),
+            Package::new("trailing", "1.0 "),
+            Package::new("quote'\"\\", "$1:2;"),
+            Package::new("日本語パッケージ", "版本-1"),
+        ];
+        let i = common::instance("i-unicode", packages);
+        db.store.create_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
+        let names: Vec<(&str, &str)> = rec
+            .instance
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("OpenSSL", "1"),
+                ("emoji 🦀", "∞"),
+                ("libé", "1.0"),
+                ("openssl", "1"),
+                ("quote'\"\\", "$1:2;"),
+                ("trailing", "1.0"),
+                ("trailing", "1.0 "),
+                ("日本語パッケージ", "版本-1"),
+            ],
+            "{}",
+            db.name
+        );
+        // Duplicates in one request: the first publisher seen wins.
+        assert_eq!(rec.instance.packages[2].publisher.as_deref(), Some("first"), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn delete_cascades_to_links() {
+    for db in common::backends().await {
+        let a = common::instance("i-a", common::packages(3));
+        let b = common::instance("i-b", common::packages(2));
+        db.store.create_instance(&a).await.unwrap();
+        db.store.create_instance(&b).await.unwrap();
+        assert!(db.store.delete_instance(&a.id).await.unwrap(), "{}", db.name);
+        assert!(!db.store.delete_instance(&a.id).await.unwrap(), "{}", db.name);
+        assert_eq!(db.store.get_instance(&a.id).await.unwrap(), None, "{}", db.name);
+        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 2, "{}", db.name);
+        assert_eq!(
+            db.store.get_instance(&b.id).await.unwrap().unwrap().instance.packages.len(),
+            2,
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_packages_are_rejected_before_any_call() {
+    for db in common::backends().await {
+        let i = common::instance("i-bad", vec![Package::new("", "1")]);
+        let calls = db.store.data_api_calls();
+        match db.store.put_instance(&i).await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.field, "packages[0].package_name"),
+            other => panic!("{}: {other:?}", db.name),
+        }
+        assert_eq!(db.store.data_api_calls(), calls, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn migrate_again_is_a_no_op() {
+    for db in common::backends().await {
+        db.store.create_instance(&common::instance("i-kept", common::packages(1))).await.unwrap();
+        let m = db.store.migrate().await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        assert_eq!((m.from, m.to), (inventory_core::store::SCHEMA_VERSION, inventory_core::store::SCHEMA_VERSION));
+        assert_eq!(db.count("SELECT COUNT(*) FROM schema_version").await, 1, "{}", db.name);
+        assert!(db.store.get_instance(&id("i-kept")).await.unwrap().is_some());
+        db.finish().await;
+    }
+}

@@ -1,0 +1,89 @@
+"""An independent Data API client (boto3 `rds-data`) run against the local endpoint.
+
+Usage: boto3_client.py ENDPOINT_URL RESOURCE_ARN SECRET_ARN
+Exits non-zero on any mismatch, or when boto3 is missing (CI installs it with pip).
+"""
+import sys
+
+import boto3
+from botocore.config import Config
+
+
+def main(endpoint, cluster, secret):
+    client = boto3.client(
+        "rds-data",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    common = {"resourceArn": cluster, "secretArn": secret}
+
+    def run(sql, **kwargs):
+        return client.execute_statement(sql=sql, **common, **kwargs)
+
+    run("CREATE TABLE py (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB)")
+    out = run(
+        "INSERT INTO py (id, name, score, raw) VALUES (:id, :name, :score, :raw)",
+        parameters=[
+            {"name": "id", "value": {"longValue": 1}},
+            {"name": "name", "value": {"stringValue": "one"}},
+            {"name": "score", "value": {"doubleValue": 1.5}},
+            {"name": "raw", "value": {"blobValue": b"\x00\xff"}},
+        ],
+    )
+    assert out["numberOfRecordsUpdated"] == 1, out
+
+    out = run(
+        "SELECT id, name, score, raw FROM py WHERE id = :id",
+        parameters=[{"name": "id", "value": {"longValue": 1}}],
+        includeResultMetadata=True,
+    )
+    assert [c["name"] for c in out["columnMetadata"]] == ["id", "name", "score", "raw"], out
+    assert out["records"] == [[
+        {"longValue": 1},
+        {"stringValue": "one"},
+        {"doubleValue": 1.5},
+        {"blobValue": b"\x00\xff"},
+    ]], out
+
+    out = client.batch_execute_statement(
+        sql="INSERT INTO py (id, name) VALUES (:id, :name)",
+        parameterSets=[
+            [{"name": "id", "value": {"longValue": i}}, {"name": "name", "value": {"stringValue": f"n{i}"}}]
+            for i in (2, 3, 4)
+        ],
+        **common,
+    )
+    assert len(out["updateResults"]) == 3, out
+
+    tx = client.begin_transaction(**common)["transactionId"]
+    run("DELETE FROM py WHERE id = 2", transactionId=tx)
+    out = client.rollback_transaction(transactionId=tx, **common)
+    assert out["transactionStatus"] == "Rollback Complete", out
+
+    tx = client.begin_transaction(**common)["transactionId"]
+    run("DELETE FROM py WHERE id = 3", transactionId=tx)
+    out = client.commit_transaction(transactionId=tx, **common)
+    assert out["transactionStatus"] == "Transaction Committed", out
+
+    out = run("SELECT id FROM py ORDER BY id")
+    assert [r[0]["longValue"] for r in out["records"]] == [1, 2, 4], out
+
+    try:
+        run("INSERT INTO py (id) VALUES (1)")
+        raise AssertionError("duplicate key accepted")
+    except client.exceptions.DatabaseErrorException as e:
+        assert "UNIQUE" in str(e), e
+
+    try:
+        run("SELECT 1", transactionId="nope")
+        raise AssertionError("unknown transaction accepted")
+    except client.exceptions.TransactionNotFoundException:
+        pass
+    print("boto3 client: all checks passed")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,204 @@
+//! The http-api function's path end to end: an API Gateway HTTP API (payload
+//! v2) event decoded by lambda_http as in Lambda, the shared start-up, the
+//! adapter and core's API, into the local Data API over SQLite.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use base64::Engine;
+use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use inventory_core::config::{ConfigError, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
+use inventory_core::http::{Api, REQUEST_ID_HEADER};
+use inventory_handlers::{http_api, start_with};
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+
+async fn local_sdk(endpoint: String) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .test_credentials()
+        .load()
+        .await
+}
+
+fn settings(name: &str) -> Option<String> {
+    match name {
+        ENV_CLUSTER_ARN => Some(LOCAL_CLUSTER_ARN.into()),
+        ENV_SECRET_ARN => Some(LOCAL_SECRET_ARN.into()),
+        ENV_DIALECT => Some("sqlite".into()),
+        _ => None,
+    }
+}
+
+/// The API behind the function, as its start-up builds it, over a fresh
+/// in-memory database with the schema applied.
+async fn api() -> (Server, Api) {
+    let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, "sqlite::memory:"))
+        .await
+        .expect("local Data API");
+    let startup = start_with(settings, local_sdk(server.endpoint_url()))
+        .await
+        .expect("start-up");
+    startup.store.migrate().await.expect("schema");
+    (server, Api::new(startup.store))
+}
+
+/// An API Gateway HTTP API event, payload format 2.0, as Lambda receives it.
+fn event(
+    method: &str,
+    path: &str,
+    body: Option<(&str, bool)>,
+    request_id: &str,
+) -> lambda_http::Request {
+    let mut e = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"},
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:19:00:00 +0000",
+            "timeEpoch": 1_795_460_400_000_u64
+        },
+        "isBase64Encoded": false
+    });
+    if let Some((text, base64)) = body {
+        e["body"] = if base64 {
+            json!(base64::engine::general_purpose::STANDARD.encode(text))
+        } else {
+            json!(text)
+        };
+        e["isBase64Encoded"] = json!(base64);
+    }
+    lambda_http::request::from_str(&e.to_string()).expect("API Gateway v2 event")
+}
+
+fn json_body(resp: &Response<Body>) -> Value {
+    match resp.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
+        other => panic!("expected a text body, got {other:?}"),
+    }
+}
+
+const CREATE: &str = r#"{"aws_region": "us-east-1", "aws_account": "123456789012",
+  "packages": [{"package_name": "zlib", "package_version": "1.2.11"},
+               {"package_name": "openssl", "package_version": "3.0.8"}]}"#;
+
+#[tokio::test]
+async fn post_then_get_through_the_lambda_adapter() {
+    let (_server, api) = api().await;
+
+    let created = http_api::handle(
+        &api,
+        event(
+            "POST",
+            "/ec2/i-0abc1234",
+            Some((CREATE, false)),
+            "req-post-1",
+        ),
+    )
+    .await;
+    assert_eq!(created.status(), 200, "{:?}", created.body());
+    assert_eq!(created.headers()[REQUEST_ID_HEADER], "req-post-1");
+    assert_eq!(
+        json_body(&created)["new_record"]["aws_account"],
+        "123456789012"
+    );
+
+    let got = http_api::handle(&api, event("GET", "/ec2/i-0abc1234", None, "req-get-1")).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()[REQUEST_ID_HEADER], "req-get-1");
+    let got = json_body(&got);
+    assert_eq!(got["record_found"], true);
+    let packages = got["record"]["packages"]
+        .as_array()
+        .expect("packages")
+        .len();
+    assert_eq!(packages, 2, "{got}");
+}
+
+#[tokio::test]
+async fn base64_bodies_are_decoded_before_core_sees_them() {
+    let (_server, api) = api().await;
+    let created = http_api::handle(
+        &api,
+        event("POST", "/ec2/i-0b64", Some((CREATE, true)), "req-b64"),
+    )
+    .await;
+    assert_eq!(created.status(), 200, "{:?}", created.body());
+    let again = http_api::handle(
+        &api,
+        event("POST", "/ec2/i-0b64", Some((CREATE, true)), "req-b64-2"),
+    )
+    .await;
+    assert_eq!(
+        again.status(),
+        400,
+        "a second POST of the same id is refused"
+    );
+    assert!(json_body(&again)["error_message"].is_string());
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_not_failures() {
+    let (_server, api) = api().await;
+    let bad = http_api::handle(
+        &api,
+        event("POST", "/ec2/i-0bad", Some(("{not json", false)), "r1"),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    assert!(json_body(&bad)["error_message"].is_string());
+    let unknown = http_api::handle(&api, event("GET", "/nowhere", None, "r2")).await;
+    assert_eq!(unknown.status(), 404);
+    assert!(json_body(&unknown)["error_message"].is_string());
+}
+
+#[tokio::test]
+async fn start_up_names_a_missing_setting() {
+    for missing in [ENV_CLUSTER_ARN, ENV_SECRET_ARN] {
+        let lookup = |name: &str| {
+            if name == missing {
+                None
+            } else {
+                settings(name)
+            }
+        };
+        let err = start_with(lookup, local_sdk("http://127.0.0.1:9".into()))
+            .await
+            .expect_err("a required setting is missing");
+        assert_eq!(err, ConfigError::Missing(missing));
+        assert!(err.to_string().contains(missing), "{err}");
+    }
+    let bad_dialect = |name: &str| {
+        if name == ENV_DIALECT {
+            Some("oracle".into())
+        } else {
+            settings(name)
+        }
+    };
+    let err = start_with(bad_dialect, local_sdk("http://127.0.0.1:9".into()))
+        .await
+        .expect_err("bad dialect");
+    assert!(err.to_string().contains(ENV_DIALECT), "{err}");
+}
+
+#[test]
+fn responses_are_text_when_utf8_and_binary_otherwise() {
+    let text =
+        http_api::to_lambda_response(http::Response::new(bytes::Bytes::from_static(b"{\"a\":1}")));
+    assert_eq!(text.body(), &Body::Text("{\"a\":1}".into()));
+    let empty = http_api::to_lambda_response(http::Response::new(bytes::Bytes::new()));
+    assert_eq!(empty.body(), &Body::Empty);
+    let binary = http_api::to_lambda_response(http::Response::new(bytes::Bytes::from_static(&[
+        0xff, 0xfe,
+    ])));
+    assert_eq!(binary.body(), &Body::Binary(vec![0xff, 0xfe]));
+}
