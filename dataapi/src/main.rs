@@ -105,3 +105,36 @@ async fn main() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let args = Args::parse_from(std::iter::once("data-api-local").chain(args.iter().copied()));
+        config(args, false).unwrap()
+    }
+
+    #[test]
+    fn defaults_serve_one_sqlite_cluster_on_localhost() {
+        let c = parse(&[]);
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.clusters.len(), 1);
+        assert_eq!(c.clusters[0].url, DEFAULT_URL);
+        assert_eq!(c.clusters[0].resource_arn, LOCAL_CLUSTER_ARN);
+        assert_eq!(c.transaction_timeout, Duration::from_secs(180));
+        assert_eq!(c.auto_pause, None);
+    }
+
+    #[test]
+    fn flags_set_the_knobs() {
+        let c = parse(&[
+            "--database-url", "sqlite::memory:", "--secret-arn", "s", "--latency", "7",
+            "--auto-pause", "30", "--transaction-timeout", "5",
+        ]);
+        assert_eq!(c.clusters[0].secret_arn.as_deref(), Some("s"));
+        assert_eq!(c.latency, Duration::from_millis(7));
+        assert_eq!(c.auto_pause, Some(Duration::from_secs(30)));
+        assert_eq!(c.transaction_timeout, Duration::from_secs(5));
+    }
+}

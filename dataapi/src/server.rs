@@ -133,7 +133,7 @@ fn router(app: Arc<App>) -> Router {
 }
 
 fn operation(op: Operation) -> MethodRouter<Arc<App>> {
-    post(move |State(app): State<Arc<App>>, body: Body| handle(app, op, body))
+    post(move |State(app): State<Arc<App>>, body: Body| handle(app, op, body)).fallback(unknown)
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {

@@ -199,11 +199,7 @@ async fn batch_is_atomic_and_reports_generated_keys() {
         .await;
         let sets = ["a", "b", "c"].map(|n| vec![text("name", n)]).to_vec();
         let out = h
-            .client
-            .batch_execute_statement()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .sql("INSERT INTO b (name) VALUES (:name)")
+            .batch("INSERT INTO b (name) VALUES (:name)")
             .set_parameter_sets(Some(sets))
             .send()
             .await
@@ -229,11 +225,7 @@ async fn batch_is_atomic_and_reports_generated_keys() {
         // The third set collides: nothing of this batch may stay.
         let sets = ["d", "e", "a"].map(|n| vec![text("name", n)]).to_vec();
         let err = h
-            .client
-            .batch_execute_statement()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .sql("INSERT INTO b (name) VALUES (:name)")
+            .batch("INSERT INTO b (name) VALUES (:name)")
             .set_parameter_sets(Some(sets))
             .send()
             .await
@@ -261,16 +253,7 @@ async fn commit_and_rollback() {
             .await
             .unwrap();
         assert_eq!(inside.records()[0][0], Field::LongValue(1));
-        let done = h
-            .client
-            .rollback_transaction()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .transaction_id(&tx)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(done.transaction_status(), Some("Rollback Complete"));
+        assert_eq!(h.end(&tx, false).await.unwrap(), "Rollback Complete");
         assert_eq!(h.count("c").await, 0, "{:?}", h.kind);
 
         let tx = h.begin().await;
@@ -279,16 +262,7 @@ async fn commit_and_rollback() {
             .send()
             .await
             .unwrap();
-        let done = h
-            .client
-            .commit_transaction()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .transaction_id(&tx)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(done.transaction_status(), Some("Transaction Committed"));
+        assert_eq!(h.end(&tx, true).await.unwrap(), "Transaction Committed");
         assert_eq!(h.count("c").await, 1);
         // A finished transaction is gone.
         let err = h
@@ -317,16 +291,7 @@ async fn idle_transaction_is_rolled_back_after_the_timeout() {
             .await
             .unwrap();
         sleep_ms(1500).await;
-        let err = h
-            .client
-            .commit_transaction()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .transaction_id(&tx)
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(error_code(&err), "TransactionNotFoundException");
+        assert_eq!(h.end(&tx, true).await.unwrap_err(), "TransactionNotFoundException");
         assert_eq!(h.count("r").await, 0, "{kind:?}");
         // The connection went back to the pool in a usable state.
         h.rows("INSERT INTO r VALUES (2)").await;
@@ -379,14 +344,7 @@ async fn concurrent_transactions_are_isolated() {
                 .unwrap();
         });
         sleep_ms(100).await;
-        h.client
-            .commit_transaction()
-            .resource_arn(LOCAL_CLUSTER_ARN)
-            .secret_arn(LOCAL_SECRET_ARN)
-            .transaction_id(&a)
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(h.end(&a, true).await.unwrap(), "Transaction Committed");
         b.await.unwrap();
         assert_eq!(h.count("i").await, 2);
     })
@@ -428,16 +386,7 @@ async fn unknown_transaction_and_unknown_cluster() {
     assert!(err
         .into_service_error()
         .is_transaction_not_found_exception());
-    let err = h
-        .client
-        .rollback_transaction()
-        .resource_arn(LOCAL_CLUSTER_ARN)
-        .secret_arn(LOCAL_SECRET_ARN)
-        .transaction_id("no-such-tx")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&err), "TransactionNotFoundException");
+    assert_eq!(h.end("no-such-tx", false).await.unwrap_err(), "TransactionNotFoundException");
     let other = "arn:aws:rds:us-east-1:123456789012:cluster:nope";
     let err = h
         .client

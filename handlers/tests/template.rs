@@ -573,7 +573,7 @@ fn database(t: &Value) -> Problems {
         &["ServerlessV2ScalingConfiguration", "SecondsUntilAutoPause"][..],
         &["DeletionProtection"],
     ] {
-        if !matches!(at(&p, path).and_then(intrinsic), Some(Intrinsic::Ref(_))) {
+        if !at(&p, path).is_some_and(|v| refers_to_parameter(t, v)) {
             problems.push(format!("{cluster}.{} is not a parameter", path.join(".")));
         }
     }
@@ -644,6 +644,17 @@ fn sample_events_routed(t: &Value) -> Problems {
         .collect()
 }
 
+/// `v` is, or chooses between (`!If`), references to template parameters.
+fn refers_to_parameter(t: &Value, v: &Value) -> bool {
+    let mut found = false;
+    walk(v, None, &mut |_, node| {
+        if let Some(Intrinsic::Ref(name)) = intrinsic(node) {
+            found |= at(t, &["Parameters", &name]).is_some();
+        }
+    });
+    found
+}
+
 fn outputs(t: &Value) -> Problems {
     ["ApiUrl", "ClusterArn", "SecretArn", "DeadLetterQueueUrl"]
         .iter()
@@ -654,51 +665,72 @@ fn outputs(t: &Value) -> Problems {
 
 // ------------------------------------------------------------------ tests
 
-fn broken(edit: impl FnOnce(&mut Value)) -> Value {
-    let mut t = load();
-    edit(&mut t);
-    t
+/// One change that breaks the template on purpose; paths are dotted keys.
+#[derive(Clone)]
+enum Edit {
+    Set(String, Value),
+    Remove(String),
+    Push(String, Value),
 }
 
-fn set(t: &mut Value, path: &[&str], v: Value) {
-    let (last, parent) = path.split_last().expect("non-empty path");
-    let parent = at_mut(t, parent)
-        .and_then(Value::as_mapping_mut)
-        .unwrap_or_else(|| panic!("no {parent:?}"));
-    parent.insert(Value::from(*last), v);
+fn set(path: &str, yaml_text: &str) -> Edit {
+    Edit::Set(path.into(), yaml(yaml_text))
 }
 
-fn remove(t: &mut Value, path: &[&str]) {
-    let (last, parent) = path.split_last().expect("non-empty path");
-    let parent = at_mut(t, parent)
-        .and_then(Value::as_mapping_mut)
-        .unwrap_or_else(|| panic!("no {parent:?}"));
-    assert!(parent.remove(*last).is_some(), "nothing at {path:?}");
+fn remove(path: &str) -> Edit {
+    Edit::Remove(path.into())
+}
+
+fn push(path: &str, yaml_text: &str) -> Edit {
+    Edit::Push(path.into(), yaml(yaml_text))
 }
 
 fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).expect("test YAML")
 }
 
-fn assert_clean(check: fn(&Value) -> Problems) {
-    let problems = check(&load());
-    assert!(problems.is_empty(), "template.yaml: {problems:#?}");
+fn apply(t: &mut Value, edit: &Edit) {
+    let (Edit::Set(path, _) | Edit::Remove(path) | Edit::Push(path, _)) = edit;
+    let keys: Vec<&str> = path.split('.').collect();
+    let (last, parent) = keys.split_last().expect("non-empty path");
+    let parent = at_mut(t, parent)
+        .and_then(Value::as_mapping_mut)
+        .unwrap_or_else(|| panic!("no mapping at {parent:?}"));
+    match edit {
+        Edit::Set(_, v) => {
+            parent.insert(Value::from(*last), v.clone());
+        }
+        Edit::Remove(_) => assert!(parent.remove(*last).is_some(), "nothing at {path}"),
+        Edit::Push(_, v) => parent
+            .get_mut(*last)
+            .and_then(Value::as_sequence_mut)
+            .unwrap_or_else(|| panic!("no list at {path}"))
+            .push(v.clone()),
+    }
 }
 
-fn assert_flags(check: fn(&Value) -> Problems, t: &Value, expected: &str) {
-    let problems = check(t);
-    assert!(
-        problems.iter().any(|p| p.contains(expected)),
-        "expected a problem mentioning {expected:?}, got {problems:#?}"
-    );
+/// The real template passes `check`, and each broken copy is caught with a
+/// problem that mentions what was broken.
+fn assert_catches(check: fn(&Value) -> Problems, cases: Vec<(Edit, &str)>) {
+    let clean = check(&load());
+    assert!(clean.is_empty(), "template.yaml: {clean:#?}");
+    for (edit, expected) in cases {
+        let mut t = load();
+        apply(&mut t, &edit);
+        let problems = check(&t);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "expected a problem mentioning {expected:?}, got {problems:#?}"
+        );
+    }
 }
 
-const STATE_CHANGE: &[&str] = &["Resources", "StateChangeFunction", "Properties"];
-const HTTP_API_FN: &[&str] = &["Resources", "HttpApiFunction", "Properties"];
-
-fn path<'a>(base: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
-    [base, rest].concat()
-}
+const STATE_CHANGE: &str = "Resources.StateChangeFunction.Properties";
+const STATE_CHANGE_EVENTS: &str = "Resources.StateChangeFunction.Properties.Events";
+const HTTP_API_FN: &str = "Resources.HttpApiFunction.Properties";
+const GLOBAL_VARS: &str = "Globals.Function.Environment.Variables";
+const DATA_API_STATEMENTS: &str =
+    "Resources.DataApiAccessPolicy.Properties.PolicyDocument.Statement";
 
 #[test]
 fn template_parses_with_short_form_tags() {
@@ -712,10 +744,9 @@ fn template_parses_with_short_form_tags() {
             "Variables",
             config::ENV_CLUSTER_ARN,
         ],
-    )
-    .unwrap();
+    );
     assert_eq!(
-        intrinsic(cluster),
+        cluster.and_then(intrinsic),
         Some(Intrinsic::GetAtt(
             "DatabaseCluster".into(),
             "DBClusterArn".into()
@@ -733,477 +764,296 @@ fn template_parses_with_short_form_tags() {
 
 #[test]
 fn no_wildcard_actions() {
-    assert_clean(wildcard_actions);
-    let star = broken(|t| {
-        let p = path(STATE_CHANGE, &["Policies"]);
-        let policies = at_mut(t, &p).and_then(Value::as_sequence_mut).unwrap();
-        policies.push(yaml(
-            "Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]",
-        ));
-    });
-    assert_flags(wildcard_actions, &star, "wildcard action s3:*");
-    let all = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DataApiAccessPolicy",
-                "Properties",
-                "PolicyDocument",
-                "Statement",
-            ],
-            yaml("[{Effect: Allow, Action: ['*'], Resource: '*'}]"),
-        );
-    });
-    assert_flags(wildcard_actions, &all, "wildcard action *");
-    let template = broken(|t| {
-        set(
-            t,
-            &path(HTTP_API_FN, &["Policies"]),
-            yaml("[{SQSSendMessagePolicy: {QueueName: q}}]"),
-        )
-    });
-    assert_flags(wildcard_actions, &template, "cannot be reviewed");
-    let managed = broken(|t| {
-        set(
-            t,
-            &path(HTTP_API_FN, &["Policies"]),
-            yaml("AmazonRDSDataFullAccess"),
-        )
-    });
-    assert_flags(wildcard_actions, &managed, "cannot be reviewed");
+    let any = "[{Effect: Allow, Action: ['*'], Resource: '*'}]";
+    assert_catches(
+        wildcard_actions,
+        vec![
+            (
+                push(
+                    &format!("{STATE_CHANGE}.Policies"),
+                    "Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]",
+                ),
+                "wildcard action s3:*",
+            ),
+            (set(DATA_API_STATEMENTS, any), "wildcard action *"),
+            (
+                set(
+                    &format!("{HTTP_API_FN}.Policies"),
+                    "[{SQSSendMessagePolicy: {QueueName: q}}]",
+                ),
+                "cannot be reviewed",
+            ),
+            (
+                set(
+                    &format!("{HTTP_API_FN}.Policies"),
+                    "AmazonRDSDataFullAccess",
+                ),
+                "cannot be reviewed",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn resources_are_scoped() {
-    assert_clean(resource_scoping);
-    let any_cluster = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DataApiAccessPolicy",
-                "Properties",
-                "PolicyDocument",
-                "Statement",
-            ][..],
-            yaml("[{Effect: Allow, Action: [rds-data:ExecuteStatement], Resource: '*'}]"),
-        );
-    });
-    assert_flags(
+    let any_cluster = "[{Effect: Allow, Action: [rds-data:ExecuteStatement], Resource: '*'}]";
+    let ssm = "Statement: [{Effect: Allow, Action: ssm:ListInventoryEntries, Resource: '*'}]";
+    assert_catches(
         resource_scoping,
-        &any_cluster,
-        "rds-data:ExecuteStatement on Resource \"*\"",
-    );
-    assert_flags(resource_scoping, &any_cluster, "not scoped to the cluster");
-    assert_flags(
-        resource_scoping,
-        &any_cluster,
-        "is not allowed secretsmanager:GetSecretValue",
-    );
-    let extra = broken(|t| {
-        let p = path(HTTP_API_FN, &["Policies"]);
-        at_mut(t, &p)
-            .and_then(Value::as_sequence_mut)
-            .unwrap()
-            .push(yaml(
-                "Statement: [{Effect: Allow, Action: ssm:ListInventoryEntries, Resource: '*'}]",
-            ));
-    });
-    assert_flags(
-        resource_scoping,
-        &extra,
-        "HttpApiFunction is allowed ssm:ListInventoryEntries",
-    );
-    let no_ec2 = broken(|t| {
-        let p = path(STATE_CHANGE, &["Policies"]);
-        at_mut(t, &p)
-            .and_then(Value::as_sequence_mut)
-            .unwrap()
-            .truncate(1);
-    });
-    assert_flags(
-        resource_scoping,
-        &no_ec2,
-        "StateChangeFunction is not allowed ec2:DescribeInstances",
+        vec![
+            (
+                set(DATA_API_STATEMENTS, any_cluster),
+                "rds-data:ExecuteStatement on Resource \"*\"",
+            ),
+            (
+                set(DATA_API_STATEMENTS, any_cluster),
+                "not scoped to the cluster",
+            ),
+            (
+                set(DATA_API_STATEMENTS, any_cluster),
+                "is not allowed secretsmanager:GetSecretValue",
+            ),
+            (
+                push(&format!("{HTTP_API_FN}.Policies"), ssm),
+                "HttpApiFunction is allowed ssm:ListInventoryEntries",
+            ),
+            (
+                set(
+                    &format!("{STATE_CHANGE}.Policies"),
+                    "[!Ref DataApiAccessPolicy]",
+                ),
+                "StateChangeFunction is not allowed ec2:DescribeInstances",
+            ),
+        ],
     );
 }
 
 #[test]
 fn every_route_requires_iam() {
-    assert_clean(routes_without_iam);
-    let open = broken(|t| {
-        remove(
-            t,
-            &[
-                "Resources",
-                "HttpApi",
-                "Properties",
-                "Auth",
-                "DefaultAuthorizer",
-            ],
-        )
-    });
-    assert_flags(
+    let events = format!("{HTTP_API_FN}.Events");
+    assert_catches(
         routes_without_iam,
-        &open,
-        "default authorizer is not AWS_IAM",
-    );
-    let route_open = broken(|t| {
-        set(
-            t,
-            &path(
-                HTTP_API_FN,
-                &["Events", "GetInstance", "Properties", "Auth"],
+        vec![
+            (
+                remove("Resources.HttpApi.Properties.Auth.DefaultAuthorizer"),
+                "default authorizer is not AWS_IAM",
             ),
-            yaml("{Authorizer: NONE}"),
-        );
-    });
-    assert_flags(
-        routes_without_iam,
-        &route_open,
-        "authorizer NONE instead of AWS_IAM",
-    );
-    let implicit = broken(|t| {
-        remove(
-            t,
-            &path(
-                HTTP_API_FN,
-                &["Events", "GetPackage", "Properties", "ApiId"],
+            (
+                set(
+                    &format!("{events}.GetInstance.Properties.Auth"),
+                    "{Authorizer: NONE}",
+                ),
+                "authorizer NONE instead of AWS_IAM",
             ),
-        )
-    });
-    assert_flags(
-        routes_without_iam,
-        &implicit,
-        "GetPackage: route on the implicit API",
-    );
-    let missing = broken(|t| remove(t, &path(HTTP_API_FN, &["Events", "DeleteInstance"])));
-    assert_flags(
-        routes_without_iam,
-        &missing,
-        "does not serve DELETE /ec2/{id}",
-    );
-    let v1 = broken(|t| {
-        set(
-            t,
-            &path(
-                HTTP_API_FN,
-                &[
-                    "Events",
-                    "SearchInstances",
-                    "Properties",
-                    "PayloadFormatVersion",
-                ],
+            (
+                remove(&format!("{events}.GetPackage.Properties.ApiId")),
+                "GetPackage: route on the implicit API",
             ),
-            yaml("'1.0'"),
-        )
-    });
-    assert_flags(routes_without_iam, &v1, "payload format 1.0");
+            (
+                remove(&format!("{events}.DeleteInstance")),
+                "does not serve DELETE /ec2/{id}",
+            ),
+            (
+                set(
+                    &format!("{events}.SearchInstances.Properties.PayloadFormatVersion"),
+                    "'1.0'",
+                ),
+                "payload format 1.0",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn rules_have_retries_and_dead_letter_queues() {
-    assert_clean(event_rules);
-    let events = path(STATE_CHANGE, &["Events"]);
-    let no_dlq = broken(|t| {
-        remove(
-            t,
-            &path(
-                &events,
-                &["InventoryCollected", "Properties", "DeadLetterConfig"],
+    let e = STATE_CHANGE_EVENTS;
+    assert_catches(
+        event_rules,
+        vec![
+            (
+                remove(&format!(
+                    "{e}.InventoryCollected.Properties.DeadLetterConfig"
+                )),
+                "InventoryCollected: no dead-letter queue",
             ),
-        )
-    });
-    assert_flags(
-        event_rules,
-        &no_dlq,
-        "InventoryCollected: no dead-letter queue",
-    );
-    let no_retry = broken(|t| {
-        remove(
-            t,
-            &path(&events, &["InventorySync", "Properties", "RetryPolicy"]),
-        )
-    });
-    assert_flags(event_rules, &no_retry, "InventorySync: no retry policy");
-    let no_schedule = broken(|t| remove(t, &path(&events, &["InventorySync"])));
-    assert_flags(event_rules, &no_schedule, "no sync schedule rule");
-    let wrong_doc = broken(|t| {
-        set(
-            t,
-            &path(
-                &events,
-                &[
-                    "InventoryCollected",
-                    "Properties",
-                    "Pattern",
-                    "detail",
-                    "document-name",
-                ],
+            (
+                remove(&format!("{e}.InventorySync.Properties.RetryPolicy")),
+                "InventorySync: no retry policy",
             ),
-            yaml("[AWS-RunShellScript]"),
-        );
-    });
-    assert_flags(
-        event_rules,
-        &wrong_doc,
-        "no SSM inventory association success rule",
-    );
-    let no_running = broken(|t| {
-        set(
-            t,
-            &path(
-                &events,
-                &["Ec2StateChange", "Properties", "Pattern", "detail", "state"],
+            (
+                remove(&format!("{e}.InventorySync")),
+                "no sync schedule rule",
             ),
-            yaml("[stopped, terminated]"),
-        );
-    });
-    assert_flags(event_rules, &no_running, "no EC2 state change rule");
-    let no_queue_policy = broken(|t| remove(t, &["Resources", "DeadLetterQueuePolicy"]));
-    assert_flags(
-        event_rules,
-        &no_queue_policy,
-        "EventBridge may not send to DeadLetterQueue",
+            (
+                set(
+                    &format!("{e}.InventoryCollected.Properties.Pattern.detail.document-name"),
+                    "[AWS-RunShellScript]",
+                ),
+                "no SSM inventory association success rule",
+            ),
+            (
+                set(
+                    &format!("{e}.Ec2StateChange.Properties.Pattern.detail.state"),
+                    "[stopped, terminated]",
+                ),
+                "no EC2 state change rule",
+            ),
+            (
+                remove("Resources.DeadLetterQueuePolicy"),
+                "EventBridge may not send to DeadLetterQueue",
+            ),
+            (
+                remove(&format!("{STATE_CHANGE}.EventInvokeConfig")),
+                "failed invocations go to no queue",
+            ),
+        ],
     );
-    let no_failure_destination = broken(|t| remove(t, &path(STATE_CHANGE, &["EventInvokeConfig"])));
-    assert_flags(
-        event_rules,
-        &no_failure_destination,
-        "failed invocations go to no queue",
+}
+
+#[test]
+fn sample_events_reach_the_state_change_function() {
+    let e = STATE_CHANGE_EVENTS;
+    assert_catches(
+        sample_events_routed,
+        vec![
+            (
+                set(
+                    &format!("{e}.Ec2StateChange.Properties.Pattern.detail.state"),
+                    "[running, stopped]",
+                ),
+                "ec2-pending.json",
+            ),
+            (
+                set(
+                    &format!("{e}.InventoryCollected.Properties.Pattern.detail.status"),
+                    "[Failed]",
+                ),
+                "ssm-inventory-association-success.json",
+            ),
+        ],
     );
 }
 
 #[test]
 fn dead_letter_queue_has_an_alarm() {
-    assert_clean(dlq_alarms);
-    let gone = broken(|t| remove(t, &["Resources", "DeadLetterQueueAlarm"]));
-    assert_flags(
+    let alarm = "Resources.DeadLetterQueueAlarm";
+    let unalarmed = "no alarm on the depth of DeadLetterQueue";
+    assert_catches(
         dlq_alarms,
-        &gone,
-        "no alarm on the depth of DeadLetterQueue",
-    );
-    let late = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DeadLetterQueueAlarm",
-                "Properties",
-                "Threshold",
-            ],
-            yaml("5"),
-        )
-    });
-    assert_flags(
-        dlq_alarms,
-        &late,
-        "no alarm on the depth of DeadLetterQueue",
-    );
-    let other_metric = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DeadLetterQueueAlarm",
-                "Properties",
-                "MetricName",
-            ],
-            yaml("NumberOfMessagesSent"),
-        );
-    });
-    assert_flags(
-        dlq_alarms,
-        &other_metric,
-        "no alarm on the depth of DeadLetterQueue",
+        vec![
+            (remove(alarm), unalarmed),
+            (
+                set(&format!("{alarm}.Properties.Threshold"), "5"),
+                unalarmed,
+            ),
+            (
+                set(
+                    &format!("{alarm}.Properties.MetricName"),
+                    "NumberOfMessagesSent",
+                ),
+                unalarmed,
+            ),
+        ],
     );
 }
 
 #[test]
 fn functions_get_every_setting_they_read() {
-    assert_clean(environment);
+    let mut cases = Vec::new();
     for var in config::DATABASE_VARS {
-        let gone = broken(|t| remove(t, &["Globals", "Function", "Environment", "Variables", var]));
-        assert_flags(environment, &gone, &format!("HttpApiFunction lacks {var}"));
-        assert_flags(
-            environment,
-            &gone,
-            &format!("StateChangeFunction lacks {var}"),
-        );
+        for function in ["HttpApiFunction", "StateChangeFunction"] {
+            cases.push((
+                remove(&format!("{GLOBAL_VARS}.{var}")),
+                format!("{function} lacks {var}"),
+            ));
+        }
     }
     for var in config::SYNC_VARS {
-        let gone = broken(|t| remove(t, &path(STATE_CHANGE, &["Environment", "Variables", var])));
-        assert_flags(
-            environment,
-            &gone,
-            &format!("StateChangeFunction lacks {var}"),
-        );
+        let path = format!("{STATE_CHANGE}.Environment.Variables.{var}");
+        cases.push((remove(&path), format!("StateChangeFunction lacks {var}")));
     }
-    let literal = broken(|t| {
-        set(
-            t,
-            &[
-                "Globals",
-                "Function",
-                "Environment",
-                "Variables",
-                config::ENV_SECRET_ARN,
-            ],
-            yaml("arn:aws:secretsmanager:us-east-1:1:secret:x"),
-        );
-    });
-    assert_flags(environment, &literal, "is not the cluster's secret");
-    let dialect = broken(|t| {
-        set(
-            t,
-            &["Mappings", "Engine", "aurora-mysql", "Dialect"],
-            yaml("mariadb"),
-        )
-    });
-    assert_flags(environment, &dialect, "unknown dialect \"mariadb\"");
+    let secret = format!("{GLOBAL_VARS}.{}", config::ENV_SECRET_ARN);
+    let literal = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x";
+    cases.push((set(&secret, literal), "is not the cluster's secret".into()));
+    cases.push((
+        set("Mappings.Engine.aurora-mysql.Dialect", "mariadb"),
+        "unknown dialect \"mariadb\"".into(),
+    ));
+    let cases = cases
+        .iter()
+        .map(|(edit, expected)| (edit.clone(), expected.as_str()))
+        .collect();
+    assert_catches(environment, cases);
 }
 
 #[test]
 fn functions_build_with_cargo_lambda_for_arm64() {
-    assert_clean(function_builds);
-    let x86 = broken(|t| {
-        set(
-            t,
-            &["Globals", "Function", "Architectures"],
-            yaml("[x86_64]"),
-        )
-    });
-    assert_flags(function_builds, &x86, "Architectures is Some(\"x86_64\")");
-    let al2 = broken(|t| set(t, &path(HTTP_API_FN, &["Runtime"]), yaml("provided.al2")));
-    assert_flags(function_builds, &al2, "HttpApiFunction: Runtime");
-    let make = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "StateChangeFunction",
-                "Metadata",
-                "BuildMethod",
-            ],
-            yaml("makefile"),
-        )
-    });
-    assert_flags(function_builds, &make, "StateChangeFunction: BuildMethod");
-    let bin = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "StateChangeFunction",
-                "Metadata",
-                "BuildProperties",
-                "Binary",
-            ],
-            yaml("statechange"),
-        )
-    });
-    assert_flags(function_builds, &bin, "no function builds state-change");
-    assert_flags(function_builds, &bin, "no binary \"statechange\"");
-    let code = broken(|t| set(t, &["Globals", "Function", "CodeUri"], yaml("core")));
-    assert_flags(function_builds, &code, "is not the handlers crate");
-    let plain_logs = broken(|t| {
-        set(
-            t,
-            &["Globals", "Function", "LoggingConfig", "LogFormat"],
-            yaml("Text"),
-        )
-    });
-    assert_flags(function_builds, &plain_logs, "LogFormat");
+    let metadata = "Resources.StateChangeFunction.Metadata";
+    assert_catches(
+        function_builds,
+        vec![
+            (
+                set("Globals.Function.Architectures", "[x86_64]"),
+                "Architectures is Some(\"x86_64\")",
+            ),
+            (
+                set(&format!("{HTTP_API_FN}.Runtime"), "provided.al2"),
+                "HttpApiFunction: Runtime",
+            ),
+            (
+                set(&format!("{metadata}.BuildMethod"), "makefile"),
+                "StateChangeFunction: BuildMethod",
+            ),
+            (
+                set(&format!("{metadata}.BuildProperties.Binary"), "statechange"),
+                "no function builds state-change",
+            ),
+            (
+                set(&format!("{metadata}.BuildProperties.Binary"), "statechange"),
+                "no binary \"statechange\"",
+            ),
+            (
+                set("Globals.Function.CodeUri", "core"),
+                "is not the handlers crate",
+            ),
+            (
+                set("Globals.Function.LoggingConfig.LogFormat", "Text"),
+                "LogFormat",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn database_scales_to_zero_behind_the_data_api() {
-    assert_clean(database);
-    let no_http = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DatabaseCluster",
-                "Properties",
+    let cluster = "Resources.DatabaseCluster.Properties";
+    assert_catches(
+        database,
+        vec![
+            (
+                set(&format!("{cluster}.EnableHttpEndpoint"), "false"),
                 "EnableHttpEndpoint",
-            ],
-            yaml("false"),
-        )
-    });
-    assert_flags(database, &no_http, "EnableHttpEndpoint");
-    let always_on = broken(|t| set(t, &["Parameters", "MinCapacity", "Default"], yaml("0.5")));
-    assert_flags(database, &always_on, "MinCapacity");
-    let fixed = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DatabaseCluster",
-                "Properties",
-                "DeletionProtection",
-            ],
-            yaml("true"),
-        )
-    });
-    assert_flags(database, &fixed, "DeletionProtection is not a parameter");
-    let provisioned = broken(|t| {
-        set(
-            t,
-            &[
-                "Resources",
-                "DatabaseWriter",
-                "Properties",
-                "DBInstanceClass",
-            ],
-            yaml("db.r6g.large"),
-        )
-    });
-    assert_flags(database, &provisioned, "no db.serverless writer");
+            ),
+            (set("Parameters.MinCapacity.Default", "0.5"), "MinCapacity"),
+            (
+                set(&format!("{cluster}.DeletionProtection"), "true"),
+                "DeletionProtection is not a parameter",
+            ),
+            (
+                set(
+                    "Resources.DatabaseWriter.Properties.DBInstanceClass",
+                    "db.r6g.large",
+                ),
+                "no db.serverless writer",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn outputs_name_what_operators_need() {
-    assert_clean(outputs);
-    let gone = broken(|t| remove(t, &["Outputs", "SecretArn"]));
-    assert_flags(outputs, &gone, "no output SecretArn");
-}
-
-#[test]
-fn sample_events_reach_the_state_change_function() {
-    assert_clean(sample_events_routed);
-    let events = path(STATE_CHANGE, &["Events"]);
-    let no_pending = broken(|t| {
-        set(
-            t,
-            &path(
-                &events,
-                &["Ec2StateChange", "Properties", "Pattern", "detail", "state"],
-            ),
-            yaml("[running, stopped]"),
-        );
-    });
-    assert_flags(sample_events_routed, &no_pending, "ec2-pending.json");
-    let failures = broken(|t| {
-        set(
-            t,
-            &path(
-                &events,
-                &[
-                    "InventoryCollected",
-                    "Properties",
-                    "Pattern",
-                    "detail",
-                    "status",
-                ],
-            ),
-            yaml("[Failed]"),
-        );
-    });
-    assert_flags(
-        sample_events_routed,
-        &failures,
-        "ssm-inventory-association-success.json",
+    assert_catches(
+        outputs,
+        vec![(remove("Outputs.SecretArn"), "no output SecretArn")],
     );
 }

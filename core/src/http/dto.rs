@@ -199,6 +199,63 @@ impl<'a> From<&'a InstanceRecord> for RecordDto<'a> {
     }
 }
 
+/// The answers' envelopes: structs, not `json!`, so that keys keep the
+/// original's order (serde_json's maps would sort them).
+#[derive(Debug, Serialize)]
+pub struct PostAnswer<'a> {
+    pub new_record: NewRecordDto<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GetAnswer<'a> {
+    pub record: MaybeRecord<'a>,
+    pub record_found: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PutAnswer<'a> {
+    pub record: MaybeRecord<'a>,
+    pub created: bool,
+}
+
+/// A record, or `{}` when there is none (the original's "not found" shape).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum MaybeRecord<'a> {
+    Found(Box<RecordDto<'a>>),
+    Empty {},
+}
+
+impl<'a> From<Option<&'a InstanceRecord>> for MaybeRecord<'a> {
+    fn from(record: Option<&'a InstanceRecord>) -> Self {
+        record.map_or(Self::Empty {}, |r| Self::Found(Box::new(r.into())))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteAnswer<'a> {
+    pub aws_instance_id: &'a str,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchAnswer<'a> {
+    pub instances: Vec<SummaryDto<'a>>,
+    pub next_token: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageAnswer<'a> {
+    pub package_name: &'a str,
+    pub versions: Vec<VersionCountDto<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorAnswer<'a> {
+    pub error_message: &'a str,
+    pub request_id: &'a str,
+}
+
 /// One search hit.
 #[derive(Debug, Serialize)]
 pub struct SummaryDto<'a> {

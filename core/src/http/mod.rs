@@ -24,7 +24,6 @@ use futures::FutureExt;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
-use serde_json::json;
 use tracing::Instrument;
 
 pub use dto::{format_utc, InstanceBody};
@@ -149,7 +148,7 @@ impl Api {
             aws_region: body.region.as_str(),
             packages: dto::packages_dto(&body.packages),
         };
-        ok(&json!({ "new_record": record }))
+        ok(&dto::PostAnswer { new_record: record })
     }
 
     async fn put(&self, id: InstanceId, body: InstanceBody) -> Reply {
@@ -160,15 +159,18 @@ impl Api {
             .map_err(ApiError::from_store)?;
         // Read back so PUT answers exactly what GET would show (one more call).
         let stored = self.fetch(&id).await?;
-        let record = stored.as_ref().map(dto::RecordDto::from);
-        ok(&json!({ "record": record_or_empty(record), "created": created }))
+        ok(&dto::PutAnswer {
+            record: stored.as_ref().into(),
+            created,
+        })
     }
 
     async fn get(&self, id: &InstanceId) -> Reply {
         let stored = self.fetch(id).await?;
-        let record = stored.as_ref().map(dto::RecordDto::from);
-        let found = record.is_some();
-        ok(&json!({ "record": record_or_empty(record), "record_found": found }))
+        ok(&dto::GetAnswer {
+            record: stored.as_ref().into(),
+            record_found: stored.is_some(),
+        })
     }
 
     async fn delete(&self, id: &InstanceId) -> Reply {
@@ -180,14 +182,19 @@ impl Api {
         if !deleted {
             return Err(ApiError::InstanceNotFound(id.to_string()));
         }
-        ok(&json!({ "aws_instance_id": id.as_str(), "deleted": true }))
+        ok(&dto::DeleteAnswer {
+            aws_instance_id: id.as_str(),
+            deleted: true,
+        })
     }
 
     async fn search(&self, raw_query: Option<&str>) -> Reply {
         let q = query::search_query(raw_query)?;
         let page = self.store.search(&q).await.map_err(ApiError::from_store)?;
-        let instances: Vec<_> = page.instances.iter().map(dto::SummaryDto::from).collect();
-        ok(&json!({ "instances": instances, "next_token": page.next_token }))
+        ok(&dto::SearchAnswer {
+            instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
+            next_token: page.next_token.as_deref(),
+        })
     }
 
     async fn package(&self, name: &str) -> Reply {
@@ -196,8 +203,10 @@ impl Api {
             .package_versions(name)
             .await
             .map_err(ApiError::from_store)?;
-        let versions: Vec<_> = versions.iter().map(dto::VersionCountDto::from).collect();
-        ok(&json!({ "package_name": name, "versions": versions }))
+        ok(&dto::PackageAnswer {
+            package_name: name,
+            versions: versions.iter().map(dto::VersionCountDto::from).collect(),
+        })
     }
 
     async fn fetch(&self, id: &InstanceId) -> Result<Option<crate::model::InstanceRecord>, ApiError> {
@@ -215,10 +224,6 @@ fn instance(id: InstanceId, body: &InstanceBody) -> Instance {
         source: Source::Api,
         packages: body.packages.clone(),
     }
-}
-
-fn record_or_empty<T: Serialize>(record: Option<T>) -> serde_json::Value {
-    record.map_or_else(|| json!({}), |r| json!(r))
 }
 
 /// Checks the content type, then parses the body. A missing content type is
@@ -269,8 +274,12 @@ fn respond(reply: Reply, request_id: &str) -> Response<Bytes> {
                 }
                 _ => {}
             }
-            let body = json!({ "error_message": err.to_string(), "request_id": request_id });
-            (err.status(), body.to_string().into_bytes())
+            let body = dto::ErrorAnswer {
+                error_message: &err.to_string(),
+                request_id,
+            };
+            // Serializing two strings cannot fail.
+            (err.status(), serde_json::to_vec(&body).unwrap_or_default())
         }
     };
     let mut response = Response::new(Bytes::from(body));

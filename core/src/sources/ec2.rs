@@ -1,10 +1,11 @@
 //! Instance details from EC2 `DescribeInstances`.
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::Instance;
 use aws_sdk_ec2::Client;
 use chrono::{DateTime, Utc};
 
-use super::{classify_sdk_error, InstanceSource, SourceError, DESCRIBE_INSTANCES};
+use super::{sdk_failure, InstanceSource, SourceError, DESCRIBE_INSTANCES};
 use crate::model::{InstanceDetails, InstanceId};
 
 /// EC2's answers for an id it does not know (long terminated, another
@@ -39,10 +40,8 @@ impl InstanceSource for Ec2InstanceSource {
                 .flat_map(|r| r.instances())
                 .find(|i| i.instance_id() == Some(id.as_str()))
                 .map(details_of)),
-            Err(err) => {
-                classify_sdk_error("EC2", DESCRIBE_INSTANCES, err, &UNKNOWN_INSTANCE_CODES)?;
-                Ok(None)
-            }
+            Err(err) if UNKNOWN_INSTANCE_CODES.contains(&err.code().unwrap_or_default()) => Ok(None),
+            Err(err) => Err(sdk_failure("EC2", DESCRIBE_INSTANCES, err)),
         }
     }
 }

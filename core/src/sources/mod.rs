@@ -201,34 +201,27 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
     }
 }
 
-/// Sorts an SDK failure into transient or permanent. `unknown_codes` are the
-/// service's "no such instance" codes: for those it returns `Ok(())`, and the
-/// caller answers "unknown instance".
-pub(crate) fn classify_sdk_error<E>(
+/// Sorts an SDK failure into transient or permanent.
+pub(crate) fn sdk_failure<E>(
     service: &'static str,
     operation: &'static str,
     err: SdkError<E, HttpResponse>,
-    unknown_codes: &[&str],
-) -> Result<(), SourceError>
+) -> SourceError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
     let transient = match &err {
         SdkError::ServiceError(context) => {
-            let code = context.err().code().unwrap_or_default();
-            if unknown_codes.contains(&code) {
-                return Ok(());
-            }
             let status = context.raw().status().as_u16();
-            status >= 500 || status == 429 || is_transient_code(code)
+            status >= 500 || status == 429 || is_transient_code(err.code().unwrap_or_default())
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
         _ => false,
     };
-    Err(if transient {
+    if transient {
         SourceError::Transient {
             service,
             operation,
@@ -240,7 +233,7 @@ where
             operation,
             message,
         }
-    })
+    }
 }
 
 /// Throttling and server-side codes of SSM and EC2 (the SDK retried them

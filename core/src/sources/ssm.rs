@@ -5,7 +5,7 @@
 use aws_sdk_ssm::Client;
 
 use super::{
-    classify_sdk_error, collect_inventory, Inventory, InventoryPage, PackageSource, SourceError,
+    collect_inventory, sdk_failure, Inventory, InventoryPage, PackageSource, SourceError,
     LIST_INVENTORY_ENTRIES, MAX_INVENTORY_PAGE,
 };
 use crate::model::InstanceId;
@@ -48,10 +48,14 @@ impl SsmPackageSource {
                 entries: out.entries.unwrap_or_default(),
                 next_token: out.next_token,
             })),
-            Err(err) => {
-                classify_sdk_error("SSM", LIST_INVENTORY_ENTRIES, err, &["InvalidInstanceId"])?;
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_invalid_instance_id()) =>
+            {
                 Ok(None)
             }
+            Err(err) => Err(sdk_failure("SSM", LIST_INVENTORY_ENTRIES, err)),
         }
     }
 }

@@ -306,6 +306,30 @@ fn package_from(row: &Row<'_>, first: usize) -> Result<Package, StoreError> {
     })
 }
 
+/// Reads a chunk of `[name, version, publisher, architecture]` arrays (an
+/// element may arrive as JSON text: MariaDB's JSON_ARRAYAGG quotes nested JSON).
+fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
+    let bad = |e: serde_json::Error| StoreError::UnexpectedResult(format!("packages: {e}"));
+    let items: Vec<serde_json::Value> = serde_json::from_str(chunk).map_err(bad)?;
+    items
+        .into_iter()
+        .map(|item| {
+            let item = match item {
+                serde_json::Value::String(text) => serde_json::from_str(&text).map_err(bad)?,
+                other => other,
+            };
+            let (name, version, publisher, architecture): (String, String, Option<String>, Option<String>) =
+                serde_json::from_value(item).map_err(bad)?;
+            Ok(Package {
+                name,
+                version,
+                publisher,
+                architecture,
+            })
+        })
+        .collect()
+}
+
 /// Builds the record from the instance row (part 0) and package rows (part 1).
 fn read_instance(
     id: &InstanceId,
@@ -318,7 +342,7 @@ fn read_instance(
         if row.long(col::PART)? == 0 {
             instance_row = Some(r);
         } else {
-            packages.push(package_from(&row, col::NAME)?);
+            packages.extend(packages_from_json(row.str(col::PACKAGES)?)?);
         }
     }
     let Some(r) = instance_row else {
@@ -347,7 +371,7 @@ fn read_instance(
         instance,
         created: row.time(col::CREATED)?,
         updated: row.time(col::UPDATED)?,
-        terminated: row.opt_time(col::TERMINATED)?,
+        terminated: row.opt_time(col::TERMINATED_AT)?,
         last_event_time: row.opt_time(col::LAST_EVENT_TIME)?,
         inventory_captured_at: row.opt_time(col::INVENTORY_CAPTURED_AT)?,
     }))

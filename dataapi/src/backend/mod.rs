@@ -43,6 +43,10 @@ pub(crate) trait Engine: Database {
     ) -> Result<(), ApiError>;
     fn field(row: &Self::Row, index: usize, options: &ResultOptions) -> Result<Field, ApiError>;
     fn rows_affected(result: &Self::QueryResult) -> u64;
+    /// The type reported in column metadata.
+    fn column_type(row: &Self::Row, index: usize) -> String {
+        type_name(row, index)
+    }
     /// The auto-generated key of an insert, where the engine reports one.
     fn generated(_result: &Self::QueryResult, _sql: &str) -> Option<Field> {
         None
@@ -145,7 +149,12 @@ where
                 }
                 Either::Right(row) => {
                     if outcome.columns.is_empty() {
-                        outcome.columns = columns::<DB>(row.columns());
+                        outcome.columns = (0..row.len())
+                            .map(|i| {
+                                let name = row.columns()[i].name();
+                                column_metadata(name, &DB::column_type(&row, i), DB::DIALECT)
+                            })
+                            .collect();
                     }
                     let fields = (0..row.len())
                         .map(|i| DB::field(&row, i, options))

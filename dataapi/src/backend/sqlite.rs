@@ -75,6 +75,17 @@ impl Engine for Sqlite {
         })
     }
 
+    /// The declared type; for expressions (declared NULL) the stored class of the first row's value.
+    fn column_type(row: &SqliteRow, index: usize) -> String {
+        let declared = type_name(row, index);
+        if declared != "NULL" {
+            return declared;
+        }
+        row.try_get_raw(index)
+            .map(|v| v.type_info().name().to_string())
+            .unwrap_or(declared)
+    }
+
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
     }

@@ -210,6 +210,42 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// Commits (`commit`) or rolls back; returns the transaction status or the error code.
+    pub async fn end(&self, tx: &str, commit: bool) -> Result<String, String> {
+        if commit {
+            self.client
+                .commit_transaction()
+                .resource_arn(LOCAL_CLUSTER_ARN)
+                .secret_arn(LOCAL_SECRET_ARN)
+                .transaction_id(tx)
+                .send()
+                .await
+                .map(|o| o.transaction_status.unwrap_or_default())
+                .map_err(|e| error_code(&e))
+        } else {
+            self.client
+                .rollback_transaction()
+                .resource_arn(LOCAL_CLUSTER_ARN)
+                .secret_arn(LOCAL_SECRET_ARN)
+                .transaction_id(tx)
+                .send()
+                .await
+                .map(|o| o.transaction_status.unwrap_or_default())
+                .map_err(|e| error_code(&e))
+        }
+    }
+
+    /// A BatchExecuteStatement call with the cluster and secret filled in.
+    pub fn batch(&self, sql: &str) -> aws_sdk_rdsdata::operation::batch_execute_statement::builders::BatchExecuteStatementFluentBuilder {
+        self.client
+            .batch_execute_statement()
+            .resource_arn(LOCAL_CLUSTER_ARN)
+            .secret_arn(LOCAL_SECRET_ARN)
+            .sql(sql)
+    }
+}
+
 /// Runs `test` once per available backend, each on a fresh endpoint.
 pub async fn each_backend(test: impl AsyncFn(&Harness)) {
     for kind in kinds() {

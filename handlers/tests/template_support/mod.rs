@@ -158,7 +158,7 @@ pub fn intrinsic(v: &Value) -> Option<Intrinsic> {
 }
 
 /// `!GetAtt X.attr` where `X` is a resource of type `ty`: the resource's name.
-pub fn get_att_of_type<'a>(t: &Value, v: &'a Value, ty: &str, attr: &str) -> Option<String> {
+pub fn get_att_of_type(t: &Value, v: &Value, ty: &str, attr: &str) -> Option<String> {
     match intrinsic(v)? {
         Intrinsic::GetAtt(res, a) if a == attr && resource_type(t, &res) == Some(ty) => Some(res),
         _ => None,

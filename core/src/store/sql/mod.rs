@@ -74,8 +74,8 @@ pub(crate) fn of(dialect: Dialect) -> &'static Sql {
     }
 }
 
-/// Columns of `get` and `get_instance_only`: the instance, then (for
-/// `get` package rows) name, version, publisher, architecture, package id.
+/// Columns of `get` and `get_instance_only`: `part` (0: the instance,
+/// 1: a chunk of its packages), the instance, then (`get` only) `packages`.
 pub(crate) mod col {
     pub const PART: usize = 0;
     pub const ACCOUNT: usize = 1;
@@ -89,11 +89,11 @@ pub(crate) mod col {
     pub const SOURCE: usize = 9;
     pub const CREATED: usize = 10;
     pub const UPDATED: usize = 11;
-    pub const TERMINATED: usize = 12;
+    pub const TERMINATED_AT: usize = 12;
     pub const LAST_EVENT_TIME: usize = 13;
     pub const INVENTORY_CAPTURED_AT: usize = 14;
-    /// Then version, publisher, architecture and (20th, sort key) package id.
-    pub const NAME: usize = 15;
+    /// A JSON array of `[name, version, publisher, architecture]` arrays.
+    pub const PACKAGES: usize = 15;
 }
 
 /// The instance columns of `get`, in `col` order (after `part`).
@@ -107,21 +107,30 @@ macro_rules! instance_columns {
     };
 }
 
-/// `get`: the instance row (part 0) then one row per package (part 1), 1 call.
+/// `get`: the instance row (part 0) then its packages aggregated into JSON
+/// arrays of about 16 KiB of package text each (part 1: far below the 64 KB
+/// row limit even once escaped, and few rows): 1 call, and compact enough
+/// that 10,000 typical packages fit the 1 MiB response limit. `$size` is a
+/// package's byte size, `$chunk` groups the running total `running` of it,
+/// `$agg` aggregates `name, version, publisher, architecture` of a group.
 macro_rules! get_sql {
-    ($tags:literal, $id:literal) => {
+    ($tags:literal, $id:literal, $size:literal, $chunk:literal, $agg:literal) => {
         concat!(
             "SELECT 0 AS part, ",
             $crate::store::sql::instance_columns!($tags),
-            ", NULL AS name, NULL AS version, NULL AS publisher, NULL AS architecture, 0 AS package_id ",
-            "FROM ec2 WHERE id = ",
+            ", NULL AS packages FROM ec2 WHERE id = ",
             $id,
             " UNION ALL ",
             "SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ",
-            "p.name, p.version, p.publisher, p.architecture, p.id ",
+            $agg,
+            " FROM (SELECT p.name, p.version, p.publisher, p.architecture, SUM(",
+            $size,
+            ") OVER (ORDER BY p.id) AS running ",
             "FROM ec2_package ep JOIN package p ON p.id = ep.package_id WHERE ep.ec2_id = ",
             $id,
-            " ORDER BY 1, 20"
+            ") s GROUP BY ",
+            $chunk,
+            " ORDER BY 1"
         )
     };
 }

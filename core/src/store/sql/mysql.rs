@@ -54,7 +54,7 @@ fn head(h: Head) -> (&'static str, Reports) {
         ),
         Head::Replace => concat!(
             "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
-            "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at <= :captured_at)"
+            "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
         ),
     };
     (sql, Reports::Count)
@@ -90,7 +90,13 @@ pub(crate) static SQL: Sql = Sql {
         packages_table!(),
         " JOIN package p ON p.name_version_hash = UNHEX(SHA2(CONCAT(j.name, CHAR(0), j.version), 256))"
     ),
-    get: super::get_sql!("tags", ":id"),
+    get: super::get_sql!(
+        "tags",
+        ":id",
+        "LENGTH(p.name) + LENGTH(p.version) + COALESCE(LENGTH(p.publisher), 0) + COALESCE(LENGTH(p.architecture), 0) + 16",
+        "running DIV 16384",
+        "CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)"
+    ),
     get_instance_only: super::get_instance_only_sql!("tags", ":id"),
     get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
     delete: "DELETE FROM ec2 WHERE id = :id",

@@ -65,7 +65,7 @@ macro_rules! replace_head {
             "UPDATE ec2 SET inventory_captured_at = CAST(:captured_at AS timestamp), ",
             "updated = CAST(:now AS timestamp), source = CAST(:source AS text) ",
             "WHERE id = CAST(:id AS text) AND (inventory_captured_at IS NULL ",
-            "OR inventory_captured_at <= CAST(:captured_at AS timestamp)) ",
+            "OR inventory_captured_at < CAST(:captured_at AS timestamp)) ",
             "RETURNING id, false AS created"
         )
     };
@@ -159,7 +159,13 @@ pub(crate) static SQL: Sql = Sql {
         " INSERT INTO ec2_package (ec2_id, package_id) SELECT CAST(:id AS text), id FROM p ",
         "ON CONFLICT DO NOTHING"
     ),
-    get: super::get_sql!("CAST(tags AS text)", "CAST(:id AS text)"),
+    get: super::get_sql!(
+        "CAST(tags AS text)",
+        "CAST(:id AS text)",
+        "octet_length(p.name) + octet_length(p.version) + COALESCE(octet_length(p.publisher), 0) + COALESCE(octet_length(p.architecture), 0) + 16",
+        "running / 16384",
+        "CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture]))) AS text)"
+    ),
     get_instance_only: super::get_instance_only_sql!("CAST(tags AS text)", "CAST(:id AS text)"),
     get_packages_page: super::packages_page_sql!(
         "CAST(:id AS text)",

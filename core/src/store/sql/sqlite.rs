@@ -49,7 +49,7 @@ fn head(h: Head) -> (&'static str, Reports) {
         Head::Replace => (
             concat!(
                 "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
-                "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at <= :captured_at)"
+                "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
             ),
             Reports::Count,
         ),
@@ -88,7 +88,13 @@ pub(crate) static SQL: Sql = Sql {
         "FROM json_each(:packages) AS j JOIN package p ",
         "ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')"
     ),
-    get: super::get_sql!("tags", ":id"),
+    get: super::get_sql!(
+        "tags",
+        ":id",
+        "length(CAST(p.name AS BLOB)) + length(CAST(p.version AS BLOB)) + COALESCE(length(CAST(p.publisher AS BLOB)), 0) + COALESCE(length(CAST(p.architecture AS BLOB)), 0) + 16",
+        "running / 16384",
+        "json_group_array(json_array(name, version, publisher, architecture))"
+    ),
     get_instance_only: super::get_instance_only_sql!("tags", ":id"),
     get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
     delete: "DELETE FROM ec2 WHERE id = :id",

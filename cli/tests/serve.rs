@@ -1,0 +1,179 @@
+//! The built `inventory` binary: `serve` over real HTTP, and `migrate`
+//! against a running local Data API.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_inventory");
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("inventory-cli-{}", uuid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn uuid() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// A running `inventory serve` and the URLs it printed.
+struct Serve {
+    child: Child,
+    http: String,
+    data_api: String,
+}
+
+impl Serve {
+    async fn start(db: &Path) -> Serve {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-api-bind", "127.0.0.1:0"])
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", db.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn inventory serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut http, mut data_api) = (None, None);
+        let read = async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                let value = |prefix: &str| line.trim().strip_prefix(prefix).map(|v| v.trim().to_owned());
+                http = http.or_else(|| value("HTTP API:"));
+                data_api = data_api.or_else(|| value("Data API:"));
+                if http.is_some() && data_api.is_some() {
+                    return;
+                }
+            }
+            panic!("inventory serve exited before printing its URLs");
+        };
+        tokio::time::timeout(READY_TIMEOUT, read)
+            .await
+            .expect("inventory serve did not get ready in time");
+        // Keep reading stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Serve {
+            child,
+            http: http.unwrap(),
+            data_api: data_api.unwrap(),
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (`Connection: close`): status and JSON body.
+async fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
+}
+
+/// Runs `inventory migrate` against a local endpoint; returns its stdout.
+async fn migrate(endpoint: &str) -> String {
+    let output = Command::new(BIN)
+        .args(["migrate", "--endpoint-url", endpoint, "--dialect", "sqlite"])
+        .args(["--resource-arn", LOCAL_CLUSTER_ARN, "--secret-arn", LOCAL_SECRET_ARN])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("INVENTORY_DATABASE")
+        .output()
+        .await
+        .expect("run inventory migrate");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "migrate failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn serve_answers_over_http_and_stops_on_sigterm() {
+    let dir = TempDir::new();
+    let mut serve = Serve::start(&dir.0.join("inventory.db")).await;
+
+    let input = json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": [
+        {"package_name": "package-1", "package_version": "v1"},
+        {"package_name": "package-1", "package_version": "v1"}
+    ]});
+    let (status, posted) = http(&serve.http, "POST", "/ec2/i-01aaae43feb712345", Some(&input)).await;
+    assert_eq!(status, 200, "{posted}");
+    assert_eq!(posted["new_record"]["packages"], input["packages"]);
+
+    let (status, got) = http(&serve.http, "GET", "/ec2/i-01aaae43feb712345", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["record_found"], json!(true));
+    assert_eq!(got["record"]["aws_account"], "123456789012");
+    assert_eq!(
+        got["record"]["packages"],
+        json!([{"package_name": "package-1", "package_version": "v1"}])
+    );
+    let (status, again) = http(&serve.http, "POST", "/ec2/i-01aaae43feb712345", Some(&input)).await;
+    assert_eq!(status, 400, "{again}");
+    assert!(again["request_id"].is_string());
+    let (status, _) = http(&serve.http, "PATCH", "/ec2/i-1", None).await;
+    assert_eq!(status, 405);
+
+    // The schema is there already: migrate through serve's Data API is a no-op, twice.
+    for _ in 0..2 {
+        assert_eq!(migrate(&serve.data_api).await.trim(), "schema up to date at version 1");
+    }
+
+    #[cfg(unix)]
+    {
+        let pid = serve.child.id().unwrap().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), serve.child.wait())
+            .await
+            .expect("serve did not stop on SIGTERM")
+            .unwrap();
+        assert!(status.success(), "{status}");
+    }
+    #[cfg(not(unix))]
+    serve.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_once() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("fresh.db").display());
+    let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, url)).await.unwrap();
+    let endpoint = server.endpoint_url();
+    let first = migrate(&endpoint).await;
+    assert!(first.starts_with("schema migrated from version 0 to "), "{first}");
+    let version = first.trim().rsplit(' ').next().unwrap().to_owned();
+    let second = migrate(&endpoint).await;
+    assert_eq!(second.trim(), format!("schema up to date at version {version}"));
+    server.shutdown().await;
+}

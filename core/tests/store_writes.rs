@@ -1,0 +1,158 @@
+//! Store: the cost and atomicity of instance writes, on every backend.
+
+mod common;
+
+use inventory_core::model::{InstanceId, Package};
+use inventory_core::store::Dialect;
+
+#[tokio::test]
+async fn ten_thousand_packages_cost_the_same_calls_as_one() {
+    for db in common::backends().await {
+        let store = db.fresh_store();
+        let mut costs = Vec::new();
+        for (id, n) in [("i-one", 1), ("i-many", 10_000)] {
+            let i = common::instance(id, common::packages(n));
+            let before = store.data_api_calls();
+            store.put_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+            let write = store.data_api_calls() - before;
+
+            let before = store.data_api_calls();
+            let rec = store.get_instance(&i.id).await.unwrap().unwrap();
+            let read = store.data_api_calls() - before;
+            assert_eq!(rec.instance.packages, i.packages, "{}: {n} packages", db.name);
+
+            // Replacing the same set costs the same again.
+            let before = store.data_api_calls();
+            assert!(!store.put_instance(&i).await.unwrap());
+            let rewrite = store.data_api_calls() - before;
+            println!("{}: {n} packages: write {write} calls, read {read}, rewrite {rewrite}", db.name);
+            costs.push((write, read, rewrite));
+        }
+        assert_eq!(costs[0], costs[1], "{}: calls must not depend on N", db.name);
+        assert_eq!(costs[0].1, 1, "{}: a read is one call", db.name);
+        let expected_write = if db.dialect == Dialect::Postgres { 1 } else { 6 };
+        assert_eq!(costs[0].0, expected_write, "{}: write calls", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_with_shared_packages_lose_nothing() {
+    for db in common::backends().await {
+        let pool = common::packages(300);
+        let mut tasks = Vec::new();
+        for k in 0..8usize {
+            let store = db.store.clone();
+            let pool = pool.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = format!("i-writer-{k}");
+                let mut last = Vec::new();
+                for round in 0..3usize {
+                    // Overlapping windows, in different orders per writer.
+                    let start = (k * 17 + round * 31) % 150;
+                    let mut set: Vec<Package> = pool[start..start + 150].to_vec();
+                    if k % 2 == 1 {
+                        set.reverse();
+                    }
+                    store.put_instance(&common::instance(&id, set.clone())).await?;
+                    last = set;
+                }
+                last.sort();
+                Ok::<_, inventory_core::store::StoreError>((id, last))
+            }));
+        }
+        for task in tasks {
+            let (id, expected) = task
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: writer failed: {e:?}", db.name));
+            let rec = db
+                .store
+                .get_instance(&InstanceId::parse(&id).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(rec.instance.packages, expected, "{}: {id}", db.name);
+        }
+        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 8 * 150, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+/// A trigger that fails any link to a package named `boom`: the write fails
+/// after the instance row and the packages were written in its statement or
+/// transaction.
+async fn install_failing_trigger(db: &common::TestDb) {
+    match db.dialect {
+        Dialect::Sqlite => {
+            db.sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON ec2_package \
+                 WHEN (SELECT name FROM package WHERE id = NEW.package_id) = 'boom' \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END",
+            )
+            .await;
+        }
+        Dialect::Postgres => {
+            db.sql(
+                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF (SELECT name FROM package WHERE id = NEW.package_id) = 'boom' THEN \
+                 RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$",
+            )
+            .await;
+            db.sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON ec2_package \
+                 FOR EACH ROW EXECUTE FUNCTION boom()",
+            )
+            .await;
+        }
+        Dialect::Mysql => {
+            db.sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON ec2_package FOR EACH ROW BEGIN \
+                 IF (SELECT name FROM package WHERE id = NEW.package_id) = 'boom' THEN \
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF; END",
+            )
+            .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_write_failing_midway_leaves_nothing_half_written() {
+    for db in common::backends().await {
+        install_failing_trigger(&db).await;
+        let kept = common::instance("i-kept", vec![Package::new("old", "1")]);
+        db.store.create_instance(&kept).await.unwrap();
+
+        // A new instance: neither the row nor its new packages may remain.
+        let new = common::instance(
+            "i-atomic",
+            vec![Package::new("fresh-a", "1"), Package::new("boom", "1"), Package::new("fresh-z", "1")],
+        );
+        let err = db.store.create_instance(&new).await.unwrap_err();
+        assert!(!err.is_transient(), "{}: {err}", db.name);
+        assert_eq!(db.store.get_instance(&new.id).await.unwrap(), None, "{}", db.name);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM package WHERE name LIKE 'fresh%' OR name = 'boom'").await,
+            0,
+            "{}",
+            db.name
+        );
+
+        // A replacement: the instance keeps its old packages and fields.
+        let mut replacement = kept.clone();
+        replacement.packages = vec![Package::new("boom", "1")];
+        replacement.region = "eu-west-1".parse().unwrap();
+        assert!(db.store.put_instance(&replacement).await.is_err(), "{}", db.name);
+        let rec = db.store.get_instance(&kept.id).await.unwrap().unwrap();
+        assert_eq!(rec.instance, kept, "{}", db.name);
+
+        // So does a package replacement from an event.
+        let replaced = db
+            .store
+            .replace_packages(&kept.id, &replacement.packages, chrono::Utc::now(), inventory_core::model::Source::Event)
+            .await;
+        assert!(replaced.is_err(), "{}", db.name);
+        assert_eq!(db.store.get_instance(&kept.id).await.unwrap().unwrap(), rec, "{}", db.name);
+        db.finish().await;
+    }
+}
