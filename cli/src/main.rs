@@ -15,7 +15,8 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
-#[command(name = "inventory", version, about = "EC2 inventory: local stack and operator tool")]
+/// EC2 inventory: the local stack and operator tool.
+#[command(name = "inventory", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -41,7 +41,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if migration.from == migration.to {
         println!("schema up to date at version {}", migration.to);
     } else {
-        println!("schema migrated from version {} to {}", migration.from, migration.to);
+        println!(
+            "schema migrated from version {} to {}",
+            migration.from, migration.to
+        );
     }
     Ok(())
 }

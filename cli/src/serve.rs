@@ -182,9 +182,17 @@ mod tests {
         let cases = [
             ("sqlite://x.db", Dialect::Sqlite, "sqlite://x.db"),
             ("inventory.db", Dialect::Sqlite, "sqlite://inventory.db"),
-            ("postgres://root@127.0.0.1/test", Dialect::Postgres, "postgres://root@127.0.0.1/test"),
+            (
+                "postgres://root@127.0.0.1/test",
+                Dialect::Postgres,
+                "postgres://root@127.0.0.1/test",
+            ),
             ("postgresql://h/db", Dialect::Postgres, "postgresql://h/db"),
-            ("mysql://root@127.0.0.1:3306/test", Dialect::Mysql, "mysql://root@127.0.0.1:3306/test"),
+            (
+                "mysql://root@127.0.0.1:3306/test",
+                Dialect::Mysql,
+                "mysql://root@127.0.0.1:3306/test",
+            ),
         ];
         for (input, dialect, url) in cases {
             assert_eq!(database(input).unwrap(), (url.to_owned(), dialect));

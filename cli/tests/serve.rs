@@ -33,7 +33,10 @@ impl Drop for TempDir {
 
 fn uuid() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{}-{nanos}", std::process::id())
 }
 
@@ -47,7 +50,13 @@ struct Serve {
 impl Serve {
     async fn start(db: &Path) -> Serve {
         let mut child = Command::new(BIN)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-api-bind", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--data-api-bind",
+                "127.0.0.1:0",
+            ])
             .arg("--database-url")
             .arg(format!("sqlite://{}", db.display()))
             .stdout(Stdio::piped())
@@ -56,27 +65,31 @@ impl Serve {
             .spawn()
             .expect("spawn inventory serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut http, mut data_api) = (None, None);
         let read = async {
+            let (mut http, mut data_api) = (None, None);
             while let Some(line) = lines.next_line().await.unwrap() {
-                let value = |prefix: &str| line.trim().strip_prefix(prefix).map(|v| v.trim().to_owned());
+                let value = |prefix: &str| {
+                    line.trim()
+                        .strip_prefix(prefix)
+                        .map(|v| v.trim().to_owned())
+                };
                 http = http.or_else(|| value("HTTP API:"));
                 data_api = data_api.or_else(|| value("Data API:"));
-                if http.is_some() && data_api.is_some() {
-                    return;
+                if let (Some(http), Some(data_api)) = (&http, &data_api) {
+                    return (http.clone(), data_api.clone());
                 }
             }
             panic!("inventory serve exited before printing its URLs");
         };
-        tokio::time::timeout(READY_TIMEOUT, read)
+        let (http, data_api) = tokio::time::timeout(READY_TIMEOUT, read)
             .await
             .expect("inventory serve did not get ready in time");
         // Keep reading stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Serve {
             child,
-            http: http.unwrap(),
-            data_api: data_api.unwrap(),
+            http,
+            data_api,
         }
     }
 }
@@ -97,14 +110,22 @@ async fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u1
     let text = String::from_utf8(response).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")),
+    )
 }
 
 /// Runs `inventory migrate` against a local endpoint; returns its stdout.
 async fn migrate(endpoint: &str) -> String {
     let output = Command::new(BIN)
         .args(["migrate", "--endpoint-url", endpoint, "--dialect", "sqlite"])
-        .args(["--resource-arn", LOCAL_CLUSTER_ARN, "--secret-arn", LOCAL_SECRET_ARN])
+        .args([
+            "--resource-arn",
+            LOCAL_CLUSTER_ARN,
+            "--secret-arn",
+            LOCAL_SECRET_ARN,
+        ])
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
@@ -126,11 +147,13 @@ async fn serve_answers_over_http_and_stops_on_sigterm() {
         {"package_name": "package-1", "package_version": "v1"},
         {"package_name": "package-1", "package_version": "v1"}
     ]});
-    let (status, posted) = http(&serve.http, "POST", "/ec2/i-01aaae43feb712345", Some(&input)).await;
+    let path = "/ec2/i-01aaae43feb712345";
+    let post = || http(&serve.http, "POST", path, Some(&input));
+    let (status, posted) = post().await;
     assert_eq!(status, 200, "{posted}");
     assert_eq!(posted["new_record"]["packages"], input["packages"]);
 
-    let (status, got) = http(&serve.http, "GET", "/ec2/i-01aaae43feb712345", None).await;
+    let (status, got) = http(&serve.http, "GET", path, None).await;
     assert_eq!(status, 200);
     assert_eq!(got["record_found"], json!(true));
     assert_eq!(got["record"]["aws_account"], "123456789012");
@@ -138,7 +161,7 @@ async fn serve_answers_over_http_and_stops_on_sigterm() {
         got["record"]["packages"],
         json!([{"package_name": "package-1", "package_version": "v1"}])
     );
-    let (status, again) = http(&serve.http, "POST", "/ec2/i-01aaae43feb712345", Some(&input)).await;
+    let (status, again) = post().await;
     assert_eq!(status, 400, "{again}");
     assert!(again["request_id"].is_string());
     let (status, _) = http(&serve.http, "PATCH", "/ec2/i-1", None).await;
@@ -146,13 +169,20 @@ async fn serve_answers_over_http_and_stops_on_sigterm() {
 
     // The schema is there already: migrate through serve's Data API is a no-op, twice.
     for _ in 0..2 {
-        assert_eq!(migrate(&serve.data_api).await.trim(), "schema up to date at version 1");
+        assert_eq!(
+            migrate(&serve.data_api).await.trim(),
+            "schema up to date at version 1"
+        );
     }
 
     #[cfg(unix)]
     {
         let pid = serve.child.id().unwrap().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
         assert!(killed.success());
         let status = tokio::time::timeout(Duration::from_secs(30), serve.child.wait())
             .await
@@ -168,12 +198,20 @@ async fn serve_answers_over_http_and_stops_on_sigterm() {
 async fn migrate_applies_the_schema_once() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}", dir.0.join("fresh.db").display());
-    let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, url)).await.unwrap();
+    let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, url))
+        .await
+        .unwrap();
     let endpoint = server.endpoint_url();
     let first = migrate(&endpoint).await;
-    assert!(first.starts_with("schema migrated from version 0 to "), "{first}");
+    assert!(
+        first.starts_with("schema migrated from version 0 to "),
+        "{first}"
+    );
     let version = first.trim().rsplit(' ').next().unwrap().to_owned();
     let second = migrate(&endpoint).await;
-    assert_eq!(second.trim(), format!("schema up to date at version {version}"));
+    assert_eq!(
+        second.trim(),
+        format!("schema up to date at version {version}")
+    );
     server.shutdown().await;
 }

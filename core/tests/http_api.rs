@@ -30,7 +30,10 @@ impl Answer {
     fn assert_error(&self, status: StatusCode, needle: &str, ctx: &str) {
         assert_eq!(self.status, status, "{ctx}: {}", self.body);
         let message = self.body["error_message"].as_str().unwrap_or_default();
-        assert!(message.contains(needle), "{ctx}: {message:?} lacks {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{ctx}: {message:?} lacks {needle:?}"
+        );
         let id = self.body["request_id"].as_str().unwrap_or_default();
         assert!(!id.is_empty(), "{ctx}: no request id in {}", self.body);
         assert_eq!(self.header(REQUEST_ID_HEADER), Some(id), "{ctx}");
@@ -103,9 +106,15 @@ fn seed_body() -> Value {
 fn assert_key_order(raw: &str, keys: &[&str], ctx: &str) {
     let positions: Vec<_> = keys
         .iter()
-        .map(|k| raw.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{ctx}: no {k} in {raw}")))
+        .map(|k| {
+            raw.find(&format!("\"{k}\":"))
+                .unwrap_or_else(|| panic!("{ctx}: no {k} in {raw}"))
+        })
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{ctx}: key order {keys:?} in {raw}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "{ctx}: key order {keys:?} in {raw}"
+    );
 }
 
 /// `YYYY-MM-DD HH:MM:SS.f` with 1-9 fraction digits, no trailing zero but "0".
@@ -138,7 +147,13 @@ async fn seed_post_then_get_have_the_original_shapes() {
         let api = Api::new(db.store.clone());
         let id = "i-01aaae43feb712345";
 
-        let posted = call(&api, Method::POST, &format!("/ec2/{id}"), Some(&seed_body())).await;
+        let posted = call(
+            &api,
+            Method::POST,
+            &format!("/ec2/{id}"),
+            Some(&seed_body()),
+        )
+        .await;
         assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
         // The original echoed its input: same fields, same order, nothing more.
         let expected = json!({"new_record": {
@@ -147,7 +162,14 @@ async fn seed_post_then_get_have_the_original_shapes() {
             "packages": seed_body()["packages"].clone(),
         }});
         assert_eq!(posted.body, expected, "{ctx}");
-        let order = ["new_record", "aws_account", "aws_region", "packages", "package_name", "package_version"];
+        let order = [
+            "new_record",
+            "aws_account",
+            "aws_region",
+            "packages",
+            "package_name",
+            "package_version",
+        ];
         assert_key_order(&posted.raw, &order, ctx);
         assert!(posted.header(REQUEST_ID_HEADER).is_some(), "{ctx}");
 
@@ -177,19 +199,34 @@ async fn seed_post_then_get_have_the_original_shapes() {
         });
         // The store stamps API writes as captured now.
         if let Some(captured) = record.get("inventory_captured_utc") {
-            assert!(is_seed_time(captured.as_str().unwrap()), "{ctx}: {captured}");
+            assert!(
+                is_seed_time(captured.as_str().unwrap()),
+                "{ctx}: {captured}"
+            );
             expected["record"]["inventory_captured_utc"] = captured.clone();
         }
         assert_eq!(got.body, expected, "{ctx}");
         let order = [
-            "record", "aws_instance_id", "aws_region", "aws_account", "creation_date_utc",
-            "packages", "package_name", "package_version", "source", "updated_date_utc", "record_found",
+            "record",
+            "aws_instance_id",
+            "aws_region",
+            "aws_account",
+            "creation_date_utc",
+            "packages",
+            "package_name",
+            "package_version",
+            "source",
+            "updated_date_utc",
+            "record_found",
         ];
         assert_key_order(&got.raw, &order, ctx);
 
         let missing = get(&api, "/ec2/i-00000000000000000").await;
         assert_eq!(missing.status, StatusCode::OK, "{ctx}");
-        assert_eq!(missing.raw, r#"{"record":{},"record_found":false}"#, "{ctx}");
+        assert_eq!(
+            missing.raw, r#"{"record":{},"record_found":false}"#,
+            "{ctx}"
+        );
         db.finish().await;
     }
 }
@@ -201,9 +238,18 @@ async fn post_echoes_duplicates_in_input_order_and_stores_them_once() {
         let api = Api::new(db.store.clone());
         let packages = [("zeta", "2"), ("alpha", "1"), ("zeta", "2"), ("alpha", "")];
         let input = body("210987654321", "eu-west-3", &packages);
-        let posted = call(&api, Method::POST, "/ec2/mi-0123456789abcdef0", Some(&input)).await;
+        let posted = call(
+            &api,
+            Method::POST,
+            "/ec2/mi-0123456789abcdef0",
+            Some(&input),
+        )
+        .await;
         assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
-        assert_eq!(posted.body["new_record"]["packages"], input["packages"], "{ctx}");
+        assert_eq!(
+            posted.body["new_record"]["packages"], input["packages"],
+            "{ctx}"
+        );
 
         let got = get(&api, "/ec2/mi-0123456789abcdef0").await;
         let stored = &got.body["record"]["packages"];
@@ -229,7 +275,11 @@ async fn duplicate_post_is_400_and_keeps_the_first_record() {
 
         let other = body("111111111111", "us-west-2", &[("x", "1")]);
         let again = call(&api, Method::POST, path, Some(&other)).await;
-        again.assert_error(StatusCode::BAD_REQUEST, "instance-002 is already recorded", ctx);
+        again.assert_error(
+            StatusCode::BAD_REQUEST,
+            "instance-002 is already recorded",
+            ctx,
+        );
         assert_eq!(get(&api, path).await.body, before, "{ctx}");
         db.finish().await;
     }
@@ -245,7 +295,11 @@ async fn put_creates_then_replaces_and_delete_removes() {
         let created = call(&api, Method::PUT, path, Some(&v1)).await;
         assert_eq!(created.status, StatusCode::OK, "{ctx}: {}", created.body);
         assert_eq!(created.body["created"], json!(true), "{ctx}");
-        assert_eq!(created.body["record"], get(&api, path).await.body["record"], "{ctx}");
+        assert_eq!(
+            created.body["record"],
+            get(&api, path).await.body["record"],
+            "{ctx}"
+        );
 
         let v2 = body("123456789012", "ap-southeast-2", &[("c", "3")]);
         let replaced = call(&api, Method::PUT, path, Some(&v2)).await;
@@ -267,9 +321,17 @@ async fn put_creates_then_replaces_and_delete_removes() {
             json!({"aws_instance_id": "backfill:host.example_1", "deleted": true}),
             "{ctx}"
         );
-        assert_eq!(get(&api, path).await.body["record_found"], json!(false), "{ctx}");
+        assert_eq!(
+            get(&api, path).await.body["record_found"],
+            json!(false),
+            "{ctx}"
+        );
         let again = call(&api, Method::DELETE, path, None).await;
-        again.assert_error(StatusCode::NOT_FOUND, "no instance backfill:host.example_1", ctx);
+        again.assert_error(
+            StatusCode::NOT_FOUND,
+            "no instance backfill:host.example_1",
+            ctx,
+        );
         db.finish().await;
     }
 }
@@ -282,7 +344,8 @@ async fn ten_thousand_packages_round_trip() {
         let packages: Vec<Value> = (0..10_000)
             .map(|i| json!({"package_name": format!("pkg-{i:05}"), "package_version": format!("1.{}", i % 13)}))
             .collect();
-        let input = json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": packages});
+        let input =
+            json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": packages});
         assert!(input.to_string().len() < MAX_BODY_BYTES);
 
         let calls = db.store.data_api_calls();
@@ -294,9 +357,18 @@ async fn ten_thousand_packages_round_trip() {
         assert!(echoed, "{ctx}: the POST answer is not the input");
 
         let got = get(&api, "/ec2/i-big").await;
-        assert_eq!(got.status, StatusCode::OK, "{ctx}: {:.300}", got.body.to_string());
+        assert_eq!(
+            got.status,
+            StatusCode::OK,
+            "{ctx}: {:.300}",
+            got.body.to_string()
+        );
         let stored = got.body["record"]["packages"] == input["packages"];
-        assert!(stored, "{ctx}: GET shows other packages: {:.300}", got.body.to_string());
+        assert!(
+            stored,
+            "{ctx}: GET shows other packages: {:.300}",
+            got.body.to_string()
+        );
         eprintln!("{ctx}: POST of 10,000 packages made {post_calls} Data API calls");
         db.finish().await;
     }
@@ -308,12 +380,25 @@ async fn unicode_and_slashes_in_names_through_paths_and_queries() {
         let ctx = db.name;
         let api = Api::new(db.store.clone());
         let name = "日本語 パッケージ/ü+1";
-        let input = body("123456789012", "us-east-1", &[(name, "1.0 β"), ("plain", "1")]);
+        let input = body(
+            "123456789012",
+            "us-east-1",
+            &[(name, "1.0 β"), ("plain", "1")],
+        );
         let posted = call(&api, Method::POST, "/ec2/i-unicode", Some(&input)).await;
-        assert_eq!(posted.body["new_record"]["packages"], input["packages"], "{ctx}");
+        assert_eq!(
+            posted.body["new_record"]["packages"], input["packages"],
+            "{ctx}"
+        );
         let got = get(&api, "/ec2/i-unicode").await;
-        assert_eq!(got.body["record"]["packages"][0]["package_name"], "plain", "{ctx}");
-        assert_eq!(got.body["record"]["packages"][1]["package_name"], name, "{ctx}");
+        assert_eq!(
+            got.body["record"]["packages"][0]["package_name"], "plain",
+            "{ctx}"
+        );
+        assert_eq!(
+            got.body["record"]["packages"][1]["package_name"], name,
+            "{ctx}"
+        );
 
         // %2F and a raw '/' both reach the same package; '+' stays a plus in a path.
         let expected = json!({"package_name": name, "versions": [{"package_version": "1.0 β", "instances": 1}]});
@@ -329,7 +414,12 @@ async fn unicode_and_slashes_in_names_through_paths_and_queries() {
         let q = format!("/ec2?package_name={encoded}%2F%C3%BC%2B1&package_version=1.0+%CE%B2");
         let found = get(&api, &q).await;
         assert_eq!(found.status, StatusCode::OK, "{ctx}: {}", found.body);
-        let ids: Vec<_> = found.body["instances"].as_array().unwrap().iter().map(|i| i["aws_instance_id"].clone()).collect();
+        let ids: Vec<_> = found.body["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["aws_instance_id"].clone())
+            .collect();
         assert_eq!(ids, [json!("i-unicode")], "{ctx}");
         db.finish().await;
     }
@@ -341,9 +431,23 @@ async fn search_filters_and_paginates() {
         let ctx = db.name;
         let api = Api::new(db.store.clone());
         for i in 0..5 {
-            let account = if i % 2 == 0 { "111111111111" } else { "222222222222" };
-            let input = body(account, "us-east-1", &[("openssl", if i < 3 { "3.0" } else { "1.1" })]);
-            let put = call(&api, Method::PUT, &format!("/ec2/i-search-{i}"), Some(&input)).await;
+            let account = if i % 2 == 0 {
+                "111111111111"
+            } else {
+                "222222222222"
+            };
+            let input = body(
+                account,
+                "us-east-1",
+                &[("openssl", if i < 3 { "3.0" } else { "1.1" })],
+            );
+            let put = call(
+                &api,
+                Method::PUT,
+                &format!("/ec2/i-search-{i}"),
+                Some(&input),
+            )
+            .await;
             assert_eq!(put.status, StatusCode::OK, "{ctx}");
         }
         let other = body("111111111111", "eu-west-1", &[("nginx", "1")]);
@@ -360,11 +464,17 @@ async fn search_filters_and_paginates() {
             for i in instances {
                 seen.push(i["aws_instance_id"].as_str().unwrap().to_owned());
                 assert_eq!(i["aws_region"], "us-east-1", "{ctx}");
-                assert!(is_seed_time(i["updated_date_utc"].as_str().unwrap()), "{ctx}");
+                assert!(
+                    is_seed_time(i["updated_date_utc"].as_str().unwrap()),
+                    "{ctx}"
+                );
             }
             match page.body["next_token"].as_str() {
                 Some(token) => {
-                    path = format!("/ec2?package_name=openssl&limit=2&next_token={}", encode(token));
+                    path = format!(
+                        "/ec2?package_name=openssl&limit=2&next_token={}",
+                        encode(token)
+                    );
                 }
                 None => {
                     assert_eq!(page.body["next_token"], Value::Null, "{ctx}");
@@ -374,11 +484,19 @@ async fn search_filters_and_paginates() {
             assert!(seen.len() <= 5, "{ctx}: pagination does not end");
         }
         seen.sort();
-        assert_eq!(seen, (0..5).map(|i| format!("i-search-{i}")).collect::<Vec<_>>(), "{ctx}");
+        assert_eq!(
+            seen,
+            (0..5).map(|i| format!("i-search-{i}")).collect::<Vec<_>>(),
+            "{ctx}"
+        );
 
         let ids = |answer: Answer| -> Vec<String> {
-            answer.body["instances"].as_array().unwrap().iter()
-                .map(|i| i["aws_instance_id"].as_str().unwrap().to_owned()).collect()
+            answer.body["instances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["aws_instance_id"].as_str().unwrap().to_owned())
+                .collect()
         };
         let by_version = get(&api, "/ec2?package_name=openssl&package_version=1.1").await;
         assert_eq!(ids(by_version), ["i-search-3", "i-search-4"], "{ctx}");
@@ -387,7 +505,11 @@ async fn search_filters_and_paginates() {
         let by_region = get(&api, "/ec2?aws_region=eu-west-1&aws_account=111111111111").await;
         assert_eq!(ids(by_region), ["i-search-x"], "{ctx}");
         let nothing = get(&api, "/ec2?package_name=absent").await;
-        assert_eq!(nothing.body, json!({"instances": [], "next_token": null}), "{ctx}");
+        assert_eq!(
+            nothing.body,
+            json!({"instances": [], "next_token": null}),
+            "{ctx}"
+        );
 
         let versions = get(&api, "/packages/openssl").await;
         assert_eq!(
@@ -399,7 +521,11 @@ async fn search_filters_and_paginates() {
             "{ctx}"
         );
         let unknown = get(&api, "/packages/never-installed").await;
-        assert_eq!(unknown.body, json!({"package_name": "never-installed", "versions": []}), "{ctx}");
+        assert_eq!(
+            unknown.body,
+            json!({"package_name": "never-installed", "versions": []}),
+            "{ctx}"
+        );
         db.finish().await;
     }
 }
@@ -408,7 +534,9 @@ async fn search_filters_and_paginates() {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -448,14 +576,38 @@ async fn bad_bodies_are_400_naming_the_field() {
         let long = "v".repeat(129);
         let too_many: Vec<(&str, &str)> = vec![("p", "1"); 10_001];
         let mut cases: Vec<(Value, &str)> = vec![
-            (body("12345", "us-east-1", &[]), "aws_account: must be a 12-digit"),
-            (body("123456789012", "mars-1", &[]), "aws_region: must be an AWS region"),
-            (body("123456789012", "us-east-1", &[("", "1")]), "packages[0].package_name: must not be empty"),
-            (body("123456789012", "us-east-1", &[("a", "1"), ("b", &long)]), "packages[1].package_version: must be at most 128"),
-            (body("123456789012", "us-east-1", &too_many), "packages: at most 10000 packages"),
-            (json!({"aws_region": "us-east-1", "aws_account": "123456789012"}), "packages: is required"),
-            (json!({"aws_region": "us-east-1", "aws_account": 123456789012u64, "packages": []}), "aws_account: must be a string"),
-            (json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": [["a", "1"]]}), "packages[0]: must be an object"),
+            (
+                body("12345", "us-east-1", &[]),
+                "aws_account: must be a 12-digit",
+            ),
+            (
+                body("123456789012", "mars-1", &[]),
+                "aws_region: must be an AWS region",
+            ),
+            (
+                body("123456789012", "us-east-1", &[("", "1")]),
+                "packages[0].package_name: must not be empty",
+            ),
+            (
+                body("123456789012", "us-east-1", &[("a", "1"), ("b", &long)]),
+                "packages[1].package_version: must be at most 128",
+            ),
+            (
+                body("123456789012", "us-east-1", &too_many),
+                "packages: at most 10000 packages",
+            ),
+            (
+                json!({"aws_region": "us-east-1", "aws_account": "123456789012"}),
+                "packages: is required",
+            ),
+            (
+                json!({"aws_region": "us-east-1", "aws_account": 123456789012u64, "packages": []}),
+                "aws_account: must be a string",
+            ),
+            (
+                json!({"aws_region": "us-east-1", "aws_account": "123456789012", "packages": [["a", "1"]]}),
+                "packages[0]: must be an object",
+            ),
             (json!([1, 2]), "request body must be a JSON object"),
         ];
         let mut extra = seed_body();
@@ -468,27 +620,52 @@ async fn bad_bodies_are_400_naming_the_field() {
         for method in [Method::POST, Method::PUT] {
             for (input, needle) in &cases {
                 let answer = call(&api, method.clone(), "/ec2/i-bad-body", Some(input)).await;
-                answer.assert_error(StatusCode::BAD_REQUEST, needle, &format!("{ctx}: {method} {needle}"));
+                answer.assert_error(
+                    StatusCode::BAD_REQUEST,
+                    needle,
+                    &format!("{ctx}: {method} {needle}"),
+                );
             }
             for raw in ["", "{", "{\"aws_region\": \"us-east-1\",}", "nul"] {
                 let mut req = request(method.clone(), "/ec2/i-bad-body", raw.to_owned());
-                req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+                req.headers_mut()
+                    .insert("content-type", "application/json".parse().unwrap());
                 let answer = send(&api, req).await;
-                answer.assert_error(StatusCode::BAD_REQUEST, "malformed JSON body", &format!("{ctx}: {raw:?}"));
+                answer.assert_error(
+                    StatusCode::BAD_REQUEST,
+                    "malformed JSON body",
+                    &format!("{ctx}: {raw:?}"),
+                );
             }
         }
         // A bad id is named too, before the body is looked at.
         for path in ["/ec2/bad%20id", "/ec2/%C3%A9", "/ec2/%E2%82"] {
             let answer = call(&api, Method::POST, path, Some(&seed_body())).await;
-            answer.assert_error(StatusCode::BAD_REQUEST, "aws_instance_id", &format!("{ctx}: {path}"));
+            answer.assert_error(
+                StatusCode::BAD_REQUEST,
+                "aws_instance_id",
+                &format!("{ctx}: {path}"),
+            );
         }
         let long_id = format!("/ec2/{}", "i".repeat(256));
-        get(&api, &long_id).await.assert_error(StatusCode::BAD_REQUEST, "aws_instance_id: must be 1 to 255", ctx);
+        get(&api, &long_id).await.assert_error(
+            StatusCode::BAD_REQUEST,
+            "aws_instance_id: must be 1 to 255",
+            ctx,
+        );
         let long_name = format!("/packages/{}", "n".repeat(256));
-        get(&api, &long_name).await.assert_error(StatusCode::BAD_REQUEST, "package_name: must be 1 to 255", ctx);
+        get(&api, &long_name).await.assert_error(
+            StatusCode::BAD_REQUEST,
+            "package_name: must be 1 to 255",
+            ctx,
+        );
 
         // Nothing of the above was written.
-        assert_eq!(get(&api, "/ec2/i-bad-body").await.body["record_found"], json!(false), "{ctx}");
+        assert_eq!(
+            get(&api, "/ec2/i-bad-body").await.body["record_found"],
+            json!(false),
+            "{ctx}"
+        );
         db.finish().await;
     }
 }
@@ -498,8 +675,19 @@ async fn routing_errors_size_and_media_type() {
     for db in common::backends().await {
         let ctx = db.name;
         let api = Api::new(db.store.clone());
-        for path in ["/", "/ec2/", "/ec2/a/b", "/instances", "/packages/", "/EC2/i-1"] {
-            get(&api, path).await.assert_error(StatusCode::NOT_FOUND, "no route for", &format!("{ctx}: {path}"));
+        for path in [
+            "/",
+            "/ec2/",
+            "/ec2/a/b",
+            "/instances",
+            "/packages/",
+            "/EC2/i-1",
+        ] {
+            get(&api, path).await.assert_error(
+                StatusCode::NOT_FOUND,
+                "no route for",
+                &format!("{ctx}: {path}"),
+            );
         }
         for (method, path, allow) in [
             (Method::PATCH, "/ec2/i-1", "GET, POST, PUT, DELETE"),
@@ -514,21 +702,40 @@ async fn routing_errors_size_and_media_type() {
         }
 
         let mut big = request(Method::POST, "/ec2/i-big", vec![b' '; MAX_BODY_BYTES + 1]);
-        big.headers_mut().insert("content-type", "application/json".parse().unwrap());
-        send(&api, big).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "the limit is 6291456 bytes", ctx);
+        big.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        send(&api, big).await.assert_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "over the limit of 6291456 bytes",
+            ctx,
+        );
 
         for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
             let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
-            req.headers_mut().insert("content-type", content_type.parse().unwrap());
-            send(&api, req).await.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content-type must be application/json", ctx);
+            req.headers_mut()
+                .insert("content-type", content_type.parse().unwrap());
+            send(&api, req).await.assert_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content-type must be application/json",
+                ctx,
+            );
         }
         // No content type at all, or a JSON one with parameters, is fine.
-        for content_type in [None, Some("application/json; charset=utf-8"), Some("application/vnd.api+json")] {
+        for content_type in [
+            None,
+            Some("application/json; charset=utf-8"),
+            Some("application/vnd.api+json"),
+        ] {
             let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
             if let Some(value) = content_type {
-                req.headers_mut().insert("content-type", value.parse().unwrap());
+                req.headers_mut()
+                    .insert("content-type", value.parse().unwrap());
             }
-            assert_eq!(send(&api, req).await.status, StatusCode::OK, "{ctx}: {content_type:?}");
+            assert_eq!(
+                send(&api, req).await.status,
+                StatusCode::OK,
+                "{ctx}: {content_type:?}"
+            );
         }
         db.finish().await;
     }
@@ -540,32 +747,46 @@ async fn request_ids_come_from_the_transport_or_are_generated() {
         let ctx = db.name;
         let api = Api::new(db.store.clone());
         let mut req = request(Method::GET, "/nowhere", "");
-        req.headers_mut().insert(REQUEST_ID_HEADER, "abc-123".parse().unwrap());
+        req.headers_mut()
+            .insert(REQUEST_ID_HEADER, "abc-123".parse().unwrap());
         let answer = send(&api, req).await;
         assert_eq!(answer.body["request_id"], "abc-123", "{ctx}");
         assert_eq!(answer.header(REQUEST_ID_HEADER), Some("abc-123"), "{ctx}");
 
         // The API Gateway context's id wins over a client's header.
         let mut req = request(Method::GET, "/nowhere", "");
-        req.headers_mut().insert(REQUEST_ID_HEADER, "from-client".parse().unwrap());
+        req.headers_mut()
+            .insert(REQUEST_ID_HEADER, "from-client".parse().unwrap());
         req.extensions_mut().insert(RequestId("apigw-req-1".into()));
-        assert_eq!(send(&api, req).await.body["request_id"], "apigw-req-1", "{ctx}");
+        assert_eq!(
+            send(&api, req).await.body["request_id"],
+            "apigw-req-1",
+            "{ctx}"
+        );
 
         // Unusable header values are replaced by generated ids, each different.
         let mut ids = Vec::new();
         for header in [None, Some("has space"), Some(&*"x".repeat(129))] {
             let mut req = request(Method::GET, "/nowhere", "");
             if let Some(value) = header {
-                req.headers_mut().insert(REQUEST_ID_HEADER, value.parse().unwrap());
+                req.headers_mut()
+                    .insert(REQUEST_ID_HEADER, value.parse().unwrap());
             }
-            let id = send(&api, req).await.body["request_id"].as_str().unwrap().to_owned();
+            let id = send(&api, req).await.body["request_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             assert_eq!(id.len(), 36, "{ctx}: {id}");
             ids.push(id);
         }
         ids.dedup();
         assert_eq!(ids.len(), 3, "{ctx}");
         let ok = get(&api, "/ec2/i-none").await;
-        assert_eq!(ok.header(REQUEST_ID_HEADER).map(str::len), Some(36), "{ctx}");
+        assert_eq!(
+            ok.header(REQUEST_ID_HEADER).map(str::len),
+            Some(36),
+            "{ctx}"
+        );
         db.finish().await;
     }
 }
@@ -585,10 +806,17 @@ async fn an_unavailable_database_is_503_without_detail() {
         let api = Api::new(db.fresh_store().with_retry_policy(no_retry));
         tokio::time::sleep(Duration::from_millis(600)).await;
         let answer = call(&api, Method::POST, "/ec2/i-paused", Some(&seed_body())).await;
-        answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable", ctx);
+        answer.assert_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily unavailable",
+            ctx,
+        );
         assert_eq!(answer.header("retry-after"), Some("1"), "{ctx}");
         let message = answer.body["error_message"].as_str().unwrap();
-        assert!(!message.contains("Resuming") && !message.contains("arn:"), "{ctx}: {message}");
+        assert!(
+            !message.contains("Resuming") && !message.contains("arn:"),
+            "{ctx}: {message}"
+        );
         // Wake the database (the harness store retries) so cleanup can run.
         db.store.search(&Default::default()).await.unwrap();
         db.finish().await;
@@ -603,9 +831,16 @@ async fn an_unavailable_database_is_503_without_detail() {
         max_delay: Duration::from_millis(1),
     });
     let answer = get(&Api::new(store), "/ec2/i-1").await;
-    answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable", "closed port");
+    answer.assert_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily unavailable",
+        "closed port",
+    );
     let message = answer.body["error_message"].as_str().unwrap();
-    assert!(!message.contains("127.0.0.1") && !message.contains("dispatch"), "{message}");
+    assert!(
+        !message.contains("127.0.0.1") && !message.contains("dispatch"),
+        "{message}"
+    );
     db.finish().await;
 }
 
@@ -614,25 +849,49 @@ async fn no_input_panics_or_fails_the_server() {
     let db = common::backends().await.into_iter().next().unwrap();
     let api = Api::new(db.store.clone());
     let paths = [
-        "/ec2/%", "/ec2/%FF%FE", "/ec2/%00", "/packages/%", "/packages/%C0%AF", "/packages/%2F%2F",
-        "/ec2?%=1", "/ec2?a=%", "/ec2?=", "/ec2?&&&", "/ec2?limit=99999999999999999999",
-        "/ec2?state=", "/ec2?package_name=a&package_version=", "/ec2/..", "/ec2/.",
-        "/%2e%2e/ec2", "/ec2/i-1?unexpected=query",
+        "/ec2/%",
+        "/ec2/%FF%FE",
+        "/ec2/%00",
+        "/packages/%",
+        "/packages/%C0%AF",
+        "/packages/%2F%2F",
+        "/ec2?%=1",
+        "/ec2?a=%",
+        "/ec2?=",
+        "/ec2?&&&",
+        "/ec2?limit=99999999999999999999",
+        "/ec2?state=",
+        "/ec2?package_name=a&package_version=",
+        "/ec2/..",
+        "/ec2/.",
+        "/%2e%2e/ec2",
+        "/ec2/i-1?unexpected=query",
     ];
     let bodies = [
         "".to_string(),
         "\u{0}".into(),
-        "{\"aws_region\":\"us-east-1\",\"aws_account\":\"123456789012\",\"packages\":[null]}".into(),
+        "{\"aws_region\":\"us-east-1\",\"aws_account\":\"123456789012\",\"packages\":[null]}"
+            .into(),
         "{\"packages\": {\"package_name\": 1}}".into(),
         format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
         "{\"aws_region\":\"\\ud800\"}".into(),
         "1e999999".into(),
     ];
     for path in paths {
-        for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
             for body in &bodies {
                 let answer = send(&api, request(method.clone(), path, body.clone())).await;
-                assert!(answer.status.as_u16() < 500, "{method} {path} {body:.40}: {}", answer.body);
+                assert!(
+                    answer.status.as_u16() < 500,
+                    "{method} {path} {body:.40}: {}",
+                    answer.body
+                );
             }
         }
     }

@@ -34,14 +34,14 @@ where
     for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
     <C::Database as sqlx::Database>::Row: Row,
     for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
-    i64: for<'r> sqlx::Decode<'r, C::Database> + sqlx::Type<C::Database>,
-    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
 {
     let started = Instant::now();
     for _ in 0..n {
-        let row = sqlx::query(SQL).fetch_one(&mut conn).await.expect("direct query");
-        let one: i64 = row.try_get(0).expect("decodes");
-        assert_eq!(one, 1);
+        let row = sqlx::query(SQL)
+            .fetch_one(&mut conn)
+            .await
+            .expect("direct query");
+        assert_eq!(row.len(), 1);
     }
     started.elapsed()
 }
@@ -53,7 +53,10 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
     println!("{n} round trips of `{SQL}` per measurement");
-    println!("{:<10} {:>18} {:>18} {:>10}", "backend", "endpoint (calls/s)", "direct sqlx (q/s)", "overhead");
+    println!(
+        "{:<10} {:>18} {:>18} {:>10}",
+        "backend", "endpoint (calls/s)", "direct sqlx (q/s)", "overhead"
+    );
     for kind in kinds() {
         let h = Harness::start(kind).await;
         let via_endpoint = endpoint(&h, n).await;

@@ -129,8 +129,16 @@ mod tests {
     #[test]
     fn flags_set_the_knobs() {
         let c = parse(&[
-            "--database-url", "sqlite::memory:", "--secret-arn", "s", "--latency", "7",
-            "--auto-pause", "30", "--transaction-timeout", "5",
+            "--database-url",
+            "sqlite::memory:",
+            "--secret-arn",
+            "s",
+            "--latency",
+            "7",
+            "--auto-pause",
+            "30",
+            "--transaction-timeout",
+            "5",
         ]);
         assert_eq!(c.clusters[0].secret_arn.as_deref(), Some("s"));
         assert_eq!(c.latency, Duration::from_millis(7));

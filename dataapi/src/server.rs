@@ -208,3 +208,42 @@ async fn handle(app: Arc<App>, op: Operation, body: Body) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_can_be_shared_across_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Server>();
+        shareable::<Config>();
+    }
+
+    #[tokio::test]
+    async fn starts_on_a_free_local_port_and_stops() {
+        let server = Server::start(Config::single(crate::LOCAL_CLUSTER_ARN, "sqlite::memory:"))
+            .await
+            .unwrap();
+        assert!(server.local_addr().ip().is_loopback());
+        assert_ne!(server.local_addr().port(), 0);
+        assert_eq!(
+            server.endpoint_url(),
+            format!("http://127.0.0.1:{}", server.local_addr().port())
+        );
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_configurations() {
+        assert!(matches!(
+            Server::start(Config::default()).await,
+            Err(Error::Config(_))
+        ));
+        let unknown = Config::single(crate::LOCAL_CLUSTER_ARN, "oracle://x");
+        assert!(matches!(
+            Server::start(unknown).await,
+            Err(Error::Config(_))
+        ));
+    }
+}

@@ -291,7 +291,10 @@ async fn idle_transaction_is_rolled_back_after_the_timeout() {
             .await
             .unwrap();
         sleep_ms(1500).await;
-        assert_eq!(h.end(&tx, true).await.unwrap_err(), "TransactionNotFoundException");
+        assert_eq!(
+            h.end(&tx, true).await.unwrap_err(),
+            "TransactionNotFoundException"
+        );
         assert_eq!(h.count("r").await, 0, "{kind:?}");
         // The connection went back to the pool in a usable state.
         h.rows("INSERT INTO r VALUES (2)").await;
@@ -386,7 +389,10 @@ async fn unknown_transaction_and_unknown_cluster() {
     assert!(err
         .into_service_error()
         .is_transaction_not_found_exception());
-    assert_eq!(h.end("no-such-tx", false).await.unwrap_err(), "TransactionNotFoundException");
+    assert_eq!(
+        h.end("no-such-tx", false).await.unwrap_err(),
+        "TransactionNotFoundException"
+    );
     let other = "arn:aws:rds:us-east-1:123456789012:cluster:nope";
     let err = h
         .client

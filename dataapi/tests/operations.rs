@@ -77,7 +77,10 @@ async fn malformed_requests_are_client_errors() {
     let (status, _, _) = http(addr, "POST", "/Execute", &body).await;
     assert_eq!(status, 400);
     let (status, kind, _) = http(addr, "GET", "/Execute", "").await;
-    assert_eq!((status, kind.as_deref()), (404, Some("UnknownOperationException")));
+    assert_eq!(
+        (status, kind.as_deref()),
+        (404, Some("UnknownOperationException"))
+    );
     let (status, kind, _) = http(addr, "POST", "/Nope", "{}").await;
     assert_eq!(
         (status, kind.as_deref()),

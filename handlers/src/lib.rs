@@ -5,6 +5,7 @@
 //! a missing or bad setting stops the function at init with a log line naming
 //! the variable, instead of failing every request.
 
+pub mod custom_resource;
 pub mod http_api;
 
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -75,7 +75,11 @@ fn invalid(field: &str, message: &str) -> ApiError {
     ValidationError::new(field, message).into()
 }
 
-fn reject_unknown(fields: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
+fn reject_unknown(
+    fields: &Map<String, Value>,
+    known: &[&str],
+    prefix: &str,
+) -> Result<(), ApiError> {
     match fields.keys().find(|k| !known.contains(&k.as_str())) {
         None => Ok(()),
         Some(key) => {
@@ -338,7 +342,11 @@ mod tests {
             ("aws_region", json!("nowhere"), "aws_region"),
             ("packages", json!({}), "packages"),
             ("packages", json!([1]), "packages[0]"),
-            ("packages", json!([{"package_name": "x"}]), "packages[0].package_version"),
+            (
+                "packages",
+                json!([{"package_name": "x"}]),
+                "packages[0].package_version",
+            ),
             (
                 "packages",
                 json!([{"package_name": "x", "package_version": 1.5}]),

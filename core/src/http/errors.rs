@@ -29,8 +29,8 @@ pub enum ApiError {
         route: &'static str,
         allow: &'static str,
     },
-    #[error("request body is {len} bytes; the limit is {max} bytes")]
-    PayloadTooLarge { len: usize, max: usize },
+    #[error("request body is over the limit of {max} bytes")]
+    PayloadTooLarge { max: usize },
     #[error(
         "content-type must be application/json, not {0:?} \
          (with curl: -H 'content-type: application/json')"

@@ -115,7 +115,6 @@ impl Api {
         let body = req.body();
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge {
-                len: body.len(),
                 max: MAX_BODY_BYTES,
             });
         }
@@ -209,8 +208,14 @@ impl Api {
         })
     }
 
-    async fn fetch(&self, id: &InstanceId) -> Result<Option<crate::model::InstanceRecord>, ApiError> {
-        self.store.get_instance(id).await.map_err(ApiError::from_store)
+    async fn fetch(
+        &self,
+        id: &InstanceId,
+    ) -> Result<Option<crate::model::InstanceRecord>, ApiError> {
+        self.store
+            .get_instance(id)
+            .await
+            .map_err(ApiError::from_store)
     }
 }
 
@@ -231,7 +236,12 @@ fn instance(id: InstanceId, body: &InstanceBody) -> Instance {
 fn instance_body(req: &Request<Bytes>) -> Result<InstanceBody, ApiError> {
     if let Some(value) = req.headers().get(CONTENT_TYPE) {
         let text = String::from_utf8_lossy(value.as_bytes());
-        let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = text
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if essence != "application/json" && !essence.ends_with("+json") {
             let shown: String = text.chars().take(100).collect();
             return Err(ApiError::UnsupportedMediaType(shown));
@@ -253,10 +263,7 @@ fn request_id<B>(req: &Request<B>) -> String {
     req.headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|id| {
-            (1..=128).contains(&id.len())
-                && id.bytes().all(|b| b.is_ascii_graphic())
-        })
+        .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 

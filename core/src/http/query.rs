@@ -81,16 +81,17 @@ pub fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
                 let shown: String = key.chars().take(64).collect();
                 return Err(ValidationError::new(
                     shown,
-                    format!("unknown query parameter; expected {}", SEARCH_PARAMS.join(", ")),
+                    format!(
+                        "unknown query parameter; expected {}",
+                        SEARCH_PARAMS.join(", ")
+                    ),
                 )
                 .into());
             }
         }
     }
     if q.package_version.is_some() && q.package_name.is_none() {
-        return Err(
-            ValidationError::new("package_version", "needs package_name as well").into(),
-        );
+        return Err(ValidationError::new("package_version", "needs package_name as well").into());
     }
     Ok(q)
 }

@@ -47,8 +47,9 @@ impl<'a> Route<'a> {
 
     pub fn allows(self, method: &Method) -> bool {
         match self {
-            Self::Instance(_) => [Method::GET, Method::POST, Method::PUT, Method::DELETE]
-                .contains(method),
+            Self::Instance(_) => {
+                [Method::GET, Method::POST, Method::PUT, Method::DELETE].contains(method)
+            }
             Self::Search | Self::Package(_) => method == Method::GET,
         }
     }
@@ -66,7 +67,16 @@ mod tests {
             Route::from_path("/packages/a/b%2Fc"),
             Some(Route::Package("a/b%2Fc"))
         );
-        for none in ["/", "", "/ec2/", "/ec2/a/b", "/ec", "/ec2x", "/packages/", "/packages"] {
+        for none in [
+            "/",
+            "",
+            "/ec2/",
+            "/ec2/a/b",
+            "/ec",
+            "/ec2x",
+            "/packages/",
+            "/packages",
+        ] {
             assert_eq!(Route::from_path(none), None, "{none}");
         }
     }

@@ -55,7 +55,10 @@ enum Cleanup {
     /// The SQLite file (and its WAL files).
     File(std::path::PathBuf),
     /// A statement dropping the test's schema/database, run on the base URL.
-    Sql { base_url: String, sql: String },
+    Sql {
+        base_url: String,
+        sql: String,
+    },
     Done,
 }
 
@@ -155,7 +158,12 @@ async fn bootstrap(url: &str, sql: &str) {
         .sql(sql)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{sql}: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        });
     server.shutdown().await;
 }
 
@@ -183,7 +191,8 @@ impl TestDb {
             database: None,
             dialect,
         };
-        let store = Store::new(client.clone(), target.clone()).with_retry_policy(test_retry_policy());
+        let store =
+            Store::new(client.clone(), target.clone()).with_retry_policy(test_retry_policy());
         let db = TestDb {
             name,
             dialect,
@@ -205,7 +214,14 @@ impl TestDb {
         // A temporary file, as the local stack uses (WAL, concurrent readers).
         let path = std::env::temp_dir().join(format!("inventory-{}.db", unique_name()));
         let url = format!("sqlite://{}", path.display());
-        TestDb::new("sqlite", Dialect::Sqlite, &url, configure, Cleanup::File(path)).await
+        TestDb::new(
+            "sqlite",
+            Dialect::Sqlite,
+            &url,
+            configure,
+            Cleanup::File(path),
+        )
+        .await
     }
 
     async fn postgres(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
@@ -294,7 +310,10 @@ impl TestDb {
 }
 
 /// An API-sourced instance in account 123456789012, us-east-1, with `packages`.
-pub fn instance(id: &str, packages: Vec<inventory_core::model::Package>) -> inventory_core::model::Instance {
+pub fn instance(
+    id: &str,
+    packages: Vec<inventory_core::model::Package>,
+) -> inventory_core::model::Instance {
     use inventory_core::model::{Instance, InstanceDetails, InstanceId, Source};
     Instance {
         id: InstanceId::parse(id).expect("test instance id"),
@@ -310,6 +329,8 @@ pub fn instance(id: &str, packages: Vec<inventory_core::model::Package>) -> inve
 /// `n` distinct packages `pkg-00000@1.0.<i % 7>`, ...
 pub fn packages(n: usize) -> Vec<inventory_core::model::Package> {
     (0..n)
-        .map(|i| inventory_core::model::Package::new(format!("pkg-{i:05}"), format!("1.0.{}", i % 7)))
+        .map(|i| {
+            inventory_core::model::Package::new(format!("pkg-{i:05}"), format!("1.0.{}", i % 7))
+        })
         .collect()
 }

@@ -237,7 +237,7 @@ impl Harness {
     }
 
     /// A BatchExecuteStatement call with the cluster and secret filled in.
-    pub fn batch(&self, sql: &str) -> aws_sdk_rdsdata::operation::batch_execute_statement::builders::BatchExecuteStatementFluentBuilder {
+    pub fn batch(&self, sql: &str) -> aws_sdk_rdsdata::operation::batch_execute_statement::builders::BatchExecuteStatementFluentBuilder{
         self.client
             .batch_execute_statement()
             .resource_arn(LOCAL_CLUSTER_ARN)
