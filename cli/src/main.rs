@@ -3,11 +3,14 @@
 //! - `inventory serve`: local Data API + HTTP API in one process (SQLite by default)
 //! - `inventory migrate`: apply the schema through the Data API (real or local)
 //! - `inventory replay`: run the state-change handler on a sample event
+//! - `inventory get | search | packages`: the HTTP API's reads, from the command line
 
 mod client;
 mod migrate;
+mod query;
 mod replay;
 mod serve;
+mod target;
 
 use std::io::IsTerminal;
 
@@ -30,6 +33,12 @@ enum Command {
     Migrate(migrate::Args),
     /// Run the state-change handler on a sample event against a stack.
     Replay(replay::Args),
+    /// Show one instance as `GET /ec2/{id}` does.
+    Get(query::GetArgs),
+    /// Search instances as `GET /ec2?...` does.
+    Search(query::SearchArgs),
+    /// Versions of a package across the fleet, as `GET /packages/{name}` does.
+    Packages(query::PackagesArgs),
 }
 
 #[tokio::main]
@@ -46,5 +55,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Replay(args) => replay::run(args).await,
+        Command::Get(args) => query::get(args).await,
+        Command::Search(args) => query::search(args).await,
+        Command::Packages(args) => query::packages(args).await,
     }
 }

@@ -26,7 +26,11 @@ pub struct Args {
     #[arg(long, default_value = "events/fixtures")]
     fixtures: PathBuf,
     /// Data API endpoint of the local stack.
-    #[arg(long, env = "AWS_ENDPOINT_URL_RDS_DATA", default_value = "http://127.0.0.1:8081")]
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL_RDS_DATA",
+        default_value = "http://127.0.0.1:8081"
+    )]
     endpoint_url: String,
     /// Cluster ARN (Data API resourceArn).
     #[arg(long, env = ENV_CLUSTER_ARN, default_value = LOCAL_CLUSTER_ARN)]
@@ -128,7 +132,10 @@ fn describe_instance(i: &InstanceOutcome) -> String {
         PackagesOutcome::NotRead => "packages not read".to_owned(),
         PackagesOutcome::UnknownToSsm => "unknown to SSM, packages unchanged".to_owned(),
         PackagesOutcome::NoInventory { pages } => {
-            format!("SSM has no inventory yet ({pages} page read), packages unchanged")
+            format!(
+                "SSM has no inventory yet ({}), packages unchanged",
+                pages_read(*pages)
+            )
         }
         PackagesOutcome::Written {
             count,
@@ -136,7 +143,8 @@ fn describe_instance(i: &InstanceOutcome) -> String {
             pages,
             captured_at,
         } => format!(
-            "{count} packages written from {pages} SSM pages captured {captured_at}{}",
+            "{count} packages written from {} captured {captured_at}{}",
+            pages_read(*pages),
             if *skipped > 0 {
                 format!(" ({skipped} unusable entries skipped)")
             } else {
@@ -148,10 +156,18 @@ fn describe_instance(i: &InstanceOutcome) -> String {
             pages,
             captured_at,
         } => format!(
-            "{count} packages from {pages} SSM pages captured {captured_at} not written \
-             (instance not recorded, or a capture as new is stored)"
+            "{count} packages from {} captured {captured_at} not written \
+             (instance not recorded, or a capture as new is stored)",
+            pages_read(*pages)
         ),
         PackagesOutcome::Failed { error } => format!("failed: {error}"),
     });
     format!("{}: {}", i.instance_id, parts.join("; "))
+}
+
+fn pages_read(pages: u32) -> String {
+    match pages {
+        1 => "1 SSM page".to_owned(),
+        n => format!("{n} SSM pages"),
+    }
 }

@@ -116,10 +116,12 @@ async fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u1
     )
 }
 
-/// Runs `inventory migrate` against a local endpoint; returns its stdout.
-async fn migrate(endpoint: &str) -> String {
+/// Runs an operator command (`migrate`, `get`, ...) against a local
+/// endpoint; returns its stdout, failing the test if the command failed.
+async fn operator(command: &[&str], endpoint: &str) -> String {
     let output = Command::new(BIN)
-        .args(["migrate", "--endpoint-url", endpoint, "--dialect", "sqlite"])
+        .args(command)
+        .args(["--endpoint-url", endpoint, "--dialect", "sqlite"])
         .args([
             "--resource-arn",
             LOCAL_CLUSTER_ARN,
@@ -132,10 +134,14 @@ async fn migrate(endpoint: &str) -> String {
         .env_remove("INVENTORY_DATABASE")
         .output()
         .await
-        .expect("run inventory migrate");
+        .expect("run inventory");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "migrate failed: {stderr}");
+    assert!(output.status.success(), "{command:?} failed: {stderr}");
     String::from_utf8(output.stdout).unwrap()
+}
+
+async fn migrate(endpoint: &str) -> String {
+    operator(&["migrate"], endpoint).await
 }
 
 #[tokio::test]
@@ -166,6 +172,30 @@ async fn serve_answers_over_http_and_stops_on_sigterm() {
     assert!(again["request_id"].is_string());
     let (status, _) = http(&serve.http, "PATCH", "/ec2/i-1", None).await;
     assert_eq!(status, 405);
+
+    // The operator's reads answer what the HTTP API answers.
+    let cli_get = operator(&["get", "i-01aaae43feb712345"], &serve.data_api).await;
+    assert_eq!(serde_json::from_str::<Value>(&cli_get).unwrap(), got);
+    let cli_packages = operator(&["packages", "package-1"], &serve.data_api).await;
+    let (_, packages) = http(&serve.http, "GET", "/packages/package-1", None).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&cli_packages).unwrap(),
+        packages
+    );
+    assert_eq!(packages["versions"][0]["instances"], 1);
+    let search = [
+        "search",
+        "--package-name",
+        "package-1",
+        "--aws-account",
+        "123456789012",
+    ];
+    let cli_search: Value =
+        serde_json::from_str(&operator(&search, &serve.data_api).await).unwrap();
+    assert_eq!(
+        cli_search["instances"][0]["aws_instance_id"],
+        "i-01aaae43feb712345"
+    );
 
     // The schema is there already: migrate through serve's Data API is a no-op, twice.
     for _ in 0..2 {

@@ -236,7 +236,9 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
                 details,
             })
             .await?;
-        let packages = if state == InstanceState::Running && self.wants_packages(target, applied, time).await? {
+        let packages = if state == InstanceState::Running
+            && self.wants_packages(target, applied, time).await?
+        {
             self.refresh_packages(&target.id, Source::Event).await?
         } else {
             PackagesOutcome::NotRead
@@ -327,16 +329,18 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
         let older_than = now
             .checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let stale = self.store.stale_running(older_than, self.sync.batch).await?;
-        let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> =
-            stream::iter(stale)
-                .map(|key| async move {
-                    let result = self.refresh_packages(&key.id, Source::Sync).await;
-                    (key.id, result)
-                })
-                .buffered(SYNC_CONCURRENCY)
-                .collect()
-                .await;
+        let stale = self
+            .store
+            .stale_running(older_than, self.sync.batch)
+            .await?;
+        let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> = stream::iter(stale)
+            .map(|key| async move {
+                let result = self.refresh_packages(&key.id, Source::Sync).await;
+                (key.id, result)
+            })
+            .buffered(SYNC_CONCURRENCY)
+            .collect()
+            .await;
         let total = outcomes.len();
         let mut failures = Vec::new();
         let instances = outcomes

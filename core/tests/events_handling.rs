@@ -39,7 +39,9 @@ const WORKER: &str = "i-0b2c3d4e5f6071829";
 const GHOST: &str = "i-0ffffffffffffffff";
 
 fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 fn sample(name: &str) -> Value {
@@ -138,9 +140,16 @@ async fn sample_events_record_a_launch_and_its_end() {
         let name = db.name;
 
         let running = handle(&h, sample("ec2-running.json"), name).await;
-        assert_eq!(running.event_id.as_deref(), Some("7bf73129-1428-4cd3-a780-95db273d1602"));
+        assert_eq!(
+            running.event_id.as_deref(),
+            Some("7bf73129-1428-4cd3-a780-95db273d1602")
+        );
         let web = &running.instances[0];
-        assert_eq!((web.state_applied, web.described), (Some(true), Some(true)), "{name}");
+        assert_eq!(
+            (web.state_applied, web.described),
+            (Some(true), Some(true)),
+            "{name}"
+        );
         assert_eq!(
             web.packages,
             PackagesOutcome::Written {
@@ -155,23 +164,53 @@ async fn sample_events_record_a_launch_and_its_end() {
         assert_eq!(rec.instance.state, Some(InstanceState::Running), "{name}");
         assert_eq!(rec.instance.account.as_str(), "123456789012");
         assert_eq!(rec.instance.region.as_str(), "us-east-1");
-        assert_eq!(rec.instance.details.instance_type.as_deref(), Some("t3.medium"), "{name}");
-        assert_eq!(rec.instance.details.platform.as_deref(), Some("Linux/UNIX"), "{name}");
-        assert_eq!(rec.instance.details.tags.get("Name").map(String::as_str), Some("web-1"));
-        assert_eq!(rec.instance.details.launch_time, Some(at("2026-11-24T09:55:00Z")));
+        assert_eq!(
+            rec.instance.details.instance_type.as_deref(),
+            Some("t3.medium"),
+            "{name}"
+        );
+        assert_eq!(
+            rec.instance.details.platform.as_deref(),
+            Some("Linux/UNIX"),
+            "{name}"
+        );
+        assert_eq!(
+            rec.instance.details.tags.get("Name").map(String::as_str),
+            Some("web-1")
+        );
+        assert_eq!(
+            rec.instance.details.launch_time,
+            Some(at("2026-11-24T09:55:00Z"))
+        );
         assert_eq!(rec.instance.packages.len(), 300, "{name}");
-        let openssl = rec.instance.packages.iter().find(|p| p.name == "openssl").unwrap();
+        let openssl = rec
+            .instance
+            .packages
+            .iter()
+            .find(|p| p.name == "openssl")
+            .unwrap();
         assert_eq!(openssl.version, "3.0.19-1~deb12u2", "{name}");
         assert_eq!(openssl.architecture.as_deref(), Some("amd64"), "{name}");
-        assert_eq!(rec.inventory_captured_at, Some(at("2026-11-24T09:58:12Z")), "{name}");
-        assert_eq!(rec.last_event_time, Some(at("2026-11-24T09:55:31Z")), "{name}");
+        assert_eq!(
+            rec.inventory_captured_at,
+            Some(at("2026-11-24T09:58:12Z")),
+            "{name}"
+        );
+        assert_eq!(
+            rec.last_event_time,
+            Some(at("2026-11-24T09:55:31Z")),
+            "{name}"
+        );
 
         // The pending event is older than the running one: ignored, and EC2 is
         // still asked (details only come with launch states).
         let pending = handle(&h, sample("ec2-pending.json"), name).await;
         assert_eq!(pending.instances[0].state_applied, Some(false), "{name}");
         assert_eq!(pending.instances[0].packages, PackagesOutcome::NotRead);
-        assert_eq!(record(&db.store, WEB).await.unwrap().instance.state, Some(InstanceState::Running));
+        assert_eq!(
+            record(&db.store, WEB).await.unwrap().instance.state,
+            Some(InstanceState::Running)
+        );
 
         let stopped = handle(&h, sample("ec2-stopped.json"), name).await;
         assert_eq!(stopped.instances[0].state_applied, Some(true), "{name}");
@@ -179,14 +218,26 @@ async fn sample_events_record_a_launch_and_its_end() {
         let rec = record(&db.store, WEB).await.unwrap();
         assert_eq!(rec.instance.state, Some(InstanceState::Stopped), "{name}");
         assert_eq!(rec.instance.packages.len(), 300, "{name}: packages kept");
-        assert_eq!(rec.instance.details.instance_type.as_deref(), Some("t3.medium"), "{name}");
+        assert_eq!(
+            rec.instance.details.instance_type.as_deref(),
+            Some("t3.medium"),
+            "{name}"
+        );
 
         let terminated = handle(&h, sample("ec2-terminated.json"), name).await;
         assert_eq!(terminated.instances[0].state_applied, Some(true), "{name}");
         let rec = record(&db.store, WEB).await.unwrap();
-        assert_eq!(rec.instance.state, Some(InstanceState::Terminated), "{name}");
+        assert_eq!(
+            rec.instance.state,
+            Some(InstanceState::Terminated),
+            "{name}"
+        );
         assert!(rec.terminated.is_some(), "{name}");
-        assert_eq!(rec.last_event_time, Some(at("2026-11-24T18:30:41Z")), "{name}");
+        assert_eq!(
+            rec.last_event_time,
+            Some(at("2026-11-24T18:30:41Z")),
+            "{name}"
+        );
         db.finish().await;
     }
 }
@@ -208,9 +259,15 @@ async fn every_sample_event_twice_changes_nothing_the_second_time() {
         handle(&h, worker_running, db.name).await;
         for file in files {
             handle(&h, sample(file), db.name).await;
-            let before = (record(&db.store, WEB).await, record(&db.store, WORKER).await);
+            let before = (
+                record(&db.store, WEB).await,
+                record(&db.store, WORKER).await,
+            );
             let again = handle(&h, sample(file), db.name).await;
-            let after = (record(&db.store, WEB).await, record(&db.store, WORKER).await);
+            let after = (
+                record(&db.store, WEB).await,
+                record(&db.store, WORKER).await,
+            );
             assert_eq!(before, after, "{}: {file} twice", db.name);
             for i in &again.instances {
                 assert_ne!(i.state_applied, Some(true), "{}: {file}: {i:?}", db.name);
@@ -223,8 +280,17 @@ async fn every_sample_event_twice_changes_nothing_the_second_time() {
         }
         let worker = record(&db.store, WORKER).await.unwrap();
         assert_eq!(worker.instance.packages.len(), 18, "{}", db.name);
-        let openssl = worker.instance.packages.iter().find(|p| p.name == "openssl").unwrap();
-        assert_eq!(openssl.version, "3.0.8-1.amzn2023.0.14", "{}: release joined", db.name);
+        let openssl = worker
+            .instance
+            .packages
+            .iter()
+            .find(|p| p.name == "openssl")
+            .unwrap();
+        assert_eq!(
+            openssl.version, "3.0.8-1.amzn2023.0.14",
+            "{}: release joined",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -234,16 +300,45 @@ async fn terminated_before_running_stays_terminated() {
     for db in common::backends().await {
         let h = handler(&db.store, fixtures(), fixtures());
         let terminated = handle(&h, sample("ec2-terminated.json"), db.name).await;
-        assert_eq!(terminated.instances[0].state_applied, Some(true), "{}", db.name);
+        assert_eq!(
+            terminated.instances[0].state_applied,
+            Some(true),
+            "{}",
+            db.name
+        );
         for late in ["ec2-running.json", "ec2-stopped.json", "ec2-pending.json"] {
             let outcome = handle(&h, sample(late), db.name).await;
-            assert_eq!(outcome.instances[0].state_applied, Some(false), "{}: {late}", db.name);
-            assert_eq!(outcome.instances[0].packages, PackagesOutcome::NotRead, "{}", db.name);
+            assert_eq!(
+                outcome.instances[0].state_applied,
+                Some(false),
+                "{}: {late}",
+                db.name
+            );
+            assert_eq!(
+                outcome.instances[0].packages,
+                PackagesOutcome::NotRead,
+                "{}",
+                db.name
+            );
         }
         let rec = record(&db.store, WEB).await.unwrap();
-        assert_eq!(rec.instance.state, Some(InstanceState::Terminated), "{}", db.name);
-        assert_eq!(rec.last_event_time, Some(at("2026-11-24T18:30:41Z")), "{}", db.name);
-        assert!(rec.instance.packages.is_empty(), "{}: a stale launch reads no packages", db.name);
+        assert_eq!(
+            rec.instance.state,
+            Some(InstanceState::Terminated),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            rec.last_event_time,
+            Some(at("2026-11-24T18:30:41Z")),
+            "{}",
+            db.name
+        );
+        assert!(
+            rec.instance.packages.is_empty(),
+            "{}: a stale launch reads no packages",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -260,18 +355,42 @@ async fn inventory_arriving_after_the_launch() {
             .output(empty_ssm_page)
             .build();
         let h = handler(&db.store, ssm_client(&[&ssm]), fixtures());
-        let launch = handle(&h, for_instance(sample("ec2-running.json"), WORKER), db.name).await;
-        assert_eq!(launch.instances[0].packages, PackagesOutcome::NoInventory { pages: 1 });
+        let launch = handle(
+            &h,
+            for_instance(sample("ec2-running.json"), WORKER),
+            db.name,
+        )
+        .await;
+        assert_eq!(
+            launch.instances[0].packages,
+            PackagesOutcome::NoInventory { pages: 1 }
+        );
         let rec = record(&db.store, WORKER).await.unwrap();
-        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{}", db.name);
-        assert_eq!(rec.instance.details.instance_type.as_deref(), Some("m7g.large"));
+        assert_eq!(
+            rec.instance.state,
+            Some(InstanceState::Running),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            rec.instance.details.instance_type.as_deref(),
+            Some("m7g.large")
+        );
         assert!(rec.instance.packages.is_empty(), "{}", db.name);
         assert_eq!(rec.inventory_captured_at, None, "{}", db.name);
 
-        let collected = handle(&h, sample("ssm-inventory-association-success.json"), db.name).await;
+        let collected = handle(
+            &h,
+            sample("ssm-inventory-association-success.json"),
+            db.name,
+        )
+        .await;
         assert_eq!(collected.action, "inventory-collected");
         assert!(
-            matches!(collected.instances[0].packages, PackagesOutcome::Written { count: 40, .. }),
+            matches!(
+                collected.instances[0].packages,
+                PackagesOutcome::Written { count: 40, .. }
+            ),
             "{}: {:?}",
             db.name,
             collected.instances[0]
@@ -282,8 +401,16 @@ async fn inventory_arriving_after_the_launch() {
         assert_eq!(rec.instance.source, Source::Event, "{}", db.name);
 
         // An empty answer later never wipes what was stored.
-        let empty = handle(&h, sample("ssm-inventory-association-success.json"), db.name).await;
-        assert_eq!(empty.instances[0].packages, PackagesOutcome::NoInventory { pages: 1 });
+        let empty = handle(
+            &h,
+            sample("ssm-inventory-association-success.json"),
+            db.name,
+        )
+        .await;
+        assert_eq!(
+            empty.instances[0].packages,
+            PackagesOutcome::NoInventory { pages: 1 }
+        );
         assert_eq!(record(&db.store, WORKER).await.unwrap(), rec, "{}", db.name);
         assert_eq!(ssm.num_calls(), 3);
         db.finish().await;
@@ -302,22 +429,42 @@ async fn ten_thousand_packages_over_two_hundred_pages_cost_what_three_hundred_do
             });
         let ssm = SsmPackageSource::new(mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&big]));
         let h = handler(&db.store, ssm, fixtures());
-        let outcome = handle(&h, for_instance(sample("ec2-running.json"), WORKER), db.name).await;
+        let outcome = handle(
+            &h,
+            for_instance(sample("ec2-running.json"), WORKER),
+            db.name,
+        )
+        .await;
         assert_eq!(big.num_calls(), 200, "{}", db.name);
         assert!(
-            matches!(outcome.instances[0].packages, PackagesOutcome::Written { count: 10_000, pages: 200, .. }),
+            matches!(
+                outcome.instances[0].packages,
+                PackagesOutcome::Written {
+                    count: 10_000,
+                    pages: 200,
+                    ..
+                }
+            ),
             "{}: {:?}",
             db.name,
             outcome.instances[0]
         );
         let rec = record(&db.store, WORKER).await.unwrap();
         assert_eq!(rec.instance.packages.len(), 10_000, "{}", db.name);
-        assert_eq!(rec.instance.packages[9_999].name, "pkg-09999", "{}", db.name);
+        assert_eq!(
+            rec.instance.packages[9_999].name, "pkg-09999",
+            "{}",
+            db.name
+        );
 
         // The same launch with 300 packages (fixtures) costs as many Data API calls.
         let small = handler(&db.store, fixtures(), fixtures());
         let web = handle(&small, sample("ec2-running.json"), db.name).await;
-        assert_eq!(outcome.data_api_calls, web.data_api_calls, "{}: O(1) in packages", db.name);
+        assert_eq!(
+            outcome.data_api_calls, web.data_api_calls,
+            "{}: O(1) in packages",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -342,7 +489,10 @@ async fn malformed_events_are_rejected_without_a_write() {
             e["detail-type"] = json!("EC2 Spot Instance Interruption Warning");
             e
         }),
-        ("bad instance id", for_instance(running.clone(), "i-'; DROP TABLE ec2; --")),
+        (
+            "bad instance id",
+            for_instance(running.clone(), "i-'; DROP TABLE ec2; --"),
+        ),
         ("detail without state", {
             let mut e = running.clone();
             e["detail"] = json!({"instance-id": WEB});
@@ -365,7 +515,10 @@ async fn malformed_events_are_rejected_without_a_write() {
         cases.push((field, e));
     }
     let mut association = sample("ssm-inventory-association-success.json");
-    association["detail"].as_object_mut().unwrap().remove("instance-id");
+    association["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("instance-id");
     cases.push(("association without instance", association));
 
     for db in common::backends().await {
@@ -373,7 +526,11 @@ async fn malformed_events_are_rejected_without_a_write() {
         let calls = db.store.data_api_calls();
         for (name, event) in &cases {
             let err = h.handle_json(event.clone()).await.unwrap_err();
-            assert!(matches!(err, HandleError::Malformed(_)), "{}: {name}: {err:?}", db.name);
+            assert!(
+                matches!(err, HandleError::Malformed(_)),
+                "{}: {name}: {err:?}",
+                db.name
+            );
             assert!(!err.is_retryable(), "{}: {name}", db.name);
             assert_eq!(err.error_type(), "NonRetryable.MalformedEvent");
             // The error (and its log line) names the event.
@@ -381,7 +538,12 @@ async fn malformed_events_are_rejected_without_a_write() {
                 assert!(err.to_string().contains(event_id), "{name}: {err}");
             }
         }
-        assert_eq!(db.store.data_api_calls(), calls, "{}: not even a read", db.name);
+        assert_eq!(
+            db.store.data_api_calls(),
+            calls,
+            "{}: not even a read",
+            db.name
+        );
         assert_eq!(db.count("SELECT COUNT(*) FROM ec2").await, 0, "{}", db.name);
         db.finish().await;
     }
@@ -403,20 +565,37 @@ async fn an_instance_unknown_to_ec2_and_ssm_is_recorded_from_the_event() {
         });
         let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&not_found]);
         let ssm = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&invalid]);
-        let h = handler(&db.store, SsmPackageSource::new(ssm), Ec2InstanceSource::new(ec2));
+        let h = handler(
+            &db.store,
+            SsmPackageSource::new(ssm),
+            Ec2InstanceSource::new(ec2),
+        );
         let outcome = handle(&h, for_instance(sample("ec2-running.json"), GHOST), db.name).await;
         let ghost = &outcome.instances[0];
-        assert_eq!((ghost.state_applied, ghost.described), (Some(true), Some(false)));
+        assert_eq!(
+            (ghost.state_applied, ghost.described),
+            (Some(true), Some(false))
+        );
         assert_eq!(ghost.packages, PackagesOutcome::UnknownToSsm, "{}", db.name);
         let rec = record(&db.store, GHOST).await.unwrap();
-        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{}", db.name);
+        assert_eq!(
+            rec.instance.state,
+            Some(InstanceState::Running),
+            "{}",
+            db.name
+        );
         assert_eq!(rec.instance.details, Default::default(), "{}", db.name);
 
         // An association event for it is a no-op too, not an error.
         let assoc = for_instance(sample("ssm-inventory-association-success.json"), GHOST);
         let outcome = handle(&h, assoc, db.name).await;
         assert_eq!(outcome.instances[0].packages, PackagesOutcome::UnknownToSsm);
-        assert_eq!((not_found.num_calls(), invalid.num_calls()), (1, 2), "{}", db.name);
+        assert_eq!(
+            (not_found.num_calls(), invalid.num_calls()),
+            (1, 2),
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -444,13 +623,26 @@ async fn throttling_fails_retryably_and_the_redelivery_completes_the_launch() {
         assert_eq!(err.error_type(), "Retryable.SourceError");
         // The state was recorded; the packages wait for the redelivery.
         let rec = record(&db.store, WEB).await.unwrap();
-        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{}", db.name);
+        assert_eq!(
+            rec.instance.state,
+            Some(InstanceState::Running),
+            "{}",
+            db.name
+        );
         assert_eq!(rec.inventory_captured_at, None, "{}", db.name);
 
         let retried = handle(&h, event, db.name).await;
-        assert_eq!(retried.instances[0].state_applied, Some(false), "{}", db.name);
+        assert_eq!(
+            retried.instances[0].state_applied,
+            Some(false),
+            "{}",
+            db.name
+        );
         assert!(
-            matches!(retried.instances[0].packages, PackagesOutcome::Written { count: 7, .. }),
+            matches!(
+                retried.instances[0].packages,
+                PackagesOutcome::Written { count: 7, .. }
+            ),
             "{}: {:?}",
             db.name,
             retried.instances[0]
@@ -479,7 +671,11 @@ async fn an_unreachable_data_api_fails_retryably() {
         max_delay: Duration::from_millis(2),
     });
     let h = handler(&store, fixtures(), fixtures());
-    for file in ["ec2-stopped.json", "ssm-inventory-association-success.json", "scheduled-sync.json"] {
+    for file in [
+        "ec2-stopped.json",
+        "ssm-inventory-association-success.json",
+        "scheduled-sync.json",
+    ] {
         let err = h.handle_json(sample(file)).await.unwrap_err();
         assert!(err.is_retryable(), "{file}: {err}");
         assert!(err.error_type().starts_with("Retryable."), "{file}");
@@ -497,7 +693,12 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             fixtures(),
         );
         handle(&launches, sample("ec2-running.json"), db.name).await;
-        handle(&launches, for_instance(sample("ec2-running.json"), WORKER), db.name).await;
+        handle(
+            &launches,
+            for_instance(sample("ec2-running.json"), WORKER),
+            db.name,
+        )
+        .await;
         let ghost = for_instance(sample("ec2-running.json"), GHOST);
         handle(&launches, ghost, db.name).await;
         handle(&launches, sample("ec2-stopped.json"), db.name).await;
@@ -509,10 +710,17 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             db.store.clone(),
             fixtures(),
             fixtures(),
-            SyncSettings { max_age_hours: 24, batch: 1 },
+            SyncSettings {
+                max_age_hours: 24,
+                batch: 1,
+            },
         );
         let ids = |o: &Outcome| -> Vec<String> {
-            let mut ids: Vec<String> = o.instances.iter().map(|i| i.instance_id.to_string()).collect();
+            let mut ids: Vec<String> = o
+                .instances
+                .iter()
+                .map(|i| i.instance_id.to_string())
+                .collect();
             ids.sort();
             ids
         };
@@ -520,7 +728,10 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
         assert_eq!(first.action, "sync");
         assert_eq!(ids(&first), [WORKER], "{}", db.name);
         assert!(
-            matches!(first.instances[0].packages, PackagesOutcome::Written { count: 18, .. }),
+            matches!(
+                first.instances[0].packages,
+                PackagesOutcome::Written { count: 18, .. }
+            ),
             "{}: {:?}",
             db.name,
             first.instances[0]
@@ -528,33 +739,66 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
         let worker = record(&db.store, WORKER).await.unwrap();
         assert_eq!(worker.instance.packages.len(), 18, "{}", db.name);
         assert_eq!(worker.instance.source, Source::Sync, "{}", db.name);
-        assert_eq!(worker.inventory_captured_at, Some(at("2026-11-24T10:02:41Z")));
+        assert_eq!(
+            worker.inventory_captured_at,
+            Some(at("2026-11-24T10:02:41Z"))
+        );
 
         let second = handle(&one_by_one, sample("scheduled-sync.json"), db.name).await;
         assert_eq!(ids(&second), [GHOST], "{}", db.name);
-        assert_eq!(second.instances[0].packages, PackagesOutcome::UnknownToSsm, "{}", db.name);
+        assert_eq!(
+            second.instances[0].packages,
+            PackagesOutcome::UnknownToSsm,
+            "{}",
+            db.name
+        );
 
         // The worker's capture (10:02:41) is within 24 hours of the schedule
         // (next day 10:00), not within 1 hour.
-        let daily = EventHandler::new(db.store.clone(), fixtures(), fixtures(), SyncSettings::default());
+        let daily = EventHandler::new(
+            db.store.clone(),
+            fixtures(),
+            fixtures(),
+            SyncSettings::default(),
+        );
         let third = handle(&daily, sample("scheduled-sync.json"), db.name).await;
         assert_eq!(ids(&third), [GHOST], "{}", db.name);
         let hourly = EventHandler::new(
             db.store.clone(),
             fixtures(),
             fixtures(),
-            SyncSettings { max_age_hours: 1, batch: 50 },
+            SyncSettings {
+                max_age_hours: 1,
+                batch: 50,
+            },
         );
         let fourth = handle(&hourly, sample("scheduled-sync.json"), db.name).await;
         assert_eq!(ids(&fourth), [WORKER, GHOST], "{}", db.name);
-        let worker_again = fourth.instances.iter().find(|i| i.instance_id.as_str() == WORKER).unwrap();
+        let worker_again = fourth
+            .instances
+            .iter()
+            .find(|i| i.instance_id.as_str() == WORKER)
+            .unwrap();
         assert!(
-            matches!(worker_again.packages, PackagesOutcome::NotWritten { count: 18, .. }),
+            matches!(
+                worker_again.packages,
+                PackagesOutcome::NotWritten { count: 18, .. }
+            ),
             "{}: same capture: {worker_again:?}",
             db.name
         );
-        assert_eq!(record(&db.store, WORKER).await.unwrap(), worker, "{}", db.name);
-        assert!(record(&db.store, WEB).await.unwrap().instance.packages.is_empty());
+        assert_eq!(
+            record(&db.store, WORKER).await.unwrap(),
+            worker,
+            "{}",
+            db.name
+        );
+        assert!(record(&db.store, WEB)
+            .await
+            .unwrap()
+            .instance
+            .packages
+            .is_empty());
         db.finish().await;
     }
 }

@@ -21,8 +21,10 @@ async fn every_field_round_trips() {
             instance_type: Some("t3.micro".into()),
             image_id: Some("ami-0abcdef1234567890".into()),
             platform: Some("Linux/UNIX".into()),
-            launch_time: Some(Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
-                + chrono::Duration::microseconds(123_456)),
+            launch_time: Some(
+                Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
+                    + chrono::Duration::microseconds(123_456),
+            ),
             tags: BTreeMap::from([
                 ("Name".to_string(), "web \"1\" ünïcode ✓".to_string()),
                 ("env".to_string(), String::new()),
@@ -34,7 +36,10 @@ async fn every_field_round_trips() {
         i.packages = vec![full, Package::new("zlib", ""), Package::new("bash", "5.1")];
 
         let before = Utc::now() - chrono::Duration::seconds(1);
-        db.store.create_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        db.store
+            .create_instance(&i)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
         let rec = db
             .store
             .get_instance(&i.id)
@@ -45,12 +50,21 @@ async fn every_field_round_trips() {
         let mut expected = i.clone();
         expected.packages.sort();
         assert_eq!(rec.instance, expected, "{}", db.name);
-        assert!(rec.created >= before && rec.created <= Utc::now(), "{}", db.name);
+        assert!(
+            rec.created >= before && rec.created <= Utc::now(),
+            "{}",
+            db.name
+        );
         assert_eq!(rec.updated, rec.created, "{}", db.name);
         assert_eq!(rec.inventory_captured_at, Some(rec.created), "{}", db.name);
         assert_eq!(rec.terminated, None, "{}", db.name);
         assert_eq!(rec.last_event_time, None, "{}", db.name);
-        assert_eq!(db.store.get_instance(&id("i-unknown")).await.unwrap(), None, "{}", db.name);
+        assert_eq!(
+            db.store.get_instance(&id("i-unknown")).await.unwrap(),
+            None,
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -76,14 +90,22 @@ async fn put_creates_then_replaces_packages() {
     for db in common::backends().await {
         let mut i = common::instance("i-put", common::packages(4));
         i.state = Some(InstanceState::Terminated);
-        assert!(db.store.put_instance(&i).await.unwrap(), "{}: created", db.name);
+        assert!(
+            db.store.put_instance(&i).await.unwrap(),
+            "{}: created",
+            db.name
+        );
         let first = db.store.get_instance(&i.id).await.unwrap().unwrap();
         assert!(first.terminated.is_some(), "{}", db.name);
 
         i.packages = vec![common::packages(4)[3].clone(), Package::new("new", "2")];
         i.state = Some(InstanceState::Running);
         i.source = Source::Sync;
-        assert!(!db.store.put_instance(&i).await.unwrap(), "{}: replaced", db.name);
+        assert!(
+            !db.store.put_instance(&i).await.unwrap(),
+            "{}: replaced",
+            db.name
+        );
         let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
         let mut expected = i.packages.clone();
         expected.sort();
@@ -93,7 +115,12 @@ async fn put_creates_then_replaces_packages() {
         assert!(rec.updated > first.updated, "{}", db.name);
         assert_eq!(rec.terminated, None, "{}: no longer terminated", db.name);
         // The replaced links are gone; the packages themselves stay shared.
-        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 2, "{}", db.name);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM ec2_package").await,
+            2,
+            "{}",
+            db.name
+        );
 
         i.packages.clear();
         assert!(!db.store.put_instance(&i).await.unwrap());
@@ -123,7 +150,10 @@ async fn duplicate_and_unicode_packages() {
             Package::new("日本語パッケージ", "版本-1"),
         ];
         let i = common::instance("i-unicode", packages);
-        db.store.create_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        db.store
+            .create_instance(&i)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
         let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
         let names: Vec<(&str, &str)> = rec
             .instance
@@ -147,7 +177,12 @@ async fn duplicate_and_unicode_packages() {
             db.name
         );
         // Duplicates in one request: the first publisher seen wins.
-        assert_eq!(rec.instance.packages[2].publisher.as_deref(), Some("first"), "{}", db.name);
+        assert_eq!(
+            rec.instance.packages[2].publisher.as_deref(),
+            Some("first"),
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -159,12 +194,37 @@ async fn delete_cascades_to_links() {
         let b = common::instance("i-b", common::packages(2));
         db.store.create_instance(&a).await.unwrap();
         db.store.create_instance(&b).await.unwrap();
-        assert!(db.store.delete_instance(&a.id).await.unwrap(), "{}", db.name);
-        assert!(!db.store.delete_instance(&a.id).await.unwrap(), "{}", db.name);
-        assert_eq!(db.store.get_instance(&a.id).await.unwrap(), None, "{}", db.name);
-        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 2, "{}", db.name);
+        assert!(
+            db.store.delete_instance(&a.id).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert!(
+            !db.store.delete_instance(&a.id).await.unwrap(),
+            "{}",
+            db.name
+        );
         assert_eq!(
-            db.store.get_instance(&b.id).await.unwrap().unwrap().instance.packages.len(),
+            db.store.get_instance(&a.id).await.unwrap(),
+            None,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM ec2_package").await,
+            2,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store
+                .get_instance(&b.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .instance
+                .packages
+                .len(),
             2,
             "{}",
             db.name
@@ -190,11 +250,34 @@ async fn invalid_packages_are_rejected_before_any_call() {
 #[tokio::test]
 async fn migrate_again_is_a_no_op() {
     for db in common::backends().await {
-        db.store.create_instance(&common::instance("i-kept", common::packages(1))).await.unwrap();
-        let m = db.store.migrate().await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
-        assert_eq!((m.from, m.to), (inventory_core::store::SCHEMA_VERSION, inventory_core::store::SCHEMA_VERSION));
-        assert_eq!(db.count("SELECT COUNT(*) FROM schema_version").await, 1, "{}", db.name);
-        assert!(db.store.get_instance(&id("i-kept")).await.unwrap().is_some());
+        db.store
+            .create_instance(&common::instance("i-kept", common::packages(1)))
+            .await
+            .unwrap();
+        let m = db
+            .store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        assert_eq!(
+            (m.from, m.to),
+            (
+                inventory_core::store::SCHEMA_VERSION,
+                inventory_core::store::SCHEMA_VERSION
+            )
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM schema_version").await,
+            1,
+            "{}",
+            db.name
+        );
+        assert!(db
+            .store
+            .get_instance(&id("i-kept"))
+            .await
+            .unwrap()
+            .is_some());
         db.finish().await;
     }
 }

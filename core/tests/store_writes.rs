@@ -13,25 +13,50 @@ async fn ten_thousand_packages_cost_the_same_calls_as_one() {
         for (id, n) in [("i-one", 1), ("i-many", 10_000)] {
             let i = common::instance(id, common::packages(n));
             let before = store.data_api_calls();
-            store.put_instance(&i).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+            store
+                .put_instance(&i)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
             let write = store.data_api_calls() - before;
 
             let before = store.data_api_calls();
             let rec = store.get_instance(&i.id).await.unwrap().unwrap();
             let read = store.data_api_calls() - before;
-            assert_eq!(rec.instance.packages, i.packages, "{}: {n} packages", db.name);
+            assert_eq!(
+                rec.instance.packages, i.packages,
+                "{}: {n} packages",
+                db.name
+            );
 
             // Replacing the same set costs the same again.
             let before = store.data_api_calls();
             assert!(!store.put_instance(&i).await.unwrap());
             let rewrite = store.data_api_calls() - before;
-            println!("{}: {n} packages: write {write} calls, read {read}, rewrite {rewrite}", db.name);
+            println!(
+                "{}: {n} packages: write {write} calls, read {read}, rewrite {rewrite}",
+                db.name
+            );
             costs.push((write, read, rewrite));
         }
-        assert_eq!(costs[0], costs[1], "{}: calls must not depend on N", db.name);
+        assert_eq!(
+            costs[0], costs[1],
+            "{}: calls must not depend on N",
+            db.name
+        );
         assert_eq!(costs[0].1, 1, "{}: a read is one call", db.name);
-        let expected_write = if db.dialect == Dialect::Postgres { 1 } else { 6 };
-        assert_eq!(costs[0].0, expected_write, "{}: write calls", db.name);
+        // PostgreSQL: one statement. Elsewhere: begin, ec2 row, (unlink when
+        // replacing,) packages, links, commit.
+        let expected = if db.dialect == Dialect::Postgres {
+            (1, 1)
+        } else {
+            (5, 6)
+        };
+        assert_eq!(
+            (costs[0].0, costs[0].2),
+            expected,
+            "{}: write calls",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -54,7 +79,9 @@ async fn concurrent_writers_with_shared_packages_lose_nothing() {
                     if k % 2 == 1 {
                         set.reverse();
                     }
-                    store.put_instance(&common::instance(&id, set.clone())).await?;
+                    store
+                        .put_instance(&common::instance(&id, set.clone()))
+                        .await?;
                     last = set;
                 }
                 last.sort();
@@ -74,7 +101,12 @@ async fn concurrent_writers_with_shared_packages_lose_nothing() {
                 .unwrap();
             assert_eq!(rec.instance.packages, expected, "{}: {id}", db.name);
         }
-        assert_eq!(db.count("SELECT COUNT(*) FROM ec2_package").await, 8 * 150, "{}", db.name);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM ec2_package").await,
+            8 * 150,
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
@@ -126,13 +158,23 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
         // A new instance: neither the row nor its new packages may remain.
         let new = common::instance(
             "i-atomic",
-            vec![Package::new("fresh-a", "1"), Package::new("boom", "1"), Package::new("fresh-z", "1")],
+            vec![
+                Package::new("fresh-a", "1"),
+                Package::new("boom", "1"),
+                Package::new("fresh-z", "1"),
+            ],
         );
         let err = db.store.create_instance(&new).await.unwrap_err();
         assert!(!err.is_transient(), "{}: {err}", db.name);
-        assert_eq!(db.store.get_instance(&new.id).await.unwrap(), None, "{}", db.name);
         assert_eq!(
-            db.count("SELECT COUNT(*) FROM package WHERE name LIKE 'fresh%' OR name = 'boom'").await,
+            db.store.get_instance(&new.id).await.unwrap(),
+            None,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM package WHERE name LIKE 'fresh%' OR name = 'boom'")
+                .await,
             0,
             "{}",
             db.name
@@ -142,17 +184,79 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
         let mut replacement = kept.clone();
         replacement.packages = vec![Package::new("boom", "1")];
         replacement.region = "eu-west-1".parse().unwrap();
-        assert!(db.store.put_instance(&replacement).await.is_err(), "{}", db.name);
+        assert!(
+            db.store.put_instance(&replacement).await.is_err(),
+            "{}",
+            db.name
+        );
         let rec = db.store.get_instance(&kept.id).await.unwrap().unwrap();
         assert_eq!(rec.instance, kept, "{}", db.name);
 
         // So does a package replacement from an event.
         let replaced = db
             .store
-            .replace_packages(&kept.id, &replacement.packages, chrono::Utc::now(), inventory_core::model::Source::Event)
+            .replace_packages(
+                &kept.id,
+                &replacement.packages,
+                chrono::Utc::now(),
+                inventory_core::model::Source::Event,
+            )
             .await;
         assert!(replaced.is_err(), "{}", db.name);
-        assert_eq!(db.store.get_instance(&kept.id).await.unwrap().unwrap(), rec, "{}", db.name);
+        assert_eq!(
+            db.store.get_instance(&kept.id).await.unwrap().unwrap(),
+            rec,
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+/// Packages at the model's length limits: the package JSON outgrows one
+/// request (so the write goes in chunks inside one transaction) and the read
+/// outgrows one response (so it falls back to paged reads).
+#[tokio::test]
+async fn oversized_package_lists_are_chunked_and_paged() {
+    use inventory_core::model::{
+        MAX_PACKAGE_ARCHITECTURE_LEN, MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_PUBLISHER_LEN,
+        MAX_PACKAGE_VERSION_LEN,
+    };
+    for db in common::backends().await {
+        let packages: Vec<Package> = (0..6_000)
+            .map(|i| {
+                let mut name = format!("{i:05}-");
+                name.push_str(&"n".repeat(MAX_PACKAGE_NAME_LEN - name.len()));
+                let mut p = Package::new(name, "v".repeat(MAX_PACKAGE_VERSION_LEN));
+                p.publisher = Some("p".repeat(MAX_PACKAGE_PUBLISHER_LEN));
+                p.architecture = Some("a".repeat(MAX_PACKAGE_ARCHITECTURE_LEN));
+                p
+            })
+            .collect();
+        let i = common::instance("i-huge", packages);
+        let store = db.fresh_store();
+        store
+            .put_instance(&i)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        let write = store.data_api_calls();
+        // Begin, ec2 row, 2 chunks (1 statement each on PostgreSQL, 2 elsewhere), commit.
+        let expected = if db.dialect == Dialect::Postgres {
+            5
+        } else {
+            7
+        };
+        assert_eq!(write, expected, "{}: chunked write calls", db.name);
+
+        let rec = store.get_instance(&i.id).await.unwrap().unwrap();
+        assert_eq!(rec.instance.packages, i.packages, "{}", db.name);
+        // The failed single read, the instance, 20 pages of 300 and an empty one.
+        assert_eq!(
+            store.data_api_calls() - write,
+            1 + 1 + 21,
+            "{}: paged read calls",
+            db.name
+        );
         db.finish().await;
     }
 }

@@ -62,17 +62,26 @@ pub(crate) struct ResultSetOptions {
     pub long_return_type: Option<String>,
 }
 
+/// The members that say where a call runs.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CallScope {
+    pub resource_arn: String,
+    pub secret_arn: Option<String>,
+    pub database: Option<String>,
+    pub schema: Option<String>,
+    /// Absent from BeginTransaction's input.
+    pub transaction_id: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ExecuteStatementRequest {
-    pub resource_arn: String,
-    pub secret_arn: Option<String>,
+    #[serde(flatten)]
+    pub scope: CallScope,
     pub sql: String,
-    pub database: Option<String>,
-    pub schema: Option<String>,
     #[serde(default)]
     pub parameters: Vec<SqlParameter>,
-    pub transaction_id: Option<String>,
     #[serde(default)]
     pub include_result_metadata: bool,
     #[allow(dead_code)] // accepted for compatibility; statements here never outlive the call
@@ -118,14 +127,11 @@ pub(crate) struct ColumnMetadata {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BatchExecuteStatementRequest {
-    pub resource_arn: String,
-    pub secret_arn: Option<String>,
+    #[serde(flatten)]
+    pub scope: CallScope,
     pub sql: String,
-    pub database: Option<String>,
-    pub schema: Option<String>,
     #[serde(default)]
     pub parameter_sets: Vec<Vec<SqlParameter>>,
-    pub transaction_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,15 +144,6 @@ pub(crate) struct BatchExecuteStatementResponse {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UpdateResult {
     pub generated_fields: Vec<Field>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct BeginTransactionRequest {
-    pub resource_arn: String,
-    pub secret_arn: Option<String>,
-    pub database: Option<String>,
-    pub schema: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -13,7 +13,7 @@ use crate::limits::{check_response, check_sql};
 use crate::params::{bind, split_statements, Bound, Param};
 use crate::pause::Pause;
 use crate::protocol::*;
-use crate::transactions::{Transactions, TxConn};
+use crate::transactions::{Transactions, TxConn, TxGuard};
 use crate::values::{formatted_records, ResultOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,16 @@ pub(crate) struct Service {
 struct Lease(TxConn);
 
 impl Lease {
+    /// A connection of a cluster that is not auto-paused.
+    async fn awake(
+        state: &ClusterState,
+        database: Option<&str>,
+        schema: Option<&str>,
+    ) -> Result<Lease, ApiError> {
+        state.pause.check(&state.cluster.arn)?;
+        Lease::take(&state.cluster, database, schema).await
+    }
+
     async fn take(
         cluster: &Cluster,
         database: Option<&str>,
@@ -65,6 +75,30 @@ impl Lease {
                 conn.discard().await;
                 Err(e)
             }
+        }
+    }
+}
+
+/// Where a call runs: on its transaction's connection, or on one leased for the call.
+enum Target {
+    Transaction(TxGuard),
+    Pooled(Lease),
+}
+
+impl Target {
+    fn conn(&mut self) -> Result<&mut Conn, ApiError> {
+        match self {
+            Target::Transaction(guard) => Ok(&mut guard.conn()?.conn),
+            Target::Pooled(lease) => Ok(&mut lease.0.conn),
+        }
+    }
+
+    /// Gives a leased connection back; `rollback` first when the call may have left a transaction open.
+    async fn done(self, rollback: bool) {
+        match self {
+            Target::Transaction(_) => {}
+            Target::Pooled(lease) if rollback => lease.0.abandon().await,
+            Target::Pooled(lease) => lease.0.release().await,
         }
     }
 }
@@ -158,6 +192,10 @@ impl Service {
         }
     }
 
+    fn scoped(&self, scope: &CallScope) -> Result<&ClusterState, ApiError> {
+        self.cluster(&scope.resource_arn, scope.secret_arn.as_deref())
+    }
+
     fn cluster(&self, arn: &str, secret_arn: Option<&str>) -> Result<&ClusterState, ApiError> {
         let state = self.clusters.get(arn).ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -180,7 +218,7 @@ impl Service {
         req: ExecuteStatementRequest,
     ) -> Result<ExecuteStatementResponse, ApiError> {
         check_sql(&req.sql)?;
-        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        let state = self.scoped(&req.scope)?;
         let options = ResultOptions::from_wire(req.result_set_options.as_ref())?;
         let as_json = match req.format_records_as.as_deref() {
             None | Some("NONE") => false,
@@ -194,26 +232,13 @@ impl Service {
         let params = Param::from_wire_list(&req.parameters)?;
         let bound = bind(&req.sql, state.cluster.dialect(), &params)?;
         let want_columns = req.include_result_metadata || as_json;
-        let outcome = match &req.transaction_id {
-            Some(id) => {
-                let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
-                let tx = guard.conn()?;
-                tx.schema_set |= tx.conn.set_schema(req.schema.as_deref()).await?;
-                tx.conn.run(&bound, &options, want_columns).await?
-            }
-            None => {
-                state.pause.check(&state.cluster.arn)?;
-                let mut lease = Lease::take(
-                    &state.cluster,
-                    req.database.as_deref(),
-                    req.schema.as_deref(),
-                )
-                .await?;
-                let outcome = lease.0.conn.run(&bound, &options, want_columns).await;
-                lease.0.release().await;
-                outcome?
-            }
+        let mut target = self.target(state, &req.scope).await?;
+        let outcome = match target.conn() {
+            Ok(conn) => conn.run(&bound, &options, want_columns).await,
+            Err(e) => Err(e),
         };
+        target.done(false).await;
+        let outcome = outcome?;
         state.pause.touch();
         Ok(execute_response(
             outcome,
@@ -227,7 +252,7 @@ impl Service {
         req: BatchExecuteStatementRequest,
     ) -> Result<BatchExecuteStatementResponse, ApiError> {
         check_sql(&req.sql)?;
-        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
+        let state = self.scoped(&req.scope)?;
         let dialect = state.cluster.dialect();
         // Without parameter sets the statement runs once and reports no update results.
         let bounds = if req.parameter_sets.is_empty() {
@@ -238,29 +263,16 @@ impl Service {
                 .map(|set| bind(&req.sql, dialect, &Param::from_wire_list(set)?))
                 .collect::<Result<Vec<_>, _>>()?
         };
-        let mut results = match &req.transaction_id {
-            Some(id) => {
-                let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
-                let tx = guard.conn()?;
-                tx.schema_set |= tx.conn.set_schema(req.schema.as_deref()).await?;
-                run_sets(&mut tx.conn, &bounds).await?
-            }
-            None => {
-                state.pause.check(&state.cluster.arn)?;
-                let mut lease = Lease::take(
-                    &state.cluster,
-                    req.database.as_deref(),
-                    req.schema.as_deref(),
-                )
-                .await?;
-                let results = Self::atomically(&mut lease.0.conn, &bounds).await;
-                match results {
-                    Ok(_) => lease.0.release().await,
-                    Err(_) => lease.0.abandon().await,
-                }
-                results?
-            }
+        let mut target = self.target(state, &req.scope).await?;
+        let results = match &mut target {
+            Target::Transaction(guard) => match guard.conn() {
+                Ok(tx) => run_sets(&mut tx.conn, &bounds).await,
+                Err(e) => Err(e),
+            },
+            Target::Pooled(lease) => Self::atomically(&mut lease.0.conn, &bounds).await,
         };
+        target.done(results.is_err()).await;
+        let mut results = results?;
         if req.parameter_sets.is_empty() {
             results.clear();
         }
@@ -268,6 +280,19 @@ impl Service {
         Ok(BatchExecuteStatementResponse {
             update_results: results,
         })
+    }
+
+    /// The connection a call runs on: its transaction's, or a pooled one (which must be awake).
+    async fn target(&self, state: &ClusterState, scope: &CallScope) -> Result<Target, ApiError> {
+        let schema = scope.schema.as_deref();
+        let Some(id) = &scope.transaction_id else {
+            let lease = Lease::awake(state, scope.database.as_deref(), schema).await?;
+            return Ok(Target::Pooled(lease));
+        };
+        let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
+        let tx = guard.conn()?;
+        tx.schema_set |= tx.conn.set_schema(schema).await?;
+        Ok(Target::Transaction(guard))
     }
 
     /// All sets or none: BEGIN, the sets, COMMIT (the caller rolls back on error).
@@ -278,18 +303,9 @@ impl Service {
         Ok(results)
     }
 
-    async fn begin(
-        &self,
-        req: BeginTransactionRequest,
-    ) -> Result<BeginTransactionResponse, ApiError> {
-        let state = self.cluster(&req.resource_arn, req.secret_arn.as_deref())?;
-        state.pause.check(&state.cluster.arn)?;
-        let mut lease = Lease::take(
-            &state.cluster,
-            req.database.as_deref(),
-            req.schema.as_deref(),
-        )
-        .await?;
+    async fn begin(&self, req: CallScope) -> Result<BeginTransactionResponse, ApiError> {
+        let state = self.scoped(&req)?;
+        let mut lease = Lease::awake(state, req.database.as_deref(), req.schema.as_deref()).await?;
         if let Err(e) = lease.0.conn.begin().await {
             lease.0.abandon().await;
             return Err(e);
@@ -337,13 +353,7 @@ impl Service {
             req.aws_secret_store_arn.as_deref(),
         )?;
         check_sql(&req.sql_statements)?;
-        state.pause.check(&state.cluster.arn)?;
-        let mut lease = Lease::take(
-            &state.cluster,
-            req.database.as_deref(),
-            req.schema.as_deref(),
-        )
-        .await?;
+        let mut lease = Lease::awake(state, req.database.as_deref(), req.schema.as_deref()).await?;
         let mut results = Vec::new();
         let mut failure = None;
         for sql in split_statements(&req.sql_statements, state.cluster.dialect()) {

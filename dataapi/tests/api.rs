@@ -581,3 +581,35 @@ async fn in_memory_sqlite_is_shared_across_calls() {
     assert_eq!(out.records()[0][0], Field::LongValue(8));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn update_counts_and_returning() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE u (id BIGINT PRIMARY KEY, n BIGINT)")
+            .await;
+        let out = h
+            .execute("INSERT INTO u (id, n) VALUES (1, 0), (2, 0)")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.number_of_records_updated, 2, "{:?}", h.kind);
+        assert!(out.records.is_none());
+        let out = h.execute("UPDATE u SET n = n + 1").send().await.unwrap();
+        assert_eq!(out.number_of_records_updated, 2);
+        // A statement answering rows reports them, and no update count (as the hosted service).
+        let out = h
+            .execute("INSERT INTO u (id, n) VALUES (:id, 5) RETURNING id, n")
+            .parameters(long("id", 3))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            out.records(),
+            [vec![Field::LongValue(3), Field::LongValue(5)]],
+            "{:?}",
+            h.kind
+        );
+        assert_eq!(out.number_of_records_updated, 0);
+    })
+    .await;
+}

@@ -12,7 +12,7 @@ async fn boto3_client_passes() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3_client.py");
     let output = tokio::process::Command::new("python3")
         .arg(script)
-        .arg(h.server.endpoint_url())
+        .arg(h.server().endpoint_url())
         .arg(LOCAL_CLUSTER_ARN)
         .arg(LOCAL_SECRET_ARN)
         // Keep the developer's AWS profile and endpoint settings out of the run.

@@ -61,7 +61,7 @@ async fn oversized_request_body_is_refused_with_a_response() {
 #[tokio::test]
 async fn malformed_requests_are_client_errors() {
     let h = Harness::start(Kind::Sqlite).await;
-    let addr = h.server.local_addr();
+    let addr = h.server().local_addr();
     let (status, kind, body) = http(addr, "POST", "/Execute", "{not json").await;
     assert_eq!(status, 400);
     assert_eq!(kind.as_deref(), Some("BadRequestException"));
@@ -119,7 +119,7 @@ async fn metrics_count_calls_by_operation_and_outcome() {
         .unwrap_err();
     let tx = h.begin().await;
     assert!(!tx.is_empty());
-    let (status, _, text) = http(h.server.local_addr(), "GET", "/metrics", "").await;
+    let (status, _, text) = http(h.server().local_addr(), "GET", "/metrics", "").await;
     assert_eq!(status, 200);
     assert!(
         text.contains("data_api_requests_total{operation=\"ExecuteStatement\",outcome=\"ok\"} 3\n"),

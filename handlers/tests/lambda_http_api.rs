@@ -42,18 +42,20 @@ async fn api() -> (Server, Api) {
     (server, Api::new(startup.store))
 }
 
-/// An API Gateway HTTP API event, payload format 2.0, as Lambda receives it.
+/// An API Gateway HTTP API event, payload format 2.0, as Lambda receives it;
+/// `target` is the path with an optional query string.
 fn event(
     method: &str,
-    path: &str,
+    target: &str,
     body: Option<(&str, bool)>,
     request_id: &str,
 ) -> lambda_http::Request {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut e = json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": {"content-type": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com"},
         "requestContext": {
             "accountId": "123456789012",
@@ -122,6 +124,21 @@ async fn post_then_get_through_the_lambda_adapter() {
         .expect("packages")
         .len();
     assert_eq!(packages, 2, "{got}");
+
+    // The query string reaches core: a search by package finds it, another does not.
+    for (query, found) in [("package_name=zlib", 1), ("package_name=absent", 0)] {
+        let target = format!("/ec2?{query}&aws_account=123456789012");
+        let page = http_api::handle(&api, event("GET", &target, None, "req-search")).await;
+        assert_eq!(page.status(), 200, "{:?}", page.body());
+        let instances = json_body(&page)["instances"]
+            .as_array()
+            .cloned()
+            .expect("instances");
+        assert_eq!(instances.len(), found, "{query}: {instances:?}");
+        if found == 1 {
+            assert_eq!(instances[0]["aws_instance_id"], "i-0abc1234");
+        }
+    }
 }
 
 #[tokio::test]

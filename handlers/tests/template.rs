@@ -12,6 +12,7 @@ use template_support::*;
 
 const HTTP_API_BIN: &str = "http-api";
 const STATE_CHANGE_BIN: &str = "state-change";
+const SCHEMA_BIN: &str = "schema";
 const DLQ_METRIC: &str = "ApproximateNumberOfMessagesVisible";
 
 /// Actions that support no resource-level permission: `Resource: "*"` is the
@@ -184,7 +185,11 @@ fn resource_scoping(t: &Value) -> Problems {
     data_api.push("secretsmanager:GetSecretValue");
     let mut state_change = data_api.clone();
     state_change.extend(NO_RESOURCE_LEVEL);
-    for (bin, needed) in [(HTTP_API_BIN, &data_api), (STATE_CHANGE_BIN, &state_change)] {
+    for (bin, needed) in [
+        (HTTP_API_BIN, &data_api),
+        (STATE_CHANGE_BIN, &state_change),
+        (SCHEMA_BIN, &data_api),
+    ] {
         let Some((name, f)) = function_for_binary(t, bin) else {
             problems.push(format!("no function builds {bin}"));
             continue;
@@ -428,6 +433,7 @@ fn environment(t: &Value) -> Problems {
     for (bin, needed) in [
         (HTTP_API_BIN, config::DATABASE_VARS.to_vec()),
         (STATE_CHANGE_BIN, state_change_vars),
+        (SCHEMA_BIN, config::DATABASE_VARS.to_vec()),
     ] {
         let Some((fname, f)) = function_for_binary(t, bin) else {
             problems.push(format!("no function builds {bin}"));
@@ -475,15 +481,14 @@ fn environment(t: &Value) -> Problems {
 fn function_builds(t: &Value) -> Problems {
     let mut problems = Vec::new();
     let functions = resources_of_type(t, "AWS::Serverless::Function");
-    if functions.len() != 2 {
-        problems.push(format!(
-            "{} functions instead of http-api and state-change",
-            functions.len()
-        ));
-    }
-    for bin in [HTTP_API_BIN, STATE_CHANGE_BIN] {
-        if function_for_binary(t, bin).is_none() {
-            problems.push(format!("no function builds {bin}"));
+    // Each binary of the handlers crate is deployed, once.
+    for bin in handler_binaries() {
+        let builds = functions
+            .iter()
+            .filter(|(_, f)| str_at(f, &["Metadata", "BuildProperties", "Binary"]) == Some(&bin))
+            .count();
+        if builds != 1 {
+            problems.push(format!("{builds} functions build {bin}"));
         }
     }
     for (name, f) in functions {
@@ -535,6 +540,70 @@ fn function_builds(t: &Value) -> Problems {
                 "{name}: CodeUri {code:?} is not the handlers crate"
             ));
         }
+    }
+    problems
+}
+
+/// The binaries in `handlers/src/bin`.
+fn handler_binaries() -> Vec<String> {
+    let dir = repo_root().join("handlers/src/bin");
+    let mut bins: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(str::to_string)
+        })
+        .collect();
+    bins.sort();
+    bins
+}
+
+/// A custom resource runs the schema function on every deploy that changes
+/// it, once the database has a writer, and the stack waits for its answer.
+fn schema_on_deploy(t: &Value) -> Problems {
+    let Some((fname, _)) = function_for_binary(t, SCHEMA_BIN) else {
+        return vec![format!("no function builds {SCHEMA_BIN}")];
+    };
+    let invokes_schema = |r: &Value| {
+        let token = at(r, &["Properties", "ServiceToken"]).and_then(intrinsic);
+        match token {
+            Some(Intrinsic::Ref(x)) => x == format!("{fname}.Alias"),
+            Some(Intrinsic::GetAtt(x, a)) => x == fname && a == "Arn",
+            _ => false,
+        }
+    };
+    let resources: Vec<_> = resources(t)
+        .into_iter()
+        .filter(|(_, r)| str_at(r, &["Type"]).is_some_and(|ty| ty.starts_with("Custom::")))
+        .filter(|(_, r)| invokes_schema(r))
+        .collect();
+    let [(name, r)] = resources.as_slice() else {
+        return vec![format!("{} custom resources run {fname}", resources.len())];
+    };
+    let mut problems = Vec::new();
+    let writers = resources_of_type(t, "AWS::RDS::DBInstance");
+    let depends = strings(at(r, &["DependsOn"]));
+    if !writers.iter().any(|(w, _)| depends.contains(w)) {
+        problems.push(format!("{name} may run before the database has a writer"));
+    }
+    let version = format!("{fname}.Version");
+    let reruns = at(r, &["Properties"])
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .any(|(_, v)| matches!(intrinsic(v), Some(Intrinsic::Ref(x)) if x == version));
+    if !reruns {
+        problems.push(format!(
+            "{name} does not change with {version}: no migration on upgrade"
+        ));
+    }
+    if scalar_text(at(r, &["Properties", "ServiceTimeout"])).is_none() {
+        problems.push(format!(
+            "{name}: a lost answer would hold the stack for an hour"
+        ));
     }
     problems
 }
@@ -1006,7 +1075,14 @@ fn functions_build_with_cargo_lambda_for_arm64() {
             ),
             (
                 set(&format!("{metadata}.BuildProperties.Binary"), "statechange"),
-                "no function builds state-change",
+                "0 functions build state-change",
+            ),
+            (
+                set(
+                    "Resources.SchemaFunction.Metadata.BuildProperties.Binary",
+                    "http-api",
+                ),
+                "2 functions build http-api",
             ),
             (
                 set(&format!("{metadata}.BuildProperties.Binary"), "statechange"),
@@ -1055,5 +1131,28 @@ fn outputs_name_what_operators_need() {
     assert_catches(
         outputs,
         vec![(remove("Outputs.SecretArn"), "no output SecretArn")],
+    );
+}
+
+#[test]
+fn the_deploy_applies_the_schema() {
+    let schema = "Resources.DatabaseSchema";
+    assert_catches(
+        schema_on_deploy,
+        vec![
+            (remove(schema), "0 custom resources run SchemaFunction"),
+            (
+                remove(&format!("{schema}.DependsOn")),
+                "may run before the database has a writer",
+            ),
+            (
+                remove(&format!("{schema}.Properties.FunctionVersion")),
+                "no migration on upgrade",
+            ),
+            (
+                remove(&format!("{schema}.Properties.ServiceTimeout")),
+                "hold the stack",
+            ),
+        ],
     );
 }

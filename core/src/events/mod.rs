@@ -47,7 +47,10 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// EC2 reported a lifecycle state.
-    StateChange { target: Target, state: InstanceState },
+    StateChange {
+        target: Target,
+        state: InstanceState,
+    },
     /// SSM just collected the software inventory: re-read the packages.
     InventoryCollected { target: Target },
     /// The schedule fired: re-read stale or missing inventories.
@@ -205,7 +208,10 @@ mod tests {
             assert_eq!(got, state);
             assert_eq!(target.account.as_str(), "123456789012");
             assert_eq!(target.region.as_str(), "us-east-1");
-            assert_eq!(event.id.as_deref(), Some("7bf73129-1428-4cd3-a780-95db273d1602"));
+            assert_eq!(
+                event.id.as_deref(),
+                Some("7bf73129-1428-4cd3-a780-95db273d1602")
+            );
         }
     }
 
@@ -214,7 +220,15 @@ mod tests {
         for ok in ["i-12345678", "i-0a1b2c3d4e5f60718", "mi-0123456789abcdef0"] {
             assert!(parse_event_instance_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "i-", "i-123", "x-12345678", "i-0a1b2c3d4e5f6071/", "mi-12345678", "i-../../etc"] {
+        for bad in [
+            "",
+            "i-",
+            "i-123",
+            "x-12345678",
+            "i-0a1b2c3d4e5f6071/",
+            "mi-12345678",
+            "i-../../etc",
+        ] {
             assert!(parse_event_instance_id(bad).is_err(), "{bad}");
         }
     }
@@ -265,7 +279,10 @@ mod tests {
             parse(event(INVENTORY_DOCUMENT, "Success")).unwrap().command,
             Command::InventoryCollected { .. }
         ));
-        for (doc, status) in [(INVENTORY_DOCUMENT, "Failed"), ("AWS-UpdateSSMAgent", "Success")] {
+        for (doc, status) in [
+            (INVENTORY_DOCUMENT, "Failed"),
+            ("AWS-UpdateSSMAgent", "Success"),
+        ] {
             assert!(matches!(
                 parse(event(doc, status)).unwrap().command,
                 Command::Skip { .. }

@@ -125,6 +125,7 @@ impl Api {
                     Method::GET => self.get(&id).await,
                     Method::DELETE => self.delete(&id).await,
                     Method::POST => self.post(id, instance_body(&req)?).await,
+                    // `route.allows` let only PUT through otherwise.
                     _ => self.put(id, instance_body(&req)?).await,
                 }
             }

@@ -40,7 +40,9 @@ impl InstanceSource for Ec2InstanceSource {
                 .flat_map(|r| r.instances())
                 .find(|i| i.instance_id() == Some(id.as_str()))
                 .map(details_of)),
-            Err(err) if UNKNOWN_INSTANCE_CODES.contains(&err.code().unwrap_or_default()) => Ok(None),
+            Err(err) if UNKNOWN_INSTANCE_CODES.contains(&err.code().unwrap_or_default()) => {
+                Ok(None)
+            }
             Err(err) => Err(sdk_failure("EC2", DESCRIBE_INSTANCES, err)),
         }
     }
@@ -159,7 +161,10 @@ mod tests {
         let empty = mock!(Client::describe_instances)
             .then_output(|| DescribeInstancesOutput::builder().build());
         let client = mock_client!(aws_sdk_ec2, [&empty]);
-        assert_eq!(Ec2InstanceSource::new(client).describe(&id()).await, Ok(None));
+        assert_eq!(
+            Ec2InstanceSource::new(client).describe(&id()).await,
+            Ok(None)
+        );
     }
 
     #[tokio::test]

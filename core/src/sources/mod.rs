@@ -322,7 +322,10 @@ mod tests {
         assert_eq!(seen, vec![None, Some("t1".to_string())]);
         assert_eq!(inv.pages, 2);
         assert_eq!(inv.skipped, 1);
-        assert_eq!(inv.packages, vec![Package::new("a", ""), Package::new("b", "2")]);
+        assert_eq!(
+            inv.packages,
+            vec![Package::new("a", ""), Package::new("b", "2")]
+        );
         assert!(inv.captured_at.is_some());
 
         let empty = collect_inventory("test", |_| async {

@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(inv.pages, 3);
         assert_eq!(inv.packages.len(), 120);
         assert_eq!(inv.packages[119], Package::new("pkg-119", "1.119"));
-        assert_eq!(inv.captured_at.unwrap().to_rfc3339(), "2026-11-24T09:58:12+00:00");
+        assert_eq!(
+            inv.captured_at.unwrap().to_rfc3339(),
+            "2026-11-24T09:58:12+00:00"
+        );
     }
 
     #[tokio::test]

@@ -60,12 +60,13 @@ const TRANSIENT_CODES: &[&str] = &[
 /// Engine messages of deadlocks, serialization failures and busy databases
 /// (the Data API forwards them in DatabaseErrorException/BadRequestException).
 const TRANSIENT_MESSAGES: &[&str] = &[
-    "deadlock detected",                   // PostgreSQL 40P01
-    "could not serialize access",          // PostgreSQL 40001
+    "deadlock detected",                      // PostgreSQL 40P01
+    "could not serialize access",             // PostgreSQL 40001
     "deadlock found when trying to get lock", // MySQL 1213
-    "lock wait timeout exceeded",          // MySQL 1205
-    "database is locked",                  // SQLite BUSY
-    "database table is locked",            // SQLite LOCKED
+    "lock wait timeout exceeded",             // MySQL 1205
+    "failed to read auto-increment value",    // MariaDB 1467: a deadlock on the AUTO-INC lock
+    "database is locked",                     // SQLite BUSY
+    "database table is locked",               // SQLite LOCKED
 ];
 
 fn is_transient_message(message: &str) -> bool {
@@ -87,7 +88,8 @@ where
         SdkError::TimeoutError(_) => true,
         SdkError::DispatchFailure(f) => f.is_timeout() || f.is_io(),
         _ => {
-            code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+            code.as_deref()
+                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
                 || is_transient_message(&message)
         }
     };
@@ -241,7 +243,11 @@ impl Store {
 
     /// Commits `tx` when `result` is Ok, else rolls it back (best effort) and
     /// returns the error.
-    pub(crate) async fn finish<T>(&self, tx: Tx, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) async fn finish<T>(
+        &self,
+        tx: Tx,
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let t = &self.target;
         match result {
             Ok(value) => {

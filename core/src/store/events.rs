@@ -9,7 +9,10 @@ use super::{InstanceKey, StateChange, Store, StoreError};
 use crate::model::{InstanceDetails, Source};
 
 impl Store {
-    pub(crate) async fn apply_state_impl(&self, c: &StateChange) -> Result<bool, StoreError> {
+    /// Upserts the instance from a state event (source `event`) unless an
+    /// event as new or newer was applied already; true when applied.
+    /// Idempotent: the same change twice is applied once.
+    pub async fn apply_state(&self, c: &StateChange) -> Result<bool, StoreError> {
         let sql = sql::of(self.dialect());
         let empty = InstanceDetails::default();
         let d = c.details.as_ref().unwrap_or(&empty);
@@ -47,7 +50,9 @@ impl Store {
         }
     }
 
-    pub(crate) async fn stale_running_impl(
+    /// Running instances whose inventory is missing or older than
+    /// `older_than`: missing first, then oldest; at most `limit`.
+    pub async fn stale_running(
         &self,
         older_than: DateTime<Utc>,
         limit: u32,

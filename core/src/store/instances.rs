@@ -109,14 +109,16 @@ pub(crate) struct WritePlan<'a> {
 }
 
 impl Store {
-    pub(crate) async fn create_impl(&self, i: &Instance) -> Result<(), StoreError> {
+    /// Records a new instance with its packages; `AlreadyExists` if the id is recorded.
+    pub async fn create_instance(&self, i: &Instance) -> Result<(), StoreError> {
         match self.write_instance(Head::Create, i).await? {
             Written::Skipped => Err(StoreError::AlreadyExists(i.id.clone())),
             _ => Ok(()),
         }
     }
 
-    pub(crate) async fn put_impl(&self, i: &Instance) -> Result<bool, StoreError> {
+    /// Creates or replaces an instance with its packages; true when created.
+    pub async fn put_instance(&self, i: &Instance) -> Result<bool, StoreError> {
         Ok(self.write_instance(Head::Put, i).await? == Written::Created)
     }
 
@@ -132,7 +134,10 @@ impl Store {
         self.write(&plan).await
     }
 
-    pub(crate) async fn replace_packages_impl(
+    /// Replaces the package set of a recorded instance (and sets its
+    /// `inventory_captured_at`) unless a newer capture is stored; true when
+    /// written, false (nothing written) for an unknown instance or a stale capture.
+    pub async fn replace_packages(
         &self,
         id: &InstanceId,
         packages: &[Package],
@@ -191,7 +196,10 @@ impl Store {
     async fn write_in(&self, tx: &Tx, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
         let sql = sql::of(self.dialect());
         let (head_sql, reports) = (sql.head)(plan.head);
-        let written = match self.execute("write.ec2", Some(tx), head_sql, plan.params.clone()).await {
+        let written = match self
+            .execute("write.ec2", Some(tx), head_sql, plan.params.clone())
+            .await
+        {
             Ok(out) => head_outcome(plan.head, reports, &out)?,
             // MySQL has no "insert or nothing" that tells which happened.
             Err(e) if plan.head == Head::Create && e.is_duplicate_key() => Written::Skipped,
@@ -201,8 +209,11 @@ impl Store {
             return Ok(written);
         }
         let id = || text("id", plan.id.as_str());
-        self.execute("write.unlink", Some(tx), sql.delete_links, vec![id()])
-            .await?;
+        // A row just inserted has no links yet (they cascade with their row).
+        if written != Written::Created {
+            self.execute("write.unlink", Some(tx), sql.delete_links, vec![id()])
+                .await?;
+        }
         for chunk in &plan.chunks {
             let params = vec![id(), text("packages", chunk.as_str())];
             if let Some(upsert) = sql.upsert_chunk {
@@ -215,7 +226,11 @@ impl Store {
         Ok(written)
     }
 
-    pub(crate) async fn get_impl(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
+    /// The instance with its packages sorted by (name, version): 1 call.
+    pub async fn get_instance(
+        &self,
+        id: &InstanceId,
+    ) -> Result<Option<InstanceRecord>, StoreError> {
         let sql = sql::of(self.dialect());
         match self
             .execute("get", None, sql.get, vec![text("id", id.as_str())])
@@ -234,7 +249,12 @@ impl Store {
         tracing::info!(instance = %id, "instance over the response limit: paged read");
         let sql = sql::of(self.dialect());
         let out = self
-            .execute("get.instance", None, sql.get_instance_only, vec![text("id", id.as_str())])
+            .execute(
+                "get.instance",
+                None,
+                sql.get_instance_only,
+                vec![text("id", id.as_str())],
+            )
             .await?;
         if out.records().is_empty() {
             return Ok(None);
@@ -266,7 +286,8 @@ impl Store {
         read_instance(id, out.records(), packages)
     }
 
-    pub(crate) async fn delete_impl(&self, id: &InstanceId) -> Result<bool, StoreError> {
+    /// Removes an instance and its package links; true when it existed.
+    pub async fn delete_instance(&self, id: &InstanceId) -> Result<bool, StoreError> {
         let sql = sql::of(self.dialect());
         let out = self
             .execute("delete", None, sql.delete, vec![text("id", id.as_str())])
@@ -318,8 +339,12 @@ fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
                 serde_json::Value::String(text) => serde_json::from_str(&text).map_err(bad)?,
                 other => other,
             };
-            let (name, version, publisher, architecture): (String, String, Option<String>, Option<String>) =
-                serde_json::from_value(item).map_err(bad)?;
+            let (name, version, publisher, architecture): (
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+            ) = serde_json::from_value(item).map_err(bad)?;
             Ok(Package {
                 name,
                 version,
@@ -391,7 +416,9 @@ mod tests {
             vec![r#"[{"n":"a\"b","v":"1","a":"x86_64"},{"n":"c","v":"2"}]"#]
         );
         assert_eq!(package_chunks(&[], 100), vec!["[]"]);
-        let many: Vec<Package> = (0..100).map(|i| Package::new(format!("p{i:03}"), "1")).collect();
+        let many: Vec<Package> = (0..100)
+            .map(|i| Package::new(format!("p{i:03}"), "1"))
+            .collect();
         let chunks = package_chunks(&many, 200);
         assert!(chunks.len() > 10);
         let rejoined: Vec<serde_json::Value> = chunks

@@ -81,7 +81,8 @@ pub(crate) fn statements(file: &str) -> Vec<String> {
 }
 
 impl Store {
-    pub(crate) async fn migrate_impl(&self) -> Result<Migration, StoreError> {
+    /// Applies pending schema files (idempotent: a second run only reads the version).
+    pub async fn migrate(&self) -> Result<Migration, StoreError> {
         let dialect = self.dialect();
         self.execute("migrate.bootstrap", None, bootstrap_sql(dialect), vec![])
             .await?;
@@ -144,13 +145,19 @@ mod tests {
     #[test]
     fn files_split_into_statements() {
         let s = statements("-- c\nCREATE TABLE a (\n  x int\n);\n\nCREATE INDEX i ON a (x);\n");
-        assert_eq!(s, vec!["CREATE TABLE a (\nx int\n)", "CREATE INDEX i ON a (x)"]);
+        assert_eq!(
+            s,
+            vec!["CREATE TABLE a (\nx int\n)", "CREATE INDEX i ON a (x)"]
+        );
         for file in FILES {
             for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
                 let stmts = statements(file.text(d));
                 assert!(stmts.len() >= 3, "{d}");
                 // Named parameters start with ':'; DDL must have none.
-                assert!(stmts.iter().all(|s| !s.contains(';') && !s.contains(':')), "{d}");
+                assert!(
+                    stmts.iter().all(|s| !s.contains(';') && !s.contains(':')),
+                    "{d}"
+                );
             }
         }
         assert_eq!(FILES.last().map(|f| f.version), Some(SCHEMA_VERSION));

@@ -3,6 +3,10 @@
 //!
 //! Data API budget (see DESIGN.md §4): writing an instance with N packages is
 //! atomic and costs O(1) calls independent of N; reading one costs 1 call.
+//!
+//! The operations live with their SQL's subject: `migrate` (schema),
+//! `instances` (create/put/get/delete, package replacement), `events`
+//! (state changes, stale inventories), `search` (search, package versions).
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,10 +27,7 @@ mod values;
 pub use calls::RetryPolicy;
 pub use migrate::SCHEMA_VERSION;
 
-use crate::model::{
-    Account, Instance, InstanceDetails, InstanceId, InstanceRecord, InstanceState, Package, Region,
-    Source, ValidationError,
-};
+use crate::model::{Account, InstanceDetails, InstanceId, InstanceState, Region, ValidationError};
 
 /// SQL dialect of the database behind the Data API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,7 +185,13 @@ impl StoreError {
     /// Worth retrying later (database resuming, throttling, unavailable,
     /// deadlock/serialization failure): a Lambda should fail the event for retry.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::DataApi { transient: true, .. })
+        matches!(
+            self,
+            Self::DataApi {
+                transient: true,
+                ..
+            }
+        )
     }
 }
 
@@ -229,66 +236,5 @@ impl Store {
     /// Data API calls made so far through this store and its clones.
     pub fn data_api_calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
-    }
-
-    /// Applies pending schema files (idempotent).
-    pub async fn migrate(&self) -> Result<Migration, StoreError> {
-        self.migrate_impl().await
-    }
-
-    /// Records a new instance; `AlreadyExists` if the id is recorded.
-    pub async fn create_instance(&self, i: &Instance) -> Result<(), StoreError> {
-        self.create_impl(i).await
-    }
-
-    /// Creates or replaces an instance with its packages; true when created.
-    pub async fn put_instance(&self, i: &Instance) -> Result<bool, StoreError> {
-        self.put_impl(i).await
-    }
-
-    /// The instance with its packages sorted by (name, version).
-    pub async fn get_instance(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
-        self.get_impl(id).await
-    }
-
-    /// Removes an instance and its package links; true when it existed.
-    pub async fn delete_instance(&self, id: &InstanceId) -> Result<bool, StoreError> {
-        self.delete_impl(id).await
-    }
-
-    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
-        self.search_impl(q).await
-    }
-
-    /// Versions of a package across the fleet with instance counts, by version.
-    pub async fn package_versions(&self, name: &str) -> Result<Vec<PackageVersionCount>, StoreError> {
-        self.package_versions_impl(name).await
-    }
-
-    /// Upserts the instance's state from an event unless a newer event was
-    /// applied already; true when applied.
-    pub async fn apply_state(&self, c: &StateChange) -> Result<bool, StoreError> {
-        self.apply_state_impl(c).await
-    }
-
-    /// Replaces the package set of a recorded instance unless a newer capture
-    /// is stored; true when written.
-    pub async fn replace_packages(
-        &self,
-        id: &InstanceId,
-        packages: &[Package],
-        captured_at: DateTime<Utc>,
-        source: Source,
-    ) -> Result<bool, StoreError> {
-        self.replace_packages_impl(id, packages, captured_at, source).await
-    }
-
-    /// Running instances whose inventory is missing or older than `older_than`, oldest first.
-    pub async fn stale_running(
-        &self,
-        older_than: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<InstanceKey>, StoreError> {
-        self.stale_running_impl(older_than, limit).await
     }
 }

@@ -38,9 +38,7 @@ impl SearchQuery {
             .into());
         }
         if self.package_version.is_some() && self.package_name.is_none() {
-            return Err(
-                ValidationError::new("package_version", "requires package_name").into(),
-            );
+            return Err(ValidationError::new("package_version", "requires package_name").into());
         }
         if let Some(token) = &self.next_token {
             decode_token(token)?;
@@ -50,7 +48,8 @@ impl SearchQuery {
 }
 
 impl Store {
-    pub(crate) async fn search_impl(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+    /// Instances matching every filter of `q`, by id, a page at a time.
+    pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
         q.validate()?;
         let s = &sql::of(self.dialect()).search;
         let mut query = String::from(s.select);
@@ -104,13 +103,20 @@ impl Store {
         })
     }
 
-    pub(crate) async fn package_versions_impl(
+    /// Versions of a package across the fleet with their instance counts,
+    /// by version; versions no instance has are left out.
+    pub async fn package_versions(
         &self,
         name: &str,
     ) -> Result<Vec<PackageVersionCount>, StoreError> {
         let sql = sql::of(self.dialect());
         let out = self
-            .execute("package_versions", None, sql.package_versions, vec![text("name", name)])
+            .execute(
+                "package_versions",
+                None,
+                sql.package_versions,
+                vec![text("name", name)],
+            )
             .await?;
         // Exact name match and byte order in Rust: the same on every dialect
         // (MySQL's collation ignores trailing spaces).
@@ -138,7 +144,10 @@ mod tests {
         let id = InstanceId::parse("i-0abc:x.y_z").unwrap();
         assert_eq!(decode_token(&encode_token(&id)).unwrap(), id);
         for bad in ["%%%", "", "aGVsbG8gd29ybGQ", "_w"] {
-            assert!(matches!(decode_token(bad), Err(StoreError::InvalidNextToken)), "{bad}");
+            assert!(
+                matches!(decode_token(bad), Err(StoreError::InvalidNextToken)),
+                "{bad}"
+            );
         }
     }
 
@@ -148,9 +157,14 @@ mod tests {
             package_version: Some("1".into()),
             ..SearchQuery::default()
         };
-        assert!(matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "package_version"));
+        assert!(
+            matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "package_version")
+        );
         for limit in [0, MAX_SEARCH_LIMIT + 1] {
-            let q = SearchQuery { limit, ..SearchQuery::default() };
+            let q = SearchQuery {
+                limit,
+                ..SearchQuery::default()
+            };
             assert!(matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "limit"));
         }
         assert!(SearchQuery::default().validate().is_ok());

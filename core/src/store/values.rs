@@ -132,7 +132,10 @@ impl<'a> Row<'a> {
             .map_err(|_| StoreError::UnexpectedResult(format!("column {i}: invalid value {s:?}")))
     }
 
-    pub(crate) fn opt_parsed<T: std::str::FromStr>(&self, i: usize) -> Result<Option<T>, StoreError> {
+    pub(crate) fn opt_parsed<T: std::str::FromStr>(
+        &self,
+        i: usize,
+    ) -> Result<Option<T>, StoreError> {
         match self.opt_str(i)? {
             None => Ok(None),
             Some(_) => self.parsed(i).map(Some),

@@ -74,8 +74,13 @@ impl Drop for TestDb {
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build();
+                    // A DROP can wait on locks of the panicked test's
+                    // transactions: give up rather than hang the run.
                     if let Ok(rt) = rt {
-                        rt.block_on(bootstrap(&base_url, &sql));
+                        let dropping = bootstrap(&base_url, &sql);
+                        let _ = rt.block_on(async {
+                            tokio::time::timeout(Duration::from_secs(10), dropping).await
+                        });
                     }
                 })
                 .join();
@@ -148,23 +153,25 @@ async fn start(url: &str, configure: &impl Fn(&mut Config)) -> Server {
 }
 
 /// Runs one statement on a database URL through a short-lived endpoint.
-async fn bootstrap(url: &str, sql: &str) {
+async fn bootstrap(url: &str, sql: &str) -> Result<(), String> {
     let server = start(url, &|_| {}).await;
     let client = client(&server.endpoint_url()).await;
-    client
+    let result = client
         .execute_statement()
         .resource_arn(LOCAL_CLUSTER_ARN)
         .secret_arn(LOCAL_SECRET_ARN)
         .sql(sql)
         .send()
         .await
-        .unwrap_or_else(|e| {
-            panic!(
+        .map(drop)
+        .map_err(|e| {
+            format!(
                 "{sql}: {}",
                 aws_smithy_types::error::display::DisplayErrorContext(&e)
             )
         });
     server.shutdown().await;
+    result
 }
 
 /// `url` with its path (the database) replaced.
@@ -226,7 +233,9 @@ impl TestDb {
 
     async fn postgres(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
         let schema = unique_name();
-        bootstrap(base_url, &format!("CREATE SCHEMA {schema}")).await;
+        bootstrap(base_url, &format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap_or_else(|e| panic!("postgres: {e}"));
         let sep = if base_url.contains('?') { '&' } else { '?' };
         let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
         let cleanup = Cleanup::Sql {
@@ -242,7 +251,8 @@ impl TestDb {
             base_url,
             &format!("CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
         )
-        .await;
+        .await
+        .unwrap_or_else(|e| panic!("mysql: {e}"));
         let url = with_database(base_url, &database);
         let cleanup = Cleanup::Sql {
             base_url: base_url.to_string(),
@@ -286,25 +296,18 @@ impl TestDb {
     /// Stops the endpoint, then drops the test's schema/database or file
     /// (best effort; a test that panics before this cleans up on drop).
     pub async fn finish(mut self) {
-        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Done);
-        if let Cleanup::Sql { sql, .. } = &cleanup {
-            let dropped = self
-                .client
-                .execute_statement()
-                .resource_arn(&self.target.resource_arn)
-                .secret_arn(&self.target.secret_arn)
-                .sql(sql)
-                .send()
-                .await;
-            if let Err(e) = dropped {
-                eprintln!("{}: cleanup failed: {e}", self.name);
-            }
-        }
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
-        if let Cleanup::File(path) = &cleanup {
-            remove_sqlite_files(path);
+        match std::mem::replace(&mut self.cleanup, Cleanup::Done) {
+            Cleanup::Done => {}
+            Cleanup::File(path) => remove_sqlite_files(&path),
+            // Through a fresh endpoint: the test's own may be "paused" or slow.
+            Cleanup::Sql { base_url, sql } => {
+                if let Err(e) = bootstrap(&base_url, &sql).await {
+                    eprintln!("{}: cleanup failed: {e}", self.name);
+                }
+            }
         }
     }
 }

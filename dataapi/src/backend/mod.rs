@@ -12,8 +12,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::{
-    Column, ConnectOptions, Database, Decode, Either, Executor, IntoArguments, MySql, Pool,
-    Postgres, Row, Sqlite, Statement, TypeInfo,
+    Arguments, Column, ConnectOptions, Database, Decode, Either, Encode, Executor, IntoArguments,
+    MySql, Pool, Postgres, Row, Sqlite, Statement, Type, TypeInfo,
 };
 
 use crate::config::ClusterConfig;
@@ -68,8 +68,33 @@ pub(crate) fn type_name<R: Row>(row: &R, index: usize) -> String {
     row.columns()[index].type_info().name().to_string()
 }
 
-fn unsupported_array() -> ApiError {
-    ApiError::BadRequest("Array parameters are not supported by this engine".into())
+/// Binding for engines without array types (SQLite, MySQL).
+pub(crate) fn bind_scalar<'q, DB: Database>(
+    args: &mut <DB as Database>::Arguments<'q>,
+    value: &'q ParamValue,
+) -> Result<(), ApiError>
+where
+    bool: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    &'q [u8]: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    match value {
+        ParamValue::Null => args.add(None::<i64>),
+        ParamValue::Bool(b) => args.add(*b),
+        ParamValue::Long(v) => args.add(*v),
+        ParamValue::Double(v) => args.add(*v),
+        ParamValue::Text(s) => args.add(s.as_str()),
+        ParamValue::Blob(b) => args.add(b.as_slice()),
+        ParamValue::Array(_) => {
+            return Err(ApiError::BadRequest(
+                "Array parameters are not supported by this engine".into(),
+            ))
+        }
+    }
+    .map_err(invalid_parameter)
 }
 
 fn invalid_parameter(e: sqlx::error::BoxDynError) -> ApiError {
@@ -173,10 +198,11 @@ where
         let statement = (&mut *conn).prepare(&bound.sql).await?;
         outcome.columns = columns::<DB>(statement.columns());
     }
-    let query = is_query(&bound.sql);
-    outcome.returns_rows = !outcome.rows.is_empty() || !outcome.columns.is_empty() || query;
-    if query {
-        // PostgreSQL counts selected rows and SQLite repeats the last change count: a query updates nothing.
+    outcome.returns_rows =
+        !outcome.rows.is_empty() || !outcome.columns.is_empty() || is_query(&bound.sql);
+    if outcome.returns_rows {
+        // As the hosted service: a statement answering a result set (a query, or DML with
+        // RETURNING) reports no update count.
         outcome.updated = 0;
     }
     Ok(outcome)
@@ -210,6 +236,20 @@ struct PerDatabase<DB: Database> {
 const SERVER_POOL_SIZE: u32 = 8;
 
 impl<DB: Database> PerDatabase<DB> {
+    async fn connect(
+        options: OptionsOf<DB>,
+        with_database: fn(&OptionsOf<DB>, &str) -> OptionsOf<DB>,
+    ) -> Result<PerDatabase<DB>, sqlx::Error> {
+        Ok(PerDatabase {
+            default: pool_options(SERVER_POOL_SIZE)
+                .connect_with(options.clone())
+                .await?,
+            options,
+            named: Mutex::default(),
+            with_database,
+        })
+    }
+
     fn pool(&self, database: Option<&str>) -> Pool<DB> {
         let Some(name) = database.filter(|d| !d.is_empty()) else {
             return self.default.clone();
@@ -260,26 +300,18 @@ impl Cluster {
             Pools::Sqlite(sqlite::connect(url).await.map_err(connect_error)?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = postgres::options(url).map_err(connect_error)?;
-            Pools::Postgres(PerDatabase {
-                default: pool_options(SERVER_POOL_SIZE)
-                    .connect_with(options.clone())
+            Pools::Postgres(
+                PerDatabase::<Postgres>::connect(options, |o, db| o.clone().database(db))
                     .await
                     .map_err(connect_error)?,
-                options,
-                named: Mutex::default(),
-                with_database: |o, db| o.clone().database(db),
-            })
+            )
         } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
             let options = mysql::options(url).map_err(connect_error)?;
-            Pools::MySql(PerDatabase {
-                default: pool_options(SERVER_POOL_SIZE)
-                    .connect_with(options.clone())
+            Pools::MySql(
+                PerDatabase::<MySql>::connect(options, |o, db| o.clone().database(db))
                     .await
                     .map_err(connect_error)?,
-                options,
-                named: Mutex::default(),
-                with_database: |o, db| o.clone().database(db),
-            })
+            )
         } else {
             return Err(Error::Config(format!(
                 "unsupported database URL scheme for {} (use sqlite:, postgres: or mysql:)",

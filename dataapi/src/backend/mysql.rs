@@ -5,9 +5,9 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlQueryResult, MySqlRow};
-use sqlx::{Arguments, MySql, Row, ValueRef};
+use sqlx::{MySql, Row, ValueRef};
 
-use super::{get, invalid_parameter, quiet, type_name, unsupported_array, Engine};
+use super::{bind_scalar, get, quiet, type_name, Engine};
 use crate::errors::ApiError;
 use crate::params::{Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
@@ -22,16 +22,7 @@ impl Engine for MySql {
     const DIALECT: Dialect = Dialect::MySql;
 
     fn bind(args: &mut MySqlArguments, value: &ParamValue) -> Result<(), ApiError> {
-        match value {
-            ParamValue::Null => args.add(None::<String>),
-            ParamValue::Bool(b) => args.add(*b),
-            ParamValue::Long(v) => args.add(*v),
-            ParamValue::Double(v) => args.add(*v),
-            ParamValue::Text(s) => args.add(s.as_str()),
-            ParamValue::Blob(b) => args.add(b.as_slice()),
-            ParamValue::Array(_) => return Err(unsupported_array()),
-        }
-        .map_err(invalid_parameter)
+        bind_scalar::<Self>(args, value)
     }
 
     fn field(row: &MySqlRow, i: usize, o: &ResultOptions) -> Result<Field, ApiError> {

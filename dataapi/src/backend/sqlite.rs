@@ -7,9 +7,9 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteRow,
 };
-use sqlx::{Arguments, Pool, Row, Sqlite, TypeInfo, ValueRef};
+use sqlx::{Pool, Row, Sqlite, TypeInfo, ValueRef};
 
-use super::{get, invalid_parameter, is_insert, quiet, type_name, unsupported_array, Engine};
+use super::{bind_scalar, get, is_insert, quiet, type_name, Engine};
 use crate::errors::ApiError;
 use crate::params::{Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
@@ -44,16 +44,7 @@ impl Engine for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
 
     fn bind<'q>(args: &mut SqliteArguments<'q>, value: &'q ParamValue) -> Result<(), ApiError> {
-        match value {
-            ParamValue::Null => args.add(None::<i64>),
-            ParamValue::Bool(b) => args.add(*b),
-            ParamValue::Long(v) => args.add(*v),
-            ParamValue::Double(v) => args.add(*v),
-            ParamValue::Text(s) => args.add(s.as_str()),
-            ParamValue::Blob(b) => args.add(b.as_slice()),
-            ParamValue::Array(_) => return Err(unsupported_array()),
-        }
-        .map_err(invalid_parameter)
+        bind_scalar::<Self>(args, value)
     }
 
     fn field(row: &SqliteRow, index: usize, options: &ResultOptions) -> Result<Field, ApiError> {

@@ -88,25 +88,25 @@ async fn namespace(kind: Kind) -> (Namespace, String) {
 /// Runs one statement on a direct connection (setup and teardown outside the endpoint).
 pub async fn admin(url: &str, sql: &str) {
     if url.starts_with("postgres") {
-        let mut c = sqlx::PgConnection::connect(url)
-            .await
-            .expect("postgres connects");
-        sqlx::raw_sql(sql)
-            .execute(&mut c)
-            .await
-            .expect("admin statement");
+        admin_on::<sqlx::PgConnection>(url, sql).await
     } else {
-        let mut c = sqlx::MySqlConnection::connect(url)
-            .await
-            .expect("mysql connects");
-        sqlx::raw_sql(sql)
-            .execute(&mut c)
-            .await
-            .expect("admin statement");
+        admin_on::<sqlx::MySqlConnection>(url, sql).await
     }
 }
 
+async fn admin_on<C: Connection>(url: &str, sql: &str)
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut conn = C::connect(url).await.expect("admin connection");
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .expect("admin statement");
+}
+
 impl Namespace {
+    /// Lock timeouts bound the wait when a failed test left a transaction open on the endpoint.
     async fn drop_it(&self) {
         match self {
             Namespace::File(path) => {
@@ -115,10 +115,18 @@ impl Namespace {
                 }
             }
             Namespace::Schema { admin_url, name } => {
-                admin(admin_url, &format!("DROP SCHEMA {name} CASCADE")).await
+                admin(
+                    admin_url,
+                    &format!("SET lock_timeout = '5s'; DROP SCHEMA {name} CASCADE"),
+                )
+                .await
             }
             Namespace::Database { admin_url, name } => {
-                admin(admin_url, &format!("DROP DATABASE {name}")).await
+                admin(
+                    admin_url,
+                    &format!("SET SESSION lock_wait_timeout = 5; DROP DATABASE {name}"),
+                )
+                .await
             }
         }
     }
@@ -127,11 +135,29 @@ impl Namespace {
 /// A running endpoint over one backend, with a client.
 pub struct Harness {
     pub kind: Kind,
-    pub server: Server,
+    server: Option<Server>,
     pub client: Client,
     /// The backend URL the endpoint was configured with.
     pub url: String,
-    namespace: Namespace,
+    /// Taken by [`Harness::finish`]; a harness dropped with it (a failed test) cleans up in `Drop`.
+    namespace: Option<Namespace>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(namespace) = self.namespace.take() {
+            // Drop runs inside the test's runtime: clean up on a thread with its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(namespace.drop_it());
+                }
+            })
+            .join();
+        }
+    }
 }
 
 impl Harness {
@@ -149,16 +175,24 @@ impl Harness {
         let client = sdk_client(&server.endpoint_url()).await;
         Harness {
             kind,
-            server,
+            server: Some(server),
             client,
             url,
-            namespace,
+            namespace: Some(namespace),
         }
     }
 
-    pub async fn finish(self) {
-        self.server.shutdown().await;
-        self.namespace.drop_it().await;
+    pub async fn finish(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        if let Some(namespace) = self.namespace.take() {
+            namespace.drop_it().await;
+        }
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("server runs until finish")
     }
 
     /// Picks the SQL text written for this backend.
@@ -213,26 +247,23 @@ impl Harness {
 impl Harness {
     /// Commits (`commit`) or rolls back; returns the transaction status or the error code.
     pub async fn end(&self, tx: &str, commit: bool) -> Result<String, String> {
+        macro_rules! end_with {
+            ($operation:ident) => {
+                self.client
+                    .$operation()
+                    .resource_arn(LOCAL_CLUSTER_ARN)
+                    .secret_arn(LOCAL_SECRET_ARN)
+                    .transaction_id(tx)
+                    .send()
+                    .await
+                    .map(|o| o.transaction_status.unwrap_or_default())
+                    .map_err(|e| error_code(&e))
+            };
+        }
         if commit {
-            self.client
-                .commit_transaction()
-                .resource_arn(LOCAL_CLUSTER_ARN)
-                .secret_arn(LOCAL_SECRET_ARN)
-                .transaction_id(tx)
-                .send()
-                .await
-                .map(|o| o.transaction_status.unwrap_or_default())
-                .map_err(|e| error_code(&e))
+            end_with!(commit_transaction)
         } else {
-            self.client
-                .rollback_transaction()
-                .resource_arn(LOCAL_CLUSTER_ARN)
-                .secret_arn(LOCAL_SECRET_ARN)
-                .transaction_id(tx)
-                .send()
-                .await
-                .map(|o| o.transaction_status.unwrap_or_default())
-                .map_err(|e| error_code(&e))
+            end_with!(rollback_transaction)
         }
     }
 

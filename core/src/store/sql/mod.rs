@@ -162,7 +162,82 @@ macro_rules! packages_page_sql {
     };
 }
 
-pub(crate) use {get_instance_only_sql, get_sql, instance_columns, packages_page_sql};
+/// `INSERT INTO ec2` of every column: `$values` are the first twelve values
+/// (`id` .. `source`, `now` for created and updated) as the dialect writes them.
+macro_rules! ec2_insert_sql {
+    ($values:literal, $terminated_at:literal, $last_event:literal, $captured:literal) => {
+        concat!(
+            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
+            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
+            $values,
+            ", ",
+            $terminated_at,
+            ", ",
+            $last_event,
+            ", ",
+            $captured,
+            ")"
+        )
+    };
+}
+
+/// MySQL and SQLite take the parameters as they come.
+macro_rules! plain_ec2_insert {
+    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
+        $crate::store::sql::ec2_insert_sql!(
+            ":id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time, :tags, :source, :now, :now",
+            $terminated_at,
+            $last_event,
+            $captured
+        )
+    };
+}
+
+/// The `ec2` row of an API write (MySQL, SQLite): captured now, terminated
+/// now if the state says so.
+macro_rules! plain_api_insert {
+    () => {
+        $crate::store::sql::plain_ec2_insert!(
+            "CASE WHEN :state = 'terminated' THEN :now END",
+            "NULL",
+            ":now"
+        )
+    };
+}
+
+pub(crate) use {
+    ec2_insert_sql, get_instance_only_sql, get_sql, instance_columns, packages_page_sql,
+    plain_api_insert, plain_ec2_insert,
+};
+
+/// Statements MySQL and SQLite share word for word.
+pub(crate) const PLAIN_STALE_RUNNING: &str = concat!(
+    "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
+    "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",
+    "ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id LIMIT :limit"
+);
+
+pub(crate) const PLAIN_PACKAGE_VERSIONS: &str = concat!(
+    "SELECT p.name, p.version, COUNT(*) FROM package p JOIN ec2_package ep ON ep.package_id = p.id ",
+    "WHERE p.name = :name GROUP BY p.id, p.name, p.version"
+);
+
+/// The MySQL/SQLite search; only the (name, version) filter differs.
+pub(crate) const fn plain_search(package_name_version: &'static str) -> SearchSql {
+    SearchSql {
+        select: "SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated FROM ec2 e WHERE 1 = 1",
+        account: " AND e.account = :account",
+        region: " AND e.region = :region",
+        state: " AND e.state = :state",
+        after: " AND e.id > :after",
+        package_name: concat!(
+            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+            "WHERE ep.ec2_id = e.id AND p.name = :package_name)"
+        ),
+        package_name_version,
+        order_limit: " ORDER BY e.id LIMIT :limit",
+    }
+}
 
 /// Page size of the fallback read: 300 packages of the longest allowed
 /// strings stay under the 1 MiB response limit.

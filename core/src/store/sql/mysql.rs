@@ -4,30 +4,10 @@
 //! Row counts follow CLIENT_FOUND_ROWS (as sqlx and the Data API report them):
 //! an upsert counts 1 when it inserted and 2 when it changed a row.
 
-use super::{Head, Reports, SearchSql, Sql};
-
-macro_rules! ec2_insert {
-    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
-        concat!(
-            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
-            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
-            ":id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time, :tags, ",
-            ":source, :now, :now, ",
-            $terminated_at,
-            ", ",
-            $last_event,
-            ", ",
-            $captured,
-            ")"
-        )
-    };
-}
-
-macro_rules! api_insert {
-    () => {
-        ec2_insert!("CASE WHEN :state = 'terminated' THEN :now END", "NULL", ":now")
-    };
-}
+use super::{
+    plain_api_insert, plain_ec2_insert, plain_search, Head, Reports, Sql, PLAIN_PACKAGE_VERSIONS,
+    PLAIN_STALE_RUNNING,
+};
 
 macro_rules! packages_table {
     () => {
@@ -42,9 +22,9 @@ macro_rules! packages_table {
 fn head(h: Head) -> (&'static str, Reports) {
     let sql = match h {
         // A recorded id fails with a duplicate-key error.
-        Head::Create => api_insert!(),
+        Head::Create => plain_api_insert!(),
         Head::Put => concat!(
-            api_insert!(),
+            plain_api_insert!(),
             " ON DUPLICATE KEY UPDATE account = VALUES(account), region = VALUES(region), ",
             "state = VALUES(state), instance_type = VALUES(instance_type), image_id = VALUES(image_id), ",
             "platform = VALUES(platform), launch_time = VALUES(launch_time), tags = VALUES(tags), ",
@@ -62,14 +42,7 @@ fn head(h: Head) -> (&'static str, Reports) {
 
 macro_rules! if_details {
     ($col:literal) => {
-        concat!(
-            $col,
-            " = IF(:has_details = 1, :",
-            $col,
-            ", ",
-            $col,
-            "), "
-        )
+        concat!($col, " = IF(:has_details = 1, :", $col, ", ", $col, "), ")
     };
 }
 
@@ -113,35 +86,16 @@ pub(crate) static SQL: Sql = Sql {
         "last_event_time = :time ",
         "WHERE id = :id AND (last_event_time IS NULL OR last_event_time < :time)"
     ),
-    apply_state_insert: Some(ec2_insert!(
+    apply_state_insert: Some(plain_ec2_insert!(
         "CASE WHEN :state = 'terminated' THEN :time END",
         ":time",
         "NULL"
     )),
-    stale_running: concat!(
-        "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
-        "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",
-        "ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id LIMIT :limit"
-    ),
-    package_versions: concat!(
-        "SELECT p.name, p.version, COUNT(*) FROM package p JOIN ec2_package ep ON ep.package_id = p.id ",
-        "WHERE p.name = :name GROUP BY p.id, p.name, p.version"
-    ),
-    search: SearchSql {
-        select: "SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated FROM ec2 e WHERE 1 = 1",
-        account: " AND e.account = :account",
-        region: " AND e.region = :region",
-        state: " AND e.state = :state",
-        after: " AND e.id > :after",
-        package_name: concat!(
-            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = e.id AND p.name = :package_name)"
-        ),
-        package_name_version: concat!(
-            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = e.id AND p.name_version_hash = ",
-            "UNHEX(SHA2(CONCAT(:package_name, CHAR(0), :package_version), 256)))"
-        ),
-        order_limit: " ORDER BY e.id LIMIT :limit",
-    },
+    stale_running: PLAIN_STALE_RUNNING,
+    package_versions: PLAIN_PACKAGE_VERSIONS,
+    search: plain_search(concat!(
+        " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+        "WHERE ep.ec2_id = e.id AND p.name_version_hash = ",
+        "UNHEX(SHA2(CONCAT(:package_name, CHAR(0), :package_version), 256)))"
+    )),
 };

@@ -8,19 +8,11 @@ use super::{Head, Reports, SearchSql, Sql};
 
 macro_rules! ec2_insert {
     ($terminated_at:literal, $last_event:literal, $captured:literal) => {
-        concat!(
-            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
-            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
-            "CAST(:id AS text), CAST(:account AS text), CAST(:region AS text), CAST(:state AS text), ",
-            "CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text), ",
-            "CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text), ",
-            "CAST(:now AS timestamp), CAST(:now AS timestamp), ",
+        super::ec2_insert_sql!(
+            "CAST(:id AS text), CAST(:account AS text), CAST(:region AS text), CAST(:state AS text), CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text), CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text), CAST(:now AS timestamp), CAST(:now AS timestamp)",
             $terminated_at,
-            ", ",
             $last_event,
-            ", ",
-            $captured,
-            ")"
+            $captured
         )
     };
 }

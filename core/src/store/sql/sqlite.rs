@@ -2,40 +2,20 @@
 //! (`json_each` reads the package list); the endpoint begins it with
 //! BEGIN IMMEDIATE, so writers queue instead of deadlocking.
 
-use super::{Head, Reports, SearchSql, Sql};
-
-macro_rules! ec2_insert {
-    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
-        concat!(
-            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
-            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
-            ":id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time, :tags, ",
-            ":source, :now, :now, ",
-            $terminated_at,
-            ", ",
-            $last_event,
-            ", ",
-            $captured,
-            ")"
-        )
-    };
-}
-
-macro_rules! api_insert {
-    () => {
-        ec2_insert!("CASE WHEN :state = 'terminated' THEN :now END", "NULL", ":now")
-    };
-}
+use super::{
+    plain_api_insert, plain_ec2_insert, plain_search, Head, Reports, Sql, PLAIN_PACKAGE_VERSIONS,
+    PLAIN_STALE_RUNNING,
+};
 
 fn head(h: Head) -> (&'static str, Reports) {
     match h {
         Head::Create => (
-            concat!(api_insert!(), " ON CONFLICT (id) DO NOTHING"),
+            concat!(plain_api_insert!(), " ON CONFLICT (id) DO NOTHING"),
             Reports::Count,
         ),
         Head::Put => (
             concat!(
-                api_insert!(),
+                plain_api_insert!(),
                 " ON CONFLICT (id) DO UPDATE SET account = excluded.account, region = excluded.region, ",
                 "state = excluded.state, instance_type = excluded.instance_type, image_id = excluded.image_id, ",
                 "platform = excluded.platform, launch_time = excluded.launch_time, tags = excluded.tags, ",
@@ -99,7 +79,7 @@ pub(crate) static SQL: Sql = Sql {
     get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
     delete: "DELETE FROM ec2 WHERE id = :id",
     apply_state: concat!(
-        ec2_insert!(
+        plain_ec2_insert!(
             "CASE WHEN :state = 'terminated' THEN :time END",
             ":time",
             "NULL"
@@ -118,29 +98,10 @@ pub(crate) static SQL: Sql = Sql {
         "WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < excluded.last_event_time"
     ),
     apply_state_insert: None,
-    stale_running: concat!(
-        "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
-        "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",
-        "ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id LIMIT :limit"
-    ),
-    package_versions: concat!(
-        "SELECT p.name, p.version, COUNT(*) FROM package p JOIN ec2_package ep ON ep.package_id = p.id ",
-        "WHERE p.name = :name GROUP BY p.id, p.name, p.version"
-    ),
-    search: SearchSql {
-        select: "SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated FROM ec2 e WHERE 1 = 1",
-        account: " AND e.account = :account",
-        region: " AND e.region = :region",
-        state: " AND e.state = :state",
-        after: " AND e.id > :after",
-        package_name: concat!(
-            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = e.id AND p.name = :package_name)"
-        ),
-        package_name_version: concat!(
-            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = e.id AND p.name = :package_name AND p.version = :package_version)"
-        ),
-        order_limit: " ORDER BY e.id LIMIT :limit",
-    },
+    stale_running: PLAIN_STALE_RUNNING,
+    package_versions: PLAIN_PACKAGE_VERSIONS,
+    search: plain_search(concat!(
+        " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
+        "WHERE ep.ec2_id = e.id AND p.name = :package_name AND p.version = :package_version)"
+    )),
 };

@@ -1,0 +1,111 @@
+//! `inventory get | search | packages`: the HTTP API's reads from the command
+//! line, answered by the same code (so the JSON is the API's own).
+
+use bytes::Bytes;
+use inventory_core::http::Api;
+
+use crate::target::TargetArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// Instance id.
+    id: String,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PackagesArgs {
+    /// Package name.
+    name: String,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    #[arg(long)]
+    package_name: Option<String>,
+    #[arg(long)]
+    package_version: Option<String>,
+    #[arg(long)]
+    aws_account: Option<String>,
+    #[arg(long)]
+    aws_region: Option<String>,
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long)]
+    limit: Option<u32>,
+    #[arg(long)]
+    next_token: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+pub async fn get(args: GetArgs) -> anyhow::Result<()> {
+    let path = format!("/ec2/{}", encode(&args.id));
+    answer(args.target, path).await
+}
+
+pub async fn packages(args: PackagesArgs) -> anyhow::Result<()> {
+    let path = format!("/packages/{}", encode(&args.name));
+    answer(args.target, path).await
+}
+
+pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
+    let limit = args.limit.map(|n| n.to_string());
+    let params = [
+        ("package_name", args.package_name.as_deref()),
+        ("package_version", args.package_version.as_deref()),
+        ("aws_account", args.aws_account.as_deref()),
+        ("aws_region", args.aws_region.as_deref()),
+        ("state", args.state.as_deref()),
+        ("limit", limit.as_deref()),
+        ("next_token", args.next_token.as_deref()),
+    ];
+    let query: Vec<String> = params
+        .iter()
+        .filter_map(|(key, value)| value.map(|v| format!("{key}={}", encode(v))))
+        .collect();
+    answer(args.target, format!("/ec2?{}", query.join("&"))).await
+}
+
+/// Runs a GET through the API and prints its JSON verbatim (keys in the
+/// API's order; pipe to `jq` to indent); an error answer fails the command.
+async fn answer(target: TargetArgs, path: String) -> anyhow::Result<()> {
+    let api = Api::new(target.store().await);
+    let request = http::Request::get(path).body(Bytes::new())?;
+    let response = api.handle(request).await;
+    let body = String::from_utf8_lossy(response.body());
+    if response.status().is_success() {
+        println!("{body}");
+        Ok(())
+    } else {
+        anyhow::bail!("{}: {body}", response.status())
+    }
+}
+
+/// Percent-encodes all but unreserved characters: valid in a path segment and
+/// a query value alike.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_for_paths_and_queries() {
+        assert_eq!(encode("i-0ab:c.d_e~"), "i-0ab%3Ac.d_e~");
+        assert_eq!(encode("a b/+é"), "a%20b%2F%2B%C3%A9");
+    }
+}

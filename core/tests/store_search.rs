@@ -1,0 +1,223 @@
+//! Store: search, pagination and package versions on every backend.
+
+mod common;
+
+use chrono::Utc;
+use inventory_core::model::{InstanceId, InstanceState, Package};
+use inventory_core::store::{PackageVersionCount, SearchQuery, StateChange, StoreError};
+
+async fn seed(db: &common::TestDb) {
+    // 12 instances: i-00..i-11; even ones run openssl 3, odd ones openssl 1.1;
+    // every third is in eu-west-1; i-00..i-03 are in another account.
+    for n in 0..12 {
+        let mut i = common::instance(&format!("i-{n:02}"), vec![]);
+        let version = if n % 2 == 0 { "3.0.2" } else { "1.1.1" };
+        i.packages = vec![
+            Package::new("openssl", version),
+            Package::new(format!("only-{n}"), "1"),
+        ];
+        if n % 3 == 0 {
+            i.region = "eu-west-1".parse().unwrap();
+        }
+        if n < 4 {
+            i.account = "111111111111".parse().unwrap();
+        }
+        db.store.create_instance(&i).await.unwrap();
+        if n % 4 == 0 {
+            let change = StateChange {
+                id: i.id.clone(),
+                account: i.account.clone(),
+                region: i.region.clone(),
+                state: InstanceState::Stopped,
+                time: Utc::now(),
+                details: None,
+            };
+            db.store.apply_state(&change).await.unwrap();
+        }
+    }
+}
+
+async fn ids(db: &common::TestDb, q: SearchQuery) -> Vec<String> {
+    let page = db
+        .store
+        .search(&q)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {q:?}: {e:?}", db.name));
+    page.instances
+        .into_iter()
+        .map(|i| i.id.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_combine_with_and() {
+    for db in common::backends().await {
+        seed(&db).await;
+        let q = |f: fn(&mut SearchQuery)| {
+            let mut q = SearchQuery::default();
+            f(&mut q);
+            q
+        };
+        assert_eq!(
+            ids(&db, SearchQuery::default()).await.len(),
+            12,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            ids(&db, q(|q| q.package_name = Some("openssl".into())))
+                .await
+                .len(),
+            12,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            ids(
+                &db,
+                q(|q| {
+                    q.package_name = Some("openssl".into());
+                    q.package_version = Some("1.1.1".into());
+                    q.region = Some("eu-west-1".parse().unwrap());
+                })
+            )
+            .await,
+            vec!["i-03", "i-09"],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            ids(
+                &db,
+                q(|q| {
+                    q.account = Some("111111111111".parse().unwrap());
+                    q.state = Some(InstanceState::Stopped);
+                })
+            )
+            .await,
+            vec!["i-00"],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            ids(&db, q(|q| q.package_name = Some("only-7".into()))).await,
+            vec!["i-07"]
+        );
+        assert!(ids(&db, q(|q| q.package_name = Some("OPENSSL".into())))
+            .await
+            .is_empty());
+        assert!(ids(&db, q(|q| q.package_name = Some("open%".into())))
+            .await
+            .is_empty());
+        let err = db
+            .store
+            .search(&q(|q| q.package_version = Some("1".into())))
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::Invalid(_))),
+            "{}: {err:?}",
+            db.name
+        );
+
+        let page = db
+            .store
+            .search(&q(|q| q.package_name = Some("only-7".into())))
+            .await
+            .unwrap();
+        let hit = &page.instances[0];
+        assert_eq!(hit.account.as_str(), "123456789012");
+        assert_eq!(hit.state, None);
+        assert!(hit.updated <= Utc::now());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_next_token_to_the_end() {
+    for db in common::backends().await {
+        seed(&db).await;
+        let mut seen = Vec::new();
+        let mut q = SearchQuery {
+            package_name: Some("openssl".into()),
+            limit: 5,
+            ..SearchQuery::default()
+        };
+        let mut pages = 0;
+        loop {
+            let page = db.store.search(&q).await.unwrap();
+            pages += 1;
+            seen.extend(page.instances.iter().map(|i| i.id.to_string()));
+            match page.next_token {
+                Some(t) => q.next_token = Some(t),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..12).map(|n| format!("i-{n:02}")).collect();
+        assert_eq!(seen, expected, "{}", db.name);
+        assert_eq!(pages, 3, "{}", db.name);
+
+        // An exactly full last page has no token.
+        q.limit = 12;
+        q.next_token = None;
+        assert_eq!(
+            db.store.search(&q).await.unwrap().next_token,
+            None,
+            "{}",
+            db.name
+        );
+
+        for bad in ["not base64!", "aGVsbG8gd29ybGQ"] {
+            q.next_token = Some(bad.into());
+            assert!(
+                matches!(db.store.search(&q).await, Err(StoreError::InvalidNextToken)),
+                "{}: {bad}",
+                db.name
+            );
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn package_versions_count_instances() {
+    for db in common::backends().await {
+        seed(&db).await;
+        db.store
+            .delete_instance(&InstanceId::parse("i-11").unwrap())
+            .await
+            .unwrap();
+        let versions = db.store.package_versions("openssl").await.unwrap();
+        assert_eq!(
+            versions,
+            vec![
+                PackageVersionCount {
+                    version: "1.1.1".into(),
+                    instances: 5
+                },
+                PackageVersionCount {
+                    version: "3.0.2".into(),
+                    instances: 6
+                },
+            ],
+            "{}",
+            db.name
+        );
+        assert!(db
+            .store
+            .package_versions("nothing")
+            .await
+            .unwrap()
+            .is_empty());
+        // A package no instance has any more is not listed.
+        assert!(
+            db.store
+                .package_versions("only-11")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
