@@ -173,3 +173,47 @@ impl InstanceSource for FixtureSources {
             }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/fixtures")
+    }
+
+    #[tokio::test]
+    async fn sample_fixtures_answer_like_the_apis() {
+        let sources = FixtureSources::new(sample_dir());
+        let web = InstanceId::parse("i-0a1b2c3d4e5f60718").unwrap();
+        let inv = sources.inventory(&web).await.unwrap().unwrap();
+        assert_eq!((inv.pages, inv.packages.len(), inv.skipped), (6, 300, 0));
+        assert!(inv.packages.iter().any(|p| p.publisher.is_none()));
+        let details = sources.describe(&web).await.unwrap().unwrap();
+        assert_eq!(details.instance_type.as_deref(), Some("t3.medium"));
+
+        let ghost = InstanceId::parse("i-0ffffffffffffffff").unwrap();
+        assert_eq!(sources.inventory(&ghost).await, Ok(None));
+        assert_eq!(sources.describe(&ghost).await, Ok(None));
+        // An id that would climb out of the directory is simply unknown.
+        let climber = InstanceId::parse("..").unwrap();
+        assert_eq!(sources.inventory(&climber).await, Ok(None));
+    }
+
+    #[tokio::test]
+    async fn a_missing_next_page_is_a_permanent_error() {
+        let dir = std::env::temp_dir().join(format!("fixtures-{}", uuid::Uuid::new_v4()));
+        let id = InstanceId::parse("i-0123456789abcdef0").unwrap();
+        let pages = dir.join("ssm").join(id.as_str());
+        std::fs::create_dir_all(&pages).unwrap();
+        std::fs::write(
+            pages.join("page-1.json"),
+            r#"{"CaptureTime":"2026-11-24T10:00:00Z","Entries":[{"Name":"a"}],"NextToken":"x"}"#,
+        )
+        .unwrap();
+        let err = FixtureSources::new(&dir).inventory(&id).await.unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!err.is_transient());
+        assert!(err.to_string().contains("page-2.json"), "{err}");
+    }
+}
