@@ -248,12 +248,23 @@ impl Package {
     pub fn validate(&self, index: usize) -> Result<(), ValidationError> {
         let field = |name: &str| format!("packages[{index}].{name}");
         if self.name.is_empty() {
-            return Err(ValidationError::new(field("package_name"), "must not be empty"));
+            return Err(ValidationError::new(
+                field("package_name"),
+                "must not be empty",
+            ));
         }
         let limits = [
             ("package_name", Some(&self.name), MAX_PACKAGE_NAME_LEN),
-            ("package_version", Some(&self.version), MAX_PACKAGE_VERSION_LEN),
-            ("publisher", self.publisher.as_ref(), MAX_PACKAGE_PUBLISHER_LEN),
+            (
+                "package_version",
+                Some(&self.version),
+                MAX_PACKAGE_VERSION_LEN,
+            ),
+            (
+                "publisher",
+                self.publisher.as_ref(),
+                MAX_PACKAGE_PUBLISHER_LEN,
+            ),
             (
                 "architecture",
                 self.architecture.as_ref(),
@@ -341,7 +352,12 @@ mod tests {
 
     #[test]
     fn instance_ids() {
-        for ok in ["i-01aaae43feb712345", "mi-0123456789abcdef0", "instance-002", "a:b.c_d"] {
+        for ok in [
+            "i-01aaae43feb712345",
+            "mi-0123456789abcdef0",
+            "instance-002",
+            "a:b.c_d",
+        ] {
             assert_eq!(InstanceId::parse(ok).unwrap().as_str(), ok);
         }
         let long = "a".repeat(256);
@@ -373,7 +389,15 @@ mod tests {
         ] {
             assert!(Region::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["us-east", "US-EAST-1", "useast1", "u-east-1", "us-east-123", "us--1", ""] {
+        for bad in [
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "u-east-1",
+            "us-east-123",
+            "us--1",
+            "",
+        ] {
             assert_eq!(Region::parse(bad).unwrap_err().field, "aws_region", "{bad}");
         }
     }
@@ -405,7 +429,9 @@ mod tests {
         let too_many = vec![Package::new("a", "1"); MAX_PACKAGES + 1];
         assert_eq!(validate_packages(&too_many).unwrap_err().field, "packages");
         // Length counts characters, not bytes.
-        assert!(Package::new("é".repeat(MAX_PACKAGE_NAME_LEN), "1").validate(0).is_ok());
+        assert!(Package::new("é".repeat(MAX_PACKAGE_NAME_LEN), "1")
+            .validate(0)
+            .is_ok());
     }
 
     #[test]

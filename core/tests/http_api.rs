@@ -69,12 +69,27 @@ fn request(method: Method, path: &str, body: impl Into<Bytes>) -> Request<Bytes>
         .unwrap()
 }
 
+/// The content type of every call but those that test it.
+const JSON: Option<&str> = Some("application/json");
+
+/// A request with a `content-type` header when `content_type` is given.
+fn typed_request(
+    method: Method,
+    path: &str,
+    body: impl Into<Bytes>,
+    content_type: Option<&str>,
+) -> Request<Bytes> {
+    let mut req = request(method, path, body);
+    if let Some(value) = content_type {
+        req.headers_mut()
+            .insert("content-type", value.parse().unwrap());
+    }
+    req
+}
+
 async fn call(api: &Api, method: Method, path: &str, body: Option<&Value>) -> Answer {
     let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = request(method, path, bytes);
-    req.headers_mut()
-        .insert("content-type", "application/json".parse().unwrap());
-    send(api, req).await
+    send(api, typed_request(method, path, bytes, JSON)).await
 }
 
 async fn get(api: &Api, path: &str) -> Answer {
@@ -117,24 +132,25 @@ fn assert_key_order(raw: &str, keys: &[&str], ctx: &str) {
     );
 }
 
+/// Runs `test` with an API over each backend's store; `ctx` names the backend.
+async fn on_each_api(test: impl AsyncFn(&Api, &'static str)) {
+    common::on_each_backend(async |db| test(&Api::new(db.store.clone()), db.name).await).await;
+}
+
 /// `YYYY-MM-DD HH:MM:SS.f` with 1-9 fraction digits, no trailing zero but "0".
 fn is_seed_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    let fraction = s.get(20..).unwrap_or("");
-    b.len() >= 21
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b' '
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19)
-        && b[19] == b'.'
+    // `d` stands for a digit.
+    let shape = "dddd-dd-dd dd:dd:dd.";
+    let (head, fraction) = s.split_at_checked(shape.len()).unwrap_or((s, ""));
+    let fits = |(c, p): (u8, u8)| {
+        if p == b'd' {
+            c.is_ascii_digit()
+        } else {
+            c == p
+        }
+    };
+    head.len() == shape.len()
+        && head.bytes().zip(shape.bytes()).all(fits)
         && (1..=9).contains(&fraction.len())
         && fraction.bytes().all(|c| c.is_ascii_digit())
         && (fraction == "0" || !fraction.ends_with('0'))
@@ -142,18 +158,10 @@ fn is_seed_time(s: &str) -> bool {
 
 #[tokio::test]
 async fn seed_post_then_get_have_the_original_shapes() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let id = "i-01aaae43feb712345";
 
-        let posted = call(
-            &api,
-            Method::POST,
-            &format!("/ec2/{id}"),
-            Some(&seed_body()),
-        )
-        .await;
+        let posted = call(api, Method::POST, &format!("/ec2/{id}"), Some(&seed_body())).await;
         assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
         // The original echoed its input: same fields, same order, nothing more.
         let expected = json!({"new_record": {
@@ -173,7 +181,7 @@ async fn seed_post_then_get_have_the_original_shapes() {
         assert_key_order(&posted.raw, &order, ctx);
         assert!(posted.header(REQUEST_ID_HEADER).is_some(), "{ctx}");
 
-        let got = get(&api, &format!("/ec2/{id}")).await;
+        let got = get(api, &format!("/ec2/{id}")).await;
         assert_eq!(got.status, StatusCode::OK, "{ctx}");
         let record = &got.body["record"];
         let created = record["creation_date_utc"].as_str().unwrap_or_default();
@@ -221,37 +229,29 @@ async fn seed_post_then_get_have_the_original_shapes() {
         ];
         assert_key_order(&got.raw, &order, ctx);
 
-        let missing = get(&api, "/ec2/i-00000000000000000").await;
+        let missing = get(api, "/ec2/i-00000000000000000").await;
         assert_eq!(missing.status, StatusCode::OK, "{ctx}");
         assert_eq!(
             missing.raw, r#"{"record":{},"record_found":false}"#,
             "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn post_echoes_duplicates_in_input_order_and_stores_them_once() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let packages = [("zeta", "2"), ("alpha", "1"), ("zeta", "2"), ("alpha", "")];
         let input = body("210987654321", "eu-west-3", &packages);
-        let posted = call(
-            &api,
-            Method::POST,
-            "/ec2/mi-0123456789abcdef0",
-            Some(&input),
-        )
-        .await;
+        let posted = call(api, Method::POST, "/ec2/mi-0123456789abcdef0", Some(&input)).await;
         assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
         assert_eq!(
             posted.body["new_record"]["packages"], input["packages"],
             "{ctx}"
         );
 
-        let got = get(&api, "/ec2/mi-0123456789abcdef0").await;
+        let got = get(api, "/ec2/mi-0123456789abcdef0").await;
         let stored = &got.body["record"]["packages"];
         let expected = json!([
             {"package_name": "alpha", "package_version": ""},
@@ -259,50 +259,46 @@ async fn post_echoes_duplicates_in_input_order_and_stores_them_once() {
             {"package_name": "zeta", "package_version": "2"}
         ]);
         assert_eq!(stored, &expected, "{ctx}");
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn duplicate_post_is_400_and_keeps_the_first_record() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let path = "/ec2/instance-002";
-        let first = call(&api, Method::POST, path, Some(&seed_body())).await;
+        let first = call(api, Method::POST, path, Some(&seed_body())).await;
         assert_eq!(first.status, StatusCode::OK, "{ctx}");
-        let before = get(&api, path).await.body;
+        let before = get(api, path).await.body;
 
         let other = body("111111111111", "us-west-2", &[("x", "1")]);
-        let again = call(&api, Method::POST, path, Some(&other)).await;
+        let again = call(api, Method::POST, path, Some(&other)).await;
         again.assert_error(
             StatusCode::BAD_REQUEST,
             "instance-002 is already recorded",
             ctx,
         );
-        assert_eq!(get(&api, path).await.body, before, "{ctx}");
-        db.finish().await;
-    }
+        assert_eq!(get(api, path).await.body, before, "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn put_creates_then_replaces_and_delete_removes() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let path = "/ec2/backfill:host.example_1";
         let v1 = body("123456789012", "us-east-1", &[("a", "1"), ("b", "1")]);
-        let created = call(&api, Method::PUT, path, Some(&v1)).await;
+        let created = call(api, Method::PUT, path, Some(&v1)).await;
         assert_eq!(created.status, StatusCode::OK, "{ctx}: {}", created.body);
         assert_eq!(created.body["created"], json!(true), "{ctx}");
         assert_eq!(
             created.body["record"],
-            get(&api, path).await.body["record"],
+            get(api, path).await.body["record"],
             "{ctx}"
         );
 
         let v2 = body("123456789012", "ap-southeast-2", &[("c", "3")]);
-        let replaced = call(&api, Method::PUT, path, Some(&v2)).await;
+        let replaced = call(api, Method::PUT, path, Some(&v2)).await;
         assert_eq!(replaced.status, StatusCode::OK, "{ctx}");
         assert_eq!(replaced.body["created"], json!(false), "{ctx}");
         let record = &replaced.body["record"];
@@ -312,9 +308,9 @@ async fn put_creates_then_replaces_and_delete_removes() {
             json!([{"package_name": "c", "package_version": "3"}]),
             "{ctx}"
         );
-        assert_eq!(record, &get(&api, path).await.body["record"], "{ctx}");
+        assert_eq!(record, &get(api, path).await.body["record"], "{ctx}");
 
-        let deleted = call(&api, Method::DELETE, path, None).await;
+        let deleted = call(api, Method::DELETE, path, None).await;
         assert_eq!(deleted.status, StatusCode::OK, "{ctx}");
         assert_eq!(
             deleted.body,
@@ -322,25 +318,25 @@ async fn put_creates_then_replaces_and_delete_removes() {
             "{ctx}"
         );
         assert_eq!(
-            get(&api, path).await.body["record_found"],
+            get(api, path).await.body["record_found"],
             json!(false),
             "{ctx}"
         );
-        let again = call(&api, Method::DELETE, path, None).await;
+        let again = call(api, Method::DELETE, path, None).await;
         again.assert_error(
             StatusCode::NOT_FOUND,
             "no instance backfill:host.example_1",
             ctx,
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn ten_thousand_packages_round_trip() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
         let ctx = db.name;
-        let api = Api::new(db.store.clone());
+        let api = &Api::new(db.store.clone());
         let packages: Vec<Value> = (0..10_000)
             .map(|i| json!({"package_name": format!("pkg-{i:05}"), "package_version": format!("1.{}", i % 13)}))
             .collect();
@@ -349,14 +345,14 @@ async fn ten_thousand_packages_round_trip() {
         assert!(input.to_string().len() < MAX_BODY_BYTES);
 
         let calls = db.store.data_api_calls();
-        let posted = call(&api, Method::POST, "/ec2/i-big", Some(&input)).await;
+        let posted = call(api, Method::POST, "/ec2/i-big", Some(&input)).await;
         assert_eq!(posted.status, StatusCode::OK, "{ctx}: {}", posted.body);
         let post_calls = db.store.data_api_calls() - calls;
         // Compared as booleans: a failure must not print 10,000 packages.
         let echoed = posted.body["new_record"]["packages"] == input["packages"];
         assert!(echoed, "{ctx}: the POST answer is not the input");
 
-        let got = get(&api, "/ec2/i-big").await;
+        let got = get(api, "/ec2/i-big").await;
         assert_eq!(
             got.status,
             StatusCode::OK,
@@ -370,27 +366,25 @@ async fn ten_thousand_packages_round_trip() {
             got.body.to_string()
         );
         eprintln!("{ctx}: POST of 10,000 packages made {post_calls} Data API calls");
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn unicode_and_slashes_in_names_through_paths_and_queries() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let name = "日本語 パッケージ/ü+1";
         let input = body(
             "123456789012",
             "us-east-1",
             &[(name, "1.0 β"), ("plain", "1")],
         );
-        let posted = call(&api, Method::POST, "/ec2/i-unicode", Some(&input)).await;
+        let posted = call(api, Method::POST, "/ec2/i-unicode", Some(&input)).await;
         assert_eq!(
             posted.body["new_record"]["packages"], input["packages"],
             "{ctx}"
         );
-        let got = get(&api, "/ec2/i-unicode").await;
+        let got = get(api, "/ec2/i-unicode").await;
         assert_eq!(
             got.body["record"]["packages"][0]["package_name"], "plain",
             "{ctx}"
@@ -407,12 +401,12 @@ async fn unicode_and_slashes_in_names_through_paths_and_queries() {
             format!("/packages/{encoded}%2F%C3%BC+1"),
             format!("/packages/{encoded}/%C3%BC+1"),
         ] {
-            let versions = get(&api, &path).await;
+            let versions = get(api, &path).await;
             assert_eq!(versions.body, expected, "{ctx}: {path}");
         }
         // In a query, '+' is a space and %2B a plus.
         let q = format!("/ec2?package_name={encoded}%2F%C3%BC%2B1&package_version=1.0+%CE%B2");
-        let found = get(&api, &q).await;
+        let found = get(api, &q).await;
         assert_eq!(found.status, StatusCode::OK, "{ctx}: {}", found.body);
         let ids: Vec<_> = found.body["instances"]
             .as_array()
@@ -421,15 +415,13 @@ async fn unicode_and_slashes_in_names_through_paths_and_queries() {
             .map(|i| i["aws_instance_id"].clone())
             .collect();
         assert_eq!(ids, [json!("i-unicode")], "{ctx}");
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn search_filters_and_paginates() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         for i in 0..5 {
             let account = if i % 2 == 0 {
                 "111111111111"
@@ -442,7 +434,7 @@ async fn search_filters_and_paginates() {
                 &[("openssl", if i < 3 { "3.0" } else { "1.1" })],
             );
             let put = call(
-                &api,
+                api,
                 Method::PUT,
                 &format!("/ec2/i-search-{i}"),
                 Some(&input),
@@ -451,13 +443,13 @@ async fn search_filters_and_paginates() {
             assert_eq!(put.status, StatusCode::OK, "{ctx}");
         }
         let other = body("111111111111", "eu-west-1", &[("nginx", "1")]);
-        call(&api, Method::PUT, "/ec2/i-search-x", Some(&other)).await;
+        call(api, Method::PUT, "/ec2/i-search-x", Some(&other)).await;
 
         // Every page of openssl, two at a time.
         let mut seen = Vec::new();
         let mut path = "/ec2?package_name=openssl&limit=2".to_string();
         loop {
-            let page = get(&api, &path).await;
+            let page = get(api, &path).await;
             assert_eq!(page.status, StatusCode::OK, "{ctx}: {}", page.body);
             let instances = page.body["instances"].as_array().unwrap();
             assert!(instances.len() <= 2, "{ctx}");
@@ -498,20 +490,20 @@ async fn search_filters_and_paginates() {
                 .map(|i| i["aws_instance_id"].as_str().unwrap().to_owned())
                 .collect()
         };
-        let by_version = get(&api, "/ec2?package_name=openssl&package_version=1.1").await;
+        let by_version = get(api, "/ec2?package_name=openssl&package_version=1.1").await;
         assert_eq!(ids(by_version), ["i-search-3", "i-search-4"], "{ctx}");
-        let by_account = get(&api, "/ec2?aws_account=222222222222").await;
+        let by_account = get(api, "/ec2?aws_account=222222222222").await;
         assert_eq!(ids(by_account), ["i-search-1", "i-search-3"], "{ctx}");
-        let by_region = get(&api, "/ec2?aws_region=eu-west-1&aws_account=111111111111").await;
+        let by_region = get(api, "/ec2?aws_region=eu-west-1&aws_account=111111111111").await;
         assert_eq!(ids(by_region), ["i-search-x"], "{ctx}");
-        let nothing = get(&api, "/ec2?package_name=absent").await;
+        let nothing = get(api, "/ec2?package_name=absent").await;
         assert_eq!(
             nothing.body,
             json!({"instances": [], "next_token": null}),
             "{ctx}"
         );
 
-        let versions = get(&api, "/packages/openssl").await;
+        let versions = get(api, "/packages/openssl").await;
         assert_eq!(
             versions.body,
             json!({"package_name": "openssl", "versions": [
@@ -520,14 +512,14 @@ async fn search_filters_and_paginates() {
             ]}),
             "{ctx}"
         );
-        let unknown = get(&api, "/packages/never-installed").await;
+        let unknown = get(api, "/packages/never-installed").await;
         assert_eq!(
             unknown.body,
             json!({"package_name": "never-installed", "versions": []}),
             "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 /// Percent-encodes everything but unreserved characters.
@@ -544,9 +536,7 @@ fn encode(s: &str) -> String {
 
 #[tokio::test]
 async fn bad_search_queries_are_400_naming_the_parameter() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         for (query, needle) in [
             ("limit=0", "limit: must be an integer from 1 to 1000"),
             ("limit=abc", "limit:"),
@@ -561,18 +551,16 @@ async fn bad_search_queries_are_400_naming_the_parameter() {
             ("next_token=not-a-token", "next_token:"),
             ("next_token=", "next_token:"),
         ] {
-            let answer = get(&api, &format!("/ec2?{query}")).await;
+            let answer = get(api, &format!("/ec2?{query}")).await;
             answer.assert_error(StatusCode::BAD_REQUEST, needle, &format!("{ctx}: {query}"));
         }
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn bad_bodies_are_400_naming_the_field() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let long = "v".repeat(129);
         let too_many: Vec<(&str, &str)> = vec![("p", "1"); 10_001];
         let mut cases: Vec<(Value, &str)> = vec![
@@ -619,7 +607,7 @@ async fn bad_bodies_are_400_naming_the_field() {
 
         for method in [Method::POST, Method::PUT] {
             for (input, needle) in &cases {
-                let answer = call(&api, method.clone(), "/ec2/i-bad-body", Some(input)).await;
+                let answer = call(api, method.clone(), "/ec2/i-bad-body", Some(input)).await;
                 answer.assert_error(
                     StatusCode::BAD_REQUEST,
                     needle,
@@ -627,10 +615,8 @@ async fn bad_bodies_are_400_naming_the_field() {
                 );
             }
             for raw in ["", "{", "{\"aws_region\": \"us-east-1\",}", "nul"] {
-                let mut req = request(method.clone(), "/ec2/i-bad-body", raw.to_owned());
-                req.headers_mut()
-                    .insert("content-type", "application/json".parse().unwrap());
-                let answer = send(&api, req).await;
+                let req = typed_request(method.clone(), "/ec2/i-bad-body", raw.to_owned(), JSON);
+                let answer = send(api, req).await;
                 answer.assert_error(
                     StatusCode::BAD_REQUEST,
                     "malformed JSON body",
@@ -640,7 +626,7 @@ async fn bad_bodies_are_400_naming_the_field() {
         }
         // A bad id is named too, before the body is looked at.
         for path in ["/ec2/bad%20id", "/ec2/%C3%A9", "/ec2/%E2%82"] {
-            let answer = call(&api, Method::POST, path, Some(&seed_body())).await;
+            let answer = call(api, Method::POST, path, Some(&seed_body())).await;
             answer.assert_error(
                 StatusCode::BAD_REQUEST,
                 "aws_instance_id",
@@ -648,13 +634,13 @@ async fn bad_bodies_are_400_naming_the_field() {
             );
         }
         let long_id = format!("/ec2/{}", "i".repeat(256));
-        get(&api, &long_id).await.assert_error(
+        get(api, &long_id).await.assert_error(
             StatusCode::BAD_REQUEST,
             "aws_instance_id: must be 1 to 255",
             ctx,
         );
         let long_name = format!("/packages/{}", "n".repeat(256));
-        get(&api, &long_name).await.assert_error(
+        get(api, &long_name).await.assert_error(
             StatusCode::BAD_REQUEST,
             "package_name: must be 1 to 255",
             ctx,
@@ -662,19 +648,17 @@ async fn bad_bodies_are_400_naming_the_field() {
 
         // Nothing of the above was written.
         assert_eq!(
-            get(&api, "/ec2/i-bad-body").await.body["record_found"],
+            get(api, "/ec2/i-bad-body").await.body["record_found"],
             json!(false),
             "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn routing_errors_size_and_media_type() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         for path in [
             "/",
             "/ec2/",
@@ -683,7 +667,7 @@ async fn routing_errors_size_and_media_type() {
             "/packages/",
             "/EC2/i-1",
         ] {
-            get(&api, path).await.assert_error(
+            get(api, path).await.assert_error(
                 StatusCode::NOT_FOUND,
                 "no route for",
                 &format!("{ctx}: {path}"),
@@ -695,26 +679,25 @@ async fn routing_errors_size_and_media_type() {
             (Method::POST, "/ec2", "GET"),
             (Method::DELETE, "/packages/openssl", "GET"),
         ] {
-            let answer = call(&api, method.clone(), path, Some(&seed_body())).await;
+            let answer = call(api, method.clone(), path, Some(&seed_body())).await;
             let ctx = format!("{ctx}: {method} {path}");
             answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "is not allowed", &ctx);
             assert_eq!(answer.header("allow"), Some(allow), "{ctx}");
         }
 
-        let mut big = request(Method::POST, "/ec2/i-big", vec![b' '; MAX_BODY_BYTES + 1]);
-        big.headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
-        send(&api, big).await.assert_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "over the limit of 6291456 bytes",
-            ctx,
-        );
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        send(api, typed_request(Method::POST, "/ec2/i-big", big, JSON))
+            .await
+            .assert_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "over the limit of 6291456 bytes",
+                ctx,
+            );
 
         for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
-            let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
-            req.headers_mut()
-                .insert("content-type", content_type.parse().unwrap());
-            send(&api, req).await.assert_error(
+            let body = seed_body().to_string();
+            let req = typed_request(Method::PUT, "/ec2/i-typed", body, Some(content_type));
+            send(api, req).await.assert_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "content-type must be application/json",
                 ctx,
@@ -726,30 +709,25 @@ async fn routing_errors_size_and_media_type() {
             Some("application/json; charset=utf-8"),
             Some("application/vnd.api+json"),
         ] {
-            let mut req = request(Method::PUT, "/ec2/i-typed", seed_body().to_string());
-            if let Some(value) = content_type {
-                req.headers_mut()
-                    .insert("content-type", value.parse().unwrap());
-            }
+            let body = seed_body().to_string();
+            let req = typed_request(Method::PUT, "/ec2/i-typed", body, content_type);
             assert_eq!(
-                send(&api, req).await.status,
+                send(api, req).await.status,
                 StatusCode::OK,
                 "{ctx}: {content_type:?}"
             );
         }
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn request_ids_come_from_the_transport_or_are_generated() {
-    for db in common::backends().await {
-        let ctx = db.name;
-        let api = Api::new(db.store.clone());
+    on_each_api(async |api, ctx| {
         let mut req = request(Method::GET, "/nowhere", "");
         req.headers_mut()
             .insert(REQUEST_ID_HEADER, "abc-123".parse().unwrap());
-        let answer = send(&api, req).await;
+        let answer = send(api, req).await;
         assert_eq!(answer.body["request_id"], "abc-123", "{ctx}");
         assert_eq!(answer.header(REQUEST_ID_HEADER), Some("abc-123"), "{ctx}");
 
@@ -759,7 +737,7 @@ async fn request_ids_come_from_the_transport_or_are_generated() {
             .insert(REQUEST_ID_HEADER, "from-client".parse().unwrap());
         req.extensions_mut().insert(RequestId("apigw-req-1".into()));
         assert_eq!(
-            send(&api, req).await.body["request_id"],
+            send(api, req).await.body["request_id"],
             "apigw-req-1",
             "{ctx}"
         );
@@ -772,7 +750,7 @@ async fn request_ids_come_from_the_transport_or_are_generated() {
                 req.headers_mut()
                     .insert(REQUEST_ID_HEADER, value.parse().unwrap());
             }
-            let id = send(&api, req).await.body["request_id"]
+            let id = send(api, req).await.body["request_id"]
                 .as_str()
                 .unwrap()
                 .to_owned();
@@ -781,31 +759,33 @@ async fn request_ids_come_from_the_transport_or_are_generated() {
         }
         ids.dedup();
         assert_eq!(ids.len(), 3, "{ctx}");
-        let ok = get(&api, "/ec2/i-none").await;
+        let ok = get(api, "/ec2/i-none").await;
         assert_eq!(
             ok.header(REQUEST_ID_HEADER).map(str::len),
             Some(36),
             "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
+
+/// A store that passes every failure on at once.
+const NO_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 1,
+    base_delay: Duration::from_millis(1),
+    max_delay: Duration::from_millis(1),
+};
 
 #[tokio::test]
 async fn an_unavailable_database_is_503_without_detail() {
     // The endpoint "pauses" after 300 ms idle and answers DatabaseResumingException
     // for a while; a store that does not retry passes that on.
-    let dbs = common::backends_with(|c| c.auto_pause = Some(Duration::from_millis(300))).await;
-    for db in dbs {
+    let pausing = common::auto_pause(Duration::from_millis(300));
+    common::on_each_backend_with(pausing, async |db| {
         let ctx = db.name;
-        let no_retry = RetryPolicy {
-            max_attempts: 1,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(1),
-        };
-        let api = Api::new(db.fresh_store().with_retry_policy(no_retry));
+        let api = &Api::new(db.fresh_store().with_retry_policy(NO_RETRY));
         tokio::time::sleep(Duration::from_millis(600)).await;
-        let answer = call(&api, Method::POST, "/ec2/i-paused", Some(&seed_body())).await;
+        let answer = call(api, Method::POST, "/ec2/i-paused", Some(&seed_body())).await;
         answer.assert_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily unavailable",
@@ -819,17 +799,13 @@ async fn an_unavailable_database_is_503_without_detail() {
         );
         // Wake the database (the harness store retries) so cleanup can run.
         db.store.search(&Default::default()).await.unwrap();
-        db.finish().await;
-    }
+    })
+    .await;
 
     // No endpoint at all (a closed port): also the database being unreachable.
     let client = common::client("http://127.0.0.1:9").await;
-    let db = common::backends().await.into_iter().next().unwrap();
-    let store = Store::new(client, db.target.clone()).with_retry_policy(RetryPolicy {
-        max_attempts: 1,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(1),
-    });
+    let db = common::sqlite().await;
+    let store = Store::new(client, db.target.clone()).with_retry_policy(NO_RETRY);
     let answer = get(&Api::new(store), "/ec2/i-1").await;
     answer.assert_error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -846,8 +822,8 @@ async fn an_unavailable_database_is_503_without_detail() {
 
 #[tokio::test]
 async fn no_input_panics_or_fails_the_server() {
-    let db = common::backends().await.into_iter().next().unwrap();
-    let api = Api::new(db.store.clone());
+    let db = common::sqlite().await;
+    let api = &Api::new(db.store.clone());
     let paths = [
         "/ec2/%",
         "/ec2/%FF%FE",
@@ -886,7 +862,7 @@ async fn no_input_panics_or_fails_the_server() {
             Method::OPTIONS,
         ] {
             for body in &bodies {
-                let answer = send(&api, request(method.clone(), path, body.clone())).await;
+                let answer = send(api, request(method.clone(), path, body.clone())).await;
                 assert!(
                     answer.status.as_u16() < 500,
                     "{method} {path} {body:.40}: {}",

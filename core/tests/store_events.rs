@@ -24,10 +24,18 @@ fn change(id: &str, state: InstanceState, time: DateTime<Utc>) -> StateChange {
     }
 }
 
+/// Applies `change(id, state, time)`; true when applied.
+async fn apply(db: &common::TestDb, id: &str, state: InstanceState, time: DateTime<Utc>) -> bool {
+    db.store
+        .apply_state(&change(id, state, time))
+        .await
+        .unwrap_or_else(|e| panic!("{}: {id}: {e:?}", db.name))
+}
+
 #[tokio::test]
 async fn state_changes_apply_in_event_time_order_once() {
-    for db in common::backends().await {
-        let s = &db.store;
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
         let mut running = change("i-ev", InstanceState::Running, at(10));
         running.details = Some(InstanceDetails {
             instance_type: Some("m5.large".into()),
@@ -36,183 +44,112 @@ async fn state_changes_apply_in_event_time_order_once() {
             launch_time: Some(at(5)),
             tags: BTreeMap::from([("Name".into(), "web".into())]),
         });
+        let details = running.details.clone().unwrap();
         assert!(
             s.apply_state(&running).await.unwrap(),
-            "{}: unknown instance inserted",
-            db.name
+            "{ctx}: unknown instance inserted"
         );
         assert!(
             !s.apply_state(&running).await.unwrap(),
-            "{}: same event twice",
-            db.name
+            "{ctx}: same event twice"
         );
-        let rec = s.get_instance(&running.id).await.unwrap().unwrap();
-        assert_eq!(
-            rec.instance.state,
-            Some(InstanceState::Running),
-            "{}",
-            db.name
-        );
-        assert_eq!(rec.instance.source, Source::Event, "{}", db.name);
-        assert_eq!(
-            rec.instance.details,
-            running.details.clone().unwrap(),
-            "{}",
-            db.name
-        );
-        assert_eq!(rec.instance.account.as_str(), "210987654321", "{}", db.name);
-        assert_eq!(rec.last_event_time, Some(at(10)), "{}", db.name);
-        assert_eq!(rec.inventory_captured_at, None, "{}", db.name);
-        assert_eq!(rec.terminated, None, "{}", db.name);
+        let rec = db.record(&running.id).await;
+        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{ctx}");
+        assert_eq!(rec.instance.source, Source::Event, "{ctx}");
+        assert_eq!(rec.instance.details, details, "{ctx}");
+        assert_eq!(rec.instance.account.as_str(), "210987654321", "{ctx}");
+        assert_eq!(rec.last_event_time, Some(at(10)), "{ctx}");
+        assert_eq!(rec.inventory_captured_at, None, "{ctx}");
+        assert_eq!(rec.terminated, None, "{ctx}");
 
         // An older event arriving late changes nothing.
-        let stale = change("i-ev", InstanceState::Pending, at(9));
-        assert!(!s.apply_state(&stale).await.unwrap(), "{}", db.name);
-        assert_eq!(
-            s.get_instance(&running.id).await.unwrap().unwrap(),
-            rec,
-            "{}",
-            db.name
+        assert!(
+            !apply(db, "i-ev", InstanceState::Pending, at(9)).await,
+            "{ctx}"
         );
+        assert_eq!(db.record(&running.id).await, rec, "{ctx}");
 
         // A newer one without details keeps the details.
-        assert!(s
-            .apply_state(&change("i-ev", InstanceState::Stopped, at(20)))
-            .await
-            .unwrap());
-        let rec = s.get_instance(&running.id).await.unwrap().unwrap();
-        assert_eq!(
-            rec.instance.state,
-            Some(InstanceState::Stopped),
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            rec.instance.details,
-            running.details.clone().unwrap(),
-            "{}",
-            db.name
-        );
+        assert!(apply(db, "i-ev", InstanceState::Stopped, at(20)).await);
+        let rec = db.record(&running.id).await;
+        assert_eq!(rec.instance.state, Some(InstanceState::Stopped), "{ctx}");
+        assert_eq!(rec.instance.details, details, "{ctx}");
 
         // Termination records the event's time, once.
-        let terminated = change(
-            "i-ev",
-            InstanceState::Terminated,
-            at(30) + Duration::microseconds(7),
-        );
-        assert!(s.apply_state(&terminated).await.unwrap());
-        assert!(!s.apply_state(&terminated).await.unwrap());
-        assert!(!s
-            .apply_state(&change("i-ev", InstanceState::Running, at(25)))
-            .await
-            .unwrap());
-        let rec = s.get_instance(&running.id).await.unwrap().unwrap();
-        assert_eq!(
-            rec.instance.state,
-            Some(InstanceState::Terminated),
-            "{}",
-            db.name
-        );
-        assert_eq!(rec.terminated, Some(terminated.time), "{}", db.name);
-        assert_eq!(rec.last_event_time, Some(terminated.time), "{}", db.name);
+        let terminated_at = at(30) + Duration::microseconds(7);
+        assert!(apply(db, "i-ev", InstanceState::Terminated, terminated_at).await);
+        assert!(!apply(db, "i-ev", InstanceState::Terminated, terminated_at).await);
+        assert!(!apply(db, "i-ev", InstanceState::Running, at(25)).await);
+        let rec = db.record(&running.id).await;
+        assert_eq!(rec.instance.state, Some(InstanceState::Terminated), "{ctx}");
+        assert_eq!(rec.terminated, Some(terminated_at), "{ctx}");
+        assert_eq!(rec.last_event_time, Some(terminated_at), "{ctx}");
 
         // An event for an instance first seen terminated.
         let gone = change("i-gone", InstanceState::Terminated, at(40));
         assert!(s.apply_state(&gone).await.unwrap());
-        let rec = s.get_instance(&gone.id).await.unwrap().unwrap();
-        assert_eq!(rec.terminated, Some(at(40)), "{}", db.name);
-        db.finish().await;
-    }
+        assert_eq!(db.record(&gone.id).await.terminated, Some(at(40)), "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn events_keep_api_packages_and_api_keeps_event_order() {
-    for db in common::backends().await {
-        let s = &db.store;
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let i = common::instance("i-mixed", common::packages(2));
-        s.create_instance(&i).await.unwrap();
-        assert!(s
-            .apply_state(&change("i-mixed", InstanceState::Running, at(1)))
-            .await
-            .unwrap());
-        let rec = s.get_instance(&i.id).await.unwrap().unwrap();
-        assert_eq!(rec.instance.packages, i.packages, "{}", db.name);
-        assert_eq!(
-            rec.instance.state,
-            Some(InstanceState::Running),
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        db.store.create_instance(&i).await.unwrap();
+        assert!(apply(db, "i-mixed", InstanceState::Running, at(1)).await);
+        let rec = db.record(&i.id).await;
+        assert_eq!(rec.instance.packages, i.packages, "{ctx}");
+        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn package_replacement_ignores_stale_captures() {
-    for db in common::backends().await {
-        let s = &db.store;
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
         let id = InstanceId::parse("i-inv").unwrap();
+        let replace = async |packages: &[Package], captured: i64, source: Source| {
+            s.replace_packages(&id, packages, at(captured), source)
+                .await
+                .unwrap()
+        };
         let v1 = vec![Package::new("a", "1"), Package::new("b", "1")];
         assert!(
-            !s.replace_packages(&id, &v1, at(0), Source::Event)
-                .await
-                .unwrap(),
-            "{}: unknown instance: nothing written",
-            db.name
+            !replace(&v1, 0, Source::Event).await,
+            "{ctx}: unknown instance: nothing written"
         );
-        assert_eq!(
-            db.count("SELECT COUNT(*) FROM package").await,
-            0,
-            "{}",
-            db.name
-        );
+        let count = db.count("SELECT COUNT(*) FROM package").await;
+        assert_eq!(count, 0, "{ctx}");
 
-        assert!(s
-            .apply_state(&change("i-inv", InstanceState::Running, at(0)))
-            .await
-            .unwrap());
-        assert!(s
-            .replace_packages(&id, &v1, at(100), Source::Event)
-            .await
-            .unwrap());
+        assert!(apply(db, "i-inv", InstanceState::Running, at(0)).await);
+        assert!(replace(&v1, 100, Source::Event).await);
         let v2 = vec![
             Package::new("b", "2"),
             Package::new("c", "1"),
             Package::new("c", "1"),
         ];
-        assert!(s
-            .replace_packages(&id, &v2, at(200), Source::Sync)
-            .await
-            .unwrap());
+        assert!(replace(&v2, 200, Source::Sync).await);
         // A re-delivered older capture is ignored.
-        assert!(!s
-            .replace_packages(&id, &v1, at(150), Source::Event)
-            .await
-            .unwrap());
+        assert!(!replace(&v1, 150, Source::Event).await);
 
-        let rec = s.get_instance(&id).await.unwrap().unwrap();
-        assert_eq!(
-            rec.instance.packages,
-            vec![Package::new("b", "2"), Package::new("c", "1")],
-            "{}",
-            db.name
-        );
-        assert_eq!(rec.inventory_captured_at, Some(at(200)), "{}", db.name);
-        assert_eq!(rec.instance.source, Source::Sync, "{}", db.name);
-        assert_eq!(
-            rec.instance.state,
-            Some(InstanceState::Running),
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        let rec = db.record(&id).await;
+        let expected = vec![Package::new("b", "2"), Package::new("c", "1")];
+        assert_eq!(rec.instance.packages, expected, "{ctx}");
+        assert_eq!(rec.inventory_captured_at, Some(at(200)), "{ctx}");
+        assert_eq!(rec.instance.source, Source::Sync, "{ctx}");
+        assert_eq!(rec.instance.state, Some(InstanceState::Running), "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn stale_running_lists_missing_then_oldest_inventories() {
-    for db in common::backends().await {
-        let s = &db.store;
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
         for (id, state) in [
             ("i-fresh", InstanceState::Running),
             ("i-old", InstanceState::Running),
@@ -220,7 +157,7 @@ async fn stale_running_lists_missing_then_oldest_inventories() {
             ("i-never", InstanceState::Running),
             ("i-stopped", InstanceState::Stopped),
         ] {
-            assert!(s.apply_state(&change(id, state, at(0))).await.unwrap());
+            assert!(apply(db, id, state, at(0)).await);
         }
         let p = vec![Package::new("a", "1")];
         for (id, captured) in [
@@ -241,24 +178,12 @@ async fn stale_running_lists_missing_then_oldest_inventories() {
             region: "eu-west-1".parse().unwrap(),
         };
         let stale = s.stale_running(at(300), 10).await.unwrap();
-        assert_eq!(
-            stale,
-            vec![key("i-never"), key("i-older"), key("i-old")],
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            s.stale_running(at(300), 2).await.unwrap().len(),
-            2,
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            s.stale_running(at(50), 10).await.unwrap(),
-            vec![key("i-never")],
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        let expected = vec![key("i-never"), key("i-older"), key("i-old")];
+        assert_eq!(stale, expected, "{ctx}");
+        let limited = s.stale_running(at(300), 2).await.unwrap();
+        assert_eq!(limited.len(), 2, "{ctx}");
+        let stale = s.stale_running(at(50), 10).await.unwrap();
+        assert_eq!(stale, vec![key("i-never")], "{ctx}");
+    })
+    .await;
 }

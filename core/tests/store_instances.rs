@@ -14,7 +14,8 @@ fn id(s: &str) -> InstanceId {
 
 #[tokio::test]
 async fn every_field_round_trips() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let mut i = common::instance("i-0123456789abcdef0", vec![]);
         i.state = Some(InstanceState::Running);
         i.details = InstanceDetails {
@@ -39,100 +40,84 @@ async fn every_field_round_trips() {
         db.store
             .create_instance(&i)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
-        let rec = db
-            .store
-            .get_instance(&i.id)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name))
-            .unwrap_or_else(|| panic!("{}: not found", db.name));
+            .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        let rec = db.record(&i.id).await;
 
         let mut expected = i.clone();
         expected.packages.sort();
-        assert_eq!(rec.instance, expected, "{}", db.name);
-        assert!(
-            rec.created >= before && rec.created <= Utc::now(),
-            "{}",
-            db.name
-        );
-        assert_eq!(rec.updated, rec.created, "{}", db.name);
-        assert_eq!(rec.inventory_captured_at, Some(rec.created), "{}", db.name);
-        assert_eq!(rec.terminated, None, "{}", db.name);
-        assert_eq!(rec.last_event_time, None, "{}", db.name);
+        assert_eq!(rec.instance, expected, "{ctx}");
+        assert!(rec.created >= before && rec.created <= Utc::now(), "{ctx}");
+        assert_eq!(rec.updated, rec.created, "{ctx}");
+        assert_eq!(rec.inventory_captured_at, Some(rec.created), "{ctx}");
+        assert_eq!(rec.terminated, None, "{ctx}");
+        assert_eq!(rec.last_event_time, None, "{ctx}");
         assert_eq!(
             db.store.get_instance(&id("i-unknown")).await.unwrap(),
             None,
-            "{}",
-            db.name
+            "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn create_twice_is_already_exists_and_changes_nothing() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let first = common::instance("i-dup", common::packages(3));
         db.store.create_instance(&first).await.unwrap();
         let second = common::instance("i-dup", common::packages(5));
         match db.store.create_instance(&second).await {
-            Err(StoreError::AlreadyExists(got)) => assert_eq!(got, first.id, "{}", db.name),
-            other => panic!("{}: expected AlreadyExists, got {other:?}", db.name),
+            Err(StoreError::AlreadyExists(got)) => assert_eq!(got, first.id, "{ctx}"),
+            other => panic!("{ctx}: expected AlreadyExists, got {other:?}"),
         }
-        let rec = db.store.get_instance(&first.id).await.unwrap().unwrap();
-        assert_eq!(rec.instance.packages.len(), 3, "{}", db.name);
-        db.finish().await;
-    }
+        let rec = db.record(&first.id).await;
+        assert_eq!(rec.instance.packages.len(), 3, "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn put_creates_then_replaces_packages() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let mut i = common::instance("i-put", common::packages(4));
         i.state = Some(InstanceState::Terminated);
-        assert!(
-            db.store.put_instance(&i).await.unwrap(),
-            "{}: created",
-            db.name
-        );
-        let first = db.store.get_instance(&i.id).await.unwrap().unwrap();
-        assert!(first.terminated.is_some(), "{}", db.name);
+        assert!(db.store.put_instance(&i).await.unwrap(), "{ctx}: created");
+        let first = db.record(&i.id).await;
+        assert!(first.terminated.is_some(), "{ctx}");
 
         i.packages = vec![common::packages(4)[3].clone(), Package::new("new", "2")];
         i.state = Some(InstanceState::Running);
         i.source = Source::Sync;
-        assert!(
-            !db.store.put_instance(&i).await.unwrap(),
-            "{}: replaced",
-            db.name
-        );
-        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
+        assert!(!db.store.put_instance(&i).await.unwrap(), "{ctx}: replaced");
+        let rec = db.record(&i.id).await;
         let mut expected = i.packages.clone();
         expected.sort();
-        assert_eq!(rec.instance.packages, expected, "{}", db.name);
-        assert_eq!(rec.instance.source, Source::Sync, "{}", db.name);
-        assert_eq!(rec.created, first.created, "{}", db.name);
-        assert!(rec.updated > first.updated, "{}", db.name);
-        assert_eq!(rec.terminated, None, "{}: no longer terminated", db.name);
+        assert_eq!(rec.instance.packages, expected, "{ctx}");
+        assert_eq!(rec.instance.source, Source::Sync, "{ctx}");
+        assert_eq!(rec.created, first.created, "{ctx}");
+        assert!(rec.updated > first.updated, "{ctx}");
+        assert_eq!(rec.terminated, None, "{ctx}: no longer terminated");
         // The replaced links are gone; the packages themselves stay shared.
         assert_eq!(
             db.count("SELECT COUNT(*) FROM ec2_package").await,
             2,
-            "{}",
-            db.name
+            "{ctx}"
         );
 
         i.packages.clear();
         assert!(!db.store.put_instance(&i).await.unwrap());
-        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
-        assert!(rec.instance.packages.is_empty(), "{}", db.name);
-        db.finish().await;
-    }
+        let rec = db.record(&i.id).await;
+        assert!(rec.instance.packages.is_empty(), "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn duplicate_and_unicode_packages() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let mut with_publisher = Package::new("libé", "1.0");
         with_publisher.publisher = Some("first".into());
         let mut later = with_publisher.clone();
@@ -153,8 +138,8 @@ async fn duplicate_and_unicode_packages() {
         db.store
             .create_instance(&i)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
-        let rec = db.store.get_instance(&i.id).await.unwrap().unwrap();
+            .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        let rec = db.record(&i.id).await;
         let names: Vec<(&str, &str)> = rec
             .instance
             .packages
@@ -173,83 +158,58 @@ async fn duplicate_and_unicode_packages() {
                 ("trailing", "1.0 "),
                 ("日本語パッケージ", "版本-1"),
             ],
-            "{}",
-            db.name
+            "{ctx}"
         );
         // Duplicates in one request: the first publisher seen wins.
         assert_eq!(
             rec.instance.packages[2].publisher.as_deref(),
             Some("first"),
-            "{}",
-            db.name
+            "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn delete_cascades_to_links() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let a = common::instance("i-a", common::packages(3));
         let b = common::instance("i-b", common::packages(2));
         db.store.create_instance(&a).await.unwrap();
         db.store.create_instance(&b).await.unwrap();
-        assert!(
-            db.store.delete_instance(&a.id).await.unwrap(),
-            "{}",
-            db.name
-        );
-        assert!(
-            !db.store.delete_instance(&a.id).await.unwrap(),
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            db.store.get_instance(&a.id).await.unwrap(),
-            None,
-            "{}",
-            db.name
-        );
+        assert!(db.store.delete_instance(&a.id).await.unwrap(), "{ctx}");
+        assert!(!db.store.delete_instance(&a.id).await.unwrap(), "{ctx}");
+        assert_eq!(db.store.get_instance(&a.id).await.unwrap(), None, "{ctx}");
         assert_eq!(
             db.count("SELECT COUNT(*) FROM ec2_package").await,
             2,
-            "{}",
-            db.name
+            "{ctx}"
         );
-        assert_eq!(
-            db.store
-                .get_instance(&b.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .instance
-                .packages
-                .len(),
-            2,
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        assert_eq!(db.record(&b.id).await.instance.packages.len(), 2, "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn invalid_packages_are_rejected_before_any_call() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let i = common::instance("i-bad", vec![Package::new("", "1")]);
         let calls = db.store.data_api_calls();
         match db.store.put_instance(&i).await {
             Err(StoreError::Invalid(e)) => assert_eq!(e.field, "packages[0].package_name"),
-            other => panic!("{}: {other:?}", db.name),
+            other => panic!("{ctx}: {other:?}"),
         }
-        assert_eq!(db.store.data_api_calls(), calls, "{}", db.name);
-        db.finish().await;
-    }
+        assert_eq!(db.store.data_api_calls(), calls, "{ctx}");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn migrate_again_is_a_no_op() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         db.store
             .create_instance(&common::instance("i-kept", common::packages(1)))
             .await
@@ -258,7 +218,7 @@ async fn migrate_again_is_a_no_op() {
             .store
             .migrate()
             .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+            .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         assert_eq!(
             (m.from, m.to),
             (
@@ -269,8 +229,7 @@ async fn migrate_again_is_a_no_op() {
         assert_eq!(
             db.count("SELECT COUNT(*) FROM schema_version").await,
             1,
-            "{}",
-            db.name
+            "{ctx}"
         );
         assert!(db
             .store
@@ -278,6 +237,6 @@ async fn migrate_again_is_a_no_op() {
             .await
             .unwrap()
             .is_some());
-        db.finish().await;
-    }
+    })
+    .await;
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_resuming_database_is_retried_through() {
-    let dbs = common::backends_with(|c| c.auto_pause = Some(Duration::from_millis(300))).await;
-    for db in dbs {
+    common::on_each_backend_with(common::auto_pause(Duration::from_millis(300)), async |db| {
+        let ctx = db.name;
         let i = common::instance("i-resume", common::packages(3));
         // Let the database "pause": the next call gets DatabaseResumingException.
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -15,33 +15,25 @@ async fn a_resuming_database_is_retried_through() {
         db.store
             .put_instance(&i)
             .await
-            .unwrap_or_else(|e| panic!("{}: not retried: {e:?}", db.name));
+            .unwrap_or_else(|e| panic!("{ctx}: not retried: {e:?}"));
         let calls = db.store.data_api_calls() - before;
         assert!(
             calls > 2,
-            "{}: expected failed attempts before success, made {calls} calls",
-            db.name
+            "{ctx}: expected failed attempts before success, made {calls} calls"
         );
         assert_eq!(
-            db.store
-                .get_instance(&i.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .instance
-                .packages,
+            db.record(&i.id).await.instance.packages,
             i.packages,
-            "{}",
-            db.name
+            "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn retries_give_up_with_a_transient_error() {
-    let dbs = common::backends_with(|c| c.auto_pause = Some(Duration::from_millis(100))).await;
-    for db in dbs {
+    common::on_each_backend_with(common::auto_pause(Duration::from_millis(100)), async |db| {
+        let ctx = db.name;
         let store = db
             .fresh_store()
             .with_retry_policy(inventory_core::store::RetryPolicy {
@@ -54,8 +46,8 @@ async fn retries_give_up_with_a_transient_error() {
             .get_instance(&inventory_core::model::InstanceId::parse("i-x").unwrap())
             .await
             .unwrap_err();
-        assert!(err.is_transient(), "{}: {err:?}", db.name);
-        assert_eq!(store.data_api_calls(), 2, "{}", db.name);
-        db.finish().await;
-    }
+        assert!(err.is_transient(), "{ctx}: {err:?}");
+        assert_eq!(store.data_api_calls(), 2, "{ctx}");
+    })
+    .await;
 }

@@ -49,93 +49,72 @@ async fn ids(db: &common::TestDb, q: SearchQuery) -> Vec<String> {
         .collect()
 }
 
+/// The default query changed by `f`.
+fn query(f: fn(&mut SearchQuery)) -> SearchQuery {
+    let mut q = SearchQuery::default();
+    f(&mut q);
+    q
+}
+
+/// The ids of the first page of `query(f)`.
+async fn ids_where(db: &common::TestDb, f: fn(&mut SearchQuery)) -> Vec<String> {
+    ids(db, query(f)).await
+}
+
 #[tokio::test]
 async fn filters_combine_with_and() {
-    for db in common::backends().await {
-        seed(&db).await;
-        let q = |f: fn(&mut SearchQuery)| {
-            let mut q = SearchQuery::default();
-            f(&mut q);
-            q
-        };
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        seed(db).await;
+        let all = ids(db, SearchQuery::default()).await;
+        assert_eq!(all.len(), 12, "{ctx}");
+        let openssl = ids_where(db, |q| q.package_name = Some("openssl".into())).await;
+        assert_eq!(openssl.len(), 12, "{ctx}");
+        let old_in_eu = ids_where(db, |q| {
+            q.package_name = Some("openssl".into());
+            q.package_version = Some("1.1.1".into());
+            q.region = Some("eu-west-1".parse().unwrap());
+        });
+        assert_eq!(old_in_eu.await, vec!["i-03", "i-09"], "{ctx}");
+        let stopped_in_account = ids_where(db, |q| {
+            q.account = Some("111111111111".parse().unwrap());
+            q.state = Some(InstanceState::Stopped);
+        });
+        assert_eq!(stopped_in_account.await, vec!["i-00"], "{ctx}");
         assert_eq!(
-            ids(&db, SearchQuery::default()).await.len(),
-            12,
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            ids(&db, q(|q| q.package_name = Some("openssl".into())))
-                .await
-                .len(),
-            12,
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            ids(
-                &db,
-                q(|q| {
-                    q.package_name = Some("openssl".into());
-                    q.package_version = Some("1.1.1".into());
-                    q.region = Some("eu-west-1".parse().unwrap());
-                })
-            )
-            .await,
-            vec!["i-03", "i-09"],
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            ids(
-                &db,
-                q(|q| {
-                    q.account = Some("111111111111".parse().unwrap());
-                    q.state = Some(InstanceState::Stopped);
-                })
-            )
-            .await,
-            vec!["i-00"],
-            "{}",
-            db.name
-        );
-        assert_eq!(
-            ids(&db, q(|q| q.package_name = Some("only-7".into()))).await,
+            ids_where(db, |q| q.package_name = Some("only-7".into())).await,
             vec!["i-07"]
         );
-        assert!(ids(&db, q(|q| q.package_name = Some("OPENSSL".into())))
+        assert!(ids_where(db, |q| q.package_name = Some("OPENSSL".into()))
             .await
             .is_empty());
-        assert!(ids(&db, q(|q| q.package_name = Some("open%".into())))
+        assert!(ids_where(db, |q| q.package_name = Some("open%".into()))
             .await
             .is_empty());
         let err = db
             .store
-            .search(&q(|q| q.package_version = Some("1".into())))
+            .search(&query(|q| q.package_version = Some("1".into())))
             .await;
-        assert!(
-            matches!(err, Err(StoreError::Invalid(_))),
-            "{}: {err:?}",
-            db.name
-        );
+        assert!(matches!(err, Err(StoreError::Invalid(_))), "{ctx}: {err:?}");
 
         let page = db
             .store
-            .search(&q(|q| q.package_name = Some("only-7".into())))
+            .search(&query(|q| q.package_name = Some("only-7".into())))
             .await
             .unwrap();
         let hit = &page.instances[0];
         assert_eq!(hit.account.as_str(), "123456789012");
         assert_eq!(hit.state, None);
         assert!(hit.updated <= Utc::now());
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn pages_follow_next_token_to_the_end() {
-    for db in common::backends().await {
-        seed(&db).await;
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        seed(db).await;
         let mut seen = Vec::new();
         let mut q = SearchQuery {
             package_name: Some("openssl".into()),
@@ -153,35 +132,31 @@ async fn pages_follow_next_token_to_the_end() {
             }
         }
         let expected: Vec<String> = (0..12).map(|n| format!("i-{n:02}")).collect();
-        assert_eq!(seen, expected, "{}", db.name);
-        assert_eq!(pages, 3, "{}", db.name);
+        assert_eq!(seen, expected, "{ctx}");
+        assert_eq!(pages, 3, "{ctx}");
 
         // An exactly full last page has no token.
         q.limit = 12;
         q.next_token = None;
-        assert_eq!(
-            db.store.search(&q).await.unwrap().next_token,
-            None,
-            "{}",
-            db.name
-        );
+        let full = db.store.search(&q).await.unwrap();
+        assert_eq!(full.next_token, None, "{ctx}");
 
         for bad in ["not base64!", "aGVsbG8gd29ybGQ"] {
             q.next_token = Some(bad.into());
             assert!(
                 matches!(db.store.search(&q).await, Err(StoreError::InvalidNextToken)),
-                "{}: {bad}",
-                db.name
+                "{ctx}: {bad}"
             );
         }
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn package_versions_count_instances() {
-    for db in common::backends().await {
-        seed(&db).await;
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        seed(db).await;
         db.store
             .delete_instance(&InstanceId::parse("i-11").unwrap())
             .await
@@ -199,25 +174,13 @@ async fn package_versions_count_instances() {
                     instances: 6
                 },
             ],
-            "{}",
-            db.name
+            "{ctx}"
         );
-        assert!(db
-            .store
-            .package_versions("nothing")
-            .await
-            .unwrap()
-            .is_empty());
+        let nothing = db.store.package_versions("nothing").await.unwrap();
+        assert!(nothing.is_empty());
         // A package no instance has any more is not listed.
-        assert!(
-            db.store
-                .package_versions("only-11")
-                .await
-                .unwrap()
-                .is_empty(),
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        let removed = db.store.package_versions("only-11").await.unwrap();
+        assert!(removed.is_empty(), "{ctx}");
+    })
+    .await;
 }

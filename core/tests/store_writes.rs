@@ -7,7 +7,8 @@ use inventory_core::store::Dialect;
 
 #[tokio::test]
 async fn ten_thousand_packages_cost_the_same_calls_as_one() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let store = db.fresh_store();
         let mut costs = Vec::new();
         for (id, n) in [("i-one", 1), ("i-many", 10_000)] {
@@ -16,34 +17,23 @@ async fn ten_thousand_packages_cost_the_same_calls_as_one() {
             store
                 .put_instance(&i)
                 .await
-                .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+                .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
             let write = store.data_api_calls() - before;
 
             let before = store.data_api_calls();
             let rec = store.get_instance(&i.id).await.unwrap().unwrap();
             let read = store.data_api_calls() - before;
-            assert_eq!(
-                rec.instance.packages, i.packages,
-                "{}: {n} packages",
-                db.name
-            );
+            assert_eq!(rec.instance.packages, i.packages, "{ctx}: {n} packages");
 
             // Replacing the same set costs the same again.
             let before = store.data_api_calls();
             assert!(!store.put_instance(&i).await.unwrap());
             let rewrite = store.data_api_calls() - before;
-            println!(
-                "{}: {n} packages: write {write} calls, read {read}, rewrite {rewrite}",
-                db.name
-            );
+            println!("{ctx}: {n} packages: write {write} calls, read {read}, rewrite {rewrite}");
             costs.push((write, read, rewrite));
         }
-        assert_eq!(
-            costs[0], costs[1],
-            "{}: calls must not depend on N",
-            db.name
-        );
-        assert_eq!(costs[0].1, 1, "{}: a read is one call", db.name);
+        assert_eq!(costs[0], costs[1], "{ctx}: calls must not depend on N");
+        assert_eq!(costs[0].1, 1, "{ctx}: a read is one call");
         // PostgreSQL: one statement. Elsewhere: begin, ec2 row, (unlink when
         // replacing,) packages, links, commit.
         let expected = if db.dialect == Dialect::Postgres {
@@ -51,19 +41,15 @@ async fn ten_thousand_packages_cost_the_same_calls_as_one() {
         } else {
             (5, 6)
         };
-        assert_eq!(
-            (costs[0].0, costs[0].2),
-            expected,
-            "{}: write calls",
-            db.name
-        );
-        db.finish().await;
-    }
+        assert_eq!((costs[0].0, costs[0].2), expected, "{ctx}: write calls");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn concurrent_writers_with_shared_packages_lose_nothing() {
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let pool = common::packages(300);
         let mut tasks = Vec::new();
         for k in 0..8usize {
@@ -92,23 +78,22 @@ async fn concurrent_writers_with_shared_packages_lose_nothing() {
             let (id, expected) = task
                 .await
                 .unwrap()
-                .unwrap_or_else(|e| panic!("{}: writer failed: {e:?}", db.name));
+                .unwrap_or_else(|e| panic!("{ctx}: writer failed: {e:?}"));
             let rec = db
                 .store
                 .get_instance(&InstanceId::parse(&id).unwrap())
                 .await
                 .unwrap()
                 .unwrap();
-            assert_eq!(rec.instance.packages, expected, "{}: {id}", db.name);
+            assert_eq!(rec.instance.packages, expected, "{ctx}: {id}");
         }
         assert_eq!(
             db.count("SELECT COUNT(*) FROM ec2_package").await,
             8 * 150,
-            "{}",
-            db.name
+            "{ctx}"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }
 
 /// A trigger that fails any link to a package named `boom`: the write fails
@@ -150,8 +135,9 @@ async fn install_failing_trigger(db: &common::TestDb) {
 
 #[tokio::test]
 async fn a_write_failing_midway_leaves_nothing_half_written() {
-    for db in common::backends().await {
-        install_failing_trigger(&db).await;
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        install_failing_trigger(db).await;
         let kept = common::instance("i-kept", vec![Package::new("old", "1")]);
         db.store.create_instance(&kept).await.unwrap();
 
@@ -165,32 +151,22 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
             ],
         );
         let err = db.store.create_instance(&new).await.unwrap_err();
-        assert!(!err.is_transient(), "{}: {err}", db.name);
-        assert_eq!(
-            db.store.get_instance(&new.id).await.unwrap(),
-            None,
-            "{}",
-            db.name
-        );
+        assert!(!err.is_transient(), "{ctx}: {err}");
+        assert_eq!(db.store.get_instance(&new.id).await.unwrap(), None, "{ctx}");
         assert_eq!(
             db.count("SELECT COUNT(*) FROM package WHERE name LIKE 'fresh%' OR name = 'boom'")
                 .await,
             0,
-            "{}",
-            db.name
+            "{ctx}"
         );
 
         // A replacement: the instance keeps its old packages and fields.
         let mut replacement = kept.clone();
         replacement.packages = vec![Package::new("boom", "1")];
         replacement.region = "eu-west-1".parse().unwrap();
-        assert!(
-            db.store.put_instance(&replacement).await.is_err(),
-            "{}",
-            db.name
-        );
-        let rec = db.store.get_instance(&kept.id).await.unwrap().unwrap();
-        assert_eq!(rec.instance, kept, "{}", db.name);
+        assert!(db.store.put_instance(&replacement).await.is_err(), "{ctx}");
+        let rec = db.record(&kept.id).await;
+        assert_eq!(rec.instance, kept, "{ctx}");
 
         // So does a package replacement from an event.
         let replaced = db
@@ -202,15 +178,10 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
                 inventory_core::model::Source::Event,
             )
             .await;
-        assert!(replaced.is_err(), "{}", db.name);
-        assert_eq!(
-            db.store.get_instance(&kept.id).await.unwrap().unwrap(),
-            rec,
-            "{}",
-            db.name
-        );
-        db.finish().await;
-    }
+        assert!(replaced.is_err(), "{ctx}");
+        assert_eq!(db.record(&kept.id).await, rec, "{ctx}");
+    })
+    .await;
 }
 
 /// Packages at the model's length limits: the package JSON outgrows one
@@ -222,7 +193,8 @@ async fn oversized_package_lists_are_chunked_and_paged() {
         MAX_PACKAGE_ARCHITECTURE_LEN, MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_PUBLISHER_LEN,
         MAX_PACKAGE_VERSION_LEN,
     };
-    for db in common::backends().await {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
         let packages: Vec<Package> = (0..6_000)
             .map(|i| {
                 let mut name = format!("{i:05}-");
@@ -238,7 +210,7 @@ async fn oversized_package_lists_are_chunked_and_paged() {
         store
             .put_instance(&i)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+            .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         let write = store.data_api_calls();
         // Begin, ec2 row, 2 chunks (1 statement each on PostgreSQL, 2 elsewhere), commit.
         let expected = if db.dialect == Dialect::Postgres {
@@ -246,17 +218,16 @@ async fn oversized_package_lists_are_chunked_and_paged() {
         } else {
             7
         };
-        assert_eq!(write, expected, "{}: chunked write calls", db.name);
+        assert_eq!(write, expected, "{ctx}: chunked write calls");
 
         let rec = store.get_instance(&i.id).await.unwrap().unwrap();
-        assert_eq!(rec.instance.packages, i.packages, "{}", db.name);
+        assert_eq!(rec.instance.packages, i.packages, "{ctx}");
         // The failed single read, the instance, 20 pages of 300 and an empty one.
         assert_eq!(
             store.data_api_calls() - write,
             1 + 1 + 21,
-            "{}: paged read calls",
-            db.name
+            "{ctx}: paged read calls"
         );
-        db.finish().await;
-    }
+    })
+    .await;
 }

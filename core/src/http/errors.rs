@@ -1,5 +1,6 @@
 //! What can go wrong with a request, and the status each failure answers with.
 
+use http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
 use http::StatusCode;
 use thiserror::Error;
 
@@ -57,6 +58,15 @@ impl ApiError {
         }
     }
 
+    /// A header the answer carries besides its JSON body.
+    pub(crate) fn header(&self) -> Option<(HeaderName, HeaderValue)> {
+        match self {
+            Self::MethodNotAllowed { allow, .. } => Some((ALLOW, HeaderValue::from_static(allow))),
+            Self::Unavailable => Some((RETRY_AFTER, HeaderValue::from_static("1"))),
+            _ => None,
+        }
+    }
+
     /// Maps a store failure, logging what the client is not told.
     pub fn from_store(err: StoreError) -> Self {
         match err {
@@ -75,5 +85,11 @@ impl ApiError {
                 Self::Internal
             }
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::from_store(err)
     }
 }

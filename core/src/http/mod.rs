@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::FutureExt;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use tracing::Instrument;
@@ -69,11 +69,11 @@ impl Api {
         let started = Instant::now();
         let request_id = request_id(&req);
         let method = req.method().clone();
-        let route = Route::from_path(req.uri().path()).map(Route::template);
+        let route = Route::from_path(req.uri().path());
         let calls_before = self.store.data_api_calls();
         let span = tracing::info_span!("http", request_id = %request_id);
 
-        let reply = AssertUnwindSafe(self.dispatch(req).instrument(span.clone()))
+        let reply = AssertUnwindSafe(self.dispatch(&req, route).instrument(span.clone()))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| {
@@ -87,7 +87,7 @@ impl Api {
         let data_api_calls = self.store.data_api_calls().saturating_sub(calls_before);
         let status = response.status().as_u16();
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let route = route.unwrap_or("(none)");
+        let route = route.map_or("(none)", Route::template);
         span.in_scope(|| {
             if status >= 500 {
                 tracing::error!(%method, route, status, duration_ms, data_api_calls, "request");
@@ -98,10 +98,9 @@ impl Api {
         response
     }
 
-    async fn dispatch(&self, req: Request<Bytes>) -> Reply {
-        let path = req.uri().path().to_owned();
-        let route = Route::from_path(&path).ok_or_else(|| {
-            let shown: String = path.chars().take(200).collect();
+    async fn dispatch(&self, req: &Request<Bytes>, route: Option<Route<'_>>) -> Reply {
+        let route = route.ok_or_else(|| {
+            let shown: String = req.uri().path().chars().take(200).collect();
             ApiError::NoRoute(shown)
         })?;
         let method = req.method();
@@ -124,9 +123,9 @@ impl Api {
                 match *method {
                     Method::GET => self.get(&id).await,
                     Method::DELETE => self.delete(&id).await,
-                    Method::POST => self.post(id, instance_body(&req)?).await,
+                    Method::POST => self.post(instance(id, instance_body(req)?)).await,
                     // `route.allows` let only PUT through otherwise.
-                    _ => self.put(id, instance_body(&req)?).await,
+                    _ => self.put(instance(id, instance_body(req)?)).await,
                 }
             }
             Route::Search => self.search(req.uri().query()).await,
@@ -137,28 +136,21 @@ impl Api {
         }
     }
 
-    async fn post(&self, id: InstanceId, body: InstanceBody) -> Reply {
-        let instance = instance(id, &body);
-        self.store
-            .create_instance(&instance)
-            .await
-            .map_err(ApiError::from_store)?;
+    /// Answers with the input echoed back (packages in input order).
+    async fn post(&self, instance: Instance) -> Reply {
+        self.store.create_instance(&instance).await?;
         let record = dto::NewRecordDto {
-            aws_account: body.account.as_str(),
-            aws_region: body.region.as_str(),
-            packages: dto::packages_dto(&body.packages),
+            aws_account: instance.account.as_str(),
+            aws_region: instance.region.as_str(),
+            packages: dto::packages_dto(&instance.packages),
         };
         ok(&dto::PostAnswer { new_record: record })
     }
 
-    async fn put(&self, id: InstanceId, body: InstanceBody) -> Reply {
-        let created = self
-            .store
-            .put_instance(&instance(id.clone(), &body))
-            .await
-            .map_err(ApiError::from_store)?;
+    async fn put(&self, instance: Instance) -> Reply {
+        let created = self.store.put_instance(&instance).await?;
         // Read back so PUT answers exactly what GET would show (one more call).
-        let stored = self.fetch(&id).await?;
+        let stored = self.store.get_instance(&instance.id).await?;
         ok(&dto::PutAnswer {
             record: stored.as_ref().into(),
             created,
@@ -166,7 +158,7 @@ impl Api {
     }
 
     async fn get(&self, id: &InstanceId) -> Reply {
-        let stored = self.fetch(id).await?;
+        let stored = self.store.get_instance(id).await?;
         ok(&dto::GetAnswer {
             record: stored.as_ref().into(),
             record_found: stored.is_some(),
@@ -174,12 +166,7 @@ impl Api {
     }
 
     async fn delete(&self, id: &InstanceId) -> Reply {
-        let deleted = self
-            .store
-            .delete_instance(id)
-            .await
-            .map_err(ApiError::from_store)?;
-        if !deleted {
+        if !self.store.delete_instance(id).await? {
             return Err(ApiError::InstanceNotFound(id.to_string()));
         }
         ok(&dto::DeleteAnswer {
@@ -190,7 +177,7 @@ impl Api {
 
     async fn search(&self, raw_query: Option<&str>) -> Reply {
         let q = query::search_query(raw_query)?;
-        let page = self.store.search(&q).await.map_err(ApiError::from_store)?;
+        let page = self.store.search(&q).await?;
         ok(&dto::SearchAnswer {
             instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
             next_token: page.next_token.as_deref(),
@@ -198,37 +185,25 @@ impl Api {
     }
 
     async fn package(&self, name: &str) -> Reply {
-        let versions = self
-            .store
-            .package_versions(name)
-            .await
-            .map_err(ApiError::from_store)?;
+        let versions = self.store.package_versions(name).await?;
         ok(&dto::PackageAnswer {
             package_name: name,
             versions: versions.iter().map(dto::VersionCountDto::from).collect(),
         })
     }
-
-    async fn fetch(
-        &self,
-        id: &InstanceId,
-    ) -> Result<Option<crate::model::InstanceRecord>, ApiError> {
-        self.store
-            .get_instance(id)
-            .await
-            .map_err(ApiError::from_store)
-    }
 }
 
-fn instance(id: InstanceId, body: &InstanceBody) -> Instance {
+/// The API-sourced instance a body describes (packages as given, duplicates
+/// included: the store drops them, the POST answer echoes them).
+fn instance(id: InstanceId, body: InstanceBody) -> Instance {
     Instance {
         id,
-        account: body.account.clone(),
-        region: body.region.clone(),
+        account: body.account,
+        region: body.region,
         state: None,
         details: InstanceDetails::default(),
         source: Source::Api,
-        packages: body.packages.clone(),
+        packages: body.packages,
     }
 }
 
@@ -269,25 +244,16 @@ fn request_id<B>(req: &Request<B>) -> String {
 }
 
 fn respond(reply: Reply, request_id: &str) -> Response<Bytes> {
-    let mut extra = Vec::new();
-    let (status, body) = match reply {
-        Ok(ok) => ok,
+    let (status, body, extra) = match reply {
+        Ok((status, body)) => (status, body, None),
         Err(err) => {
-            match &err {
-                ApiError::MethodNotAllowed { allow, .. } => {
-                    extra.push((ALLOW, HeaderValue::from_static(allow)));
-                }
-                ApiError::Unavailable => {
-                    extra.push((RETRY_AFTER, HeaderValue::from_static("1")));
-                }
-                _ => {}
-            }
             let body = dto::ErrorAnswer {
                 error_message: &err.to_string(),
                 request_id,
             };
             // Serializing two strings cannot fail.
-            (err.status(), serde_json::to_vec(&body).unwrap_or_default())
+            let body = serde_json::to_vec(&body).unwrap_or_default();
+            (err.status(), body, err.header())
         }
     };
     let mut response = Response::new(Bytes::from(body));
@@ -297,7 +263,7 @@ fn respond(reply: Reply, request_id: &str) -> Response<Bytes> {
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID_HEADER, id);
     }
-    for (name, value) in extra {
+    if let Some((name, value)) = extra {
         headers.insert(name, value);
     }
     response

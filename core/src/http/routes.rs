@@ -45,13 +45,9 @@ impl<'a> Route<'a> {
         }
     }
 
+    /// Whether the route accepts `method`: one of those [`Route::allow`] lists.
     pub fn allows(self, method: &Method) -> bool {
-        match self {
-            Self::Instance(_) => {
-                [Method::GET, Method::POST, Method::PUT, Method::DELETE].contains(method)
-            }
-            Self::Search | Self::Package(_) => method == Method::GET,
-        }
+        self.allow().split(", ").any(|m| m == method.as_str())
     }
 }
 

@@ -69,9 +69,14 @@ const TRANSIENT_MESSAGES: &[&str] = &[
     "database table is locked",               // SQLite LOCKED
 ];
 
-fn is_transient_message(message: &str) -> bool {
+/// Whether `message` contains one of the lowercase `needles`, in any case.
+fn mentions_any(message: &str, needles: &[&str]) -> bool {
     let lower = message.to_ascii_lowercase();
-    TRANSIENT_MESSAGES.iter().any(|m| lower.contains(m))
+    needles.iter().any(|n| lower.contains(n))
+}
+
+fn is_transient_message(message: &str) -> bool {
+    mentions_any(message, TRANSIENT_MESSAGES)
 }
 
 /// Turns an SDK error into a [`StoreError::DataApi`], deciding whether it is transient.
@@ -103,34 +108,41 @@ where
 }
 
 impl StoreError {
+    /// A Data API failure whose message mentions one of `needles`.
+    fn message_mentions(&self, needles: &[&str]) -> bool {
+        matches!(self, Self::DataApi { message, .. } if mentions_any(message, needles))
+    }
+
     /// A unique-key violation (MySQL reports a duplicate insert as an error).
     pub(crate) fn is_duplicate_key(&self) -> bool {
-        match self {
-            Self::DataApi { message, .. } => {
-                let lower = message.to_ascii_lowercase();
-                lower.contains("duplicate entry")
-                    || lower.contains("duplicate key")
-                    || lower.contains("unique constraint failed")
-            }
-            _ => false,
-        }
+        self.message_mentions(&[
+            "duplicate entry",
+            "duplicate key",
+            "unique constraint failed",
+        ])
     }
 
     /// The result was over the Data API's response (1 MiB) or row (64 KB) limit.
     pub(crate) fn is_result_too_large(&self) -> bool {
-        match self {
-            Self::DataApi { message, .. } => {
-                let lower = message.to_ascii_lowercase();
-                lower.contains("response size limit") || lower.contains("per row")
-            }
-            _ => false,
-        }
+        self.message_mentions(&["response size limit", "per row"])
     }
 }
 
 /// An open Data API transaction.
 pub(crate) struct Tx {
     id: String,
+}
+
+/// The request builder of the client's `$op`, aimed at the store's cluster
+/// and secret.
+macro_rules! aimed {
+    ($store:ident . $op:ident) => {
+        $store
+            .client
+            .$op()
+            .resource_arn(&$store.target.resource_arn)
+            .secret_arn(&$store.target.secret_arn)
+    };
 }
 
 impl Store {
@@ -206,32 +218,34 @@ impl Store {
         label: &'static str,
         tx: Option<&Tx>,
         sql: &str,
-        params: Vec<SqlParameter>,
+        params: &[SqlParameter],
     ) -> Result<ExecuteStatementOutput, StoreError> {
-        let t = &self.target;
         self.call("ExecuteStatement", label, tx.is_none(), || {
-            self.client
-                .execute_statement()
-                .resource_arn(&t.resource_arn)
-                .secret_arn(&t.secret_arn)
-                .set_database(t.database.clone())
+            aimed!(self.execute_statement)
+                .set_database(self.target.database.clone())
                 .set_transaction_id(tx.map(|tx| tx.id.clone()))
                 .sql(sql)
-                .set_parameters(Some(params.clone()))
+                .set_parameters(Some(params.to_vec()))
                 .send()
         })
         .await
     }
 
+    /// One auto-committed statement, retried on transient errors.
+    pub(crate) async fn run(
+        &self,
+        label: &'static str,
+        sql: &str,
+        params: &[SqlParameter],
+    ) -> Result<ExecuteStatementOutput, StoreError> {
+        self.execute(label, None, sql, params).await
+    }
+
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
-        let t = &self.target;
         let out = self
             .call("BeginTransaction", "begin", true, || {
-                self.client
-                    .begin_transaction()
-                    .resource_arn(&t.resource_arn)
-                    .secret_arn(&t.secret_arn)
-                    .set_database(t.database.clone())
+                aimed!(self.begin_transaction)
+                    .set_database(self.target.database.clone())
                     .send()
             })
             .await?;
@@ -248,14 +262,10 @@ impl Store {
         tx: Tx,
         result: Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let t = &self.target;
         match result {
             Ok(value) => {
                 self.call("CommitTransaction", "commit", false, || {
-                    self.client
-                        .commit_transaction()
-                        .resource_arn(&t.resource_arn)
-                        .secret_arn(&t.secret_arn)
+                    aimed!(self.commit_transaction)
                         .transaction_id(&tx.id)
                         .send()
                 })
@@ -271,13 +281,9 @@ impl Store {
 
     /// Rolls `tx` back; a failure only means the service already ended it.
     pub(crate) async fn rollback(&self, tx: Tx) {
-        let t = &self.target;
         let rolled_back = self
             .call("RollbackTransaction", "rollback", false, || {
-                self.client
-                    .rollback_transaction()
-                    .resource_arn(&t.resource_arn)
-                    .secret_arn(&t.secret_arn)
+                aimed!(self.rollback_transaction)
                     .transaction_id(&tx.id)
                     .send()
             })

@@ -14,12 +14,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::calls::Tx;
-use super::sql::{self, col, Head, Reports, PACKAGES_PAGE};
-use super::values::{long, now, opt_text, opt_time, text, time, Row};
+use super::sql::{col, Head, Reports, PACKAGES_PAGE};
+use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
 use super::{Store, StoreError};
 use crate::model::{
-    distinct_packages, validate_packages, Instance, InstanceDetails, InstanceId, InstanceRecord,
-    Package, Source,
+    distinct_packages, validate_packages, Account, Instance, InstanceDetails, InstanceId,
+    InstanceRecord, InstanceState, Package, Region, Source,
 };
 
 /// Bytes the package JSON may take in the request body (after JSON escaping),
@@ -78,25 +78,28 @@ pub(crate) enum Written {
     Skipped,
 }
 
-fn tags_json(details: &InstanceDetails) -> String {
-    to_json(&details.tags)
-}
-
-/// Parameters of the `ec2` row of a create/put.
-fn instance_params(i: &Instance, now: DateTime<Utc>) -> Vec<SqlParameter> {
-    let d = &i.details;
+/// Parameters of the `ec2` row's columns (`id` .. `source`) and `now`, as
+/// every write of a whole row (create, put, state change) binds them.
+pub(super) fn ec2_params(
+    id: &InstanceId,
+    account: &Account,
+    region: &Region,
+    state: Option<InstanceState>,
+    details: &InstanceDetails,
+    source: Source,
+) -> Vec<SqlParameter> {
     vec![
-        text("id", i.id.as_str()),
-        text("account", i.account.as_str()),
-        text("region", i.region.as_str()),
-        opt_text("state", i.state.map(|s| s.as_str())),
-        opt_text("instance_type", d.instance_type.as_deref()),
-        opt_text("image_id", d.image_id.as_deref()),
-        opt_text("platform", d.platform.as_deref()),
-        opt_time("launch_time", d.launch_time.map(super::values::micros)),
-        text("tags", tags_json(d)),
-        text("source", i.source.as_str()),
-        time("now", now),
+        text("id", id.as_str()),
+        text("account", account.as_str()),
+        text("region", region.as_str()),
+        opt_text("state", state.map(|s| s.as_str())),
+        opt_text("instance_type", details.instance_type.as_deref()),
+        opt_text("image_id", details.image_id.as_deref()),
+        opt_text("platform", details.platform.as_deref()),
+        opt_time("launch_time", details.launch_time.map(micros)),
+        text("tags", to_json(&details.tags)),
+        text("source", source.as_str()),
+        time("now", now()),
     ]
 }
 
@@ -128,7 +131,7 @@ impl Store {
         let plan = WritePlan {
             head,
             id: &i.id,
-            params: instance_params(i, now()),
+            params: ec2_params(&i.id, &i.account, &i.region, i.state, &i.details, i.source),
             chunks: package_chunks(&packages, PACKAGES_JSON_BUDGET),
         };
         self.write(&plan).await
@@ -151,7 +154,7 @@ impl Store {
             id,
             params: vec![
                 text("id", id.as_str()),
-                time("captured_at", super::values::micros(captured_at)),
+                time("captured_at", micros(captured_at)),
                 time("now", now()),
                 text("source", source.as_str()),
             ],
@@ -163,15 +166,12 @@ impl Store {
     /// One statement where the dialect can, else one transaction; retried
     /// as a whole on deadlocks and other transient failures.
     pub(crate) async fn write(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
-        let sql = sql::of(self.dialect());
-        match (sql.single_write, plan.chunks.as_slice()) {
+        match (self.sql().single_write, plan.chunks.as_slice()) {
             (Some(single), [packages]) => {
                 let mut params = plan.params.clone();
                 params.push(text("packages", packages.as_str()));
                 self.retrying(|| async {
-                    let out = self
-                        .execute("write", None, single(plan.head), params.clone())
-                        .await?;
+                    let out = self.run("write", single(plan.head), &params).await?;
                     head_outcome(plan.head, Reports::Returning, &out)
                 })
                 .await
@@ -194,10 +194,10 @@ impl Store {
     }
 
     async fn write_in(&self, tx: &Tx, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
-        let sql = sql::of(self.dialect());
+        let sql = self.sql();
         let (head_sql, reports) = (sql.head)(plan.head);
         let written = match self
-            .execute("write.ec2", Some(tx), head_sql, plan.params.clone())
+            .execute("write.ec2", Some(tx), head_sql, &plan.params)
             .await
         {
             Ok(out) => head_outcome(plan.head, reports, &out)?,
@@ -208,19 +208,24 @@ impl Store {
         if written == Written::Skipped {
             return Ok(written);
         }
-        let id = || text("id", plan.id.as_str());
+        let id = text("id", plan.id.as_str());
         // A row just inserted has no links yet (they cascade with their row).
         if written != Written::Created {
-            self.execute("write.unlink", Some(tx), sql.delete_links, vec![id()])
-                .await?;
+            self.execute(
+                "write.unlink",
+                Some(tx),
+                sql.delete_links,
+                std::slice::from_ref(&id),
+            )
+            .await?;
         }
         for chunk in &plan.chunks {
-            let params = vec![id(), text("packages", chunk.as_str())];
+            let params = [id.clone(), text("packages", chunk.as_str())];
             if let Some(upsert) = sql.upsert_chunk {
-                self.execute("write.packages", Some(tx), upsert, params.clone())
+                self.execute("write.packages", Some(tx), upsert, &params)
                     .await?;
             }
-            self.execute("write.link", Some(tx), sql.link_chunk, params)
+            self.execute("write.link", Some(tx), sql.link_chunk, &params)
                 .await?;
         }
         Ok(written)
@@ -231,9 +236,8 @@ impl Store {
         &self,
         id: &InstanceId,
     ) -> Result<Option<InstanceRecord>, StoreError> {
-        let sql = sql::of(self.dialect());
         match self
-            .execute("get", None, sql.get, vec![text("id", id.as_str())])
+            .run("get", self.sql().get, &[text("id", id.as_str())])
             .await
         {
             Ok(out) => read_instance(id, out.records(), Vec::new()),
@@ -247,13 +251,13 @@ impl Store {
     /// show partly; it is only taken for package lists over ~1 MiB.
     async fn get_paged(&self, id: &InstanceId) -> Result<Option<InstanceRecord>, StoreError> {
         tracing::info!(instance = %id, "instance over the response limit: paged read");
-        let sql = sql::of(self.dialect());
+        let sql = self.sql();
+        let key = text("id", id.as_str());
         let out = self
-            .execute(
+            .run(
                 "get.instance",
-                None,
                 sql.get_instance_only,
-                vec![text("id", id.as_str())],
+                std::slice::from_ref(&key),
             )
             .await?;
         if out.records().is_empty() {
@@ -262,20 +266,15 @@ impl Store {
         let mut packages = Vec::new();
         let mut after = 0;
         loop {
+            let params = [
+                key.clone(),
+                long("after", after),
+                long("limit", PACKAGES_PAGE),
+            ];
             let page = self
-                .execute(
-                    "get.packages",
-                    None,
-                    sql.get_packages_page,
-                    vec![
-                        text("id", id.as_str()),
-                        long("after", after),
-                        long("limit", PACKAGES_PAGE),
-                    ],
-                )
+                .run("get.packages", sql.get_packages_page, &params)
                 .await?;
-            for r in page.records() {
-                let row = Row(r);
+            for row in rows(&page) {
                 packages.push(package_from(&row, 0)?);
                 after = row.long(4)?;
             }
@@ -288,9 +287,8 @@ impl Store {
 
     /// Removes an instance and its package links; true when it existed.
     pub async fn delete_instance(&self, id: &InstanceId) -> Result<bool, StoreError> {
-        let sql = sql::of(self.dialect());
         let out = self
-            .execute("delete", None, sql.delete, vec![text("id", id.as_str())])
+            .run("delete", self.sql().delete, &[text("id", id.as_str())])
             .await?;
         Ok(out.number_of_records_updated() > 0)
     }

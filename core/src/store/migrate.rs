@@ -2,6 +2,7 @@
 //! Data API one statement per call. PostgreSQL and SQLite apply each file in a
 //! transaction; MySQL commits DDL as it goes, so its files are idempotent.
 
+use super::calls::Tx;
 use super::values::{long, now, time, Row};
 use super::{Dialect, Migration, Store, StoreError};
 
@@ -20,8 +21,8 @@ const FILES: &[SchemaFile] = &[SchemaFile {
     sqlite: include_str!("../../../ddl/sqlite/001_initial.sql"),
 }];
 
-/// The newest schema version this build knows.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The newest schema version this build knows: the last file's.
+pub const SCHEMA_VERSION: u32 = FILES[FILES.len() - 1].version;
 
 impl SchemaFile {
     fn text(&self, dialect: Dialect) -> &'static str {
@@ -84,14 +85,13 @@ impl Store {
     /// Applies pending schema files (idempotent: a second run only reads the version).
     pub async fn migrate(&self) -> Result<Migration, StoreError> {
         let dialect = self.dialect();
-        self.execute("migrate.bootstrap", None, bootstrap_sql(dialect), vec![])
+        self.run("migrate.bootstrap", bootstrap_sql(dialect), &[])
             .await?;
         let out = self
-            .execute(
+            .run(
                 "migrate.version",
-                None,
                 "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-                vec![],
+                &[],
             )
             .await?;
         let from = match out.records().first() {
@@ -115,26 +115,24 @@ impl Store {
     }
 
     async fn apply_file(&self, file: &SchemaFile) -> Result<(), StoreError> {
-        let dialect = self.dialect();
-        let record = vec![long("version", file.version.into()), time("applied", now())];
-        if dialect == Dialect::Mysql {
-            for sql in statements(file.text(dialect)) {
-                self.execute("migrate.ddl", None, &sql, vec![]).await?;
-            }
-            self.execute("migrate.record", None, record_sql(dialect), record)
-                .await?;
-            return Ok(());
+        if self.dialect() == Dialect::Mysql {
+            return self.apply_statements(None, file).await;
         }
         let tx = self.begin().await?;
-        let result = async {
-            for sql in statements(file.text(dialect)) {
-                self.execute("migrate.ddl", Some(&tx), &sql, vec![]).await?;
-            }
-            self.execute("migrate.record", Some(&tx), record_sql(dialect), record)
-                .await
+        let result = self.apply_statements(Some(&tx), file).await;
+        self.finish(tx, result).await
+    }
+
+    /// The file's statements and its `schema_version` row, in `tx` if given.
+    async fn apply_statements(&self, tx: Option<&Tx>, file: &SchemaFile) -> Result<(), StoreError> {
+        let dialect = self.dialect();
+        for sql in statements(file.text(dialect)) {
+            self.execute("migrate.ddl", tx, &sql, &[]).await?;
         }
-        .await;
-        self.finish(tx, result).await.map(drop)
+        let record = [long("version", file.version.into()), time("applied", now())];
+        self.execute("migrate.record", tx, record_sql(dialect), &record)
+            .await
+            .map(drop)
     }
 }
 

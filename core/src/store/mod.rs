@@ -52,13 +52,20 @@ impl FromStr for Dialect {
     }
 }
 
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Dialect {
+    /// The name [`FromStr`] reads: `postgres`, `mysql` or `sqlite`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::Postgres => "postgres",
             Self::Mysql => "mysql",
             Self::Sqlite => "sqlite",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -231,6 +238,11 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.target.dialect
+    }
+
+    /// The statements of this store's dialect.
+    fn sql(&self) -> &'static sql::Sql {
+        sql::of(self.target.dialect)
     }
 
     /// Data API calls made so far through this store and its clones.

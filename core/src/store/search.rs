@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use super::sql;
-use super::values::{long, text, Row};
+use super::values::{long, rows, text};
 use super::{
-    InstanceSummary, PackageVersionCount, SearchPage, SearchQuery, Store, StoreError,
+    InstanceKey, InstanceSummary, PackageVersionCount, SearchPage, SearchQuery, Store, StoreError,
     MAX_SEARCH_LIMIT,
 };
 use crate::model::{InstanceId, ValidationError};
@@ -30,6 +29,11 @@ impl SearchQuery {
     /// Checks the limit and that a version comes with a name; field names are
     /// the HTTP API's query parameters.
     pub fn validate(&self) -> Result<(), StoreError> {
+        self.after().map(drop)
+    }
+
+    /// Validates the query and decodes its token: the id to continue after.
+    fn after(&self) -> Result<Option<InstanceId>, StoreError> {
         if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
             return Err(ValidationError::new(
                 "limit",
@@ -40,18 +44,15 @@ impl SearchQuery {
         if self.package_version.is_some() && self.package_name.is_none() {
             return Err(ValidationError::new("package_version", "requires package_name").into());
         }
-        if let Some(token) = &self.next_token {
-            decode_token(token)?;
-        }
-        Ok(())
+        self.next_token.as_deref().map(decode_token).transpose()
     }
 }
 
 impl Store {
     /// Instances matching every filter of `q`, by id, a page at a time.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
-        q.validate()?;
-        let s = &sql::of(self.dialect()).search;
+        let after = q.after()?;
+        let s = &self.sql().search;
         let mut query = String::from(s.select);
         let mut params = vec![long("limit", i64::from(q.limit) + 1)];
         let mut filter = |clause: &str, name: &str, value: Option<&str>| {
@@ -63,7 +64,6 @@ impl Store {
         filter(s.account, "account", q.account.as_ref().map(|a| a.as_str()));
         filter(s.region, "region", q.region.as_ref().map(|r| r.as_str()));
         filter(s.state, "state", q.state.map(|st| st.as_str()));
-        let after = q.next_token.as_deref().map(decode_token).transpose()?;
         filter(s.after, "after", after.as_ref().map(|a| a.as_str()));
         let packages = if q.package_version.is_some() {
             s.package_name_version
@@ -76,16 +76,18 @@ impl Store {
         }
         query.push_str(s.order_limit);
 
-        let out = self.execute("search", None, &query, params).await?;
-        let mut instances = out
-            .records()
-            .iter()
-            .map(|r| {
-                let row = Row(r);
+        let out = self.run("search", &query, &params).await?;
+        let mut instances = rows(&out)
+            .map(|row| {
+                let InstanceKey {
+                    id,
+                    account,
+                    region,
+                } = row.key(0)?;
                 Ok(InstanceSummary {
-                    id: row.parsed(0)?,
-                    account: row.parsed(1)?,
-                    region: row.parsed(2)?,
+                    id,
+                    account,
+                    region,
                     state: row.opt_parsed(3)?,
                     instance_type: row.opt_str(4)?.map(str::to_owned),
                     updated: row.time(5)?,
@@ -109,20 +111,17 @@ impl Store {
         &self,
         name: &str,
     ) -> Result<Vec<PackageVersionCount>, StoreError> {
-        let sql = sql::of(self.dialect());
         let out = self
-            .execute(
+            .run(
                 "package_versions",
-                None,
-                sql.package_versions,
-                vec![text("name", name)],
+                self.sql().package_versions,
+                &[text("name", name)],
             )
             .await?;
         // Exact name match and byte order in Rust: the same on every dialect
         // (MySQL's collation ignores trailing spaces).
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for r in out.records() {
-            let row = Row(r);
+        for row in rows(&out) {
             if row.str(0)? == name {
                 let n = u64::try_from(row.long(2)?).unwrap_or(0);
                 *counts.entry(row.str(1)?.to_owned()).or_default() += n;

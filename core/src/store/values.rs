@@ -4,10 +4,11 @@
 //! (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC) and the PostgreSQL SQL casts them, so
 //! the same parameters work on every dialect and SQLite's text times sort.
 
+use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
 use aws_sdk_rdsdata::types::{Field, SqlParameter};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 
-use super::StoreError;
+use super::{InstanceKey, StoreError};
 
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 
@@ -75,6 +76,11 @@ pub(crate) fn long(name: &str, value: i64) -> SqlParameter {
 /// One result row, read by column position.
 pub(crate) struct Row<'a>(pub &'a [Field]);
 
+/// The rows of a statement's result.
+pub(crate) fn rows(out: &ExecuteStatementOutput) -> impl Iterator<Item = Row<'_>> {
+    out.records().iter().map(|r| Row(r))
+}
+
 impl<'a> Row<'a> {
     fn field(&self, i: usize) -> Result<&'a Field, StoreError> {
         self.0
@@ -130,6 +136,15 @@ impl<'a> Row<'a> {
         let s = self.str(i)?;
         s.parse()
             .map_err(|_| StoreError::UnexpectedResult(format!("column {i}: invalid value {s:?}")))
+    }
+
+    /// An instance's `id, account, region`, in the columns from `first` on.
+    pub(crate) fn key(&self, first: usize) -> Result<InstanceKey, StoreError> {
+        Ok(InstanceKey {
+            id: self.parsed(first)?,
+            account: self.parsed(first + 1)?,
+            region: self.parsed(first + 2)?,
+        })
     }
 
     pub(crate) fn opt_parsed<T: std::str::FromStr>(

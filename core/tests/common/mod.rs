@@ -6,15 +6,18 @@
 //!
 //! #[tokio::test]
 //! async fn my_test() {
-//!     for db in common::backends().await {
+//!     common::on_each_backend(async |db| {
 //!         // db.name: "sqlite" | "postgres" | "mysql"; db.store: a migrated Store;
 //!         // db.client / db.target: the raw Data API client for checks (db.sql(..)).
 //!         let calls = db.store.data_api_calls();
 //!         // ... assertions, with db.name in the messages ...
-//!         db.finish().await;
-//!     }
+//!     })
+//!     .await;
 //! }
 //! ```
+//!
+//! (`common::backends()` gives the databases themselves; call
+//! `db.finish().await` on each.)
 //!
 //! SQLite always runs (a fresh in-memory database per test). PostgreSQL runs
 //! when `INVENTORY_TEST_POSTGRES_URL` is set (each test gets its own schema
@@ -37,7 +40,8 @@ pub const MYSQL_URL_VAR: &str = "INVENTORY_TEST_MYSQL_URL";
 
 /// One backend under test.
 pub struct TestDb {
-    /// `sqlite`, `postgres` or `mysql`: put it in assertion messages.
+    /// `sqlite`, `postgres` or `mysql` (the dialect's name): put it in
+    /// assertion messages.
     pub name: &'static str,
     pub dialect: Dialect,
     /// Migrated; retries with short delays.
@@ -115,6 +119,31 @@ pub async fn backends_with(configure: impl Fn(&mut Config)) -> Vec<TestDb> {
     dbs
 }
 
+/// Endpoint settings under which the database "pauses" after `idle`, then
+/// answers DatabaseResumingException while it resumes.
+pub fn auto_pause(idle: Duration) -> impl Fn(&mut Config) {
+    move |c| c.auto_pause = Some(idle)
+}
+
+/// Only the SQLite backend (always available), for tests that need one database.
+pub async fn sqlite() -> TestDb {
+    TestDb::sqlite(&|_| {}).await
+}
+
+/// Runs `test` on every available backend, each cleaned up after it (on
+/// drop when the test panics).
+pub async fn on_each_backend(test: impl AsyncFn(&TestDb)) {
+    on_each_backend_with(|_| {}, test).await;
+}
+
+/// [`on_each_backend`] with endpoint settings changed by `configure`.
+pub async fn on_each_backend_with(configure: impl Fn(&mut Config), test: impl AsyncFn(&TestDb)) {
+    for db in backends_with(configure).await {
+        test(&db).await;
+        db.finish().await;
+    }
+}
+
 fn env_url(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
@@ -183,7 +212,6 @@ fn with_database(url: &str, database: &str) -> String {
 
 impl TestDb {
     async fn new(
-        name: &'static str,
         dialect: Dialect,
         url: &str,
         configure: &impl Fn(&mut Config),
@@ -200,6 +228,7 @@ impl TestDb {
         };
         let store =
             Store::new(client.clone(), target.clone()).with_retry_policy(test_retry_policy());
+        let name = dialect.as_str();
         let db = TestDb {
             name,
             dialect,
@@ -221,14 +250,7 @@ impl TestDb {
         // A temporary file, as the local stack uses (WAL, concurrent readers).
         let path = std::env::temp_dir().join(format!("inventory-{}.db", unique_name()));
         let url = format!("sqlite://{}", path.display());
-        TestDb::new(
-            "sqlite",
-            Dialect::Sqlite,
-            &url,
-            configure,
-            Cleanup::File(path),
-        )
-        .await
+        TestDb::new(Dialect::Sqlite, &url, configure, Cleanup::File(path)).await
     }
 
     async fn postgres(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
@@ -242,7 +264,7 @@ impl TestDb {
             base_url: base_url.to_string(),
             sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
         };
-        TestDb::new("postgres", Dialect::Postgres, &url, configure, cleanup).await
+        TestDb::new(Dialect::Postgres, &url, configure, cleanup).await
     }
 
     async fn mysql(base_url: &str, configure: &impl Fn(&mut Config)) -> TestDb {
@@ -258,7 +280,7 @@ impl TestDb {
             base_url: base_url.to_string(),
             sql: format!("DROP DATABASE IF EXISTS {database}"),
         };
-        TestDb::new("mysql", Dialect::Mysql, &url, configure, cleanup).await
+        TestDb::new(Dialect::Mysql, &url, configure, cleanup).await
     }
 
     /// A second store on the same endpoint with its own call counter.
@@ -282,6 +304,18 @@ impl TestDb {
                     aws_smithy_types::error::display::DisplayErrorContext(&e)
                 )
             })
+    }
+
+    /// The stored record of an instance that must exist.
+    pub async fn record(
+        &self,
+        id: &inventory_core::model::InstanceId,
+    ) -> inventory_core::model::InstanceRecord {
+        self.store
+            .get_instance(id)
+            .await
+            .unwrap_or_else(|e| panic!("{}: get {id}: {e:?}", self.name))
+            .unwrap_or_else(|| panic!("{}: {id} not found", self.name))
     }
 
     /// The first column of the first row as a number (e.g. `SELECT COUNT(*) ...`).

@@ -205,12 +205,91 @@ macro_rules! plain_api_insert {
     };
 }
 
+/// The `ec2` row of a state event (MySQL, SQLite): terminated and last
+/// changed at the event's time.
+macro_rules! plain_event_insert {
+    () => {
+        $crate::store::sql::plain_ec2_insert!(
+            "CASE WHEN :state = 'terminated' THEN :time END",
+            ":time",
+            "NULL"
+        )
+    };
+}
+
+/// `ON CONFLICT` of a PUT (PostgreSQL, SQLite): the request's columns win,
+/// `created` stays, and so does `terminated_at` while still terminated.
+macro_rules! put_on_conflict {
+    () => {
+        concat!(
+            " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
+            "state = EXCLUDED.state, instance_type = EXCLUDED.instance_type, image_id = EXCLUDED.image_id, ",
+            "platform = EXCLUDED.platform, launch_time = EXCLUDED.launch_time, tags = EXCLUDED.tags, ",
+            "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
+            "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END, ",
+            "inventory_captured_at = EXCLUDED.inventory_captured_at "
+        )
+    };
+}
+
+/// One detail column of a state event's upsert: the event's value when it
+/// has details (`$has_details` is that test in the dialect), else the stored one.
+macro_rules! excluded_if_details {
+    ($has_details:literal, $col:literal) => {
+        concat!(
+            $col,
+            " = CASE WHEN ",
+            $has_details,
+            " THEN EXCLUDED.",
+            $col,
+            " ELSE ec2.",
+            $col,
+            " END, "
+        )
+    };
+}
+
+/// `ON CONFLICT` of a state event (PostgreSQL, SQLite): applied only when
+/// newer than the last event; details only when the event has them.
+macro_rules! state_on_conflict {
+    ($has_details:literal) => {
+        concat!(
+            " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
+            "state = EXCLUDED.state, ",
+            $crate::store::sql::excluded_if_details!($has_details, "instance_type"),
+            $crate::store::sql::excluded_if_details!($has_details, "image_id"),
+            $crate::store::sql::excluded_if_details!($has_details, "platform"),
+            $crate::store::sql::excluded_if_details!($has_details, "launch_time"),
+            $crate::store::sql::excluded_if_details!($has_details, "tags"),
+            "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
+            "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' ",
+            "THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) ELSE ec2.terminated_at END, ",
+            "last_event_time = EXCLUDED.last_event_time ",
+            "WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < EXCLUDED.last_event_time"
+        )
+    };
+}
+
 pub(crate) use {
-    ec2_insert_sql, get_instance_only_sql, get_sql, instance_columns, packages_page_sql,
-    plain_api_insert, plain_ec2_insert,
+    ec2_insert_sql, excluded_if_details, get_instance_only_sql, get_sql, instance_columns,
+    packages_page_sql, plain_api_insert, plain_ec2_insert, plain_event_insert, put_on_conflict,
+    state_on_conflict,
 };
 
 /// Statements MySQL and SQLite share word for word.
+pub(crate) const PLAIN_REPLACE_HEAD: &str = concat!(
+    "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
+    "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
+);
+
+pub(crate) const PLAIN_DELETE_LINKS: &str = "DELETE FROM ec2_package WHERE ec2_id = :id";
+
+pub(crate) const PLAIN_GET_INSTANCE_ONLY: &str = get_instance_only_sql!("tags", ":id");
+
+pub(crate) const PLAIN_PACKAGES_PAGE: &str = packages_page_sql!(":id", ":after", ":limit");
+
+pub(crate) const PLAIN_DELETE: &str = "DELETE FROM ec2 WHERE id = :id";
+
 pub(crate) const PLAIN_STALE_RUNNING: &str = concat!(
     "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
     "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",

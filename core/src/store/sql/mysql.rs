@@ -5,8 +5,9 @@
 //! an upsert counts 1 when it inserted and 2 when it changed a row.
 
 use super::{
-    plain_api_insert, plain_ec2_insert, plain_search, Head, Reports, Sql, PLAIN_PACKAGE_VERSIONS,
-    PLAIN_STALE_RUNNING,
+    plain_api_insert, plain_event_insert, plain_search, Head, Reports, Sql, PLAIN_DELETE,
+    PLAIN_DELETE_LINKS, PLAIN_GET_INSTANCE_ONLY, PLAIN_PACKAGES_PAGE, PLAIN_PACKAGE_VERSIONS,
+    PLAIN_REPLACE_HEAD, PLAIN_STALE_RUNNING,
 };
 
 macro_rules! packages_table {
@@ -32,10 +33,7 @@ fn head(h: Head) -> (&'static str, Reports) {
             "terminated_at = CASE WHEN VALUES(state) = 'terminated' THEN COALESCE(terminated_at, VALUES(terminated_at)) END, ",
             "inventory_captured_at = VALUES(inventory_captured_at)"
         ),
-        Head::Replace => concat!(
-            "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
-            "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
-        ),
+        Head::Replace => PLAIN_REPLACE_HEAD,
     };
     (sql, Reports::Count)
 }
@@ -49,7 +47,7 @@ macro_rules! if_details {
 pub(crate) static SQL: Sql = Sql {
     head,
     single_write: None,
-    delete_links: "DELETE FROM ec2_package WHERE ec2_id = :id",
+    delete_links: PLAIN_DELETE_LINKS,
     upsert_chunk: Some(concat!(
         "INSERT INTO package (name, version, publisher, architecture) ",
         "SELECT j.name, j.version, j.publisher, j.architecture FROM ",
@@ -70,9 +68,9 @@ pub(crate) static SQL: Sql = Sql {
         "running DIV 16384",
         "CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)"
     ),
-    get_instance_only: super::get_instance_only_sql!("tags", ":id"),
-    get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
-    delete: "DELETE FROM ec2 WHERE id = :id",
+    get_instance_only: PLAIN_GET_INSTANCE_ONLY,
+    get_packages_page: PLAIN_PACKAGES_PAGE,
+    delete: PLAIN_DELETE,
     // Assignments run left to right: last_event_time must come last.
     apply_state: concat!(
         "UPDATE ec2 SET account = :account, region = :region, state = :state, ",
@@ -86,11 +84,7 @@ pub(crate) static SQL: Sql = Sql {
         "last_event_time = :time ",
         "WHERE id = :id AND (last_event_time IS NULL OR last_event_time < :time)"
     ),
-    apply_state_insert: Some(plain_ec2_insert!(
-        "CASE WHEN :state = 'terminated' THEN :time END",
-        ":time",
-        "NULL"
-    )),
+    apply_state_insert: Some(plain_event_insert!()),
     stale_running: PLAIN_STALE_RUNNING,
     package_versions: PLAIN_PACKAGE_VERSIONS,
     search: plain_search(concat!(

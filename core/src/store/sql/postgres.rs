@@ -4,7 +4,7 @@
 //! missing links inserted. Packages are upserted in the caller's sorted order
 //! (`WITH ORDINALITY`) so concurrent writers lock shared rows in one order.
 
-use super::{Head, Reports, SearchSql, Sql};
+use super::{put_on_conflict, state_on_conflict, Head, Reports, SearchSql, Sql};
 
 macro_rules! ec2_insert {
     ($terminated_at:literal, $last_event:literal, $captured:literal) => {
@@ -40,12 +40,7 @@ macro_rules! put_head {
     () => {
         concat!(
             api_insert!(),
-            " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
-            "state = EXCLUDED.state, instance_type = EXCLUDED.instance_type, image_id = EXCLUDED.image_id, ",
-            "platform = EXCLUDED.platform, launch_time = EXCLUDED.launch_time, tags = EXCLUDED.tags, ",
-            "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
-            "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END, ",
-            "inventory_captured_at = EXCLUDED.inventory_captured_at ",
+            put_on_conflict!(),
             "RETURNING id, (xmax = 0) AS created"
         )
     };
@@ -125,19 +120,6 @@ fn single(h: Head) -> &'static str {
     }
 }
 
-macro_rules! if_details {
-    ($col:literal) => {
-        concat!(
-            $col,
-            " = CASE WHEN CAST(:has_details AS bigint) = 1 THEN EXCLUDED.",
-            $col,
-            " ELSE ec2.",
-            $col,
-            " END, "
-        )
-    };
-}
-
 pub(crate) static SQL: Sql = Sql {
     head,
     single_write: Some(single),
@@ -171,18 +153,7 @@ pub(crate) static SQL: Sql = Sql {
             "CAST(:time AS timestamp)",
             "NULL"
         ),
-        " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
-        "state = EXCLUDED.state, ",
-        if_details!("instance_type"),
-        if_details!("image_id"),
-        if_details!("platform"),
-        if_details!("launch_time"),
-        if_details!("tags"),
-        "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
-        "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' ",
-        "THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) ELSE ec2.terminated_at END, ",
-        "last_event_time = EXCLUDED.last_event_time ",
-        "WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < EXCLUDED.last_event_time"
+        state_on_conflict!("CAST(:has_details AS bigint) = 1")
     ),
     apply_state_insert: None,
     stale_running: concat!(

@@ -3,8 +3,9 @@
 //! BEGIN IMMEDIATE, so writers queue instead of deadlocking.
 
 use super::{
-    plain_api_insert, plain_ec2_insert, plain_search, Head, Reports, Sql, PLAIN_PACKAGE_VERSIONS,
-    PLAIN_STALE_RUNNING,
+    plain_api_insert, plain_event_insert, plain_search, put_on_conflict, state_on_conflict, Head,
+    Reports, Sql, PLAIN_DELETE, PLAIN_DELETE_LINKS, PLAIN_GET_INSTANCE_ONLY, PLAIN_PACKAGES_PAGE,
+    PLAIN_PACKAGE_VERSIONS, PLAIN_REPLACE_HEAD, PLAIN_STALE_RUNNING,
 };
 
 fn head(h: Head) -> (&'static str, Reports) {
@@ -16,43 +17,19 @@ fn head(h: Head) -> (&'static str, Reports) {
         Head::Put => (
             concat!(
                 plain_api_insert!(),
-                " ON CONFLICT (id) DO UPDATE SET account = excluded.account, region = excluded.region, ",
-                "state = excluded.state, instance_type = excluded.instance_type, image_id = excluded.image_id, ",
-                "platform = excluded.platform, launch_time = excluded.launch_time, tags = excluded.tags, ",
-                "source = excluded.source, updated = excluded.updated, ",
-                "terminated_at = CASE WHEN excluded.state = 'terminated' THEN COALESCE(ec2.terminated_at, excluded.terminated_at) END, ",
-                "inventory_captured_at = excluded.inventory_captured_at ",
+                put_on_conflict!(),
                 "RETURNING id, created = :now"
             ),
             Reports::Returning,
         ),
-        Head::Replace => (
-            concat!(
-                "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
-                "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
-            ),
-            Reports::Count,
-        ),
+        Head::Replace => (PLAIN_REPLACE_HEAD, Reports::Count),
     }
-}
-
-macro_rules! if_details {
-    ($col:literal) => {
-        concat!(
-            $col,
-            " = CASE WHEN :has_details = 1 THEN excluded.",
-            $col,
-            " ELSE ec2.",
-            $col,
-            " END, "
-        )
-    };
 }
 
 pub(crate) static SQL: Sql = Sql {
     head,
     single_write: None,
-    delete_links: "DELETE FROM ec2_package WHERE ec2_id = :id",
+    delete_links: PLAIN_DELETE_LINKS,
     // `WHERE true` keeps ON CONFLICT from parsing as a join constraint.
     upsert_chunk: Some(concat!(
         "INSERT INTO package (name, version, publisher, architecture) ",
@@ -75,27 +52,12 @@ pub(crate) static SQL: Sql = Sql {
         "running / 16384",
         "json_group_array(json_array(name, version, publisher, architecture))"
     ),
-    get_instance_only: super::get_instance_only_sql!("tags", ":id"),
-    get_packages_page: super::packages_page_sql!(":id", ":after", ":limit"),
-    delete: "DELETE FROM ec2 WHERE id = :id",
+    get_instance_only: PLAIN_GET_INSTANCE_ONLY,
+    get_packages_page: PLAIN_PACKAGES_PAGE,
+    delete: PLAIN_DELETE,
     apply_state: concat!(
-        plain_ec2_insert!(
-            "CASE WHEN :state = 'terminated' THEN :time END",
-            ":time",
-            "NULL"
-        ),
-        " ON CONFLICT (id) DO UPDATE SET account = excluded.account, region = excluded.region, ",
-        "state = excluded.state, ",
-        if_details!("instance_type"),
-        if_details!("image_id"),
-        if_details!("platform"),
-        if_details!("launch_time"),
-        if_details!("tags"),
-        "source = excluded.source, updated = excluded.updated, ",
-        "terminated_at = CASE WHEN excluded.state = 'terminated' ",
-        "THEN COALESCE(ec2.terminated_at, excluded.terminated_at) ELSE ec2.terminated_at END, ",
-        "last_event_time = excluded.last_event_time ",
-        "WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < excluded.last_event_time"
+        plain_event_insert!(),
+        state_on_conflict!(":has_details = 1")
     ),
     apply_state_insert: None,
     stale_running: PLAIN_STALE_RUNNING,
