@@ -2,32 +2,17 @@
 //! v2) event decoded by lambda_http as in Lambda, the shared start-up, the
 //! adapter and core's API, into the local Data API over SQLite.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use base64::Engine;
-use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN};
 use inventory_core::config::{ConfigError, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
 use inventory_core::http::{Api, REQUEST_ID_HEADER};
 use inventory_handlers::{http_api, start_with};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
-async fn local_sdk(endpoint: String) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .load()
-        .await
-}
+mod local_support;
 
-fn settings(name: &str) -> Option<String> {
-    match name {
-        ENV_CLUSTER_ARN => Some(LOCAL_CLUSTER_ARN.into()),
-        ENV_SECRET_ARN => Some(LOCAL_SECRET_ARN.into()),
-        ENV_DIALECT => Some("sqlite".into()),
-        _ => None,
-    }
-}
+use local_support::{local_sdk, settings};
 
 /// The API behind the function, as its start-up builds it, over a fresh
 /// in-memory database with the schema applied.
@@ -35,7 +20,7 @@ async fn api() -> (Server, Api) {
     let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, "sqlite::memory:"))
         .await
         .expect("local Data API");
-    let startup = start_with(settings, local_sdk(server.endpoint_url()))
+    let startup = start_with(settings, local_sdk(server.endpoint_url()), None)
         .await
         .expect("start-up");
     startup.store.migrate().await.expect("schema");
@@ -188,7 +173,7 @@ async fn start_up_names_a_missing_setting() {
                 settings(name)
             }
         };
-        let err = start_with(lookup, local_sdk("http://127.0.0.1:9".into()))
+        let err = start_with(lookup, local_sdk("http://127.0.0.1:9".into()), None)
             .await
             .expect_err("a required setting is missing");
         assert_eq!(err, ConfigError::Missing(missing));
@@ -201,7 +186,7 @@ async fn start_up_names_a_missing_setting() {
             settings(name)
         }
     };
-    let err = start_with(bad_dialect, local_sdk("http://127.0.0.1:9".into()))
+    let err = start_with(bad_dialect, local_sdk("http://127.0.0.1:9".into()), None)
         .await
         .expect_err("bad dialect");
     assert!(err.to_string().contains(ENV_DIALECT), "{err}");

@@ -1,30 +1,56 @@
 //! The schema custom resource: CloudFormation requests handled against the
 //! local Data API over SQLite, and answers PUT to a local stand-in for the
-//! pre-signed response URL.
+//! pre-signed response URL. The application role on PostgreSQL and MySQL is
+//! tested in `app_role.rs`.
 
-use aws_config::{BehaviorVersion, Region};
+use std::time::Duration;
+
+mod local_support;
+
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::model::InstanceId;
 use inventory_core::store::{DbTarget, Dialect, Store};
-use inventory_handlers::custom_resource::{handle, send, Request, SendError, Status};
+use inventory_handlers::custom_resource::{
+    answer, handle, send, Request, SecretSource, SendError, Status,
+};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-async fn store(server: &Server, cluster_arn: &str) -> Store {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(server.endpoint_url())
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .load()
-        .await;
+const APP_SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app";
+
+async fn rds(server: &Server) -> aws_sdk_rdsdata::Client {
+    local_support::local_rds(server.endpoint_url()).await
+}
+
+/// A store on the local cluster, to look at what the resource did.
+async fn store(server: &Server) -> Store {
     let target = DbTarget {
-        resource_arn: cluster_arn.into(),
+        resource_arn: LOCAL_CLUSTER_ARN.into(),
         secret_arn: LOCAL_SECRET_ARN.into(),
         database: None,
         dialect: Dialect::Sqlite,
     };
-    Store::new(aws_sdk_rdsdata::Client::new(&sdk), target)
+    Store::new(rds(server).await, target)
+}
+
+/// Secrets Manager stand-ins.
+#[derive(Clone)]
+enum Secrets {
+    /// Never asked (no application secret, or SQLite).
+    Unused,
+    Panics,
+    NeverAnswers,
+}
+
+impl SecretSource for Secrets {
+    async fn secret_string(&self, _arn: &str) -> Result<String, String> {
+        match self {
+            Secrets::Unused => Err("not expected".into()),
+            Secrets::Panics => panic!("a bug in the secret source"),
+            Secrets::NeverAnswers => std::future::pending().await,
+        }
+    }
 }
 
 async fn local_data_api() -> Server {
@@ -34,6 +60,10 @@ async fn local_data_api() -> Server {
 }
 
 fn request(kind: &str, response_url: &str) -> Request {
+    request_on(kind, response_url, LOCAL_CLUSTER_ARN)
+}
+
+fn request_on(kind: &str, response_url: &str, cluster_arn: &str) -> Request {
     serde_json::from_value(json!({
         "RequestType": kind,
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:schema",
@@ -42,7 +72,13 @@ fn request(kind: &str, response_url: &str) -> Request {
         "RequestId": "req-1",
         "LogicalResourceId": "DatabaseSchema",
         "ResourceType": "Custom::DatabaseSchema",
-        "ResourceProperties": {"ServiceToken": "x", "FunctionVersion": "3"}
+        "ResourceProperties": {
+            "ServiceToken": "x",
+            "FunctionVersion": "3",
+            "ClusterArn": cluster_arn,
+            "MasterSecretArn": LOCAL_SECRET_ARN,
+            "Dialect": "sqlite"
+        }
     }))
     .expect("a CloudFormation request")
 }
@@ -88,11 +124,12 @@ async fn response_url(status: u16) -> (String, tokio::task::JoinHandle<(String, 
 #[tokio::test]
 async fn create_applies_the_schema_and_answers_success() {
     let server = local_data_api().await;
-    let store = store(&server, LOCAL_CLUSTER_ARN).await;
+    let rds = rds(&server).await;
+    let store = store(&server).await;
     let (url, received) = response_url(200).await;
 
     let req = request("Create", &url);
-    let resp = handle(&store, &req).await;
+    let resp = handle(&rds, &Secrets::Unused, &req).await;
     assert_eq!(resp.status, Status::Success, "{resp:?}");
     let version = resp
         .data
@@ -128,7 +165,7 @@ async fn create_applies_the_schema_and_answers_success() {
     // An update (new function version) migrates again, idempotently, under the same id.
     let mut update = request("Update", &url);
     update.physical_resource_id = Some(answer["PhysicalResourceId"].as_str().unwrap().into());
-    let again = handle(&store, &update).await;
+    let again = handle(&rds, &Secrets::Unused, &update).await;
     assert_eq!(again.status, Status::Success, "{again:?}");
     assert_eq!(again.physical_resource_id, "DatabaseSchema-schema");
     assert_eq!(again.data, resp.data);
@@ -138,41 +175,124 @@ async fn create_applies_the_schema_and_answers_success() {
 async fn a_failed_migration_answers_failed_with_the_reason() {
     let server = local_data_api().await;
     let unknown = "arn:aws:rds:us-east-1:123456789012:cluster:nowhere";
-    let store = store(&server, unknown).await;
-    let resp = handle(&store, &request("Create", "http://127.0.0.1:9/")).await;
+    let req = request_on("Create", "http://127.0.0.1:9/", unknown);
+    let resp = handle(&rds(&server).await, &Secrets::Unused, &req).await;
     assert_eq!(resp.status, Status::Failed);
     let reason = resp.reason.expect("a reason");
     assert!(!reason.is_empty() && reason.len() <= 1000, "{reason}");
     assert_eq!(resp.data, None);
 }
 
+/// The target is the resource's: a replaced cluster (new ARN) gets the schema
+/// on the Update CloudFormation sends, whatever the function's environment says.
+#[tokio::test]
+async fn an_update_to_a_new_cluster_migrates_that_cluster() {
+    let old = "arn:aws:rds:us-east-1:123456789012:cluster:old";
+    let new = "arn:aws:rds:us-east-1:123456789012:cluster:new";
+    let mut config = Config::single(old, "sqlite::memory:");
+    config
+        .clusters
+        .extend(Config::single(new, "sqlite::memory:").clusters);
+    let server = Server::start(config).await.expect("local Data API");
+    let rds = rds(&server).await;
+    let created = handle(
+        &rds,
+        &Secrets::Unused,
+        &request_on("Create", "http://x/", old),
+    )
+    .await;
+    assert_eq!(created.status, Status::Success, "{created:?}");
+
+    let mut update = request_on("Update", "http://x/", new);
+    update.physical_resource_id = Some(created.physical_resource_id.clone());
+    let updated = handle(&rds, &Secrets::Unused, &update).await;
+    assert_eq!(updated.status, Status::Success, "{updated:?}");
+    assert_eq!(updated.physical_resource_id, created.physical_resource_id);
+    let on_new = Store::new(
+        rds.clone(),
+        DbTarget {
+            resource_arn: new.into(),
+            secret_arn: LOCAL_SECRET_ARN.into(),
+            database: None,
+            dialect: Dialect::Sqlite,
+        },
+    );
+    let id = InstanceId::parse("i-0123456789abcdef0").unwrap();
+    assert_eq!(
+        on_new
+            .get_instance(&id)
+            .await
+            .expect("schema on the new cluster"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_request_without_its_target_answers_failed_naming_it() {
+    let server = local_data_api().await;
+    let mut req = request("Create", "http://127.0.0.1:9/");
+    req.resource_properties.cluster_arn = None;
+    let resp = handle(&rds(&server).await, &Secrets::Unused, &req).await;
+    assert_eq!(resp.status, Status::Failed);
+    assert!(resp.reason.unwrap().contains("ClusterArn"));
+}
+
+fn with_app_secret(mut req: Request) -> Request {
+    req.resource_properties.app_secret_arn = Some(APP_SECRET_ARN.into());
+    req
+}
+
+/// A panic inside the work is still an answer, at once.
+#[tokio::test]
+async fn a_panic_answers_failed() {
+    let server = local_data_api().await;
+    let req = with_app_secret(request("Create", "http://127.0.0.1:9/"));
+    let budget = Duration::from_secs(600);
+    let resp = answer(rds(&server).await, Secrets::Panics, req.clone(), budget).await;
+    assert_eq!(resp.status, Status::Failed, "{resp:?}");
+    assert!(resp.reason.unwrap().contains("panicked"));
+    assert_eq!(resp.request_id, req.request_id);
+}
+
+/// Work that outlives the invocation's budget is answered FAILED before the
+/// function ends, instead of leaving CloudFormation waiting.
+#[tokio::test]
+async fn work_past_the_budget_answers_failed() {
+    let server = local_data_api().await;
+    let req = with_app_secret(request("Update", "http://127.0.0.1:9/"));
+    let resp = answer(
+        rds(&server).await,
+        Secrets::NeverAnswers,
+        req,
+        Duration::from_millis(200),
+    )
+    .await;
+    assert_eq!(resp.status, Status::Failed, "{resp:?}");
+    assert!(resp.reason.unwrap().contains("no result within"));
+}
+
 #[tokio::test]
 async fn delete_keeps_the_data_and_touches_nothing() {
     let server = local_data_api().await;
-    // A store that could not reach any database: Delete must not need one.
-    let store = store(
-        &server,
-        "arn:aws:rds:us-east-1:123456789012:cluster:nowhere",
-    )
-    .await;
-    let mut req = request("Delete", "http://127.0.0.1:9/");
+    // A target that could not be reached: Delete must not need one.
+    let nowhere = "arn:aws:rds:us-east-1:123456789012:cluster:nowhere";
+    let mut req = request_on("Delete", "http://127.0.0.1:9/", nowhere);
     req.physical_resource_id = Some("DatabaseSchema-schema".into());
-    let resp = handle(&store, &req).await;
+    let resp = handle(&rds(&server).await, &Secrets::Unused, &req).await;
     assert_eq!(resp.status, Status::Success, "{resp:?}");
     assert_eq!(resp.physical_resource_id, "DatabaseSchema-schema");
-    assert_eq!(store.data_api_calls(), 0);
 }
 
 #[tokio::test]
 async fn an_answer_refused_by_the_url_is_an_error() {
     let server = local_data_api().await;
-    let store = store(
-        &server,
-        "arn:aws:rds:us-east-1:123456789012:cluster:nowhere",
+    let (url, received) = response_url(403).await;
+    let resp = handle(
+        &rds(&server).await,
+        &Secrets::Unused,
+        &request("Delete", &url),
     )
     .await;
-    let (url, received) = response_url(403).await;
-    let resp = handle(&store, &request("Delete", &url)).await;
     let err = send(&url, &resp).await.expect_err("403");
     assert!(
         matches!(err, SendError::Status(s) if s.as_u16() == 403),

@@ -44,12 +44,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sync = SyncSettings::from_lookup(config::from_env).inspect_err(|e| {
         tracing::error!(error = %e, "cannot start: fix the function's environment");
     })?;
-    let handler = Arc::new(EventHandler::new(
-        startup.store,
-        SsmPackageSource::new(aws_sdk_ssm::Client::new(&startup.sdk)),
-        Ec2InstanceSource::new(aws_sdk_ec2::Client::new(&startup.sdk)),
-        sync,
-    ));
+    let packages = SsmPackageSource::new(startup.ssm_client());
+    let instances = Ec2InstanceSource::new(startup.ec2_client());
+    let handler = Arc::new(EventHandler::new(startup.store, packages, instances, sync));
     // The response is the outcome, so `cargo lambda invoke` shows what changed.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);
