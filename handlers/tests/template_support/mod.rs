@@ -16,15 +16,19 @@ pub fn load() -> Value {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("template.yaml is not YAML: {e}"))
 }
 
-/// The value at a path of mapping keys.
+/// The value at a path of mapping keys (or list indexes, in a list).
 pub fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter()
-        .try_fold(v, |cur, key| cur.as_mapping()?.get(*key))
+    path.iter().try_fold(v, |cur, key| match cur {
+        Value::Sequence(items) => items.get(key.parse::<usize>().ok()?),
+        _ => cur.as_mapping()?.get(*key),
+    })
 }
 
 pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
-    path.iter()
-        .try_fold(v, |cur, key| cur.as_mapping_mut()?.get_mut(*key))
+    path.iter().try_fold(v, |cur, key| match cur {
+        Value::Sequence(items) => items.get_mut(key.parse::<usize>().ok()?),
+        _ => cur.as_mapping_mut()?.get_mut(*key),
+    })
 }
 
 pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
