@@ -8,7 +8,8 @@
 //! or the password of `CREATE ROLE` / `CREATE USER` (utility statements take no
 //! parameters in PostgreSQL, and MySQL prepares no account management with
 //! placeholders). Those are checked against a strict alphabet and quoted here:
-//! identifiers are `[a-z_][a-z0-9_]*`, the password is printable ASCII without
+//! identifiers are `[A-Za-z_][A-Za-z0-9_]*` (quoted, so their case is kept),
+//! the password is printable ASCII without
 //! quotes, backslashes or spaces (the template generates letters and digits).
 //! The password is never logged, and a failed statement that holds it reports
 //! the step and the error code only: MySQL quotes the statement in its errors.
@@ -54,7 +55,7 @@ impl AppCredentials {
 pub enum RoleError {
     #[error("the application secret is not JSON with a username and a password")]
     BadSecret,
-    #[error("{what} {name:?} is not a plain lower-case identifier ([a-z_][a-z0-9_]*, at most 63)")]
+    #[error("{what} {name:?} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63)")]
     BadIdentifier { what: &'static str, name: String },
     #[error("the application password must be 16 to 128 printable ASCII characters without quotes, backslashes or spaces")]
     BadPassword,
@@ -67,8 +68,8 @@ fn identifier(what: &'static str, name: &str) -> Result<String, RoleError> {
     let plain = name.len() <= 63
         && chars
             .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         Ok(name.to_string())
     } else {
@@ -207,8 +208,10 @@ async fn postgres_steps(
     );
     let found = admin.text(&names).await?.unwrap_or_default();
     let (schema, database) = found.split_once(' ').unwrap_or_default();
-    let schema = identifier("schema", schema)?;
-    let database = identifier("database", database)?;
+    // Double quotes keep the names exactly as the catalog holds them.
+    let schema = format!("\"{}\"", identifier("schema", schema)?);
+    let database = format!("\"{}\"", identifier("database", database)?);
+    let role = format!("\"{role}\"");
     let on_schema = |name, sql: &str| step(name, sql.replace("{schema}", &schema));
     Ok(vec![
         Step {
@@ -326,7 +329,17 @@ mod tests {
     #[test]
     fn identifiers_are_plain_lower_case() {
         assert!(identifier("role", "inventory_app").is_ok());
-        for bad in ["", "App", "1app", "a-b", "a\"b", "a b", &"a".repeat(64)] {
+        assert!(identifier("database", "Inventory_2").is_ok());
+        for bad in [
+            "",
+            "1app",
+            "a-b",
+            "a\"b",
+            "a`b",
+            "a'b",
+            "a b",
+            &"a".repeat(64),
+        ] {
             assert!(identifier("role", bad).is_err(), "{bad:?}");
         }
     }
