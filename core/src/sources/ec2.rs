@@ -3,9 +3,9 @@
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::Instance;
 use aws_sdk_ec2::Client;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
-use super::{sdk_failure, InstanceSource, SourceError, DESCRIBE_INSTANCES};
+use super::{sdk_failure, InstanceFields, InstanceSource, SourceError, DESCRIBE_INSTANCES};
 use crate::model::{InstanceDetails, InstanceId};
 
 /// EC2's answers for an id it does not know (long terminated, another
@@ -60,36 +60,6 @@ fn details_of(instance: &Instance) -> InstanceDetails {
         launch_time,
     }
     .into_details(instance.tags().iter().map(|t| (t.key(), t.value())))
-}
-
-/// The `DescribeInstances` fields we keep, borrowed from the SDK's or a
-/// fixture's instance.
-pub(crate) struct InstanceFields<'a> {
-    pub instance_type: Option<&'a str>,
-    pub image_id: Option<&'a str>,
-    pub platform_details: Option<&'a str>,
-    pub platform: Option<&'a str>,
-    pub launch_time: Option<DateTime<Utc>>,
-}
-
-impl InstanceFields<'_> {
-    /// `PlatformDetails` (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`)
-    /// says more than `Platform`, which EC2 sets only for Windows.
-    pub(crate) fn into_details<'t>(
-        self,
-        tags: impl Iterator<Item = (Option<&'t str>, Option<&'t str>)>,
-    ) -> InstanceDetails {
-        let owned = |s: Option<&str>| s.filter(|v| !v.is_empty()).map(str::to_owned);
-        InstanceDetails {
-            instance_type: owned(self.instance_type),
-            image_id: owned(self.image_id),
-            platform: owned(self.platform_details).or_else(|| owned(self.platform)),
-            launch_time: self.launch_time,
-            tags: tags
-                .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
-                .collect(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,10 +17,9 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::ec2::InstanceFields;
 use super::{
-    collect_inventory, InstanceSource, Inventory, InventoryPage, PackageSource, SourceError,
-    DESCRIBE_INSTANCES, LIST_INVENTORY_ENTRIES,
+    collect_inventory, InstanceFields, InstanceSource, Inventory, InventoryPage, PackageSource,
+    SourceError, DESCRIBE_INSTANCES, LIST_INVENTORY_ENTRIES,
 };
 use crate::model::{InstanceDetails, InstanceId};
 

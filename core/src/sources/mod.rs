@@ -2,16 +2,24 @@
 //! `DescribeInstances`, behind two small traits so the use cases run the same
 //! against the AWS SDK ([`ssm`], [`ec2`]) and against sample files
 //! ([`fixtures`], for `inventory replay` and tests).
+//!
+//! The two SDK adapters are behind the `aws-sources` feature (on by default,
+//! enabled by the Lambda functions): without it the `inventory` CLI, which
+//! replays fixtures, leaves out aws-sdk-ec2 and aws-sdk-ssm, the largest
+//! crates of the build.
 
+#[cfg(feature = "aws-sources")]
 pub mod ec2;
 pub mod fixtures;
+#[cfg(feature = "aws-sources")]
 pub mod ssm;
 
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
+#[cfg(feature = "aws-sources")]
+use aws_smithy_runtime_api::client::{orchestrator::HttpResponse, result::SdkError};
+#[cfg(feature = "aws-sources")]
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -96,6 +104,36 @@ pub(crate) struct InventoryPage {
     pub capture_time: Option<String>,
     pub entries: Vec<HashMap<String, String>>,
     pub next_token: Option<String>,
+}
+
+/// The `DescribeInstances` fields we keep, borrowed from the SDK's or a
+/// fixture's instance.
+pub(crate) struct InstanceFields<'a> {
+    pub instance_type: Option<&'a str>,
+    pub image_id: Option<&'a str>,
+    pub platform_details: Option<&'a str>,
+    pub platform: Option<&'a str>,
+    pub launch_time: Option<DateTime<Utc>>,
+}
+
+impl InstanceFields<'_> {
+    /// `PlatformDetails` (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`)
+    /// says more than `Platform`, which EC2 sets only for Windows.
+    pub(crate) fn into_details<'t>(
+        self,
+        tags: impl Iterator<Item = (Option<&'t str>, Option<&'t str>)>,
+    ) -> InstanceDetails {
+        let owned = |s: Option<&str>| s.filter(|v| !v.is_empty()).map(str::to_owned);
+        InstanceDetails {
+            instance_type: owned(self.instance_type),
+            image_id: owned(self.image_id),
+            platform: owned(self.platform_details).or_else(|| owned(self.platform)),
+            launch_time: self.launch_time,
+            tags: tags
+                .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
+                .collect(),
+        }
+    }
 }
 
 /// Reads `AWS:Application` pages until `NextToken` runs out; `fetch(token)`
@@ -202,6 +240,7 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
 }
 
 /// Sorts an SDK failure into transient or permanent.
+#[cfg(feature = "aws-sources")]
 pub(crate) fn sdk_failure<E>(
     service: &'static str,
     operation: &'static str,
@@ -238,6 +277,7 @@ where
 
 /// Throttling and server-side codes of SSM and EC2 (the SDK retried them
 /// already; the event is retried later as a whole).
+#[cfg(feature = "aws-sources")]
 fn is_transient_code(code: &str) -> bool {
     matches!(
         code,
