@@ -60,3 +60,25 @@ async fn main() -> anyhow::Result<()> {
         Command::Packages(args) => query::packages(args).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_and_argument_has_a_help_line() {
+        let mut cli = super::Cli::command();
+        cli.build();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                assert!(
+                    !help.trim().is_empty(),
+                    "inventory {} {} has no help line",
+                    command.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
+    }
+}

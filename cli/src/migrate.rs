@@ -11,7 +11,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.target.store().await;
+    let store = args.target.store().await?;
     let migration = store.migrate().await.context("migration failed")?;
     if migration.from == migration.to {
         println!("schema up to date at version {}", migration.to);

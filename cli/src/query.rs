@@ -24,18 +24,26 @@ pub struct PackagesArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
+    /// Instances that have this package installed (exact name).
     #[arg(long)]
     package_name: Option<String>,
+    /// With --package-name: only this exact version of it.
     #[arg(long)]
     package_version: Option<String>,
+    /// Instances of this AWS account (12 digits).
     #[arg(long)]
     aws_account: Option<String>,
+    /// Instances in this region, e.g. us-east-1.
     #[arg(long)]
     aws_region: Option<String>,
+    /// Instances in this state: pending, running, stopping, stopped,
+    /// shutting-down or terminated.
     #[arg(long)]
     state: Option<String>,
+    /// Instances per page, 1-1000 (default 100).
     #[arg(long)]
     limit: Option<u32>,
+    /// The next_token of the previous page, to read the next one.
     #[arg(long)]
     next_token: Option<String>,
     #[command(flatten)]
@@ -73,7 +81,7 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
 /// Runs a GET through the API and prints its JSON verbatim (keys in the
 /// API's order; pipe to `jq` to indent); an error answer fails the command.
 async fn answer(target: TargetArgs, path: String) -> anyhow::Result<()> {
-    let api = Api::new(target.store().await);
+    let api = Api::new(target.store().await?);
     let request = http::Request::get(path).body(Bytes::new())?;
     let response = api.handle(request).await;
     let body = String::from_utf8_lossy(response.body());

@@ -6,16 +6,14 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::config::{
-    SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, ENV_CLUSTER_ARN, ENV_DATABASE,
-    ENV_DIALECT, ENV_SECRET_ARN, ENV_SYNC_BATCH, ENV_SYNC_MAX_AGE_HOURS, MAX_SYNC_BATCH,
+    SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, ENV_SYNC_BATCH,
+    ENV_SYNC_MAX_AGE_HOURS, MAX_SYNC_BATCH,
 };
 use inventory_core::sources::fixtures::FixtureSources;
-use inventory_core::store::{DbTarget, Dialect, Store};
 use inventory_core::usecases::{EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 
-use crate::client;
+use crate::target::TargetArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,25 +23,8 @@ pub struct Args {
     /// (`ec2/<id>.json`) answers.
     #[arg(long, default_value = "events/fixtures")]
     fixtures: PathBuf,
-    /// Data API endpoint of the local stack.
-    #[arg(
-        long,
-        env = "AWS_ENDPOINT_URL_RDS_DATA",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    endpoint_url: String,
-    /// Cluster ARN (Data API resourceArn).
-    #[arg(long, env = ENV_CLUSTER_ARN, default_value = LOCAL_CLUSTER_ARN)]
-    resource_arn: String,
-    /// Secret ARN (Data API secretArn).
-    #[arg(long, env = ENV_SECRET_ARN, default_value = LOCAL_SECRET_ARN)]
-    secret_arn: String,
-    /// Database name; the endpoint's default when absent.
-    #[arg(long, env = ENV_DATABASE)]
-    database: Option<String>,
-    /// postgres, mysql or sqlite: the database behind the endpoint.
-    #[arg(long, env = ENV_DIALECT, default_value = "sqlite")]
-    dialect: Dialect,
+    #[command(flatten)]
+    target: TargetArgs,
     /// The scheduled sync re-reads inventories older than this.
     #[arg(long, env = ENV_SYNC_MAX_AGE_HOURS, default_value_t = DEFAULT_SYNC_MAX_AGE_HOURS,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -63,15 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.event.display()))?;
     let event: serde_json::Value = serde_json::from_slice(&raw)
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
-    let store = Store::new(
-        client::local(&args.endpoint_url).await,
-        DbTarget {
-            resource_arn: args.resource_arn,
-            secret_arn: args.secret_arn,
-            database: args.database,
-            dialect: args.dialect,
-        },
-    );
+    let store = args.target.store().await?;
     let fixtures = FixtureSources::new(&args.fixtures);
     let sync = SyncSettings {
         max_age_hours: args.sync_max_age_hours,

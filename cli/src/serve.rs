@@ -15,14 +15,16 @@ use inventory_core::http::{Api, MAX_BODY_BYTES};
 use inventory_core::store::{DbTarget, Dialect, Store};
 
 use crate::client;
+use crate::target::LOCAL_DATA_API_ADDR;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address of the HTTP API (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// Address of the local Data API endpoint (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8081")]
+    /// Address of the local Data API endpoint (port 0: any free port); the
+    /// other commands look for it at the default address.
+    #[arg(long, default_value = LOCAL_DATA_API_ADDR)]
     data_api_bind: SocketAddr,
     /// Database behind the local Data API: `sqlite://FILE` (or a plain file
     /// path), `postgres://…` or `mysql://…`; the dialect follows the scheme.

@@ -1,5 +1,6 @@
-//! The built `inventory` binary: `serve` over real HTTP, and `migrate`
-//! against a running local Data API.
+//! The built `inventory` binary: `serve` over real HTTP, `migrate` against a
+//! running local Data API, and the query commands finding `serve`'s stack
+//! with no flags.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -48,19 +49,23 @@ struct Serve {
 }
 
 impl Serve {
+    /// `serve` on free ports.
     async fn start(db: &Path) -> Serve {
+        Self::start_with(db, &["--data-api-bind", "127.0.0.1:0"]).await
+    }
+
+    /// `serve` with its HTTP API on a free port and `args` added; its log
+    /// goes next to the database.
+    async fn start_with(db: &Path, args: &[&str]) -> Serve {
+        let log_path = db.with_extension("log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--data-api-bind",
-                "127.0.0.1:0",
-            ])
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
             .arg("--database-url")
             .arg(format!("sqlite://{}", db.display()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .expect("spawn inventory serve");
@@ -79,7 +84,8 @@ impl Serve {
                     return (http.clone(), data_api.clone());
                 }
             }
-            panic!("inventory serve exited before printing its URLs");
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("inventory serve exited before printing its URLs:\n{log}");
         };
         let (http, data_api) = tokio::time::timeout(READY_TIMEOUT, read)
             .await
@@ -244,4 +250,49 @@ async fn migrate_applies_the_schema_once() {
         format!("schema up to date at version {version}")
     );
     server.shutdown().await;
+}
+
+/// `inventory serve` in one terminal, then the query commands in another with
+/// no connection flags and no AWS or inventory settings at all: they find the
+/// stack where `serve` puts it by default (Data API on 127.0.0.1:8081).
+#[tokio::test]
+async fn query_commands_find_the_local_stack_with_no_flags() {
+    let dir = TempDir::new();
+    let serve = Serve::start_with(&dir.0.join("inventory.db"), &[]).await;
+    assert_eq!(serve.data_api, "http://127.0.0.1:8081");
+    let id = "i-0c0ffee0c0ffee001";
+    let input = json!({"aws_region": "eu-west-1", "aws_account": "210987654321", "packages": [
+        {"package_name": "openssl", "package_version": "3.0.11-1~deb12u2"},
+        {"package_name": "curl", "package_version": "7.88.1-10+deb12u8"}
+    ]});
+    let (status, posted) = http(&serve.http, "POST", &format!("/ec2/{id}"), Some(&input)).await;
+    assert_eq!(status, 200, "{posted}");
+
+    let bare = |args: &'static [&'static str]| {
+        let home = dir.0.clone();
+        async move {
+            let output = Command::new(BIN)
+                .args(args)
+                .env_clear()
+                .env("HOME", home)
+                .output()
+                .await
+                .expect("run inventory");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "inventory {args:?}: {stderr}");
+            serde_json::from_slice::<Value>(&output.stdout)
+                .unwrap_or_else(|e| panic!("inventory {args:?}: {e}"))
+        }
+    };
+    let (_, got) = http(&serve.http, "GET", &format!("/ec2/{id}"), None).await;
+    assert_eq!(got["record"]["aws_account"], "210987654321");
+    assert_eq!(bare(&["get", "i-0c0ffee0c0ffee001"]).await, got);
+
+    let found = bare(&["search", "--package-name", "openssl"]).await;
+    assert_eq!(found["instances"][0]["aws_instance_id"], id, "{found}");
+    assert_eq!(found["instances"].as_array().unwrap().len(), 1, "{found}");
+
+    let (_, versions) = http(&serve.http, "GET", "/packages/openssl", None).await;
+    assert_eq!(versions["versions"][0]["instances"], 1, "{versions}");
+    assert_eq!(bare(&["packages", "openssl"]).await, versions);
 }
