@@ -23,7 +23,9 @@
 //! when `INVENTORY_TEST_POSTGRES_URL` is set (each test gets its own schema
 //! `t_<random>`, through the connection's `search_path`), MySQL/MariaDB when
 //! `INVENTORY_TEST_MYSQL_URL` is set (its own database `t_<random>`). Both are
-//! dropped by [`TestDb::finish`]. A set but unreachable URL fails the test.
+//! dropped by [`TestDb::finish`]. A set but unreachable URL fails the test;
+//! an unset one prints a SKIPPED line, or fails under
+//! `INVENTORY_TEST_REQUIRE_ALL=1` (see [`optional`]).
 
 #![allow(dead_code)]
 
@@ -35,8 +37,11 @@ use aws_sdk_rdsdata::Client;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
 
-pub const POSTGRES_URL_VAR: &str = "INVENTORY_TEST_POSTGRES_URL";
-pub const MYSQL_URL_VAR: &str = "INVENTORY_TEST_MYSQL_URL";
+#[path = "../../../test-support/optional.rs"]
+pub mod optional;
+
+pub const POSTGRES_URL_VAR: &str = optional::POSTGRES.url_var;
+pub const MYSQL_URL_VAR: &str = optional::MYSQL.url_var;
 
 /// One backend under test.
 pub struct TestDb {
@@ -110,10 +115,10 @@ pub async fn backends() -> Vec<TestDb> {
 /// (e.g. `latency`, `auto_pause`).
 pub async fn backends_with(configure: impl Fn(&mut Config)) -> Vec<TestDb> {
     let mut dbs = vec![TestDb::sqlite(&configure).await];
-    if let Some(url) = env_url(POSTGRES_URL_VAR) {
+    if let Some(url) = optional::POSTGRES.url() {
         dbs.push(TestDb::postgres(&url, &configure).await);
     }
-    if let Some(url) = env_url(MYSQL_URL_VAR) {
+    if let Some(url) = optional::MYSQL.url() {
         dbs.push(TestDb::mysql(&url, &configure).await);
     }
     dbs
@@ -142,10 +147,6 @@ pub async fn on_each_backend_with(configure: impl Fn(&mut Config), test: impl As
         test(&db).await;
         db.finish().await;
     }
-}
-
-fn env_url(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// A short unique name for a schema or database.

@@ -13,8 +13,11 @@ use aws_sdk_rdsdata::Client;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use sqlx::Connection;
 
-pub const POSTGRES_VAR: &str = "INVENTORY_TEST_POSTGRES_URL";
-pub const MYSQL_VAR: &str = "INVENTORY_TEST_MYSQL_URL";
+#[path = "../../../test-support/optional.rs"]
+pub mod optional;
+
+pub const POSTGRES_VAR: &str = optional::POSTGRES.url_var;
+pub const MYSQL_VAR: &str = optional::MYSQL.url_var;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -23,13 +26,14 @@ pub enum Kind {
     MySql,
 }
 
-/// The backends to test here: SQLite, plus each server whose URL variable is set.
+/// The backends to test here: SQLite, plus each server whose URL variable is
+/// set (a missing one is reported as skipped).
 pub fn kinds() -> Vec<Kind> {
     let mut kinds = vec![Kind::Sqlite];
-    if std::env::var(POSTGRES_VAR).is_ok() {
+    if optional::POSTGRES.url().is_some() {
         kinds.push(Kind::Postgres);
     }
-    if std::env::var(MYSQL_VAR).is_ok() {
+    if optional::MYSQL.url().is_some() {
         kinds.push(Kind::MySql);
     }
     kinds
