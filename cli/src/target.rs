@@ -13,7 +13,7 @@ pub const LOCAL_DATA_API_ADDR: &str = "127.0.0.1:8081";
 
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// Cluster ARN (the Data API's resourceArn). Another than the local
+    /// Cluster ARN (the Data API's resourceArn). Any other than the local
     /// stack's selects a deployed cluster, reached with the AWS configuration
     /// (credentials, region, AWS_ENDPOINT_URL_RDS_DATA). [default: the local
     /// stack's, arn:aws:rds:us-east-1:123456789012:cluster:local]
