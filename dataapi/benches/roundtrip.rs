@@ -1,6 +1,11 @@
-//! ExecuteStatement round trips per second for a one-row SELECT: through the endpoint with the real
-//! SDK client, and the same query on a direct sqlx connection, per backend (SQLite always; PostgreSQL
-//! and MariaDB when INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set).
+//! Sequential one-row `SELECT 1` round trips, per backend (SQLite always; PostgreSQL and MariaDB
+//! when INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set), side by side in one run:
+//! - `endpoint (http)`: ExecuteStatement as the SDK sends it, over one keep-alive HTTP connection;
+//! - `endpoint (sdk)`: the same through the real `aws-sdk-rdsdata` client (adds signing, parsing);
+//! - `driver`: the same query on a direct sqlx connection;
+//! - `no-op route`: `GET /metrics` over one keep-alive connection (the HTTP floor).
+//!
+//! Prints p50 and p99 of each, and the ratio of the endpoint's p50 to the driver's.
 //! Run: `cargo bench -p data-api-local --bench roundtrip` (ITERATIONS env var to change the count).
 
 #[path = "../tests/common/mod.rs"]
@@ -8,42 +13,81 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{kinds, Harness, Kind};
+use common::{kinds, Harness, KeepAlive, Kind};
+use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use sqlx::{Connection, Row};
 
 const SQL: &str = "SELECT 1";
+const WARM_UP: usize = 200;
 
-fn per_second(n: usize, elapsed: Duration) -> f64 {
-    n as f64 / elapsed.as_secs_f64()
+struct Spread {
+    p50: Duration,
+    p99: Duration,
 }
 
-async fn endpoint(h: &Harness, n: usize) -> Duration {
-    for _ in 0..20 {
-        h.rows(SQL).await;
+fn spread(mut samples: Vec<Duration>) -> Spread {
+    samples.sort();
+    let n = samples.len();
+    Spread {
+        p50: samples[n / 2],
+        p99: samples[(n * 99 / 100).min(n - 1)],
     }
-    let started = Instant::now();
-    for _ in 0..n {
-        let rows = h.rows(SQL).await;
-        assert_eq!(rows.len(), 1);
-    }
-    started.elapsed()
 }
 
-async fn direct<C: Connection>(mut conn: C, n: usize) -> Duration
+/// Times `n` sequential runs of `$call` (an expression that awaits one round trip), after a warm-up.
+macro_rules! time_calls {
+    ($n:expr, $call:expr) => {{
+        let mut samples = Vec::with_capacity($n);
+        for i in 0..WARM_UP + $n {
+            let started = Instant::now();
+            $call;
+            if i >= WARM_UP {
+                samples.push(started.elapsed());
+            }
+        }
+        spread(samples)
+    }};
+}
+
+async fn via_http(h: &Harness, n: usize) -> Spread {
+    let mut conn = KeepAlive::connect(h.server().local_addr()).await;
+    let body = serde_json::json!({"resourceArn": LOCAL_CLUSTER_ARN, "secretArn": LOCAL_SECRET_ARN, "sql": SQL})
+        .to_string();
+    time_calls!(n, {
+        let answer = conn.send("POST", "/Execute", &body).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    })
+}
+
+async fn noop_route(h: &Harness, n: usize) -> Spread {
+    let mut conn = KeepAlive::connect(h.server().local_addr()).await;
+    time_calls!(n, {
+        assert_eq!(conn.send("GET", "/metrics", "").await.status, 200);
+    })
+}
+
+async fn via_sdk(h: &Harness, n: usize) -> Spread {
+    time_calls!(n, {
+        assert_eq!(h.rows(SQL).await.len(), 1);
+    })
+}
+
+async fn via_driver<C: Connection>(mut conn: C, n: usize) -> Spread
 where
     for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
-    <C::Database as sqlx::Database>::Row: Row,
     for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
 {
-    let started = Instant::now();
-    for _ in 0..n {
+    time_calls!(n, {
         let row = sqlx::query(SQL)
             .fetch_one(&mut conn)
             .await
             .expect("direct query");
         assert_eq!(row.len(), 1);
-    }
-    started.elapsed()
+    })
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
@@ -51,27 +95,47 @@ async fn main() {
     let n: usize = std::env::var("ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
-    println!("{n} round trips of `{SQL}` per measurement");
+        .unwrap_or(3000);
     println!(
-        "{:<10} {:>18} {:>18} {:>10}",
-        "backend", "endpoint (calls/s)", "direct sqlx (q/s)", "overhead"
+        "{n} sequential round trips of `{SQL}` per column (after {WARM_UP} warm-up), times in ms"
+    );
+    println!(
+        "{:<9} {:>17} {:>17} {:>17} {:>17} {:>12} {:>12}",
+        "backend",
+        "endpoint http p50/p99",
+        "endpoint sdk p50/p99",
+        "driver p50/p99",
+        "no-op p50/p99",
+        "http/driver",
+        "sdk/driver"
     );
     for kind in kinds() {
         let h = Harness::start(kind).await;
-        let via_endpoint = endpoint(&h, n).await;
-        let via_sqlx = match kind {
-            Kind::Sqlite => direct(sqlx::SqliteConnection::connect(&h.url).await.unwrap(), n).await,
-            Kind::Postgres => direct(sqlx::PgConnection::connect(&h.url).await.unwrap(), n).await,
-            Kind::MySql => direct(sqlx::MySqlConnection::connect(&h.url).await.unwrap(), n).await,
+        let http = via_http(&h, n).await;
+        let sdk = via_sdk(&h, n).await;
+        let driver = match kind {
+            Kind::Sqlite => {
+                via_driver(sqlx::SqliteConnection::connect(&h.url).await.unwrap(), n).await
+            }
+            Kind::Postgres => {
+                via_driver(sqlx::PgConnection::connect(&h.url).await.unwrap(), n).await
+            }
+            Kind::MySql => {
+                via_driver(sqlx::MySqlConnection::connect(&h.url).await.unwrap(), n).await
+            }
         };
-        let overhead_us = (via_endpoint.as_secs_f64() - via_sqlx.as_secs_f64()) / n as f64 * 1e6;
+        let noop = noop_route(&h, n).await;
+        let pair = |s: &Spread| format!("{}/{}", ms(s.p50), ms(s.p99));
+        let ratio = |s: &Spread| format!("{:.2}x", s.p50.as_secs_f64() / driver.p50.as_secs_f64());
         println!(
-            "{:<10} {:>18.0} {:>18.0} {:>7.0} µs",
+            "{:<9} {:>21} {:>20} {:>17} {:>17} {:>12} {:>12}",
             format!("{kind:?}"),
-            per_second(n, via_endpoint),
-            per_second(n, via_sqlx),
-            overhead_us
+            pair(&http),
+            pair(&sdk),
+            pair(&driver),
+            pair(&noop),
+            ratio(&http),
+            ratio(&sdk)
         );
         h.finish().await;
     }

@@ -8,6 +8,11 @@ use serde::Deserialize;
 
 use crate::errors::Error;
 
+/// The default of [`Config::max_connections`]: what a small Aurora writer allows (Aurora MySQL
+/// Serverless v2 with at most 1 ACU: 90; Aurora PostgreSQL at 0.5-1 ACU: 189), under the 100 of a
+/// default local PostgreSQL.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 90;
+
 /// Everything [`crate::Server::start`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -20,6 +25,9 @@ pub struct Config {
     pub auto_pause: Option<Duration>,
     /// A transaction with no call for this long is rolled back (Aurora: 3 minutes).
     pub transaction_timeout: Duration,
+    /// Connections each backend pool may open (per cluster, and per `database` named by calls).
+    /// Transactions may hold all but a tenth of them; the rest serve calls outside a transaction.
+    pub max_connections: usize,
     /// The clusters served, each by its own backend.
     pub clusters: Vec<ClusterConfig>,
 }
@@ -42,6 +50,7 @@ impl Default for Config {
             latency: Duration::ZERO,
             auto_pause: None,
             transaction_timeout: Duration::from_secs(180),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             clusters: Vec::new(),
         }
     }
@@ -68,6 +77,7 @@ impl Config {
 /// latency_ms = 20
 /// auto_pause_secs = 300
 /// transaction_timeout_secs = 180
+/// max_connections = 90
 ///
 /// [[cluster]]
 /// resource_arn = "arn:aws:rds:us-east-1:123456789012:cluster:local"
@@ -81,6 +91,7 @@ pub struct ConfigFile {
     pub latency_ms: Option<u64>,
     pub auto_pause_secs: Option<u64>,
     pub transaction_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
     #[serde(default, rename = "cluster")]
     pub clusters: Vec<ClusterConfig>,
 }
@@ -110,6 +121,9 @@ impl ConfigFile {
         if let Some(secs) = self.transaction_timeout_secs {
             base.transaction_timeout = Duration::from_secs(secs);
         }
+        if let Some(n) = self.max_connections {
+            base.max_connections = n;
+        }
         if !self.clusters.is_empty() {
             base.clusters = self.clusters;
         }
@@ -121,6 +135,12 @@ impl Config {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.clusters.is_empty() {
             return Err(Error::Config("no cluster configured".into()));
+        }
+        if self.max_connections < 2 {
+            return Err(Error::Config(
+                "max_connections must be at least 2 (one for transactions, one for other calls)"
+                    .into(),
+            ));
         }
         for (i, c) in self.clusters.iter().enumerate() {
             if self.clusters[..i]
@@ -144,12 +164,13 @@ mod tests {
     #[test]
     fn file_overrides_defaults() {
         let file = ConfigFile::parse(
-            "latency_ms = 5\ntransaction_timeout_secs = 2\n[[cluster]]\nresource_arn = \"a\"\nurl = \"sqlite::memory:\"\n",
+            "latency_ms = 5\ntransaction_timeout_secs = 2\nmax_connections = 12\n[[cluster]]\nresource_arn = \"a\"\nurl = \"sqlite::memory:\"\n",
         )
         .unwrap();
         let config = file.apply(Config::default());
         assert_eq!(config.latency, Duration::from_millis(5));
         assert_eq!(config.transaction_timeout, Duration::from_secs(2));
+        assert_eq!(config.max_connections, 12);
         assert_eq!(config.clusters.len(), 1);
         assert_eq!(config.clusters[0].secret_arn, None);
         assert!(config.validate().is_ok());
@@ -162,5 +183,8 @@ mod tests {
         config.clusters.push(config.clusters[0].clone());
         assert!(config.validate().is_err());
         assert!(Config::default().validate().is_err());
+        let mut one = Config::single("a", "sqlite::memory:");
+        one.max_connections = 1;
+        assert!(one.validate().is_err());
     }
 }

@@ -13,6 +13,7 @@
 mod backend;
 mod config;
 mod errors;
+mod lexer;
 mod limits;
 mod metrics;
 mod params;
@@ -20,10 +21,11 @@ mod pause;
 mod protocol;
 mod server;
 mod service;
+mod statements;
 mod transactions;
 mod values;
 
-pub use config::{ClusterConfig, Config, ConfigFile};
+pub use config::{ClusterConfig, Config, ConfigFile, DEFAULT_MAX_CONNECTIONS};
 pub use errors::Error;
 pub use limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_ROW_BYTES, MAX_SQL_CHARS};
 pub use pause::RESUME_DURATION;

@@ -39,6 +39,10 @@ struct Args {
     /// Seconds after which an idle transaction is rolled back.
     #[arg(long, value_name = "SECS")]
     transaction_timeout: Option<u64>,
+    /// Connections each backend pool may open; transactions may hold all but a tenth
+    /// [default: 90, what a small Aurora writer allows]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
 }
 
 const DEFAULT_URL: &str = "sqlite://data-api-local.db";
@@ -64,6 +68,9 @@ fn config(args: Args, bind_given: bool) -> anyhow::Result<Config> {
     }
     if let Some(secs) = args.transaction_timeout {
         config.transaction_timeout = Duration::from_secs(secs);
+    }
+    if let Some(n) = args.max_connections {
+        config.max_connections = n;
     }
     if config.clusters.is_empty() || args.database_url.is_some() {
         config
@@ -124,6 +131,7 @@ mod tests {
         assert_eq!(c.clusters[0].resource_arn, LOCAL_CLUSTER_ARN);
         assert_eq!(c.transaction_timeout, Duration::from_secs(180));
         assert_eq!(c.auto_pause, None);
+        assert_eq!(c.max_connections, data_api_local::DEFAULT_MAX_CONNECTIONS);
     }
 
     #[test]
@@ -139,7 +147,10 @@ mod tests {
             "30",
             "--transaction-timeout",
             "5",
+            "--max-connections",
+            "20",
         ]);
+        assert_eq!(c.max_connections, 20);
         assert_eq!(c.clusters[0].secret_arn.as_deref(), Some("s"));
         assert_eq!(c.latency, Duration::from_millis(7));
         assert_eq!(c.auto_pause, Some(Duration::from_secs(30)));

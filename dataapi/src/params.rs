@@ -1,8 +1,9 @@
-//! Named parameters: `:name` placeholders rewritten to the engine's (`$n` or `?`), and the values bound to them.
-//! The scanner skips string literals, quoted identifiers, comments, PostgreSQL dollar quotes and `::` casts.
+//! Named parameters: `:name` placeholders (numbered ones like `:0` too) rewritten to the engine's
+//! (`$n` or `?`), and the values bound to them.
 
 use crate::errors::ApiError;
-use crate::protocol::{ArrayValue, Field, SqlParameter};
+use crate::lexer::{scan, Token};
+use crate::protocol::{Field, SqlParameter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -61,7 +62,6 @@ pub(crate) enum ParamValue {
     Double(f64),
     Text(String),
     Blob(Vec<u8>),
-    Array(ArrayValue),
 }
 
 /// A named parameter of a call.
@@ -86,7 +86,12 @@ impl Param {
             Some(Field::DoubleValue(v)) => ParamValue::Double(*v),
             Some(Field::StringValue(s)) => ParamValue::Text(s.clone()),
             Some(Field::BlobValue(b)) => ParamValue::Blob(b.0.clone()),
-            Some(Field::ArrayValue(a)) => ParamValue::Array(a.clone()),
+            // As the service documents: arrays come back in results but are not taken as parameters.
+            Some(Field::ArrayValue(_)) => {
+                return Err(ApiError::BadRequest(
+                    "Array parameters are not supported.".into(),
+                ))
+            }
         };
         let hint = p.type_hint.as_deref().map(TypeHint::parse).transpose()?;
         Ok(Param { name, value, hint })
@@ -147,138 +152,6 @@ pub(crate) fn bind(sql: &str, dialect: Dialect, params: &[Param]) -> Result<Boun
     }
     out.push_str(&sql[copied..]);
     Ok(Bound { sql: out, values })
-}
-
-/// Splits a script on top-level `;` (for ExecuteSql), dropping empty statements.
-pub(crate) fn split_statements(sql: &str, dialect: Dialect) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut from = 0;
-    scan(sql, dialect, |token| {
-        if let Token::Semicolon(at) = token {
-            parts.push(&sql[from..at]);
-            from = at + 1;
-        }
-    });
-    parts.push(&sql[from..]);
-    parts.into_iter().filter(|s| !s.trim().is_empty()).collect()
-}
-
-enum Token {
-    /// `:name` spanning `start..end` (the colon included).
-    Param {
-        start: usize,
-        end: usize,
-    },
-    Semicolon(usize),
-}
-
-fn is_ident_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
-}
-
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-fn scan(sql: &str, dialect: Dialect, mut on: impl FnMut(Token)) {
-    let b = sql.as_bytes();
-    let at = |i: usize| b.get(i).copied().unwrap_or(0);
-    let mut i = 0;
-    while i < b.len() {
-        i = match b[i] {
-            b'\'' => {
-                // PostgreSQL only honours backslash escapes in E'...' strings; MySQL always does.
-                let escape_string =
-                    i > 0 && matches!(b[i - 1], b'E' | b'e') && (i < 2 || !is_ident(b[i - 2]));
-                let backslash =
-                    dialect == Dialect::MySql || (dialect == Dialect::Postgres && escape_string);
-                skip_quoted(b, i, b'\'', backslash)
-            }
-            b'"' => skip_quoted(b, i, b'"', dialect == Dialect::MySql),
-            b'`' if dialect != Dialect::Postgres => skip_quoted(b, i, b'`', false),
-            b'-' if at(i + 1) == b'-' => skip_line(b, i),
-            b'#' if dialect == Dialect::MySql => skip_line(b, i),
-            b'/' if at(i + 1) == b'*' => skip_block_comment(b, i, dialect == Dialect::Postgres),
-            b'$' if dialect == Dialect::Postgres => skip_dollar_quote(b, i),
-            b':' if at(i + 1) == b':' => i + 2,
-            b':' if is_ident_start(at(i + 1)) => {
-                let mut end = i + 2;
-                while end < b.len() && is_ident(b[end]) {
-                    end += 1;
-                }
-                on(Token::Param { start: i, end });
-                end
-            }
-            b';' => {
-                on(Token::Semicolon(i));
-                i + 1
-            }
-            _ => i + 1,
-        };
-    }
-}
-
-/// Index just past the quoted run starting at `start` (doubled quotes stay inside).
-fn skip_quoted(b: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
-    let mut i = start + 1;
-    while i < b.len() {
-        if backslash && b[i] == b'\\' {
-            i += 2;
-        } else if b[i] == quote {
-            if b.get(i + 1) == Some(&quote) {
-                i += 2;
-            } else {
-                return i + 1;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    b.len()
-}
-
-fn skip_line(b: &[u8], start: usize) -> usize {
-    b[start..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| start + p + 1)
-}
-
-fn skip_block_comment(b: &[u8], start: usize, nested: bool) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i + 1 < b.len() {
-        if b[i] == b'/' && b[i + 1] == b'*' && (nested || depth == 0) {
-            depth += 1;
-            i += 2;
-        } else if b[i] == b'*' && b[i + 1] == b'/' {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    b.len()
-}
-
-/// `$tag$ ... $tag$` (tag may be empty); a `$1` placeholder or lone `$` is ordinary text.
-fn skip_dollar_quote(b: &[u8], start: usize) -> usize {
-    let mut j = start + 1;
-    while j < b.len() && is_ident(b[j]) {
-        j += 1;
-    }
-    let tag_ok = j < b.len() && b[j] == b'$' && (j == start + 1 || is_ident_start(b[start + 1]));
-    if !tag_ok {
-        return start + 1;
-    }
-    let tag = &b[start..=j];
-    b[j + 1..]
-        .windows(tag.len())
-        .position(|w| w == tag)
-        .map_or(b.len(), |p| j + 1 + p + tag.len())
 }
 
 #[cfg(test)]
@@ -345,6 +218,28 @@ mod tests {
     }
 
     #[test]
+    fn numbered_names_bind_like_any_other() {
+        let params = [
+            p("0", ParamValue::Long(7), None),
+            p("1", ParamValue::Text("x".into()), None),
+        ];
+        let sql = "select :1, :0 where ':0' <> x::text";
+        let pg = bind(sql, Dialect::Postgres, &params).unwrap();
+        assert_eq!(pg.sql, "select $1, $2 where ':0' <> x::text");
+        assert_eq!(
+            pg.values,
+            vec![ParamValue::Text("x".into()), ParamValue::Long(7)]
+        );
+        let lite = bind(sql, Dialect::Sqlite, &params).unwrap();
+        assert_eq!(lite.sql, "select ?, ? where ':0' <> x::text");
+        let err = bind("select :2", Dialect::MySql, &params).unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::BadRequest("No value specified for parameter: 2".into())
+        );
+    }
+
+    #[test]
     fn missing_parameter_is_named() {
         let err = bind("select :nope", Dialect::Sqlite, &[]).unwrap_err();
         assert_eq!(
@@ -361,11 +256,5 @@ mod tests {
             type_hint: Some("BLOB".into()),
         };
         assert!(Param::from_wire(&wire).is_err());
-    }
-
-    #[test]
-    fn splits_scripts_outside_literals() {
-        let parts = split_statements("select ';'; select 2 ;\n", Dialect::MySql);
-        assert_eq!(parts, vec!["select ';'", " select 2 "]);
     }
 }

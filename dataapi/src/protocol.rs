@@ -69,7 +69,6 @@ pub(crate) struct CallScope {
     pub resource_arn: String,
     pub secret_arn: Option<String>,
     pub database: Option<String>,
-    pub schema: Option<String>,
     /// Absent from BeginTransaction's input.
     pub transaction_id: Option<String>,
 }
@@ -165,98 +164,6 @@ pub(crate) struct EndTransactionRequest {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EndTransactionResponse {
     pub transaction_status: &'static str,
-}
-
-/// The deprecated ExecuteSql operation.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ExecuteSqlRequest {
-    pub db_cluster_or_instance_arn: String,
-    pub aws_secret_store_arn: Option<String>,
-    pub sql_statements: String,
-    pub database: Option<String>,
-    pub schema: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ExecuteSqlResponse {
-    pub sql_statement_results: Vec<SqlStatementResult>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SqlStatementResult {
-    pub number_of_records_updated: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_frame: Option<ResultFrame>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ResultFrame {
-    pub result_set_metadata: ResultSetMetadata,
-    pub records: Vec<LegacyRecord>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ResultSetMetadata {
-    pub column_count: i64,
-    pub column_metadata: Vec<ColumnMetadata>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct LegacyRecord {
-    pub values: Vec<Value>,
-}
-
-/// The legacy result value of ExecuteSql.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(clippy::enum_variant_names)] // the wire's member names
-pub(crate) enum Value {
-    IsNull(bool),
-    BitValue(bool),
-    BigIntValue(i64),
-    DoubleValue(f64),
-    StringValue(String),
-    BlobValue(Blob),
-    ArrayValues(Vec<Value>),
-}
-
-impl From<&Field> for Value {
-    fn from(field: &Field) -> Value {
-        match field {
-            Field::IsNull(_) => Value::IsNull(true),
-            Field::BooleanValue(b) => Value::BitValue(*b),
-            Field::LongValue(v) => Value::BigIntValue(*v),
-            Field::DoubleValue(v) => Value::DoubleValue(*v),
-            Field::StringValue(s) => Value::StringValue(s.clone()),
-            Field::BlobValue(b) => Value::BlobValue(b.clone()),
-            Field::ArrayValue(a) => Value::ArrayValues(array_values(a)),
-        }
-    }
-}
-
-fn values<T: Clone>(items: &[Option<T>], f: impl Fn(T) -> Value) -> Vec<Value> {
-    items
-        .iter()
-        .map(|item| item.clone().map_or(Value::IsNull(true), &f))
-        .collect()
-}
-
-fn array_values(array: &ArrayValue) -> Vec<Value> {
-    match array {
-        ArrayValue::BooleanValues(v) => values(v, Value::BitValue),
-        ArrayValue::LongValues(v) => values(v, Value::BigIntValue),
-        ArrayValue::DoubleValues(v) => values(v, Value::DoubleValue),
-        ArrayValue::StringValues(v) => values(v, Value::StringValue),
-        ArrayValue::ArrayValues(v) => v
-            .iter()
-            .map(|a| Value::ArrayValues(array_values(a)))
-            .collect(),
-    }
 }
 
 #[cfg(test)]

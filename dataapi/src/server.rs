@@ -127,7 +127,7 @@ fn router(app: Arc<App>) -> Router {
             operation(Operation::RollbackTransaction),
         )
         .route("/ExecuteSql", operation(Operation::ExecuteSql))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics).fallback(unknown))
         .fallback(unknown)
         .with_state(app)
 }
@@ -144,7 +144,9 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-async fn unknown(method: Method, uri: Uri) -> Response {
+/// Reads the body before answering: a body left unread makes the server close the connection.
+async fn unknown(method: Method, uri: Uri, body: Body) -> Response {
+    let _ = read_body(body).await;
     ApiError::UnknownOperation(format!("Unknown operation {method} {}", uri.path())).into_response()
 }
 

@@ -10,9 +10,10 @@ use crate::backend::{Cluster, Conn, Outcome};
 use crate::config::Config;
 use crate::errors::{ApiError, Error};
 use crate::limits::{check_response, check_sql};
-use crate::params::{bind, split_statements, Bound, Param};
+use crate::params::{bind, Bound, Param};
 use crate::pause::Pause;
 use crate::protocol::*;
+use crate::statements;
 use crate::transactions::{Transactions, TxConn, TxGuard};
 use crate::values::{formatted_records, ResultOptions};
 
@@ -49,33 +50,15 @@ pub(crate) struct Service {
     pub(crate) transactions: Transactions,
 }
 
-/// A pooled connection for one call, with its per-call session settings undone on release.
+/// A pooled connection for one call.
 struct Lease(TxConn);
 
 impl Lease {
     /// A connection of a cluster that is not auto-paused.
-    async fn awake(
-        state: &ClusterState,
-        database: Option<&str>,
-        schema: Option<&str>,
-    ) -> Result<Lease, ApiError> {
+    async fn awake(state: &ClusterState, database: Option<&str>) -> Result<Lease, ApiError> {
         state.pause.check(&state.cluster.arn)?;
-        Lease::take(&state.cluster, database, schema).await
-    }
-
-    async fn take(
-        cluster: &Cluster,
-        database: Option<&str>,
-        schema: Option<&str>,
-    ) -> Result<Lease, ApiError> {
-        let mut conn = cluster.acquire(database).await?;
-        match conn.set_schema(schema).await {
-            Ok(schema_set) => Ok(Lease(TxConn { conn, schema_set })),
-            Err(e) => {
-                conn.discard().await;
-                Err(e)
-            }
-        }
+        let conn = state.cluster.acquire(database).await?;
+        Ok(Lease(TxConn { conn, slot: None }))
     }
 }
 
@@ -98,7 +81,7 @@ impl Target {
         match self {
             Target::Transaction(_) => {}
             Target::Pooled(lease) if rollback => lease.0.abandon().await,
-            Target::Pooled(lease) => lease.0.release().await,
+            Target::Pooled(lease) => drop(lease),
         }
     }
 }
@@ -152,7 +135,7 @@ impl Service {
     pub(crate) async fn connect(config: &Config) -> Result<Service, Error> {
         let mut clusters = HashMap::new();
         for c in &config.clusters {
-            let cluster = Cluster::connect(c).await?;
+            let cluster = Cluster::connect(c, config.max_connections).await?;
             let pause = Pause::new(config.auto_pause);
             clusters.insert(c.resource_arn.clone(), ClusterState { cluster, pause });
         }
@@ -165,7 +148,7 @@ impl Service {
     pub(crate) async fn close(&self) {
         self.transactions.drain().await;
         for state in self.clusters.values() {
-            state.cluster.close().await;
+            state.cluster.close();
         }
     }
 
@@ -184,11 +167,10 @@ impl Service {
             Operation::BeginTransaction => to_body(&self.begin(parse(&body)?).await?),
             Operation::CommitTransaction => to_body(&self.end(parse(&body)?, true).await?),
             Operation::RollbackTransaction => to_body(&self.end(parse(&body)?, false).await?),
-            Operation::ExecuteSql => {
-                let response = to_body(&self.execute_sql(parse(&body)?).await?)?;
-                check_response(response.len())?;
-                Ok(response)
-            }
+            // Deprecated, and served by Aurora Serverless v1 only, which is end-of-life.
+            Operation::ExecuteSql => Err(ApiError::BadRequest(
+                "ExecuteSql isn't supported for Aurora Serverless v2 and provisioned DB clusters; use ExecuteStatement".into(),
+            )),
         }
     }
 
@@ -230,7 +212,8 @@ impl Service {
             }
         };
         let params = Param::from_wire_list(&req.parameters)?;
-        let bound = bind(&req.sql, state.cluster.dialect(), &params)?;
+        let sql = statements::single(&req.sql, state.cluster.dialect())?;
+        let bound = bind(sql, state.cluster.dialect(), &params)?;
         let want_columns = req.include_result_metadata || as_json;
         let mut target = self.target(state, &req.scope).await?;
         let outcome = match target.conn() {
@@ -254,13 +237,14 @@ impl Service {
         check_sql(&req.sql)?;
         let state = self.scoped(&req.scope)?;
         let dialect = state.cluster.dialect();
+        let sql = statements::single(&req.sql, dialect)?;
         // Without parameter sets the statement runs once and reports no update results.
         let bounds = if req.parameter_sets.is_empty() {
-            vec![bind(&req.sql, dialect, &[])?]
+            vec![bind(sql, dialect, &[])?]
         } else {
             req.parameter_sets
                 .iter()
-                .map(|set| bind(&req.sql, dialect, &Param::from_wire_list(set)?))
+                .map(|set| bind(sql, dialect, &Param::from_wire_list(set)?))
                 .collect::<Result<Vec<_>, _>>()?
         };
         let mut target = self.target(state, &req.scope).await?;
@@ -284,20 +268,17 @@ impl Service {
 
     /// The connection a call runs on: its transaction's, or a pooled one (which must be awake).
     async fn target(&self, state: &ClusterState, scope: &CallScope) -> Result<Target, ApiError> {
-        let schema = scope.schema.as_deref();
         let Some(id) = &scope.transaction_id else {
-            let lease = Lease::awake(state, scope.database.as_deref(), schema).await?;
+            let lease = Lease::awake(state, scope.database.as_deref()).await?;
             return Ok(Target::Pooled(lease));
         };
-        let mut guard = self.transactions.lock(id, &state.cluster.arn).await?;
-        let tx = guard.conn()?;
-        tx.schema_set |= tx.conn.set_schema(schema).await?;
+        let guard = self.transactions.lock(id, &state.cluster.arn).await?;
         Ok(Target::Transaction(guard))
     }
 
     /// All sets or none: BEGIN, the sets, COMMIT (the caller rolls back on error).
     async fn atomically(conn: &mut Conn, bounds: &[Bound]) -> Result<Vec<UpdateResult>, ApiError> {
-        conn.begin().await?;
+        conn.begin_write().await?;
         let results = run_sets(conn, bounds).await?;
         conn.commit().await?;
         Ok(results)
@@ -305,7 +286,11 @@ impl Service {
 
     async fn begin(&self, req: CallScope) -> Result<BeginTransactionResponse, ApiError> {
         let state = self.scoped(&req)?;
-        let mut lease = Lease::awake(state, req.database.as_deref(), req.schema.as_deref()).await?;
+        // Refused at once when transactions hold all the connections they may, leaving the rest
+        // to calls outside a transaction.
+        let slot = state.cluster.transaction_slot(req.database.as_deref())?;
+        let mut lease = Lease::awake(state, req.database.as_deref()).await?;
+        lease.0.slot = Some(slot);
         if let Err(e) = lease.0.conn.begin().await {
             lease.0.abandon().await;
             return Err(e);
@@ -335,7 +320,7 @@ impl Service {
         }
         match tx.conn.commit().await {
             Ok(()) => {
-                tx.release().await;
+                drop(tx);
                 Ok(EndTransactionResponse {
                     transaction_status: "Transaction Committed",
                 })
@@ -345,62 +330,5 @@ impl Service {
                 Err(e)
             }
         }
-    }
-
-    async fn execute_sql(&self, req: ExecuteSqlRequest) -> Result<ExecuteSqlResponse, ApiError> {
-        let state = self.cluster(
-            &req.db_cluster_or_instance_arn,
-            req.aws_secret_store_arn.as_deref(),
-        )?;
-        check_sql(&req.sql_statements)?;
-        let mut lease = Lease::awake(state, req.database.as_deref(), req.schema.as_deref()).await?;
-        let mut results = Vec::new();
-        let mut failure = None;
-        for sql in split_statements(&req.sql_statements, state.cluster.dialect()) {
-            let bound = Bound {
-                sql: sql.to_string(),
-                values: Vec::new(),
-            };
-            match lease
-                .0
-                .conn
-                .run(&bound, &ResultOptions::default(), true)
-                .await
-            {
-                Ok(outcome) => results.push(legacy_result(outcome)),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        lease.0.release().await;
-        state.pause.touch();
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(ExecuteSqlResponse {
-                sql_statement_results: results,
-            }),
-        }
-    }
-}
-
-fn legacy_result(outcome: Outcome) -> SqlStatementResult {
-    let result_frame = outcome.returns_rows.then(|| ResultFrame {
-        result_set_metadata: ResultSetMetadata {
-            column_count: outcome.columns.len() as i64,
-            column_metadata: outcome.columns,
-        },
-        records: outcome
-            .rows
-            .iter()
-            .map(|row| LegacyRecord {
-                values: row.iter().map(Value::from).collect(),
-            })
-            .collect(),
-    });
-    SqlStatementResult {
-        number_of_records_updated: i64::try_from(outcome.updated).unwrap_or(i64::MAX),
-        result_frame,
     }
 }

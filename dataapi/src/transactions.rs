@@ -1,5 +1,6 @@
 //! Open transactions: each id owns one backend connection; calls on it are serialised, and a
-//! transaction idle for longer than the timeout is rolled back and its connection returned.
+//! transaction idle for longer than the timeout, or older than [`MAX_TRANSACTION_AGE`], is rolled
+//! back and its connection returned.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,28 +8,24 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedMutexGuard;
 
-use crate::backend::Conn;
+use crate::backend::{Conn, TransactionSlot};
 use crate::errors::ApiError;
 
-/// The connection of a transaction, and whether its session `search_path` must be reset.
+/// The longest a transaction may live, however busy (BeginTransaction: 24 hours).
+pub(crate) const MAX_TRANSACTION_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A connection leased for a call or held by a transaction.
 pub(crate) struct TxConn {
     pub conn: Conn,
-    pub schema_set: bool,
+    /// Held by an open transaction: counts it against the pool's limit until the connection returns.
+    pub slot: Option<TransactionSlot>,
 }
 
 impl TxConn {
-    /// Returns the connection to its pool, or closes it when its session state cannot be reset.
-    pub(crate) async fn release(mut self) {
-        if self.schema_set && self.conn.reset_schema().await.is_err() {
-            self.conn.discard().await;
-        }
-    }
-
-    /// Rolls back and releases; a connection that cannot roll back is closed.
+    /// Rolls back and returns the connection to its pool; one that cannot roll back is closed.
     pub(crate) async fn abandon(mut self) {
-        match self.conn.rollback().await {
-            Ok(()) => self.release().await,
-            Err(_) => self.conn.discard().await,
+        if self.conn.rollback().await.is_err() {
+            self.conn.discard().await;
         }
     }
 }
@@ -37,6 +34,7 @@ struct Transaction {
     cluster: String,
     conn: Arc<tokio::sync::Mutex<Option<TxConn>>>,
     last_used: Mutex<Instant>,
+    started: Instant,
 }
 
 impl Transaction {
@@ -71,6 +69,10 @@ impl Drop for TxGuard {
     }
 }
 
+fn busy() -> ApiError {
+    ApiError::Database("Transaction is still running a query".into())
+}
+
 pub(crate) struct Transactions {
     open: Mutex<HashMap<String, Arc<Transaction>>>,
     timeout: Duration,
@@ -94,6 +96,7 @@ impl Transactions {
             cluster: cluster.to_string(),
             conn: Arc::new(tokio::sync::Mutex::new(Some(conn))),
             last_used: Mutex::new(Instant::now()),
+            started: Instant::now(),
         };
         self.open().insert(id.clone(), Arc::new(tx));
         id
@@ -113,11 +116,12 @@ impl Transactions {
         found.ok_or_else(|| ApiError::transaction_not_found(id))
     }
 
-    /// Waits for the transaction's connection (calls on one transaction run one at a time).
+    /// The transaction's connection for one call. As on the hosted service, a call arriving while
+    /// another runs on the same transaction is refused, not queued.
     pub(crate) async fn lock(&self, id: &str, cluster: &str) -> Result<TxGuard, ApiError> {
         let tx = self.find(id, cluster, false)?;
         tx.touch();
-        let guard = tx.conn.clone().lock_owned().await;
+        let guard = tx.conn.clone().try_lock_owned().map_err(|_| busy())?;
         let mut guard = TxGuard {
             tx,
             guard,
@@ -127,23 +131,33 @@ impl Transactions {
         Ok(guard)
     }
 
-    /// Ends the transaction: removes it and hands over its connection.
+    /// Ends the transaction: removes it and hands over its connection (refused while a call runs on it).
     pub(crate) async fn finish(&self, id: &str, cluster: &str) -> Result<TxConn, ApiError> {
-        let tx = self.find(id, cluster, true)?;
-        let mut guard = tx.conn.clone().lock_owned().await;
+        let mut guard = self
+            .find(id, cluster, false)?
+            .conn
+            .clone()
+            .try_lock_owned()
+            .map_err(|_| busy())?;
+        self.find(id, cluster, true)?;
         guard
             .take()
             .ok_or_else(|| ApiError::transaction_not_found(id))
     }
 
-    /// Rolls back the transactions idle for longer than the timeout; returns how many.
+    /// Rolls back the transactions idle for longer than the timeout, or open for longer than
+    /// [`MAX_TRANSACTION_AGE`] (and not running a call); returns how many.
     pub(crate) async fn reap(&self) -> usize {
         let now = Instant::now();
         let expired: Vec<Arc<Transaction>> = {
             let mut open = self.open();
             let ids: Vec<String> = open
                 .iter()
-                .filter(|(_, tx)| tx.idle(now) > self.timeout && tx.conn.try_lock().is_ok())
+                .filter(|(_, tx)| {
+                    let expired = tx.idle(now) > self.timeout
+                        || now.saturating_duration_since(tx.started) > MAX_TRANSACTION_AGE;
+                    expired && tx.conn.try_lock().is_ok()
+                })
                 .map(|(id, _)| id.clone())
                 .collect();
             ids.iter().filter_map(|id| open.remove(id)).collect()

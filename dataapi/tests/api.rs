@@ -425,12 +425,7 @@ async fn postgres_arrays_and_casts() {
     }
     let h = Harness::start(Kind::Postgres).await;
     let out = h
-        .execute("SELECT cardinality(:ids), :names, ARRAY[1.5, 2.5]::float8[], ARRAY[true]::bool[], '{}'::text[], 'x'::text || :n::text")
-        .parameters(param("ids", Field::ArrayValue(ArrayValue::LongValues(vec![Some(4), None, Some(6)]))))
-        .parameters(param(
-            "names",
-            Field::ArrayValue(ArrayValue::StringValues(vec![Some("a".into()), Some("b".into())])),
-        ))
+        .execute("SELECT cardinality(ARRAY[4, NULL, 6]), ARRAY['a', 'b'], ARRAY[1.5, 2.5]::float8[], ARRAY[true]::bool[], '{}'::text[], 'x'::text || :n::text")
         .parameters(long("n", 3))
         .send()
         .await
@@ -472,9 +467,8 @@ async fn postgres_arrays_and_casts() {
 }
 
 #[tokio::test]
-async fn arrays_are_refused_where_the_engine_has_none() {
-    for kind in kinds().into_iter().filter(|k| *k != Kind::Postgres) {
-        let h = Harness::start(kind).await;
+async fn array_parameters_are_refused_as_the_service_documents() {
+    each_backend(async |h| {
         let err = h
             .execute("SELECT :a")
             .parameters(param(
@@ -484,13 +478,14 @@ async fn arrays_are_refused_where_the_engine_has_none() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(error_code(&err), "BadRequestException", "{kind:?}");
-        h.finish().await;
-    }
+        assert_eq!(error_code(&err), "BadRequestException", "{:?}", h.kind);
+        assert_eq!(error_message(&err), "Array parameters are not supported.");
+    })
+    .await;
 }
 
 #[tokio::test]
-async fn schema_and_database_select_where_statements_run() {
+async fn database_selects_where_statements_run_and_schema_is_ignored() {
     for kind in kinds().into_iter().filter(|k| *k != Kind::Sqlite) {
         let h = Harness::start(kind).await;
         let other = format!("dataapi_other_{}", uuid::Uuid::new_v4().simple());
@@ -511,13 +506,24 @@ async fn schema_and_database_select_where_statements_run() {
             ),
         };
         admin(&admin_url, &create).await;
-        let call = h.execute("SELECT v FROM only_there");
-        let call = match kind {
-            Kind::Postgres => call.schema(&other),
-            _ => call.database(&other),
-        };
-        let out = call.send().await.unwrap();
-        assert_eq!(out.records()[0][0], Field::LongValue(42), "{kind:?}");
+        if kind == Kind::Postgres {
+            // The service documents `schema` as not supported: it does not pick a search path.
+            let err = h
+                .execute("SELECT v FROM only_there")
+                .schema(&other)
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(error_code(&err), "DatabaseErrorException");
+        } else {
+            let out = h
+                .execute("SELECT v FROM only_there")
+                .database(&other)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(out.records()[0][0], Field::LongValue(42), "{kind:?}");
+        }
         // The setting does not leak into the next call on a pooled connection.
         for _ in 0..10 {
             let err = h
@@ -533,24 +539,21 @@ async fn schema_and_database_select_where_statements_run() {
 }
 
 #[tokio::test]
-#[allow(deprecated)] // ExecuteSql is deprecated by the service, and still served
-async fn legacy_execute_sql_runs_a_script() {
+#[allow(deprecated)] // ExecuteSql is deprecated by the service
+async fn execute_sql_is_refused_as_on_serverless_v2() {
     each_backend(async |h| {
-        let out = h
+        let err = h
             .client
             .execute_sql()
             .db_cluster_or_instance_arn(LOCAL_CLUSTER_ARN)
             .aws_secret_store_arn(LOCAL_SECRET_ARN)
-            .sql_statements("CREATE TABLE e (id INT); INSERT INTO e VALUES (1); INSERT INTO e VALUES (2); SELECT id FROM e ORDER BY id")
+            .sql_statements("CREATE TABLE e (id INT); SELECT 1")
             .send()
             .await
-            .unwrap();
-        let results = out.sql_statement_results();
-        assert_eq!(results.len(), 4, "{:?}", h.kind);
-        assert_eq!(results[1].number_of_records_updated, 1);
-        let frame = results[3].result_frame().expect("result frame");
-        assert_eq!(frame.result_set_metadata().unwrap().column_count, 1);
-        assert_eq!(frame.records().len(), 2);
+            .unwrap_err();
+        assert_eq!(error_code(&err), "BadRequestException", "{:?}", h.kind);
+        // Nothing ran.
+        assert!(h.execute("SELECT * FROM e").send().await.is_err());
     })
     .await;
 }

@@ -77,6 +77,35 @@ def main(endpoint, cluster, secret):
     except client.exceptions.DatabaseErrorException as e:
         assert "UNIQUE" in str(e), e
 
+    # Numbered parameters, as query builders send them.
+    out = run(
+        "SELECT name FROM py WHERE id = :0 OR id = :1 ORDER BY id",
+        parameters=[
+            {"name": "0", "value": {"longValue": 1}},
+            {"name": "1", "value": {"longValue": 4}},
+        ],
+    )
+    assert [r[0]["stringValue"] for r in out["records"]] == ["one", "n4"], out
+    out = client.batch_execute_statement(
+        sql="UPDATE py SET score = :1 WHERE id = :0",
+        parameterSets=[[{"name": "0", "value": {"longValue": 4}}, {"name": "1", "value": {"doubleValue": 2.5}}]],
+        **common,
+    )
+    assert len(out["updateResults"]) == 1, out
+
+    # One statement per call, with the hosted service's message; a trailing `;` is fine.
+    for call in (
+        lambda: run("SELECT 1; SELECT 2"),
+        lambda: client.batch_execute_statement(sql="DELETE FROM py; DELETE FROM py", **common),
+    ):
+        try:
+            call()
+            raise AssertionError("several statements accepted")
+        except client.exceptions.BadRequestException as e:
+            assert e.response["Error"]["Message"] == "Multistatements aren't supported.", e
+    out = run("SELECT COUNT(*) FROM py WHERE name <> ';';")
+    assert out["records"] == [[{"longValue": 3}]], out
+
     try:
         run("SELECT 1", transactionId="nope")
         raise AssertionError("unknown transaction accepted")

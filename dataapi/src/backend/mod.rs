@@ -2,19 +2,25 @@
 //! What differs per engine (binding, decoding, connecting) lives in `sqlite`, `postgres` and `mysql`.
 
 mod mysql;
+mod pool;
 mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::mysql::MySqlConnection;
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{
     Arguments, Column, ConnectOptions, Database, Decode, Either, Encode, Executor, IntoArguments,
-    MySql, Pool, Postgres, Row, Sqlite, Statement, Type, TypeInfo,
+    Row, Sqlite, Statement, Type, TypeInfo,
 };
+
+pub(crate) use pool::TransactionSlot;
+use pool::{ConnPool, Pooled};
+pub(crate) use sqlite::BUSY_TIMEOUT as SQLITE_BUSY_TIMEOUT;
 
 use crate::config::ClusterConfig;
 use crate::errors::{ApiError, Error};
@@ -68,7 +74,7 @@ pub(crate) fn type_name<R: Row>(row: &R, index: usize) -> String {
     row.columns()[index].type_info().name().to_string()
 }
 
-/// Binding for engines without array types (SQLite, MySQL).
+/// Binding for SQLite and MySQL.
 pub(crate) fn bind_scalar<'q, DB: Database>(
     args: &mut <DB as Database>::Arguments<'q>,
     value: &'q ParamValue,
@@ -88,11 +94,6 @@ where
         ParamValue::Double(v) => args.add(*v),
         ParamValue::Text(s) => args.add(s.as_str()),
         ParamValue::Blob(b) => args.add(b.as_slice()),
-        ParamValue::Array(_) => {
-            return Err(ApiError::BadRequest(
-                "Array parameters are not supported by this engine".into(),
-            ))
-        }
     }
     .map_err(invalid_parameter)
 }
@@ -147,30 +148,37 @@ fn is_insert(sql: &str) -> bool {
 }
 
 /// Runs one bound statement; `want_columns` asks for column metadata even when no row comes back.
+/// `text_protocol` sends it unprepared (it then must have no values).
 pub(crate) async fn run<DB: Engine>(
     conn: &mut DB::Connection,
-    bound: &Bound,
+    sql: &str,
+    values: &[ParamValue],
     options: &ResultOptions,
     want_columns: bool,
+    text_protocol: bool,
 ) -> Result<Outcome, ApiError>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    let mut args = <DB as Database>::Arguments::default();
-    for value in &bound.values {
-        DB::bind(&mut args, value)?;
-    }
     let mut outcome = Outcome::default();
     let mut total = 0usize;
     {
-        let mut stream = (&mut *conn).fetch_many(sqlx::query_with(&bound.sql, args));
+        let mut stream = if text_protocol {
+            sqlx::raw_sql(sql).fetch_many(&mut *conn)
+        } else {
+            let mut args = <DB as Database>::Arguments::default();
+            for value in values {
+                DB::bind(&mut args, value)?;
+            }
+            (&mut *conn).fetch_many(sqlx::query_with(sql, args))
+        };
         while let Some(item) = stream.try_next().await? {
             match item {
                 Either::Left(result) => {
                     outcome.updated += DB::rows_affected(&result);
-                    outcome.generated.extend(DB::generated(&result, &bound.sql));
+                    outcome.generated.extend(DB::generated(&result, sql));
                 }
                 Either::Right(row) => {
                     if outcome.columns.is_empty() {
@@ -194,12 +202,11 @@ where
             }
         }
     }
-    if outcome.rows.is_empty() && want_columns {
-        let statement = (&mut *conn).prepare(&bound.sql).await?;
+    if outcome.rows.is_empty() && want_columns && !text_protocol {
+        let statement = (&mut *conn).prepare(sql).await?;
         outcome.columns = columns::<DB>(statement.columns());
     }
-    outcome.returns_rows =
-        !outcome.rows.is_empty() || !outcome.columns.is_empty() || is_query(&bound.sql);
+    outcome.returns_rows = !outcome.rows.is_empty() || !outcome.columns.is_empty() || is_query(sql);
     if outcome.returns_rows {
         // As the hosted service: a statement answering a result set (a query, or DML with
         // RETURNING) reports no update count.
@@ -214,43 +221,35 @@ fn columns<DB: Engine>(cols: &[DB::Column]) -> Vec<ColumnMetadata> {
         .collect()
 }
 
-fn pool_options<DB: Database>(max: u32) -> PoolOptions<DB> {
-    PoolOptions::<DB>::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(30))
-        .idle_timeout(Duration::from_secs(60))
-        // The ping before each acquire would double the cost of every call.
-        .test_before_acquire(false)
-}
-
-type OptionsOf<DB> = <<DB as Database>::Connection as sqlx::Connection>::Options;
+type OptionsOf<C> = <C as sqlx::Connection>::Options;
 
 /// Pools of a server engine: the URL's database, plus one per `database` named by calls.
-struct PerDatabase<DB: Database> {
-    options: OptionsOf<DB>,
-    default: Pool<DB>,
-    named: Mutex<HashMap<String, Pool<DB>>>,
-    with_database: fn(&OptionsOf<DB>, &str) -> OptionsOf<DB>,
+struct PerDatabase<C: sqlx::Connection> {
+    options: OptionsOf<C>,
+    default: Arc<ConnPool<C>>,
+    named: Mutex<HashMap<String, Arc<ConnPool<C>>>>,
+    with_database: fn(&OptionsOf<C>, &str) -> OptionsOf<C>,
+    max_connections: usize,
 }
 
-const SERVER_POOL_SIZE: u32 = 8;
-
-impl<DB: Database> PerDatabase<DB> {
+impl<C: sqlx::Connection> PerDatabase<C> {
     async fn connect(
-        options: OptionsOf<DB>,
-        with_database: fn(&OptionsOf<DB>, &str) -> OptionsOf<DB>,
-    ) -> Result<PerDatabase<DB>, sqlx::Error> {
+        options: OptionsOf<C>,
+        with_database: fn(&OptionsOf<C>, &str) -> OptionsOf<C>,
+        max_connections: usize,
+    ) -> Result<PerDatabase<C>, sqlx::Error> {
+        // Connect once now, so that a wrong URL fails at startup rather than on the first call.
+        drop(options.connect().await?);
         Ok(PerDatabase {
-            default: pool_options(SERVER_POOL_SIZE)
-                .connect_with(options.clone())
-                .await?,
+            default: ConnPool::new(options.clone(), max_connections),
             options,
             named: Mutex::default(),
             with_database,
+            max_connections,
         })
     }
 
-    fn pool(&self, database: Option<&str>) -> Pool<DB> {
+    fn pool(&self, database: Option<&str>) -> Arc<ConnPool<C>> {
         let Some(name) = database.filter(|d| !d.is_empty()) else {
             return self.default.clone();
         };
@@ -258,28 +257,27 @@ impl<DB: Database> PerDatabase<DB> {
         named
             .entry(name.to_string())
             .or_insert_with(|| {
-                pool_options::<DB>(SERVER_POOL_SIZE)
-                    .connect_lazy_with((self.with_database)(&self.options, name))
+                ConnPool::new(
+                    (self.with_database)(&self.options, name),
+                    self.max_connections,
+                )
             })
             .clone()
     }
 
-    async fn close(&self) {
-        let pools: Vec<Pool<DB>> = {
-            let named = self.named.lock().unwrap_or_else(|e| e.into_inner());
-            named.values().cloned().collect()
-        };
-        for pool in pools {
-            pool.close().await;
+    fn close(&self) {
+        let named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+        for pool in named.values() {
+            pool.close();
         }
-        self.default.close().await;
+        self.default.close();
     }
 }
 
 enum Pools {
-    Sqlite(Pool<Sqlite>),
-    Postgres(PerDatabase<Postgres>),
-    MySql(PerDatabase<MySql>),
+    Sqlite(Arc<ConnPool<SqliteConnection>>),
+    Postgres(PerDatabase<PgConnection>),
+    MySql(PerDatabase<MySqlConnection>),
 }
 
 /// One configured cluster.
@@ -287,30 +285,47 @@ pub(crate) struct Cluster {
     pub arn: String,
     pub secret_arn: Option<String>,
     pools: Pools,
+    /// The file standing in for `sqlite::memory:`, removed at shutdown.
+    scratch_file: Option<std::path::PathBuf>,
 }
 
 impl Cluster {
-    pub(crate) async fn connect(config: &ClusterConfig) -> Result<Cluster, Error> {
+    pub(crate) async fn connect(
+        config: &ClusterConfig,
+        max_connections: usize,
+    ) -> Result<Cluster, Error> {
         let connect_error = |source| Error::Connect {
             arn: config.resource_arn.clone(),
             source,
         };
         let url = config.url.as_str();
+        let mut scratch_file = None;
         let pools = if url.starts_with("sqlite:") {
-            Pools::Sqlite(sqlite::connect(url).await.map_err(connect_error)?)
+            let (options, scratch) = sqlite::options(url).map_err(connect_error)?;
+            scratch_file = scratch;
+            drop(options.connect().await.map_err(connect_error)?);
+            Pools::Sqlite(ConnPool::new(options, max_connections))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = postgres::options(url).map_err(connect_error)?;
             Pools::Postgres(
-                PerDatabase::<Postgres>::connect(options, |o, db| o.clone().database(db))
-                    .await
-                    .map_err(connect_error)?,
+                PerDatabase::<PgConnection>::connect(
+                    options,
+                    |o, db| o.clone().database(db),
+                    max_connections,
+                )
+                .await
+                .map_err(connect_error)?,
             )
         } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
             let options = mysql::options(url).map_err(connect_error)?;
             Pools::MySql(
-                PerDatabase::<MySql>::connect(options, |o, db| o.clone().database(db))
-                    .await
-                    .map_err(connect_error)?,
+                PerDatabase::<MySqlConnection>::connect(
+                    options,
+                    |o, db| o.clone().database(db),
+                    max_connections,
+                )
+                .await
+                .map_err(connect_error)?,
             )
         } else {
             return Err(Error::Config(format!(
@@ -322,6 +337,7 @@ impl Cluster {
             arn: config.resource_arn.clone(),
             secret_arn: config.secret_arn.clone(),
             pools,
+            scratch_file,
         })
     }
 
@@ -342,20 +358,35 @@ impl Cluster {
         })
     }
 
-    pub(crate) async fn close(&self) {
+    /// Room for one more transaction on `database`'s pool, or an error at once.
+    pub(crate) fn transaction_slot(
+        &self,
+        database: Option<&str>,
+    ) -> Result<TransactionSlot, ApiError> {
         match &self.pools {
-            Pools::Sqlite(pool) => pool.close().await,
-            Pools::Postgres(p) => p.close().await,
-            Pools::MySql(p) => p.close().await,
+            Pools::Sqlite(pool) => pool.transaction_slot(),
+            Pools::Postgres(p) => p.pool(database).transaction_slot(),
+            Pools::MySql(p) => p.pool(database).transaction_slot(),
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite(pool) => pool.close(),
+            Pools::Postgres(p) => p.close(),
+            Pools::MySql(p) => p.close(),
+        }
+        if let Some(path) = &self.scratch_file {
+            sqlite::remove(path);
         }
     }
 }
 
 /// A connection taken from a cluster's pool.
 pub(crate) enum Conn {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
-    MySql(PoolConnection<MySql>),
+    Sqlite(Pooled<SqliteConnection>),
+    Postgres(Pooled<PgConnection>),
+    MySql(Pooled<MySqlConnection>),
 }
 
 impl Conn {
@@ -366,24 +397,31 @@ impl Conn {
         want_columns: bool,
     ) -> Result<Outcome, ApiError> {
         match self {
-            Conn::Sqlite(c) => run::<Sqlite>(c, bound, options, want_columns).await,
-            Conn::Postgres(c) => run::<Postgres>(c, bound, options, want_columns).await,
-            Conn::MySql(c) => run::<MySql>(c, bound, options, want_columns).await,
+            Conn::Sqlite(c) => {
+                run::<Sqlite>(c, &bound.sql, &bound.values, options, want_columns, false).await
+            }
+            Conn::Postgres(c) => postgres::run(c, bound, options, want_columns).await,
+            Conn::MySql(c) => mysql::run(c, bound, options, want_columns).await,
         }
     }
 
     async fn simple(&mut self, sql: &str) -> Result<(), ApiError> {
         match self {
-            Conn::Sqlite(c) => c.execute(sql).await.map(drop)?,
-            Conn::Postgres(c) => c.execute(sql).await.map(drop)?,
-            Conn::MySql(c) => c.execute(sql).await.map(drop)?,
+            Conn::Sqlite(c) => (&mut **c).execute(sql).await.map(drop)?,
+            Conn::Postgres(c) => (&mut **c).execute(sql).await.map(drop)?,
+            Conn::MySql(c) => (&mut **c).execute(sql).await.map(drop)?,
         }
         Ok(())
     }
 
-    /// Opens a transaction; SQLite takes the write lock at once, since a deferred transaction
-    /// that later upgrades its lock can deadlock against another writer.
+    /// Opens a transaction. On SQLite it takes no lock yet, so that other transactions and
+    /// readers go on; its first write waits up to the busy timeout for another writer to finish.
     pub(crate) async fn begin(&mut self) -> Result<(), ApiError> {
+        self.simple("BEGIN").await
+    }
+
+    /// Opens a transaction that will write at once (a batch): SQLite takes the write lock now.
+    pub(crate) async fn begin_write(&mut self) -> Result<(), ApiError> {
         match self {
             Conn::Sqlite(_) => self.simple("BEGIN IMMEDIATE").await,
             _ => self.simple("BEGIN").await,
@@ -398,28 +436,12 @@ impl Conn {
         self.simple("ROLLBACK").await
     }
 
-    /// Points PostgreSQL's `search_path` at `schema` for this session (other engines: no-op).
-    /// Returns whether [`Conn::reset_schema`] must run before the connection goes back to the pool.
-    pub(crate) async fn set_schema(&mut self, schema: Option<&str>) -> Result<bool, ApiError> {
-        match (self, schema.filter(|s| !s.is_empty())) {
-            (Conn::Postgres(c), Some(schema)) => {
-                postgres::set_search_path(c, schema).await?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    pub(crate) async fn reset_schema(&mut self) -> Result<(), ApiError> {
-        self.simple("RESET search_path").await
-    }
-
     /// Closes the connection instead of returning it to the pool (its session state is unknown).
     pub(crate) async fn discard(self) {
         match self {
-            Conn::Sqlite(c) => drop(c.close().await),
-            Conn::Postgres(c) => drop(c.close().await),
-            Conn::MySql(c) => drop(c.close().await),
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Postgres(c) => c.close().await,
+            Conn::MySql(c) => c.close().await,
         }
     }
 }

@@ -4,18 +4,42 @@ use std::str::FromStr;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::mysql::types::MySqlTime;
-use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlQueryResult, MySqlRow};
+use sqlx::mysql::{
+    MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlQueryResult, MySqlRow,
+};
 use sqlx::{MySql, Row, ValueRef};
 
-use super::{bind_scalar, get, quiet, type_name, Engine};
+use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
 use crate::errors::ApiError;
-use crate::params::{Dialect, ParamValue};
+use crate::params::{Bound, Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
 use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
 
 pub(super) fn options(url: &str) -> Result<MySqlConnectOptions, sqlx::Error> {
     let url = url.replacen("mariadb:", "mysql:", 1);
     Ok(quiet(MySqlConnectOptions::from_str(&url)?))
+}
+
+/// ER_UNSUPPORTED_PS (1295): "This command is not supported in the prepared statement protocol yet".
+fn is_unpreparable(e: &ApiError) -> bool {
+    matches!(e, ApiError::Database(m) if m.contains("prepared statement protocol"))
+}
+
+/// Runs `bound` prepared; a statement the server cannot prepare (CREATE PROCEDURE, TRIGGER,
+/// EVENT...) and that has no values runs unprepared, as the hosted service runs it.
+pub(super) async fn run(
+    conn: &mut MySqlConnection,
+    bound: &Bound,
+    options: &ResultOptions,
+    want_columns: bool,
+) -> Result<Outcome, ApiError> {
+    let (sql, values) = (bound.sql.as_str(), bound.values.as_slice());
+    match super::run::<MySql>(conn, sql, values, options, want_columns, false).await {
+        Err(e) if is_unpreparable(&e) && values.is_empty() => {
+            super::run::<MySql>(conn, sql, values, options, want_columns, true).await
+        }
+        other => other,
+    }
 }
 
 impl Engine for MySql {

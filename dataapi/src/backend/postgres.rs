@@ -1,6 +1,7 @@
-//! PostgreSQL: strings bound as text (hinted ones cast in SQL), NULL bound untyped, no statement cache
-//! (the same SQL may come with different parameter types).
+//! PostgreSQL: strings bound as text (hinted ones cast in SQL), NULL bound untyped, prepared
+//! statements cached per connection by SQL text and parameter types.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -11,27 +12,69 @@ use sqlx::postgres::{
     PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow, PgTypeInfo,
 };
 use sqlx::types::{BigDecimal, JsonValue, Uuid};
-use sqlx::{Arguments, Encode, Postgres, Row, Type, ValueRef};
+use sqlx::{Arguments, Connection, Encode, Postgres, Row, Type, ValueRef};
 
-use super::{get, invalid_parameter, quiet, type_name, Engine};
+use super::{get, invalid_parameter, quiet, type_name, Engine, Outcome};
 use crate::errors::ApiError;
-use crate::params::{Dialect, ParamValue};
+use crate::params::{Bound, Dialect, ParamValue};
 use crate::protocol::{ArrayValue, Blob, Field};
 use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
 
+/// Prepared statements kept per connection: a cached statement saves the Parse/Describe round
+/// trip that would otherwise precede every call.
+const STATEMENT_CACHE: usize = 256;
+
 pub(super) fn options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
     Ok(quiet(
-        PgConnectOptions::from_str(url)?.statement_cache_capacity(0),
+        PgConnectOptions::from_str(url)?.statement_cache_capacity(STATEMENT_CACHE),
     ))
 }
 
-pub(super) async fn set_search_path(conn: &mut PgConnection, schema: &str) -> Result<(), ApiError> {
-    let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
-    sqlx::query("SELECT set_config('search_path', $1, false)")
-        .bind(quoted)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// The statement cache's key: the SQL plus the types its values are bound with, since a statement
+/// prepared for a `bigint` cannot take `text` (the driver keys its cache by SQL text alone).
+fn cache_key(bound: &Bound) -> Cow<'_, str> {
+    if bound.values.is_empty() {
+        return Cow::Borrowed(&bound.sql);
+    }
+    let types: String = bound
+        .values
+        .iter()
+        .map(|v| match v {
+            ParamValue::Null => 'n',
+            ParamValue::Bool(_) => 'b',
+            ParamValue::Long(_) => 'l',
+            ParamValue::Double(_) => 'd',
+            ParamValue::Text(_) => 's',
+            ParamValue::Blob(_) => 'x',
+        })
+        .collect();
+    Cow::Owned(format!("{}\n/* {types} */", bound.sql))
+}
+
+/// PostgreSQL refuses a cached statement whose result columns changed since it was prepared.
+fn is_stale_plan(e: &ApiError) -> bool {
+    matches!(e, ApiError::Database(m) if m.contains("cached plan must not change result type"))
+}
+
+pub(super) async fn run(
+    conn: &mut PgConnection,
+    bound: &Bound,
+    options: &ResultOptions,
+    want_columns: bool,
+) -> Result<Outcome, ApiError> {
+    let sql = cache_key(bound);
+    let values = &bound.values;
+    match super::run::<Postgres>(conn, &sql, values, options, want_columns, false).await {
+        // A table changed under a cached statement: prepare afresh. Inside a transaction the
+        // failure has aborted it, so the retry fails too and the first error is answered.
+        Err(e) if is_stale_plan(&e) => {
+            conn.clear_cached_statements().await?;
+            super::run::<Postgres>(conn, &sql, values, options, want_columns, false)
+                .await
+                .map_err(|_| e)
+        }
+        other => other,
+    }
 }
 
 /// A NULL of unspecified type (OID 0): the server infers it from the statement.
@@ -46,16 +89,6 @@ impl Type<Postgres> for UntypedNull {
 impl Encode<'_, Postgres> for UntypedNull {
     fn encode_by_ref(&self, _buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
         Ok(IsNull::Yes)
-    }
-}
-
-fn bind_array(args: &mut PgArguments, array: &ArrayValue) -> Result<(), BoxDynError> {
-    match array {
-        ArrayValue::BooleanValues(v) => args.add(v.as_slice()),
-        ArrayValue::LongValues(v) => args.add(v.as_slice()),
-        ArrayValue::DoubleValues(v) => args.add(v.as_slice()),
-        ArrayValue::StringValues(v) => args.add(v.as_slice()),
-        ArrayValue::ArrayValues(_) => Err("nested arrayValues are not supported".into()),
     }
 }
 
@@ -137,7 +170,6 @@ impl Engine for Postgres {
             ParamValue::Double(v) => args.add(*v),
             ParamValue::Text(s) => args.add(s.as_str()),
             ParamValue::Blob(b) => args.add(b.as_slice()),
-            ParamValue::Array(a) => bind_array(args, a),
         }
         .map_err(invalid_parameter)
     }

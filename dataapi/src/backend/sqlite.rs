@@ -1,13 +1,13 @@
-//! SQLite: an embedded file (WAL, busy timeout) or a shared in-memory database.
+//! SQLite: an embedded file (WAL, busy timeout); `sqlite::memory:` is a scratch file.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteRow,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteQueryResult, SqliteRow,
 };
-use sqlx::{Pool, Row, Sqlite, TypeInfo, ValueRef};
+use sqlx::{Row, Sqlite, TypeInfo, ValueRef};
 
 use super::{bind_scalar, get, is_insert, quiet, type_name, Engine};
 use crate::errors::ApiError;
@@ -15,29 +15,37 @@ use crate::params::{Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
 use crate::values::ResultOptions;
 
-pub(super) async fn connect(url: &str) -> Result<Pool<Sqlite>, sqlx::Error> {
+/// How long a writer waits for another transaction's write lock before failing.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection options for `url`. `sqlite::memory:` becomes a fresh file in the temporary directory
+/// (returned, to be removed at shutdown): an in-memory database shared between connections uses
+/// table locks that ignore the busy timeout, so a second writer would wait without bound.
+pub(super) fn options(url: &str) -> Result<(SqliteConnectOptions, Option<PathBuf>), sqlx::Error> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
-    let options = SqliteConnectOptions::from_str(url)?
+    let (options, scratch) = if memory {
+        let path = std::env::temp_dir().join(format!(
+            "data-api-local-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        (SqliteConnectOptions::new().filename(&path), Some(path))
+    } else {
+        (SqliteConnectOptions::from_str(url)?, None)
+    };
+    let options = options
         .create_if_missing(true)
-        .busy_timeout(Duration::from_secs(10));
-    let options = if memory {
-        options
-    } else {
-        options.journal_mode(SqliteJournalMode::Wal)
-    };
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire(false);
-    // An in-memory database lives as long as one connection to it: keep one open for good.
-    let pool = if memory {
-        pool.min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        pool
-    };
-    pool.connect_with(quiet(options)).await
+        .busy_timeout(BUSY_TIMEOUT)
+        .journal_mode(SqliteJournalMode::Wal);
+    Ok((quiet(options), scratch))
+}
+
+/// Removes a database file and its WAL companions.
+pub(super) fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
 }
 
 impl Engine for Sqlite {

@@ -1,0 +1,470 @@
+//! What the hosted service accepts and refuses, through the real SDK on every backend: numbered
+//! parameters, one statement per call, malformed requests on a kept-alive connection, and
+//! transactions that hold connections.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_rdsdata::types::Field;
+use common::*;
+use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+
+const MULTISTATEMENTS: &str = "Multistatements aren't supported.";
+
+/// Far below the old 30 s wait for a pooled connection: a call that waits for a connection held
+/// by an abandoned transaction fails this bound.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+async fn promptly<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PROMPTLY, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what} waited for a connection"))
+}
+
+fn string(field: &Field) -> &str {
+    field.as_string_value().expect("a stringValue")
+}
+
+#[tokio::test]
+async fn numbered_parameters_bind_in_every_operation() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE np (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+            .await;
+        let out = h
+            .execute("INSERT INTO np (id, name) VALUES (:0, :1)")
+            .parameters(long("0", 1))
+            .parameters(text("1", "one"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{:?}: {e:?}", h.kind));
+        assert_eq!(out.number_of_records_updated, 1);
+
+        let out = h
+            .batch("INSERT INTO np (id, name) VALUES (:0, :1)")
+            .parameter_sets(vec![long("0", 2), text("1", "two")])
+            .parameter_sets(vec![long("0", 3), text("1", "three")])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{:?}: {e:?}", h.kind));
+        assert_eq!(out.update_results().len(), 2);
+
+        let tx = h.begin().await;
+        h.execute("UPDATE np SET name = :1 WHERE id = :0")
+            .parameters(long("0", 3))
+            .parameters(text("1", "drei"))
+            .transaction_id(&tx)
+            .send()
+            .await
+            .unwrap();
+        h.batch("DELETE FROM np WHERE id = :0")
+            .parameter_sets(vec![long("0", 2)])
+            .transaction_id(&tx)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(h.end(&tx, true).await.unwrap(), "Transaction Committed");
+
+        // A name used twice binds twice; the same text inside a literal stays text.
+        let rows = h
+            .execute("SELECT name, ':0' FROM np WHERE id = :0 OR id = :0 + 2 ORDER BY id")
+            .parameters(long("0", 1))
+            .send()
+            .await
+            .unwrap()
+            .records
+            .unwrap();
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (string(&r[0]), string(&r[1])))
+            .collect();
+        assert_eq!(got, vec![("one", ":0"), ("drei", ":0")], "{:?}", h.kind);
+
+        // A numbered placeholder without its value is refused like a named one.
+        let err = h
+            .execute("SELECT :1")
+            .parameters(long("0", 1))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "BadRequestException", "{:?}", h.kind);
+        assert!(
+            error_message(&err).contains(": 1"),
+            "{}",
+            error_message(&err)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn more_than_one_statement_is_refused_like_the_hosted_service() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE ms (id BIGINT PRIMARY KEY, note VARCHAR(40))")
+            .await;
+        for sql in [
+            "SELECT 1; SELECT 2",
+            "INSERT INTO ms (id) VALUES (1); INSERT INTO ms (id) VALUES (2)",
+            "SELECT 1;\n-- a comment\nSELECT 2;",
+            "INSERT INTO ms (id, note) VALUES (1, 'x;y');DELETE FROM ms",
+        ] {
+            let err = h.execute(sql).send().await.unwrap_err();
+            assert_eq!(
+                error_code(&err),
+                "BadRequestException",
+                "{:?}: {sql}",
+                h.kind
+            );
+            assert_eq!(error_message(&err), MULTISTATEMENTS, "{:?}: {sql}", h.kind);
+            let err = h.batch(sql).send().await.unwrap_err();
+            assert_eq!(
+                error_code(&err),
+                "BadRequestException",
+                "{:?}: {sql}",
+                h.kind
+            );
+            assert_eq!(error_message(&err), MULTISTATEMENTS, "{:?}: {sql}", h.kind);
+        }
+        // Nothing of the refused calls ran.
+        assert_eq!(h.count("ms").await, 0, "{:?}", h.kind);
+
+        // Semicolons in literals, comments, or trailing, are not statements.
+        h.rows("INSERT INTO ms (id, note) VALUES (1, 'a;b');").await;
+        h.rows("INSERT INTO ms (id, note) VALUES (2, 'c') -- trailing; comment\n")
+            .await;
+        h.rows("/* ; */ INSERT INTO ms (id, note) VALUES (3, ';') ; ;")
+            .await;
+        h.batch("INSERT INTO ms (id, note) VALUES (:id, 'batch;');")
+            .parameter_sets(vec![long("id", 4)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(h.count("ms").await, 4, "{:?}", h.kind);
+
+        // A routine with a compound body is one statement, as the hosted service runs it.
+        match h.kind {
+            Kind::Postgres => {
+                h.rows(
+                    "CREATE FUNCTION ms_count() RETURNS bigint LANGUAGE plpgsql AS $body$
+                     DECLARE n bigint;
+                     BEGIN SELECT count(*) INTO n FROM ms; RETURN n; END
+                     $body$;",
+                )
+                .await;
+                let rows = h.rows("SELECT ms_count()").await;
+                assert_eq!(rows[0][0], Field::LongValue(4));
+            }
+            Kind::MySql => {
+                h.rows(
+                    "CREATE DEFINER = CURRENT_USER PROCEDURE ms_add(IN k BIGINT)
+                     BEGIN
+                       DECLARE i INT DEFAULT 0;
+                       WHILE i < 2 DO SET i = i + 1; END WHILE;
+                       IF k > 0 THEN INSERT INTO ms (id, note) VALUES (k, 'proc;'); END IF;
+                     END;",
+                )
+                .await;
+                h.rows("CALL ms_add(5)").await;
+                assert_eq!(h.count("ms").await, 5);
+            }
+            Kind::Sqlite => {
+                h.rows(
+                    "CREATE TRIGGER ms_note AFTER INSERT ON ms BEGIN
+                       UPDATE ms SET note = 'trigger;' WHERE id = NEW.id;
+                       UPDATE ms SET note = note || '!' WHERE id = NEW.id;
+                     END",
+                )
+                .await;
+                h.rows("INSERT INTO ms (id) VALUES (5)").await;
+                let rows = h.rows("SELECT note FROM ms WHERE id = 5").await;
+                assert_eq!(string(&rows[0][0]), "trigger;!");
+            }
+        }
+    })
+    .await;
+}
+
+/// A call that must succeed on the connection after each refused one.
+fn good_call() -> String {
+    serde_json::json!({"resourceArn": LOCAL_CLUSTER_ARN, "secretArn": LOCAL_SECRET_ARN, "sql": "SELECT 1"})
+        .to_string()
+}
+
+/// `(path, body, status, error type)` for malformed or refused requests on every operation.
+fn malformed_requests() -> Vec<(&'static str, String, u16, &'static str)> {
+    use serde_json::json;
+    let (arn, secret) = (LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN);
+    let bad = "BadRequestException";
+    let mut cases = Vec::new();
+    for path in [
+        "/Execute",
+        "/BatchExecute",
+        "/BeginTransaction",
+        "/CommitTransaction",
+        "/RollbackTransaction",
+        "/ExecuteSql",
+    ] {
+        for body in ["{not json", "", "[]", "{}", r#"{"resourceArn": 5}"#, "null"] {
+            cases.push((path, body.to_string(), 400, bad));
+        }
+        let unknown_cluster = json!({"resourceArn": "arn:aws:rds:us-east-1:1:cluster:nope", "secretArn": secret,
+            "dbClusterOrInstanceArn": "arn:aws:rds:us-east-1:1:cluster:nope", "awsSecretStoreArn": secret,
+            "sql": "SELECT 1", "sqlStatements": "SELECT 1", "transactionId": "t"});
+        cases.push((path, unknown_cluster.to_string(), 400, bad));
+        let wrong_secret = json!({"resourceArn": arn, "secretArn": "arn:wrong",
+            "dbClusterOrInstanceArn": arn, "awsSecretStoreArn": "arn:wrong",
+            "sql": "SELECT 1", "sqlStatements": "SELECT 1", "transactionId": "t"});
+        let secrets = if path == "/ExecuteSql" {
+            bad
+        } else {
+            "SecretsErrorException"
+        };
+        cases.push((path, wrong_secret.to_string(), 400, secrets));
+    }
+    let execute = |extra: serde_json::Value| {
+        let mut body = json!({"resourceArn": arn, "secretArn": secret, "sql": "SELECT :a"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body.to_string()
+    };
+    for (body, status, kind) in [
+        (
+            execute(json!({"parameters": [{"name": "a", "value": {"fooValue": 1}}]})),
+            400,
+            bad,
+        ),
+        (
+            execute(json!({"parameters": [{"name": "a", "value": {"blobValue": "%%%"}}]})),
+            400,
+            bad,
+        ),
+        (
+            execute(
+                json!({"parameters": [{"name": "a", "value": {"stringValue": "x"}, "typeHint": "BLOB"}]}),
+            ),
+            400,
+            bad,
+        ),
+        (
+            execute(json!({"parameters": [{"value": {"longValue": 1}}]})),
+            400,
+            bad,
+        ),
+        (
+            execute(json!({"parameters": [{"name": "b", "value": {"longValue": 1}}]})),
+            400,
+            bad,
+        ),
+        (execute(json!({"sql": ""})), 400, bad),
+        (execute(json!({"sql": "SELECT 1; SELECT 2"})), 400, bad),
+        (
+            execute(json!({"sql": "SELECT 1", "formatRecordsAs": "XML"})),
+            400,
+            bad,
+        ),
+        (
+            execute(json!({"sql": "SELECT 1", "resultSetOptions": {"decimalReturnType": "NOPE"}})),
+            400,
+            bad,
+        ),
+        (
+            execute(json!({"sql": "SELEC 1"})),
+            400,
+            "DatabaseErrorException",
+        ),
+        (
+            execute(json!({"sql": "SELECT * FROM no_such_table"})),
+            400,
+            "DatabaseErrorException",
+        ),
+        (
+            execute(json!({"sql": "SELECT 1", "transactionId": "nope"})),
+            404,
+            "TransactionNotFoundException",
+        ),
+    ] {
+        cases.push(("/Execute", body, status, kind));
+    }
+    let batch = json!({"resourceArn": arn, "secretArn": secret, "sql": "SELECT :a",
+        "parameterSets": [[{"name": "a", "value": {"longValue": 1}}], [{"name": "a", "value": {"nope": 1}}]]});
+    cases.push(("/BatchExecute", batch.to_string(), 400, bad));
+    for path in ["/CommitTransaction", "/RollbackTransaction"] {
+        let end = json!({"resourceArn": arn, "secretArn": secret, "transactionId": "nope"});
+        cases.push((path, end.to_string(), 404, "TransactionNotFoundException"));
+        let missing = json!({"resourceArn": arn, "secretArn": secret});
+        cases.push((path, missing.to_string(), 400, bad));
+    }
+    let unknown = json!({"resourceArn": arn, "sql": "SELECT 1"}).to_string();
+    for _ in 0..100 {
+        cases.push((
+            "/NoSuchOperation",
+            unknown.clone(),
+            404,
+            "UnknownOperationException",
+        ));
+    }
+    cases
+}
+
+#[tokio::test]
+async fn malformed_requests_are_4xx_and_keep_the_connection() {
+    each_backend(async |h| {
+        let mut conn = KeepAlive::connect(h.server().local_addr()).await;
+        for (path, body, status, kind) in malformed_requests() {
+            let answer = conn.send("POST", path, &body).await;
+            assert_eq!(
+                (answer.status, answer.error_type.as_deref()),
+                (status, Some(kind)),
+                "{:?} POST {path} {body}: {}",
+                h.kind,
+                answer.body
+            );
+            assert!(answer.body.contains("\"message\""), "{}", answer.body);
+            let follow_up = conn.send("POST", "/Execute", &good_call()).await;
+            assert_eq!(
+                follow_up.status, 200,
+                "{:?} after {path} {body}: {}",
+                h.kind, follow_up.body
+            );
+        }
+        for (method, path) in [("GET", "/Execute"), ("POST", "/metrics"), ("PUT", "/x")] {
+            let answer = conn.send(method, path, "{\"a\": 1}").await;
+            assert_eq!(answer.status, 404, "{method} {path}");
+            assert_eq!(
+                answer.error_type.as_deref(),
+                Some("UnknownOperationException")
+            );
+        }
+        assert_eq!(
+            conn.send("POST", "/Execute", &good_call()).await.status,
+            200
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn abandoned_transactions_starve_nobody() {
+    const ABANDONED: usize = 12; // more than the old pool of 8 connections
+    each_backend(async |h| {
+        h.rows("CREATE TABLE ab (id BIGINT PRIMARY KEY)").await;
+        for _ in 0..ABANDONED {
+            let tx = promptly("BeginTransaction", h.begin()).await;
+            h.execute("SELECT COUNT(*) FROM ab")
+                .transaction_id(&tx)
+                .send()
+                .await
+                .unwrap();
+        }
+        promptly(
+            "a write outside a transaction",
+            h.rows("INSERT INTO ab VALUES (1)"),
+        )
+        .await;
+        assert_eq!(promptly("a read", h.count("ab")).await, 1);
+        let tx = promptly("a new BeginTransaction", h.begin()).await;
+        promptly(
+            "a write in a new transaction",
+            h.execute("INSERT INTO ab VALUES (2)")
+                .transaction_id(&tx)
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{:?}: {e:?}", h.kind));
+        assert_eq!(h.end(&tx, true).await.unwrap(), "Transaction Committed");
+        assert_eq!(h.count("ab").await, 2, "{:?}", h.kind);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_transaction_limit_answers_at_once_and_spares_other_calls() {
+    for kind in kinds() {
+        // 4 connections: 3 for transactions, 1 kept for other calls.
+        let h = Harness::start_with(kind, |c| c.max_connections = 4).await;
+        let open: Vec<String> = {
+            let mut open = Vec::new();
+            for _ in 0..3 {
+                open.push(promptly("BeginTransaction", h.begin()).await);
+            }
+            open
+        };
+        let err = promptly(
+            "a BeginTransaction over the limit",
+            h.client
+                .begin_transaction()
+                .resource_arn(LOCAL_CLUSTER_ARN)
+                .secret_arn(LOCAL_SECRET_ARN)
+                .send(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error_code(&err), "DatabaseErrorException", "{kind:?}");
+        assert!(
+            error_message(&err).contains("Too many connections"),
+            "{}",
+            error_message(&err)
+        );
+        assert_eq!(promptly("SELECT 1", h.rows("SELECT 1")).await.len(), 1);
+        assert_eq!(h.end(&open[0], false).await.unwrap(), "Rollback Complete");
+        let again = promptly("BeginTransaction after a rollback", h.begin()).await;
+        h.end(&again, false).await.unwrap();
+        h.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_second_sqlite_writer_waits_a_bounded_time_then_fails_clearly() {
+    let h = Harness::start(Kind::Sqlite).await;
+    h.rows("CREATE TABLE w (id BIGINT PRIMARY KEY)").await;
+    let holder = h.begin().await;
+    h.execute("INSERT INTO w VALUES (1)")
+        .transaction_id(&holder)
+        .send()
+        .await
+        .unwrap();
+    // Readers go on while the write lock is held.
+    assert_eq!(h.count("w").await, 0);
+    let err = h
+        .execute("INSERT INTO w VALUES (2)")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DatabaseErrorException");
+    assert!(
+        error_message(&err).contains("database is locked")
+            && error_message(&err).contains("another transaction"),
+        "{}",
+        error_message(&err)
+    );
+    assert_eq!(h.end(&holder, false).await.unwrap(), "Rollback Complete");
+    h.rows("INSERT INTO w VALUES (2)").await;
+    assert_eq!(h.count("w").await, 1);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_call_on_a_busy_transaction_is_refused_not_queued() {
+    for kind in kinds() {
+        let sleep = match kind {
+            Kind::Sqlite => continue, // no sleep function
+            Kind::Postgres => "SELECT pg_sleep(1)",
+            Kind::MySql => "SELECT SLEEP(1)",
+        };
+        let h = Harness::start(kind).await;
+        let tx = h.begin().await;
+        let slow = h.execute(sleep).transaction_id(&tx).send();
+        let second = async {
+            sleep_ms(200).await;
+            h.execute("SELECT 1").transaction_id(&tx).send().await
+        };
+        let (slow, second) = tokio::join!(slow, second);
+        slow.unwrap();
+        let err = second.unwrap_err();
+        assert_eq!(error_code(&err), "DatabaseErrorException", "{kind:?}");
+        assert_eq!(error_message(&err), "Transaction is still running a query");
+        assert_eq!(h.end(&tx, true).await.unwrap(), "Transaction Committed");
+        h.finish().await;
+    }
+}
