@@ -46,17 +46,20 @@ pub(crate) fn split(sql: &str, dialect: Dialect) -> Vec<&str> {
                 (words, first, routine) = (0, None, false);
             }
             Token::Word { .. } => {
-                let w = word(i).unwrap_or_default();
                 words += 1;
+                let in_header = first.as_deref() == Some("CREATE") && words <= ROUTINE_HEADER_WORDS;
+                // Most statements are decided by their first word: spell out only the words that matter.
+                if !(words == 1 || routine || in_header) {
+                    i += 1;
+                    continue;
+                }
+                let w = word(i).unwrap_or_default();
                 if words == 1 {
                     routine = dialect == Dialect::MySql
                         && w == "BEGIN"
                         && word(i + 1).as_deref() == Some("NOT");
                     first = Some(w.clone());
-                } else if !routine
-                    && first.as_deref() == Some("CREATE")
-                    && words <= ROUTINE_HEADER_WORDS
-                {
+                } else if !routine && in_header {
                     routine = matches!(w.as_str(), "PROCEDURE" | "FUNCTION" | "TRIGGER" | "EVENT");
                 }
                 if routine {
