@@ -25,9 +25,16 @@ pub(crate) fn split(sql: &str, dialect: Dialect) -> Vec<&str> {
         Some(Token::Word { start, end }) => Some(sql[*start..*end].to_ascii_uppercase()),
         _ => None,
     };
-    // `IF(`, `REPEAT(` are functions, not blocks.
-    let called = |i: usize| match tokens.get(i) {
-        Some(Token::Word { end, .. }) => sql[*end..].trim_start().starts_with('('),
+    // A MySQL `IF`, `REPEAT`, `WHILE` or `LOOP` opens a block only where a statement of the
+    // body starts (after `;`, a label's `:`, or BEGIN/THEN/ELSE/DO/...): elsewhere it is the
+    // `IF()` / `REPEAT()` function or part of `IF [NOT] EXISTS`. `IF (cond) THEN` is a block.
+    let starts_body_statement = |i: usize| match i.checked_sub(1).and_then(|p| tokens.get(p)) {
+        Some(Token::Semicolon(_)) => true,
+        Some(Token::Other(at)) => sql[*at..].starts_with(':'),
+        Some(Token::Word { .. }) => matches!(
+            word(i - 1).as_deref(),
+            Some("BEGIN" | "ATOMIC" | "THEN" | "ELSE" | "DO" | "LOOP" | "REPEAT")
+        ),
         _ => false,
     };
 
@@ -67,14 +74,8 @@ pub(crate) fn split(sql: &str, dialect: Dialect) -> Vec<&str> {
                         (_, "CASE") => true,
                         (Dialect::Postgres, "BEGIN") => word(i + 1).as_deref() == Some("ATOMIC"),
                         (_, "BEGIN") => true,
-                        (Dialect::MySql, "LOOP" | "WHILE") => true,
-                        (Dialect::MySql, "REPEAT") => !called(i),
-                        (Dialect::MySql, "IF") => {
-                            let next = word(i + 1);
-                            let exists = next.as_deref() == Some("EXISTS")
-                                || (next.as_deref() == Some("NOT")
-                                    && word(i + 2).as_deref() == Some("EXISTS"));
-                            !called(i) && !exists
+                        (Dialect::MySql, "IF" | "REPEAT" | "WHILE" | "LOOP") => {
+                            starts_body_statement(i)
                         }
                         _ => false,
                     };
@@ -180,6 +181,11 @@ mod tests {
         assert_eq!(count(&format!("{procedure}; SELECT 1"), my), 2);
         let trigger = "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = 2; END";
         assert_eq!(count(trigger, my), 1);
+        // `IF (cond) THEN` is a block even with its condition in parentheses.
+        let guarded = "CREATE TRIGGER boom BEFORE INSERT ON x FOR EACH ROW BEGIN \
+            IF (SELECT name FROM y WHERE id = NEW.id) = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF; END";
+        assert_eq!(count(guarded, my), 1);
+        assert_eq!(count(&format!("{guarded}; SELECT 1"), my), 2);
         // Without a compound body the routine ends at its `;`.
         assert_eq!(
             count("CREATE FUNCTION f() RETURNS INT RETURN 1; SELECT f()", my),
