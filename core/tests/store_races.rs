@@ -1,0 +1,209 @@
+//! Store: many writers of ONE instance at once. Whatever the interleaving,
+//! the instance ends up holding exactly one complete written package set,
+//! with that writer's fields: nothing of a losing writer survives. Every
+//! writer goes through the real SDK client and the local Data API.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use inventory_core::model::{distinct_packages, Instance, InstanceId, Package, Source};
+use inventory_core::store::{Store, StoreError};
+
+const WRITERS: usize = 16;
+const ROUNDS: usize = 3;
+
+/// The set writer `k` writes in `round`: 200 shared packages (some with the
+/// shared versions, some bumped), plus 40 of its own, so any two sets overlap
+/// a lot and differ somewhere.
+fn set_of(k: usize, round: usize) -> Vec<Package> {
+    let mut set: Vec<Package> = (0..200)
+        .map(|i| {
+            let bumped = (i + k + round) % 5 == 0;
+            Package::new(
+                format!("shared-{i:03}"),
+                if bumped { "2.0" } else { "1.0" },
+            )
+        })
+        .collect();
+    set.extend((0..40).map(|i| Package::new(format!("own-{k:02}-{round}-{i:02}"), "1")));
+    // Writers send in different orders; the store must not care.
+    if k % 2 == 1 {
+        set.reverse();
+    }
+    set
+}
+
+/// The writer of an account: `00000000000k`.
+fn account_of(k: usize) -> String {
+    format!("{k:012}")
+}
+
+fn put_body(id: &str, k: usize, round: usize) -> Instance {
+    let mut i = common::instance(id, set_of(k, round));
+    i.account = account_of(k).parse().unwrap();
+    i
+}
+
+/// A written set as the store returns it: distinct and sorted.
+fn stored_form(set: &[Package]) -> Vec<Package> {
+    distinct_packages(set)
+}
+
+/// Checks that `id` holds exactly one of `candidates` (account, packages)
+/// and that its links are exactly that set.
+async fn assert_one_written_set(
+    db: &common::TestDb,
+    id: &InstanceId,
+    candidates: &[(Option<String>, Vec<Package>)],
+    what: &str,
+) {
+    let ctx = db.name;
+    let rec = db.record(id).await;
+    let got = &rec.instance.packages;
+    let winner = candidates.iter().find(|(_, set)| set == got);
+    let Some((account, set)) = winner else {
+        let written: BTreeSet<&Package> = candidates.iter().flat_map(|(_, s)| s).collect();
+        let foreign = got.iter().filter(|p| !written.contains(p)).count();
+        panic!(
+            "{ctx}: {what}: {id} holds {} packages, none of the {} written sets \
+             ({foreign} never written at all)",
+            got.len(),
+            candidates.len()
+        );
+    };
+    if let Some(account) = account {
+        assert_eq!(
+            rec.instance.account.as_str(),
+            account,
+            "{ctx}: {what}: the packages of one writer with the account of another"
+        );
+    }
+    let links = db
+        .count(&format!(
+            "SELECT COUNT(*) FROM ec2_package WHERE ec2_id = '{}'",
+            id.as_str()
+        ))
+        .await;
+    assert_eq!(links, set.len() as i64, "{ctx}: {what}: links of {id}");
+}
+
+fn ok<T>(ctx: &str, what: &str, result: Result<T, StoreError>) -> T {
+    result.unwrap_or_else(|e| panic!("{ctx}: {what}: a writer saw an error: {e:?}"))
+}
+
+#[tokio::test]
+async fn sixteen_writers_of_one_instance_leave_exactly_one_written_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let id = "i-contended";
+        let mut tasks = Vec::new();
+        for k in 0..WRITERS {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for round in 0..ROUNDS {
+                    store.put_instance(&put_body(id, k, round)).await?;
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        for task in tasks {
+            ok(ctx, "PUT", task.await.unwrap());
+        }
+        let candidates: Vec<(Option<String>, Vec<Package>)> = (0..WRITERS)
+            .flat_map(|k| (0..ROUNDS).map(move |r| (k, r)))
+            .map(|(k, r)| (Some(account_of(k)), stored_form(&set_of(k, r))))
+            .collect();
+        let id = InstanceId::parse(id).unwrap();
+        assert_one_written_set(db, &id, &candidates, "16 PUT writers").await;
+    })
+    .await;
+}
+
+/// PUTs race package replacements from events (each with a newer capture
+/// than the last): the result is one PUT's set with its account, or one
+/// event's set.
+#[tokio::test]
+async fn put_racing_event_replaces_leaves_exactly_one_written_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let id = InstanceId::parse("i-mixed").unwrap();
+        db.store.put_instance(&put_body(id.as_str(), 0, 0)).await.unwrap();
+        let start = Utc::now();
+        let mut tasks = Vec::new();
+        for k in 0..WRITERS {
+            let store: Store = db.store.clone();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                for round in 0..ROUNDS {
+                    if k % 2 == 0 {
+                        store.put_instance(&put_body(id.as_str(), k, round)).await?;
+                    } else {
+                        // Captures around "now": some newer than a PUT's, some older.
+                        let captured = start + Duration::milliseconds((k * 37 + round * 101) as i64);
+                        store
+                            .replace_packages(&id, &set_of(k, round), captured, Source::Event)
+                            .await?;
+                    }
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        for task in tasks {
+            ok(ctx, "PUT / replace", task.await.unwrap());
+        }
+        let mut candidates = vec![(Some(account_of(0)), stored_form(&set_of(0, 0)))];
+        for k in 0..WRITERS {
+            for r in 0..ROUNDS {
+                let account = (k % 2 == 0).then(|| account_of(k));
+                candidates.push((account, stored_form(&set_of(k, r))));
+            }
+        }
+        assert_one_written_set(db, &id, &candidates, "PUT racing replace").await;
+        let rec = db.record(&id).await;
+        if rec.instance.source == Source::Event {
+            assert_eq!(rec.instance.account.as_str(), account_of(0).as_str());
+        }
+    })
+    .await;
+}
+
+/// POSTs race PUTs on fresh ids: at most one POST creates, the others are
+/// told the id exists (never another error), and the instance holds one set.
+#[tokio::test]
+async fn post_racing_put_leaves_exactly_one_written_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        for round in 0..ROUNDS {
+            let id = format!("i-post-put-{round}");
+            let mut tasks = Vec::new();
+            for k in 0..WRITERS {
+                let store = db.store.clone();
+                let body = put_body(&id, k, round);
+                tasks.push(tokio::spawn(async move {
+                    if k % 2 == 0 {
+                        match store.create_instance(&body).await {
+                            Ok(()) => Ok(true),
+                            Err(StoreError::AlreadyExists(_)) => Ok(false),
+                            Err(e) => Err(e),
+                        }
+                    } else {
+                        store.put_instance(&body).await.map(|_| false)
+                    }
+                }));
+            }
+            let mut posts_created = 0;
+            for task in tasks {
+                posts_created += usize::from(ok(ctx, "POST / PUT", task.await.unwrap()));
+            }
+            assert!(posts_created <= 1, "{ctx}: {posts_created} POSTs created {id}");
+            let candidates: Vec<(Option<String>, Vec<Package>)> = (0..WRITERS)
+                .map(|k| (Some(account_of(k)), stored_form(&set_of(k, round))))
+                .collect();
+            let id = InstanceId::parse(&id).unwrap();
+            assert_one_written_set(db, &id, &candidates, "POST racing PUT").await;
+        }
+    })
+    .await;
+}
