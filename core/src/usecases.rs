@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::config::SyncSettings;
 use crate::events::{self, Command, Event, MalformedEvent, Target};
 use crate::model::{InstanceId, InstanceState, Source};
-use crate::sources::{InstanceSource, PackageSource, SourceError};
+use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use crate::store::{StateChange, Store, StoreError};
 
 /// Instances the scheduled sync reads from SSM at the same time.
@@ -107,8 +107,7 @@ pub struct InstanceOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum PackagesOutcome {
-    /// Not asked for: a state other than running, a newer state is stored, or
-    /// this launch's inventory was captured already.
+    /// Not asked for: a state other than running.
     NotRead,
     /// SSM does not know the instance (`InvalidInstanceId`).
     UnknownToSsm,
@@ -121,8 +120,9 @@ pub enum PackagesOutcome {
         pages: u32,
         captured_at: DateTime<Utc>,
     },
-    /// The store kept what it had: a capture as new or newer is stored, or
-    /// the instance is not recorded (the launch event will read SSM itself).
+    /// The store kept what it had: a capture as new or newer is stored, the
+    /// instance is not recorded (the launch event will read SSM itself), or
+    /// (a `running` event) a newer state is stored.
     NotWritten {
         count: usize,
         pages: u32,
@@ -211,7 +211,10 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
     }
 
     /// Records the state; on `pending`/`running` with EC2's details, and on
-    /// `running` with SSM's packages when SSM has some.
+    /// `running` with SSM's packages when SSM has some. SSM is read first so
+    /// that the state and the packages go to the store in ONE call; should
+    /// SSM fail, the state is still recorded and the redelivery of the event
+    /// brings the packages (the store writes them for the stored event).
     async fn state_change(
         &self,
         target: &Target,
@@ -225,23 +228,39 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             None
         };
         let described = launching.then_some(details.is_some());
-        let applied = self
-            .store
-            .apply_state(&StateChange {
-                id: target.id.clone(),
-                account: target.account.clone(),
-                region: target.region.clone(),
-                state,
-                time,
-                details,
-            })
-            .await?;
-        let packages = if state == InstanceState::Running
-            && self.wants_packages(target, applied, time).await?
-        {
-            self.refresh_packages(&target.id, Source::Event).await?
+        let change = StateChange {
+            id: target.id.clone(),
+            account: target.account.clone(),
+            region: target.region.clone(),
+            state,
+            time,
+            details,
+        };
+        let to_write = if state == InstanceState::Running {
+            match self.inventory_to_write(&target.id).await {
+                Ok(read) => Some(read),
+                Err(e) => {
+                    self.store.apply_state(&change).await?;
+                    return Err(e.into());
+                }
+            }
         } else {
-            PackagesOutcome::NotRead
+            None
+        };
+        let (applied, packages) = match to_write {
+            Some(Ok((inventory, captured_at))) => {
+                let written = self
+                    .store
+                    .apply_state_with_packages(&change, &inventory.packages, captured_at)
+                    .await?;
+                let packages = packages_outcome(&inventory, captured_at, written.packages_written);
+                (written.state_applied, packages)
+            }
+            Some(Err(nothing)) => (self.store.apply_state(&change).await?, nothing),
+            None => (
+                self.store.apply_state(&change).await?,
+                PackagesOutcome::NotRead,
+            ),
         };
         Ok(InstanceOutcome {
             instance_id: target.id.clone(),
@@ -250,27 +269,6 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             described,
             packages,
         })
-    }
-
-    /// A running event reads SSM when it was just applied, or when it is a
-    /// redelivery of the stored event whose packages never arrived (the first
-    /// delivery failed after recording the state). A newer stored state, or a
-    /// capture already stored, makes reading pointless.
-    async fn wants_packages(
-        &self,
-        target: &Target,
-        applied: bool,
-        time: DateTime<Utc>,
-    ) -> Result<bool, HandleError> {
-        if applied {
-            return Ok(true);
-        }
-        let record = self.store.get_instance(&target.id).await?;
-        Ok(record.is_some_and(|r| {
-            r.last_event_time == Some(time)
-                && r.instance.state == Some(InstanceState::Running)
-                && r.inventory_captured_at.is_none()
-        }))
     }
 
     async fn inventory_collected(&self, target: &Target) -> Result<InstanceOutcome, HandleError> {
@@ -283,41 +281,42 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
         })
     }
 
-    /// Reads SSM's inventory and replaces the stored package set with it; an
+    /// SSM's inventory of `id` with its capture time when it has packages to
+    /// write, else the outcome that says why there is nothing to write. An
     /// empty inventory never wipes stored packages.
+    async fn inventory_to_write(
+        &self,
+        id: &InstanceId,
+    ) -> Result<Result<(Inventory, DateTime<Utc>), PackagesOutcome>, SourceError> {
+        let Some(inventory) = self.packages.inventory(id).await? else {
+            tracing::info!(instance_id = %id, "SSM does not know the instance");
+            return Ok(Err(PackagesOutcome::UnknownToSsm));
+        };
+        Ok(
+            match inventory.captured_at.filter(|_| !inventory.is_empty()) {
+                Some(captured_at) => Ok((inventory, captured_at)),
+                None => Err(PackagesOutcome::NoInventory {
+                    pages: inventory.pages,
+                }),
+            },
+        )
+    }
+
+    /// Reads SSM's inventory and replaces the stored package set with it.
     async fn refresh_packages(
         &self,
         id: &InstanceId,
         source: Source,
     ) -> Result<PackagesOutcome, HandleError> {
-        let Some(inventory) = self.packages.inventory(id).await? else {
-            tracing::info!(instance_id = %id, "SSM does not know the instance");
-            return Ok(PackagesOutcome::UnknownToSsm);
+        let (inventory, captured_at) = match self.inventory_to_write(id).await? {
+            Ok(read) => read,
+            Err(nothing) => return Ok(nothing),
         };
-        let Some(captured_at) = inventory.captured_at.filter(|_| !inventory.is_empty()) else {
-            return Ok(PackagesOutcome::NoInventory {
-                pages: inventory.pages,
-            });
-        };
-        let count = inventory.packages.len();
         let written = self
             .store
             .replace_packages(id, &inventory.packages, captured_at, source)
             .await?;
-        Ok(if written {
-            PackagesOutcome::Written {
-                count,
-                skipped: inventory.skipped,
-                pages: inventory.pages,
-                captured_at,
-            }
-        } else {
-            PackagesOutcome::NotWritten {
-                count,
-                pages: inventory.pages,
-                captured_at,
-            }
-        })
+        Ok(packages_outcome(&inventory, captured_at, written))
     }
 
     /// Re-reads the inventories of running instances that have none or an
@@ -371,6 +370,29 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
                 retryable: failures.iter().any(HandleError::is_retryable),
                 first: first.to_string(),
             }),
+        }
+    }
+}
+
+/// What a package write of `inventory` did.
+fn packages_outcome(
+    inventory: &Inventory,
+    captured_at: DateTime<Utc>,
+    written: bool,
+) -> PackagesOutcome {
+    let count = inventory.packages.len();
+    if written {
+        PackagesOutcome::Written {
+            count,
+            skipped: inventory.skipped,
+            pages: inventory.pages,
+            captured_at,
+        }
+    } else {
+        PackagesOutcome::NotWritten {
+            count,
+            pages: inventory.pages,
+            captured_at,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use inventory_core::model::{distinct_packages, Instance, InstanceId, Package, Source};
-use inventory_core::store::{Store, StoreError};
+use inventory_core::store::{StateChange, Store, StoreError};
 
 const WRITERS: usize = 16;
 const ROUNDS: usize = 3;
@@ -21,10 +21,7 @@ fn set_of(k: usize, round: usize) -> Vec<Package> {
     let mut set: Vec<Package> = (0..200)
         .map(|i| {
             let bumped = (i + k + round) % 5 == 0;
-            Package::new(
-                format!("shared-{i:03}"),
-                if bumped { "2.0" } else { "1.0" },
-            )
+            Package::new(format!("shared-{i:03}"), if bumped { "2.0" } else { "1.0" })
         })
         .collect();
     set.extend((0..40).map(|i| Package::new(format!("own-{k:02}-{round}-{i:02}"), "1")));
@@ -129,7 +126,10 @@ async fn put_racing_event_replaces_leaves_exactly_one_written_set() {
     common::on_each_backend(async |db| {
         let ctx = db.name;
         let id = InstanceId::parse("i-mixed").unwrap();
-        db.store.put_instance(&put_body(id.as_str(), 0, 0)).await.unwrap();
+        db.store
+            .put_instance(&put_body(id.as_str(), 0, 0))
+            .await
+            .unwrap();
         let start = Utc::now();
         let mut tasks = Vec::new();
         for k in 0..WRITERS {
@@ -141,7 +141,8 @@ async fn put_racing_event_replaces_leaves_exactly_one_written_set() {
                         store.put_instance(&put_body(id.as_str(), k, round)).await?;
                     } else {
                         // Captures around "now": some newer than a PUT's, some older.
-                        let captured = start + Duration::milliseconds((k * 37 + round * 101) as i64);
+                        let captured =
+                            start + Duration::milliseconds((k * 37 + round * 101) as i64);
                         store
                             .replace_packages(&id, &set_of(k, round), captured, Source::Event)
                             .await?;
@@ -197,13 +198,63 @@ async fn post_racing_put_leaves_exactly_one_written_set() {
             for task in tasks {
                 posts_created += usize::from(ok(ctx, "POST / PUT", task.await.unwrap()));
             }
-            assert!(posts_created <= 1, "{ctx}: {posts_created} POSTs created {id}");
+            assert!(
+                posts_created <= 1,
+                "{ctx}: {posts_created} POSTs created {id}"
+            );
             let candidates: Vec<(Option<String>, Vec<Package>)> = (0..WRITERS)
                 .map(|k| (Some(account_of(k)), stored_form(&set_of(k, round))))
                 .collect();
             let id = InstanceId::parse(&id).unwrap();
             assert_one_written_set(db, &id, &candidates, "POST racing PUT").await;
         }
+    })
+    .await;
+}
+
+/// `running` events with their packages race PUTs: one writer's set wins.
+#[tokio::test]
+async fn running_events_racing_puts_leave_exactly_one_written_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let id = InstanceId::parse("i-launching").unwrap();
+        let start = Utc::now();
+        let mut tasks = Vec::new();
+        for k in 0..WRITERS {
+            let store = db.store.clone();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                for round in 0..ROUNDS {
+                    if k % 2 == 0 {
+                        store.put_instance(&put_body(id.as_str(), k, round)).await?;
+                    } else {
+                        let time = start + Duration::milliseconds((k * 37 + round * 101) as i64);
+                        let change = StateChange {
+                            id: id.clone(),
+                            account: account_of(k).parse().unwrap(),
+                            region: "us-east-1".parse().unwrap(),
+                            state: inventory_core::model::InstanceState::Running,
+                            time,
+                            details: None,
+                        };
+                        store
+                            .apply_state_with_packages(&change, &set_of(k, round), time)
+                            .await?;
+                    }
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        for task in tasks {
+            ok(ctx, "PUT / running", task.await.unwrap());
+        }
+        // A newer state may apply without its packages (their capture is
+        // older than a PUT's), and it brings its own account: only the
+        // package set is one writer's here.
+        let candidates: Vec<(Option<String>, Vec<Package>)> = (0..WRITERS)
+            .flat_map(|k| (0..ROUNDS).map(move |r| (None, stored_form(&set_of(k, r)))))
+            .collect();
+        assert_one_written_set(db, &id, &candidates, "PUT racing running events").await;
     })
     .await;
 }

@@ -113,15 +113,6 @@ impl StoreError {
         matches!(self, Self::DataApi { message, .. } if mentions_any(message, needles))
     }
 
-    /// A unique-key violation (MySQL reports a duplicate insert as an error).
-    pub(crate) fn is_duplicate_key(&self) -> bool {
-        self.message_mentions(&[
-            "duplicate entry",
-            "duplicate key",
-            "unique constraint failed",
-        ])
-    }
-
     /// The result was over the Data API's response (1 MiB) or row (64 KB) limit.
     pub(crate) fn is_result_too_large(&self) -> bool {
         self.message_mentions(&["response size limit", "per row"])

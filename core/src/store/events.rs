@@ -1,19 +1,66 @@
-//! The event path: state changes (ordered by event time) and the instances
-//! whose inventory the scheduled sync should re-read.
+//! The event path: state changes (ordered by event time), with the packages
+//! of a `running` event in the same call, and the instances whose inventory
+//! the scheduled sync should re-read.
 
 use chrono::{DateTime, Utc};
 
-use super::instances::ec2_params;
-use super::values::{long, micros, rows, time};
+use super::calls::Tx;
+use super::instances::{ec2_params, WritePlan, Written};
+use super::sql::{Head, Routines, Statements, Writes};
+use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
 use super::{InstanceKey, StateChange, Store, StoreError};
-use crate::model::{InstanceDetails, Source};
+use crate::model::{distinct_packages, validate_packages, InstanceDetails, Package, Source};
+
+/// What [`Store::apply_state_with_packages`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateWrite {
+    /// False when an event as new or newer was applied already.
+    pub state_applied: bool,
+    /// False when this event's state does not stand (a newer one does) or
+    /// a capture as new or newer is stored.
+    pub packages_written: bool,
+}
+
+/// The packages of a `running` event, as chunks of the request.
+struct Captured {
+    chunks: Vec<String>,
+    at: DateTime<Utc>,
+}
 
 impl Store {
     /// Upserts the instance from a state event (source `event`) unless an
     /// event as new or newer was applied already; true when applied.
-    /// Idempotent: the same change twice is applied once.
+    /// Idempotent: the same change twice is applied once. 1 call.
     pub async fn apply_state(&self, c: &StateChange) -> Result<bool, StoreError> {
-        let sql = self.sql();
+        Ok(self.record_state(c, None).await?.state_applied)
+    }
+
+    /// A `running` event with the packages SSM captured at `captured_at`:
+    /// the state as [`Store::apply_state`], and the package set (replaced as
+    /// [`Store::replace_packages`] does) when this event's state stands, i.e.
+    /// it was just applied or it is a redelivery of the stored event whose
+    /// packages never arrived, and the capture is newer than the stored one.
+    /// ONE call on PostgreSQL and MySQL (a transaction on SQLite, or for a
+    /// package list over one request).
+    pub async fn apply_state_with_packages(
+        &self,
+        c: &StateChange,
+        packages: &[Package],
+        captured_at: DateTime<Utc>,
+    ) -> Result<StateWrite, StoreError> {
+        validate_packages(packages)?;
+        let captured = Captured {
+            chunks: self.package_chunks(&distinct_packages(packages)),
+            at: micros(captured_at),
+        };
+        self.record_state(c, Some(&captured)).await
+    }
+
+    async fn record_state(
+        &self,
+        c: &StateChange,
+        captured: Option<&Captured>,
+    ) -> Result<StateWrite, StoreError> {
         let empty = InstanceDetails::default();
         let d = c.details.as_ref().unwrap_or(&empty);
         let mut params = ec2_params(
@@ -28,20 +75,114 @@ impl Store {
             time("time", micros(c.time)),
             long("has_details", i64::from(c.details.is_some())),
         ]);
-        let update = || self.run("apply_state", sql.apply_state, &params);
-        if update().await?.number_of_records_updated() > 0 {
-            return Ok(true);
+        match (&self.sql().writes, captured) {
+            (Writes::Routines(r), _) => {
+                params.push(opt_time("captured_at", captured.map(|p| p.at)));
+                match captured.map(|p| p.chunks.as_slice()) {
+                    Some([_, _, ..]) => {
+                        self.retrying(|| {
+                            self.in_transaction(|tx| {
+                                self.state_chunks_by_routine(r, tx, c, &params, captured)
+                            })
+                        })
+                        .await
+                    }
+                    chunks => {
+                        let first = chunks.and_then(|c| c.first()).map(String::as_str);
+                        params.push(opt_text("packages", first));
+                        if r.own_transaction {
+                            params.push(long("own_transaction", 1));
+                        }
+                        let out = self.run("apply_state", r.apply_state, &params).await?;
+                        state_write(&out)
+                    }
+                }
+            }
+            (Writes::Statements(s), None) => {
+                let out = self.run("apply_state", s.apply_state, &params).await?;
+                Ok(StateWrite {
+                    state_applied: out.number_of_records_updated() > 0,
+                    packages_written: false,
+                })
+            }
+            (Writes::Statements(s), Some(captured)) => {
+                self.retrying(|| {
+                    self.in_transaction(|tx| self.state_statements(s, tx, c, &params, captured))
+                })
+                .await
+            }
         }
-        // MySQL's statement only updates: insert an unknown instance; if a
-        // concurrent event inserted it first, apply this one as an update.
-        let Some(insert) = sql.apply_state_insert else {
-            return Ok(false);
-        };
-        match self.run("apply_state.insert", insert, &params).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_duplicate_key() => Ok(update().await?.number_of_records_updated() > 0),
-            Err(e) => Err(e),
+    }
+
+    /// A state with an oversized package list: the routine with the first
+    /// chunk, then the links of the others when it wrote packages.
+    async fn state_chunks_by_routine(
+        &self,
+        r: &Routines,
+        tx: Tx,
+        c: &StateChange,
+        params: &[aws_sdk_rdsdata::types::SqlParameter],
+        captured: Option<&Captured>,
+    ) -> (Tx, Result<StateWrite, StoreError>) {
+        let chunks = captured.map_or(&[][..], |p| p.chunks.as_slice());
+        let result = async {
+            let mut params = params.to_vec();
+            params.push(opt_text("packages", chunks.first().map(String::as_str)));
+            if r.own_transaction {
+                params.push(long("own_transaction", 0));
+            }
+            let out = self
+                .execute("apply_state", Some(&tx), r.apply_state, &params)
+                .await?;
+            let written = state_write(&out)?;
+            if written.packages_written {
+                for chunk in chunks.iter().skip(1) {
+                    let add = [text("id", c.id.as_str()), text("packages", chunk.as_str())];
+                    self.execute("write.packages", Some(&tx), r.add_packages, &add)
+                        .await?;
+                }
+            }
+            Ok(written)
         }
+        .await;
+        (tx, result)
+    }
+
+    /// SQLite: the state's upsert, then the package write, in `tx`.
+    async fn state_statements(
+        &self,
+        s: &Statements,
+        tx: Tx,
+        c: &StateChange,
+        params: &[aws_sdk_rdsdata::types::SqlParameter],
+        captured: &Captured,
+    ) -> (Tx, Result<StateWrite, StoreError>) {
+        let result = async {
+            let out = self
+                .execute("apply_state", Some(&tx), s.apply_state, params)
+                .await?;
+            let state_applied = out.number_of_records_updated() > 0;
+            let plan = WritePlan {
+                head: Head::ReplaceAfterState,
+                id: &c.id,
+                params: vec![
+                    text("id", c.id.as_str()),
+                    time("captured_at", captured.at),
+                    time("now", now()),
+                    text("source", Source::Event.as_str()),
+                    time("time", micros(c.time)),
+                    long("state_applied", i64::from(state_applied)),
+                ],
+                chunks: captured.chunks.clone(),
+            };
+            let written = self.write_statements(s, &tx, &plan).await?;
+            Ok(StateWrite {
+                state_applied,
+                packages_written: written != Written::Skipped,
+            })
+        }
+        .await;
+        (tx, result)
     }
 
     /// Running instances whose inventory is missing or older than
@@ -60,4 +201,18 @@ impl Store {
             .await?;
         rows(&out).map(|row| row.key(0)).collect()
     }
+}
+
+/// The `state_applied, packages_written` row of the state routine.
+fn state_write(
+    out: &aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput,
+) -> Result<StateWrite, StoreError> {
+    let row = out
+        .records()
+        .first()
+        .ok_or_else(|| StoreError::UnexpectedResult("the state routine answered no row".into()))?;
+    Ok(StateWrite {
+        state_applied: Row(row).bool(0)?,
+        packages_written: Row(row).bool(1)?,
+    })
 }

@@ -1,10 +1,17 @@
 //! Instance writes (create, put, package replacement), reads and deletes.
 //!
-//! A write sends the package list as ONE JSON parameter. PostgreSQL does the
-//! whole write in one statement; MySQL and SQLite in one transaction of a
-//! fixed number of statements. Only a package list whose JSON exceeds
-//! [`PACKAGES_JSON_BUDGET`] (far beyond 10,000 typical packages) is split
-//! into chunks, each written by the same statements inside the transaction.
+//! A write sends the package list as ONE JSON parameter. PostgreSQL and MySQL
+//! do the whole write in ONE call of a server-side routine (schema version
+//! 2), atomic, whatever the number of packages; SQLite in one transaction of
+//! a fixed number of statements.
+//!
+//! The one limit is the Data API's 4 MiB request: a package list whose JSON
+//! exceeds [`PACKAGES_JSON_BUDGET`] is split into chunks, written inside one
+//! transaction (PostgreSQL/MySQL: the routine with the first chunk, then one
+//! call per further chunk). 10,000 typical packages (about 60 bytes each)
+//! take about 0.6 MB: one call. At the model's maximum lengths a package
+//! takes about 700 bytes of ASCII (up to four times that in other scripts),
+//! so 10,000 of those (about 7 MB) cannot travel in one request at all.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::calls::Tx;
-use super::sql::{col, Head, Reports, PACKAGES_PAGE};
+use super::sql::{col, Head, Reports, Routines, Statements, Writes, PACKAGES_PAGE};
 use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
 use super::{Store, StoreError};
 use crate::model::{
@@ -23,8 +30,9 @@ use crate::model::{
 };
 
 /// Bytes the package JSON may take in the request body (after JSON escaping),
-/// leaving room for the SQL and the other parameters under the 4 MiB limit.
-pub(crate) const PACKAGES_JSON_BUDGET: usize = 3 * 1024 * 1024;
+/// leaving 64 KiB under the 4 MiB limit for the headers, the SQL and the
+/// other parameters (the largest, EC2's tags, stay under 30 KB).
+pub(crate) const PACKAGES_JSON_BUDGET: usize = 4 * 1024 * 1024 - 64 * 1024;
 
 /// One package in the `packages` parameter.
 #[derive(Serialize)]
@@ -35,6 +43,22 @@ struct PackageJson<'a> {
     p: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     a: Option<&'a str>,
+    /// MySQL: the package's `name_version_hash` in hex (SHA-256 of name, NUL,
+    /// version, as the DDL's generated column), so that the procedure finds
+    /// packages by it without hashing each JSON row in every statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    h: Option<String>,
+}
+
+/// SHA-256 of `name` NUL `version` in hex: MySQL's `name_version_hash`.
+fn name_version_hash(p: &Package) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(p.name.as_bytes())
+        .chain_update([0u8])
+        .chain_update(p.version.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -43,8 +67,9 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// The package list as JSON arrays, each at most `budget` bytes once escaped
-/// into the request; one array (possibly `[]`) when everything fits.
-pub(crate) fn package_chunks(packages: &[Package], budget: usize) -> Vec<String> {
+/// into the request; one array (possibly `[]`) when everything fits. With
+/// `hashed`, each package carries its `name_version_hash` (MySQL).
+pub(crate) fn package_chunks(packages: &[Package], budget: usize, hashed: bool) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut items: Vec<String> = Vec::new();
     let mut size = 2;
@@ -54,6 +79,7 @@ pub(crate) fn package_chunks(packages: &[Package], budget: usize) -> Vec<String>
             v: &p.version,
             p: p.publisher.as_deref(),
             a: p.architecture.as_deref(),
+            h: hashed.then(|| name_version_hash(p)),
         });
         // The parameter is itself a JSON string in the request: count the escapes.
         let cost = to_json(&item).len() - 2 + 1;
@@ -103,15 +129,36 @@ pub(super) fn ec2_params(
     ]
 }
 
-/// An instance write: the head statement's parameters and the packages.
+/// An instance write: the head's parameters (all but `packages`) and the
+/// package chunks (at least one).
 pub(crate) struct WritePlan<'a> {
-    head: Head,
-    id: &'a InstanceId,
-    params: Vec<SqlParameter>,
-    chunks: Vec<String>,
+    pub head: Head,
+    pub id: &'a InstanceId,
+    pub params: Vec<SqlParameter>,
+    pub chunks: Vec<String>,
+}
+
+impl WritePlan<'_> {
+    /// The head's parameters with the `n`th chunk as `packages`, and
+    /// `own_transaction` (1 when the call is not inside a transaction) for
+    /// the routines that take it.
+    pub(crate) fn params(&self, chunk: usize, own_transaction: Option<bool>) -> Vec<SqlParameter> {
+        let mut params = self.params.clone();
+        params.push(text("packages", self.chunks[chunk].as_str()));
+        if let Some(own) = own_transaction {
+            params.push(long("own_transaction", i64::from(own)));
+        }
+        params
+    }
 }
 
 impl Store {
+    /// The package list as the dialect's routines or statements read it.
+    pub(crate) fn package_chunks(&self, packages: &[Package]) -> Vec<String> {
+        let hashed = self.dialect() == super::Dialect::Mysql;
+        package_chunks(packages, PACKAGES_JSON_BUDGET, hashed)
+    }
+
     /// Records a new instance with its packages; `AlreadyExists` if the id is recorded.
     pub async fn create_instance(&self, i: &Instance) -> Result<(), StoreError> {
         match self.write_instance(Head::Create, i).await? {
@@ -128,11 +175,20 @@ impl Store {
     async fn write_instance(&self, head: Head, i: &Instance) -> Result<Written, StoreError> {
         validate_packages(&i.packages)?;
         let packages = distinct_packages(&i.packages);
+        let mut params = ec2_params(&i.id, &i.account, &i.region, i.state, &i.details, i.source);
+        let mode = if head == Head::Create {
+            "create"
+        } else {
+            "put"
+        };
+        if let Writes::Routines(_) = self.sql().writes {
+            params.push(text("mode", mode));
+        }
         let plan = WritePlan {
             head,
             id: &i.id,
-            params: ec2_params(&i.id, &i.account, &i.region, i.state, &i.details, i.source),
-            chunks: package_chunks(&packages, PACKAGES_JSON_BUDGET),
+            params,
+            chunks: self.package_chunks(&packages),
         };
         self.write(&plan).await
     }
@@ -158,53 +214,96 @@ impl Store {
                 time("now", now()),
                 text("source", source.as_str()),
             ],
-            chunks: package_chunks(&packages, PACKAGES_JSON_BUDGET),
+            chunks: self.package_chunks(&packages),
         };
         Ok(self.write(&plan).await? != Written::Skipped)
     }
 
-    /// One statement where the dialect can, else one transaction; retried
-    /// as a whole on deadlocks and other transient failures.
+    /// One routine call where the dialect has routines and the packages fit
+    /// one request, else one transaction; retried as a whole on deadlocks and
+    /// other transient failures.
     pub(crate) async fn write(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
-        match (self.sql().single_write, plan.chunks.as_slice()) {
-            (Some(single), [packages]) => {
-                let mut params = plan.params.clone();
-                params.push(text("packages", packages.as_str()));
-                self.retrying(|| async {
-                    let out = self.run("write", single(plan.head), &params).await?;
-                    head_outcome(plan.head, Reports::Returning, &out)
+        match &self.sql().writes {
+            Writes::Routines(r) if plan.chunks.len() == 1 => {
+                let params = plan.params(0, r.own_transaction.then_some(true));
+                let out = self.run("write", routine_of(r, plan.head), &params).await?;
+                written_by_routine(&out)
+            }
+            Writes::Routines(r) => {
+                self.retrying(|| {
+                    self.in_transaction(|tx| self.write_chunks_by_routine(r, tx, plan))
                 })
                 .await
             }
-            _ => self.retrying(|| self.write_transaction(plan)).await,
-        }
-    }
-
-    async fn write_transaction(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
-        let tx = self.begin().await?;
-        let result = self.write_in(&tx, plan).await;
-        match result {
-            // Nothing written: end the transaction without a commit.
-            Ok(Written::Skipped) => {
-                self.rollback(tx).await;
-                Ok(Written::Skipped)
+            Writes::Statements(s) => {
+                self.retrying(|| self.in_transaction(|tx| self.write_in(s, tx, plan)))
+                    .await
             }
-            other => self.finish(tx, other).await,
         }
     }
 
-    async fn write_in(&self, tx: &Tx, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
-        let sql = self.sql();
+    /// Runs `work` in a transaction, committed when it succeeds.
+    pub(crate) async fn in_transaction<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: std::future::Future<Output = (Tx, Result<T, StoreError>)>,
+    {
+        let (tx, result) = work(self.begin().await?).await;
+        self.finish(tx, result).await
+    }
+
+    /// The oversized write: the routine with the first chunk (it takes the
+    /// row lock and replaces the links), then the links of every further chunk.
+    async fn write_chunks_by_routine(
+        &self,
+        r: &Routines,
+        tx: Tx,
+        plan: &WritePlan<'_>,
+    ) -> (Tx, Result<Written, StoreError>) {
+        let result = async {
+            let params = plan.params(0, r.own_transaction.then_some(false));
+            let first = self
+                .execute("write", Some(&tx), routine_of(r, plan.head), &params)
+                .await?;
+            let written = written_by_routine(&first)?;
+            if written != Written::Skipped {
+                for chunk in &plan.chunks[1..] {
+                    let params = [
+                        text("id", plan.id.as_str()),
+                        text("packages", chunk.as_str()),
+                    ];
+                    self.execute("write.packages", Some(&tx), r.add_packages, &params)
+                        .await?;
+                }
+            }
+            Ok(written)
+        }
+        .await;
+        (tx, result)
+    }
+
+    /// The write's statements in `tx` (SQLite).
+    async fn write_in(
+        &self,
+        sql: &Statements,
+        tx: Tx,
+        plan: &WritePlan<'_>,
+    ) -> (Tx, Result<Written, StoreError>) {
+        let result = self.write_statements(sql, &tx, plan).await;
+        (tx, result)
+    }
+
+    pub(crate) async fn write_statements(
+        &self,
+        sql: &Statements,
+        tx: &Tx,
+        plan: &WritePlan<'_>,
+    ) -> Result<Written, StoreError> {
         let (head_sql, reports) = (sql.head)(plan.head);
-        let written = match self
+        let out = self
             .execute("write.ec2", Some(tx), head_sql, &plan.params)
-            .await
-        {
-            Ok(out) => head_outcome(plan.head, reports, &out)?,
-            // MySQL has no "insert or nothing" that tells which happened.
-            Err(e) if plan.head == Head::Create && e.is_duplicate_key() => Written::Skipped,
-            Err(e) => return Err(e),
-        };
+            .await?;
+        let written = head_outcome(plan.head, reports, &out)?;
         if written == Written::Skipped {
             return Ok(written);
         }
@@ -221,10 +320,8 @@ impl Store {
         }
         for chunk in &plan.chunks {
             let params = [id.clone(), text("packages", chunk.as_str())];
-            if let Some(upsert) = sql.upsert_chunk {
-                self.execute("write.packages", Some(tx), upsert, &params)
-                    .await?;
-            }
+            self.execute("write.packages", Some(tx), sql.upsert_chunk, &params)
+                .await?;
             self.execute("write.link", Some(tx), sql.link_chunk, &params)
                 .await?;
         }
@@ -291,6 +388,30 @@ impl Store {
             .run("delete", self.sql().delete, &[text("id", id.as_str())])
             .await?;
         Ok(out.number_of_records_updated() > 0)
+    }
+}
+
+/// The routine of a write.
+fn routine_of(r: &Routines, head: Head) -> &'static str {
+    match head {
+        Head::Create | Head::Put => r.write_instance,
+        Head::Replace | Head::ReplaceAfterState => r.replace_packages,
+    }
+}
+
+/// What a routine's `written` column says.
+fn written_by_routine(out: &ExecuteStatementOutput) -> Result<Written, StoreError> {
+    let row = out
+        .records()
+        .first()
+        .ok_or_else(|| StoreError::UnexpectedResult("the write routine answered no row".into()))?;
+    match Row(row).str(0)? {
+        "created" => Ok(Written::Created),
+        "replaced" => Ok(Written::Replaced),
+        "skipped" => Ok(Written::Skipped),
+        other => Err(StoreError::UnexpectedResult(format!(
+            "the write routine answered {other:?}"
+        ))),
     }
 }
 
@@ -408,16 +529,24 @@ mod tests {
     fn packages_travel_as_compact_json_chunks() {
         let mut p = Package::new("a\"b", "1");
         p.architecture = Some("x86_64".into());
-        let chunks = package_chunks(&[p, Package::new("c", "2")], PACKAGES_JSON_BUDGET);
+        let chunks = package_chunks(&[p, Package::new("c", "2")], PACKAGES_JSON_BUDGET, false);
         assert_eq!(
             chunks,
             vec![r#"[{"n":"a\"b","v":"1","a":"x86_64"},{"n":"c","v":"2"}]"#]
         );
-        assert_eq!(package_chunks(&[], 100), vec!["[]"]);
+        assert_eq!(package_chunks(&[], 100, true), vec!["[]"]);
+        // MySQL's generated column: UNHEX(SHA2(CONCAT(name, CHAR(0), version), 256)).
+        let hashed = package_chunks(&[Package::new("a", "1")], PACKAGES_JSON_BUDGET, true);
+        assert_eq!(
+            hashed,
+            vec![
+                r#"[{"n":"a","v":"1","h":"05a9c569a185ac60f5511f9760bc3f1ac046b20d18db2ad4d8fa86eda4f5b28e"}]"#
+            ]
+        );
         let many: Vec<Package> = (0..100)
             .map(|i| Package::new(format!("p{i:03}"), "1"))
             .collect();
-        let chunks = package_chunks(&many, 200);
+        let chunks = package_chunks(&many, 200, false);
         assert!(chunks.len() > 10);
         let rejoined: Vec<serde_json::Value> = chunks
             .iter()

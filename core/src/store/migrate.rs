@@ -14,12 +14,22 @@ struct SchemaFile {
     sqlite: &'static str,
 }
 
-const FILES: &[SchemaFile] = &[SchemaFile {
-    version: 1,
-    postgres: include_str!("../../../ddl/postgres/001_initial.sql"),
-    mysql: include_str!("../../../ddl/mysql/001_initial.sql"),
-    sqlite: include_str!("../../../ddl/sqlite/001_initial.sql"),
-}];
+const FILES: &[SchemaFile] = &[
+    SchemaFile {
+        version: 1,
+        postgres: include_str!("../../../ddl/postgres/001_initial.sql"),
+        mysql: include_str!("../../../ddl/mysql/001_initial.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/001_initial.sql"),
+    },
+    // The instance writes as server-side routines: one call each. SQLite
+    // (local only) keeps its transaction, so its file changes nothing.
+    SchemaFile {
+        version: 2,
+        postgres: include_str!("../../../ddl/postgres/002_write_routines.sql"),
+        mysql: include_str!("../../../ddl/mysql/002_write_routines.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/002_write_routines.sql"),
+    },
+];
 
 /// The newest schema version this build knows: the last file's.
 pub const SCHEMA_VERSION: u32 = FILES[FILES.len() - 1].version;
@@ -57,22 +67,40 @@ fn record_sql(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Splits a schema file into statements: a statement ends with `;` at the end
-/// of a line; `--` comment lines are dropped.
+/// Splits a schema file into statements, each sent in its own call (the
+/// hosted Data API runs one statement per call):
+/// - a statement ends with `;` at the end of a line;
+/// - inside a dollar-quoted body (`$$ ... $$`, PostgreSQL) nothing ends it;
+/// - between the lines `DELIMITER //` and `DELIMITER ;` (the mysql client's
+///   convention, around MySQL routine bodies) a statement ends with `//` at
+///   the end of a line instead;
+/// - `--` comment lines are dropped.
 pub(crate) fn statements(file: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
+    let mut terminator = ";".to_owned();
+    let mut in_dollar_quote = false;
     for line in file.lines() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with("--") {
             continue;
         }
-        if let Some(last) = trimmed.strip_suffix(';') {
-            current.push_str(last);
-            out.push(std::mem::take(&mut current));
-        } else {
-            current.push_str(trimmed);
-            current.push('\n');
+        if let Some(delimiter) = trimmed.strip_prefix("DELIMITER ") {
+            terminator = delimiter.trim().to_owned();
+            continue;
+        }
+        if trimmed.matches("$$").count() % 2 == 1 {
+            in_dollar_quote = !in_dollar_quote;
+        }
+        match trimmed.strip_suffix(terminator.as_str()) {
+            Some(last) if !in_dollar_quote => {
+                current.push_str(last.trim_end());
+                out.push(std::mem::take(&mut current));
+            }
+            _ => {
+                current.push_str(trimmed);
+                current.push('\n');
+            }
         }
     }
     if !current.trim().is_empty() {
@@ -149,15 +177,47 @@ mod tests {
         );
         for file in FILES {
             for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
-                let stmts = statements(file.text(d));
-                assert!(stmts.len() >= 3, "{d}");
-                // Named parameters start with ':'; DDL must have none.
-                assert!(
-                    stmts.iter().all(|s| !s.contains(';') && !s.contains(':')),
-                    "{d}"
-                );
+                for s in statements(file.text(d)) {
+                    // Named parameters start with ':'; DDL must have none.
+                    assert!(!s.contains(':'), "{d}: {s}");
+                    // Only a routine's body holds a ';'.
+                    let routine = s.starts_with("CREATE OR REPLACE FUNCTION")
+                        || s.starts_with("CREATE PROCEDURE");
+                    assert!(routine || !s.contains(';'), "{d}: {s}");
+                }
             }
         }
         assert_eq!(FILES.last().map(|f| f.version), Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn routine_bodies_stay_whole() {
+        let pg =
+            "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\nSELECT 1;\n";
+        assert_eq!(
+            statements(pg),
+            vec![
+                "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\nPERFORM 1;\nEND\n$$",
+                "SELECT 1"
+            ]
+        );
+        let mysql = "DROP PROCEDURE IF EXISTS p;\nDELIMITER //\n-- c\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND //\nDELIMITER ;\nSELECT 2;\n";
+        assert_eq!(
+            statements(mysql),
+            vec![
+                "DROP PROCEDURE IF EXISTS p",
+                "CREATE PROCEDURE p()\nBEGIN\nSELECT 1;\nEND",
+                "SELECT 2"
+            ]
+        );
+        let routines = |d| {
+            FILES
+                .iter()
+                .flat_map(|f| statements(f.text(d)))
+                .filter(|s| s.contains("BEGIN"))
+                .count()
+        };
+        assert_eq!(routines(Dialect::Postgres), 4);
+        assert_eq!(routines(Dialect::Mysql), 4);
     }
 }

@@ -2,7 +2,9 @@
 //! RDS Data API (`aws-sdk-rdsdata`) to PostgreSQL, MySQL or SQLite.
 //!
 //! Data API budget (see DESIGN.md §4): writing an instance with N packages is
-//! atomic and costs O(1) calls independent of N; reading one costs 1 call.
+//! atomic and costs ONE call on PostgreSQL and MySQL (a routine of schema
+//! version 2) for any N whose package list fits one request, a fixed number
+//! on SQLite; reading one costs 1 call.
 //!
 //! The operations live with their SQL's subject: `migrate` (schema),
 //! `instances` (create/put/get/delete, package replacement), `events`
@@ -25,6 +27,7 @@ mod sql;
 mod values;
 
 pub use calls::RetryPolicy;
+pub use events::StateWrite;
 pub use migrate::SCHEMA_VERSION;
 
 use crate::model::{Account, InstanceDetails, InstanceId, InstanceState, Region, ValidationError};

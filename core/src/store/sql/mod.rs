@@ -22,6 +22,9 @@ pub(crate) enum Head {
     Put,
     /// New package set from an inventory capture, unless a newer one is stored.
     Replace,
+    /// The packages of a `running` event, right after its state (SQLite): as
+    /// `Replace`, and only while that event's state stands.
+    ReplaceAfterState,
 }
 
 /// How a head statement reports what it did.
@@ -29,26 +32,55 @@ pub(crate) enum Head {
 pub(crate) enum Reports {
     /// Rows of `(id, created)`; none when nothing was written.
     Returning,
-    /// Only the number of rows written (MySQL: 1 inserted, 2 replaced).
+    /// Only the number of rows written.
     Count,
+}
+
+/// How a dialect writes an instance.
+pub(crate) enum Writes {
+    /// PostgreSQL, MySQL: one call of a routine of schema version 2.
+    Routines(Routines),
+    /// SQLite: one transaction of a fixed number of statements.
+    Statements(Statements),
+}
+
+/// Calls of the server-side routines (`ddl/<dialect>/002_write_routines.sql`).
+/// Each answers one row.
+pub(crate) struct Routines {
+    /// POST and PUT (`mode` 'create' or 'put', the `ec2` row's parameters,
+    /// `packages`): `written` = 'created', 'replaced' or 'skipped'.
+    pub write_instance: &'static str,
+    /// An inventory capture (`id`, `captured_at`, `now`, `source`, `packages`): `written`.
+    pub replace_packages: &'static str,
+    /// A state event (the `ec2` row's parameters, `time`, `has_details`,
+    /// `captured_at`, `packages`, NULL for none): `state_applied`, `packages_written`.
+    pub apply_state: &'static str,
+    /// Links the packages of a further chunk (`id`, `packages`) of an
+    /// oversized write, inside its transaction.
+    pub add_packages: &'static str,
+    /// The routines take `own_transaction` (MySQL): 1 to begin and commit
+    /// inside the call, 0 inside the caller's transaction.
+    pub own_transaction: bool,
+}
+
+/// The statements of a write in a transaction.
+pub(crate) struct Statements {
+    pub head: fn(Head) -> (&'static str, Reports),
+    pub delete_links: &'static str,
+    /// Upserts the packages of a chunk.
+    pub upsert_chunk: &'static str,
+    pub link_chunk: &'static str,
+    /// A state event alone: its upsert, applied only when newer.
+    pub apply_state: &'static str,
 }
 
 /// Statements of one dialect.
 pub(crate) struct Sql {
-    pub head: fn(Head) -> (&'static str, Reports),
-    /// Package upsert and links in one statement after a head (PostgreSQL only).
-    pub single_write: Option<fn(Head) -> &'static str>,
-    pub delete_links: &'static str,
-    /// Upserts the packages of a chunk; `None` when `link_chunk` does it too.
-    pub upsert_chunk: Option<&'static str>,
-    pub link_chunk: &'static str,
+    pub writes: Writes,
     pub get: &'static str,
     pub get_instance_only: &'static str,
     pub get_packages_page: &'static str,
     pub delete: &'static str,
-    pub apply_state: &'static str,
-    /// MySQL: `apply_state` only updates; this inserts an unknown instance.
-    pub apply_state_insert: Option<&'static str>,
     pub stale_running: &'static str,
     pub package_versions: &'static str,
     /// Search filters (`e` is the ec2 row), and the search frame around them.
@@ -162,128 +194,9 @@ macro_rules! packages_page_sql {
     };
 }
 
-/// `INSERT INTO ec2` of every column: `$values` are the first twelve values
-/// (`id` .. `source`, `now` for created and updated) as the dialect writes them.
-macro_rules! ec2_insert_sql {
-    ($values:literal, $terminated_at:literal, $last_event:literal, $captured:literal) => {
-        concat!(
-            "INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time, tags, ",
-            "source, created, updated, terminated_at, last_event_time, inventory_captured_at) VALUES (",
-            $values,
-            ", ",
-            $terminated_at,
-            ", ",
-            $last_event,
-            ", ",
-            $captured,
-            ")"
-        )
-    };
-}
-
-/// MySQL and SQLite take the parameters as they come.
-macro_rules! plain_ec2_insert {
-    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
-        $crate::store::sql::ec2_insert_sql!(
-            ":id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time, :tags, :source, :now, :now",
-            $terminated_at,
-            $last_event,
-            $captured
-        )
-    };
-}
-
-/// The `ec2` row of an API write (MySQL, SQLite): captured now, terminated
-/// now if the state says so.
-macro_rules! plain_api_insert {
-    () => {
-        $crate::store::sql::plain_ec2_insert!(
-            "CASE WHEN :state = 'terminated' THEN :now END",
-            "NULL",
-            ":now"
-        )
-    };
-}
-
-/// The `ec2` row of a state event (MySQL, SQLite): terminated and last
-/// changed at the event's time.
-macro_rules! plain_event_insert {
-    () => {
-        $crate::store::sql::plain_ec2_insert!(
-            "CASE WHEN :state = 'terminated' THEN :time END",
-            ":time",
-            "NULL"
-        )
-    };
-}
-
-/// `ON CONFLICT` of a PUT (PostgreSQL, SQLite): the request's columns win,
-/// `created` stays, and so does `terminated_at` while still terminated.
-macro_rules! put_on_conflict {
-    () => {
-        concat!(
-            " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
-            "state = EXCLUDED.state, instance_type = EXCLUDED.instance_type, image_id = EXCLUDED.image_id, ",
-            "platform = EXCLUDED.platform, launch_time = EXCLUDED.launch_time, tags = EXCLUDED.tags, ",
-            "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
-            "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END, ",
-            "inventory_captured_at = EXCLUDED.inventory_captured_at "
-        )
-    };
-}
-
-/// One detail column of a state event's upsert: the event's value when it
-/// has details (`$has_details` is that test in the dialect), else the stored one.
-macro_rules! excluded_if_details {
-    ($has_details:literal, $col:literal) => {
-        concat!(
-            $col,
-            " = CASE WHEN ",
-            $has_details,
-            " THEN EXCLUDED.",
-            $col,
-            " ELSE ec2.",
-            $col,
-            " END, "
-        )
-    };
-}
-
-/// `ON CONFLICT` of a state event (PostgreSQL, SQLite): applied only when
-/// newer than the last event; details only when the event has them.
-macro_rules! state_on_conflict {
-    ($has_details:literal) => {
-        concat!(
-            " ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region, ",
-            "state = EXCLUDED.state, ",
-            $crate::store::sql::excluded_if_details!($has_details, "instance_type"),
-            $crate::store::sql::excluded_if_details!($has_details, "image_id"),
-            $crate::store::sql::excluded_if_details!($has_details, "platform"),
-            $crate::store::sql::excluded_if_details!($has_details, "launch_time"),
-            $crate::store::sql::excluded_if_details!($has_details, "tags"),
-            "source = EXCLUDED.source, updated = EXCLUDED.updated, ",
-            "terminated_at = CASE WHEN EXCLUDED.state = 'terminated' ",
-            "THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) ELSE ec2.terminated_at END, ",
-            "last_event_time = EXCLUDED.last_event_time ",
-            "WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < EXCLUDED.last_event_time"
-        )
-    };
-}
-
-pub(crate) use {
-    ec2_insert_sql, excluded_if_details, get_instance_only_sql, get_sql, instance_columns,
-    packages_page_sql, plain_api_insert, plain_ec2_insert, plain_event_insert, put_on_conflict,
-    state_on_conflict,
-};
+pub(crate) use {get_instance_only_sql, get_sql, instance_columns, packages_page_sql};
 
 /// Statements MySQL and SQLite share word for word.
-pub(crate) const PLAIN_REPLACE_HEAD: &str = concat!(
-    "UPDATE ec2 SET inventory_captured_at = :captured_at, updated = :now, source = :source ",
-    "WHERE id = :id AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)"
-);
-
-pub(crate) const PLAIN_DELETE_LINKS: &str = "DELETE FROM ec2_package WHERE ec2_id = :id";
-
 pub(crate) const PLAIN_GET_INSTANCE_ONLY: &str = get_instance_only_sql!("tags", ":id");
 
 pub(crate) const PLAIN_PACKAGES_PAGE: &str = packages_page_sql!(":id", ":after", ":limit");

@@ -1,138 +1,42 @@
-//! PostgreSQL: a whole instance write is ONE statement of data-modifying CTEs:
-//! the `ec2` row (`e`), the package upsert (`p`, `DO UPDATE ... RETURNING id`
-//! so rows committed concurrently are returned too), stale links deleted,
-//! missing links inserted. Packages are upserted in the caller's sorted order
-//! (`WITH ORDINALITY`) so concurrent writers lock shared rows in one order.
+//! PostgreSQL: an instance write is ONE call of a PL/pgSQL function of
+//! schema version 2 (`ddl/postgres/002_write_routines.sql`). Parameters are
+//! cast explicitly: the Data API sends strings as text and NULLs untyped.
 
-use super::{put_on_conflict, state_on_conflict, Head, Reports, SearchSql, Sql};
+use super::{Routines, SearchSql, Sql, Writes};
 
-macro_rules! ec2_insert {
-    ($terminated_at:literal, $last_event:literal, $captured:literal) => {
-        super::ec2_insert_sql!(
-            "CAST(:id AS text), CAST(:account AS text), CAST(:region AS text), CAST(:state AS text), CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text), CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text), CAST(:now AS timestamp), CAST(:now AS timestamp)",
-            $terminated_at,
-            $last_event,
-            $captured
-        )
-    };
-}
-
-macro_rules! api_insert {
+/// The `ec2` row's parameters as the functions take them, after `id`.
+macro_rules! ec2_args {
     () => {
-        ec2_insert!(
-            "CASE WHEN CAST(:state AS text) = 'terminated' THEN CAST(:now AS timestamp) END",
-            "NULL",
+        concat!(
+            "CAST(:account AS text), CAST(:region AS text), CAST(:state AS text), ",
+            "CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text), ",
+            "CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text), ",
             "CAST(:now AS timestamp)"
         )
     };
 }
 
-macro_rules! create_head {
-    () => {
-        concat!(
-            api_insert!(),
-            " ON CONFLICT (id) DO NOTHING RETURNING id, true AS created"
-        )
-    };
-}
-
-macro_rules! put_head {
-    () => {
-        concat!(
-            api_insert!(),
-            put_on_conflict!(),
-            "RETURNING id, (xmax = 0) AS created"
-        )
-    };
-}
-
-macro_rules! replace_head {
-    () => {
-        concat!(
-            "UPDATE ec2 SET inventory_captured_at = CAST(:captured_at AS timestamp), ",
-            "updated = CAST(:now AS timestamp), source = CAST(:source AS text) ",
-            "WHERE id = CAST(:id AS text) AND (inventory_captured_at IS NULL ",
-            "OR inventory_captured_at < CAST(:captured_at AS timestamp)) ",
-            "RETURNING id, false AS created"
-        )
-    };
-}
-
-/// The package list as rows, in the caller's (sorted) order.
-macro_rules! input {
-    ($filter:literal) => {
-        concat!(
-            "input AS (SELECT j.e ->> 'n' AS name, j.e ->> 'v' AS version, j.e ->> 'p' AS publisher, ",
-            "j.e ->> 'a' AS architecture, j.ord ",
-            "FROM json_array_elements(CAST(:packages AS json)) WITH ORDINALITY AS j(e, ord)",
-            $filter,
-            ")"
-        )
-    };
-}
-
-macro_rules! upsert_packages {
-    () => {
-        concat!(
-            "p AS (INSERT INTO package (name, version, publisher, architecture) ",
-            "SELECT name, version, publisher, architecture FROM input ORDER BY ord ",
-            "ON CONFLICT (name, version) DO UPDATE SET ",
-            "publisher = COALESCE(EXCLUDED.publisher, package.publisher), ",
-            "architecture = COALESCE(EXCLUDED.architecture, package.architecture) ",
-            "RETURNING id)"
-        )
-    };
-}
-
-/// Head `e`, then packages, then the links: the whole write in one statement.
-macro_rules! single_write {
-    ($head:expr) => {
-        concat!(
-            "WITH e AS (",
-            $head,
-            "), ",
-            input!(" WHERE EXISTS (SELECT 1 FROM e)"),
-            ", ",
-            upsert_packages!(),
-            ", d AS (DELETE FROM ec2_package WHERE ec2_id IN (SELECT id FROM e) ",
-            "AND package_id NOT IN (SELECT id FROM p)), ",
-            "l AS (INSERT INTO ec2_package (ec2_id, package_id) SELECT e.id, p.id FROM e CROSS JOIN p ",
-            "ON CONFLICT DO NOTHING) ",
-            "SELECT id, created FROM e"
-        )
-    };
-}
-
-fn head(h: Head) -> (&'static str, Reports) {
-    let sql = match h {
-        Head::Create => create_head!(),
-        Head::Put => put_head!(),
-        Head::Replace => replace_head!(),
-    };
-    (sql, Reports::Returning)
-}
-
-fn single(h: Head) -> &'static str {
-    match h {
-        Head::Create => single_write!(create_head!()),
-        Head::Put => single_write!(put_head!()),
-        Head::Replace => single_write!(replace_head!()),
-    }
-}
-
 pub(crate) static SQL: Sql = Sql {
-    head,
-    single_write: Some(single),
-    delete_links: "DELETE FROM ec2_package WHERE ec2_id = CAST(:id AS text)",
-    upsert_chunk: None,
-    link_chunk: concat!(
-        "WITH ",
-        input!(""),
-        ", ",
-        upsert_packages!(),
-        " INSERT INTO ec2_package (ec2_id, package_id) SELECT CAST(:id AS text), id FROM p ",
-        "ON CONFLICT DO NOTHING"
-    ),
+    writes: Writes::Routines(Routines {
+        write_instance: concat!(
+            "SELECT inventory_write_instance(CAST(:mode AS text), CAST(:id AS text), ",
+            ec2_args!(),
+            ", CAST(:packages AS json)) AS written"
+        ),
+        replace_packages: concat!(
+            "SELECT inventory_replace_packages(CAST(:id AS text), CAST(:captured_at AS timestamp), ",
+            "CAST(:now AS timestamp), CAST(:source AS text), CAST(:packages AS json)) AS written"
+        ),
+        apply_state: concat!(
+            "SELECT state_applied, packages_written FROM inventory_apply_state(CAST(:id AS text), ",
+            ec2_args!(),
+            ", CAST(:time AS timestamp), CAST(:has_details AS bigint) = 1, ",
+            "CAST(:captured_at AS timestamp), CAST(:packages AS json))"
+        ),
+        add_packages:
+            "SELECT 1 FROM inventory_link_packages(CAST(:id AS text), CAST(:packages AS json), false)",
+        own_transaction: false,
+    }),
     get: super::get_sql!(
         "CAST(tags AS text)",
         "CAST(:id AS text)",
@@ -147,15 +51,6 @@ pub(crate) static SQL: Sql = Sql {
         "CAST(:limit AS bigint)"
     ),
     delete: "DELETE FROM ec2 WHERE id = CAST(:id AS text)",
-    apply_state: concat!(
-        ec2_insert!(
-            "CASE WHEN CAST(:state AS text) = 'terminated' THEN CAST(:time AS timestamp) END",
-            "CAST(:time AS timestamp)",
-            "NULL"
-        ),
-        state_on_conflict!("CAST(:has_details AS bigint) = 1")
-    ),
-    apply_state_insert: None,
     stale_running: concat!(
         "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
         "AND (inventory_captured_at IS NULL OR inventory_captured_at < CAST(:older_than AS timestamp)) ",

@@ -1,0 +1,5 @@
+-- ec2-inventory schema version 2, SQLite: nothing to create. PostgreSQL and
+-- MySQL gain server-side routines so that an instance write is one Data API
+-- call; SQLite has no stored routines and, local only, keeps writing in one
+-- transaction of a fixed number of statements (BEGIN IMMEDIATE: writers of one
+-- database queue, so the last to commit leaves its whole set).
