@@ -35,6 +35,19 @@ impl ValidationError {
     }
 }
 
+/// Refuses text that an engine cannot store: PostgreSQL refuses the NUL
+/// character in text (and in JSON strings); the others would store it, but
+/// the same input must mean the same on every engine.
+pub fn check_storable(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.contains('\0') {
+        return Err(ValidationError::new(
+            field,
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(())
+}
+
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -272,6 +285,9 @@ impl Package {
             ),
         ];
         for (name, value, max) in limits {
+            if let Some(v) = value {
+                check_storable(&field(name), v)?;
+            }
             if value.is_some_and(|v| v.chars().count() > max) {
                 return Err(ValidationError::new(
                     field(name),
@@ -432,6 +448,25 @@ mod tests {
         assert!(Package::new("é".repeat(MAX_PACKAGE_NAME_LEN), "1")
             .validate(0)
             .is_ok());
+    }
+
+    #[test]
+    fn text_an_engine_cannot_store_is_refused() {
+        let mut p = Package::new("a\0b", "1");
+        assert_eq!(p.validate(2).unwrap_err().field, "packages[2].package_name");
+        p = Package::new("a", "1\0");
+        assert_eq!(
+            p.validate(0).unwrap_err().field,
+            "packages[0].package_version"
+        );
+        p = Package::new("a", "1");
+        p.publisher = Some("\0".into());
+        assert_eq!(p.validate(0).unwrap_err().field, "packages[0].publisher");
+        p.publisher = None;
+        p.architecture = Some("x86\u{0}64".into());
+        assert_eq!(p.validate(0).unwrap_err().field, "packages[0].architecture");
+        assert!(InstanceId::parse("i-\0").is_err());
+        assert!(check_storable("x", "caf\u{e9} \u{1F600} \u{1}").is_ok());
     }
 
     #[test]

@@ -873,3 +873,45 @@ async fn no_input_panics_or_fails_the_server() {
     }
     db.finish().await;
 }
+
+/// PostgreSQL cannot store the NUL character in text: every input that
+/// reaches the database is refused at validation, on every engine alike,
+/// with a 400 naming the field, and nothing is written.
+#[tokio::test]
+async fn text_an_engine_cannot_store_is_400_naming_the_field() {
+    on_each_api(async |api, ctx| {
+        let nul_name = body("123456789012", "us-east-1", &[("a\u{0}b", "1")]);
+        let nul_version = body("123456789012", "us-east-1", &[("a", "1"), ("b", "\u{0}")]);
+        for method in [Method::PUT, Method::POST] {
+            for (body, field) in [
+                (&nul_name, "packages[0].package_name"),
+                (&nul_version, "packages[1].package_version"),
+            ] {
+                let answer = call(api, method.clone(), "/ec2/i-nul", Some(body)).await;
+                answer.assert_error(StatusCode::BAD_REQUEST, field, &format!("{ctx}: {method}"));
+            }
+        }
+        assert_eq!(
+            get(api, "/ec2/i-nul").await.body["record_found"],
+            false,
+            "{ctx}"
+        );
+        for (path, field) in [
+            ("/packages/%00", "package_name"),
+            ("/packages/a%00", "package_name"),
+            ("/ec2?package_name=%00", "package_name"),
+            (
+                "/ec2?package_name=a&package_version=1%00",
+                "package_version",
+            ),
+            ("/ec2/i-%00", "aws_instance_id"),
+        ] {
+            get(api, path).await.assert_error(
+                StatusCode::BAD_REQUEST,
+                field,
+                &format!("{ctx}: {path}"),
+            );
+        }
+    })
+    .await;
+}

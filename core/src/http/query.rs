@@ -1,7 +1,10 @@
 //! Percent-decoding of path segments and query strings, and the search query.
 
 use super::errors::ApiError;
-use crate::model::{Account, InstanceState, Region, ValidationError, MAX_PACKAGE_NAME_LEN};
+use crate::model::{
+    check_storable, Account, InstanceState, Region, ValidationError, MAX_PACKAGE_NAME_LEN,
+    MAX_PACKAGE_VERSION_LEN,
+};
 use crate::store::{SearchQuery, MAX_SEARCH_LIMIT};
 
 /// The query parameters `GET /ec2` accepts.
@@ -71,7 +74,7 @@ pub fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
         match key.as_str() {
             "package_name" => q.package_name = Some(package_name(&value)?),
             // May be empty: SSM reports some packages without a version.
-            "package_version" => q.package_version = Some(value),
+            "package_version" => q.package_version = Some(package_version(&value)?),
             "aws_account" => q.account = Some(Account::parse(&value)?),
             "aws_region" => q.region = Some(Region::parse(&value)?),
             "state" => q.state = Some(value.parse::<InstanceState>()?),
@@ -98,6 +101,7 @@ pub fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
 
 /// A package name from a path or query: 1 to 255 characters.
 pub fn package_name(name: &str) -> Result<String, ValidationError> {
+    check_storable("package_name", name)?;
     let chars = name.chars().count();
     if (1..=MAX_PACKAGE_NAME_LEN).contains(&chars) {
         Ok(name.to_owned())
@@ -107,6 +111,18 @@ pub fn package_name(name: &str) -> Result<String, ValidationError> {
             format!("must be 1 to {MAX_PACKAGE_NAME_LEN} characters"),
         ))
     }
+}
+
+/// A package version from a query: at most 128 characters, maybe empty.
+fn package_version(version: &str) -> Result<String, ValidationError> {
+    check_storable("package_version", version)?;
+    if version.chars().count() > MAX_PACKAGE_VERSION_LEN {
+        return Err(ValidationError::new(
+            "package_version",
+            format!("must be at most {MAX_PACKAGE_VERSION_LEN} characters"),
+        ));
+    }
+    Ok(version.to_owned())
 }
 
 fn limit(value: &str) -> Result<u32, ValidationError> {
@@ -162,6 +178,8 @@ mod tests {
             ("aws_region=moon", "aws_region"),
             ("state=rebooting", "state"),
             ("colour=red", "colour"),
+            ("package_name=a%00b", "package_name"),
+            ("package_name=a&package_version=%00", "package_version"),
         ] {
             assert_eq!(field_of(raw), field, "{raw}");
         }
