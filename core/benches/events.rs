@@ -16,6 +16,7 @@ use std::time::Instant;
 use futures::stream::{self, StreamExt};
 use inventory_core::config::SyncSettings;
 use inventory_core::model::{InstanceDetails, InstanceId, Package};
+use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome};
 use serde_json::{json, Value};
@@ -52,6 +53,23 @@ impl InstanceSource for Synthetic {
             launch_time: Some("2026-11-24T09:55:00Z".parse().unwrap()),
             tags: [("Name".to_string(), "bench".to_string())].into(),
         }))
+    }
+}
+
+/// Launch events only: no fleet to walk.
+impl Ec2Fleet for Synthetic {
+    async fn instances_page(&self, _token: Option<String>) -> Result<FleetPage, SourceError> {
+        Ok(FleetPage::default())
+    }
+}
+
+impl ManagedNodes for Synthetic {
+    async fn nodes_page(&self, _token: Option<String>) -> Result<FleetPage, SourceError> {
+        Ok(FleetPage::default())
+    }
+
+    async fn describe_node(&self, _id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        Ok(None)
     }
 }
 

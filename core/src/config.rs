@@ -7,7 +7,9 @@
 //! | `INVENTORY_DATABASE` | database name (`database`) | none: the secret's default database |
 //! | `INVENTORY_DIALECT` | `postgres`, `mysql` or `sqlite` | `postgres` |
 //! | `INVENTORY_SYNC_MAX_AGE_HOURS` | scheduled sync re-reads inventories older than this | `24` |
-//! | `INVENTORY_SYNC_BATCH` | instances the scheduled sync handles per run | `50` |
+//! | `INVENTORY_SYNC_BATCH` | stale inventories the scheduled sync re-reads per run | `50` |
+//! | `INVENTORY_SYNC_FLEET_BATCH` | instances the scheduled sync's fleet walk visits per run | `2000` |
+//! | `INVENTORY_SYNC_TIME_BUDGET_SECONDS` | time after which a run starts no further visit | `180` |
 //!
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
@@ -20,6 +22,9 @@ pub const ENV_DATABASE: &str = "INVENTORY_DATABASE";
 pub const ENV_DIALECT: &str = "INVENTORY_DIALECT";
 pub const ENV_SYNC_MAX_AGE_HOURS: &str = "INVENTORY_SYNC_MAX_AGE_HOURS";
 pub const ENV_SYNC_BATCH: &str = "INVENTORY_SYNC_BATCH";
+
+pub const ENV_SYNC_FLEET_BATCH: &str = "INVENTORY_SYNC_FLEET_BATCH";
+pub const ENV_SYNC_TIME_BUDGET_SECONDS: &str = "INVENTORY_SYNC_TIME_BUDGET_SECONDS";
 
 /// The variables every handler reads to reach the database.
 pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];
@@ -73,6 +78,79 @@ pub fn db_target(lookup: impl Fn(&str) -> Option<String>) -> Result<DbTarget, Co
     })
 }
 
+/// The fleet walk's settings, optional on the function (defaults below).
+pub const FLEET_SYNC_VARS: [&str; 2] = [ENV_SYNC_FLEET_BATCH, ENV_SYNC_TIME_BUDGET_SECONDS];
+
+pub const DEFAULT_SYNC_FLEET_BATCH: u32 = 2000;
+/// Largest walk per run: bounds the memory and the store read of one run.
+pub const MAX_SYNC_FLEET_BATCH: u32 = 50_000;
+/// Leaves two of the function's five minutes (template `Timeout: 300`) for
+/// a database resuming, the visits in flight and the cursor's last save.
+pub const DEFAULT_SYNC_TIME_BUDGET_SECONDS: u32 = 180;
+/// 14 minutes: Lambda stops any function at 15.
+pub const MAX_SYNC_TIME_BUDGET_SECONDS: u32 = 840;
+
+/// Reads a whole number from 1 to `max` from `lookup`; unset or blank is `default`.
+fn bounded_number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = lookup(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    match raw.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?} is not a whole number from 1 to {max}"),
+        }),
+    }
+}
+
+/// Budget of one run of the scheduled sync's walk over the whole fleet
+/// (discovering unrecorded instances, healing missed state changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FleetSettings {
+    /// Instances visited per run, 1..=[`MAX_SYNC_FLEET_BATCH`].
+    pub batch: u32,
+    /// No visit starts after this long into a run.
+    pub time_budget: std::time::Duration,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        Self {
+            batch: DEFAULT_SYNC_FLEET_BATCH,
+            time_budget: std::time::Duration::from_secs(DEFAULT_SYNC_TIME_BUDGET_SECONDS.into()),
+        }
+    }
+}
+
+impl FleetSettings {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let seconds = bounded_number(
+            &lookup,
+            ENV_SYNC_TIME_BUDGET_SECONDS,
+            DEFAULT_SYNC_TIME_BUDGET_SECONDS,
+            MAX_SYNC_TIME_BUDGET_SECONDS,
+        )?;
+        Ok(Self {
+            batch: bounded_number(
+                &lookup,
+                ENV_SYNC_FLEET_BATCH,
+                DEFAULT_SYNC_FLEET_BATCH,
+                MAX_SYNC_FLEET_BATCH,
+            )?,
+            time_budget: std::time::Duration::from_secs(seconds.into()),
+        })
+    }
+}
+
 /// Settings of the scheduled sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncSettings {
@@ -93,21 +171,7 @@ impl Default for SyncSettings {
 
 impl SyncSettings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |name: &'static str, default: u32, max: u32| {
-            let Some(raw) = lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-            else {
-                return Ok(default);
-            };
-            match raw.parse::<u32>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => Err(ConfigError::Invalid {
-                    name,
-                    reason: format!("{raw:?} is not a whole number from 1 to {max}"),
-                }),
-            }
-        };
+        let number = |name, default, max| bounded_number(&lookup, name, default, max);
         Ok(Self {
             max_age_hours: number(ENV_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_MAX_AGE_HOURS, u32::MAX)?,
             batch: number(ENV_SYNC_BATCH, DEFAULT_SYNC_BATCH, MAX_SYNC_BATCH)?,
@@ -200,6 +264,28 @@ mod tests {
                 batch: 10
             }
         );
+    }
+
+    #[test]
+    fn fleet_settings_default_parse_and_reject() {
+        assert_eq!(
+            FleetSettings::from_lookup(lookup(&[])).unwrap(),
+            FleetSettings::default()
+        );
+        let s = FleetSettings::from_lookup(lookup(&[
+            (ENV_SYNC_FLEET_BATCH, "100"),
+            (ENV_SYNC_TIME_BUDGET_SECONDS, "60"),
+        ]))
+        .unwrap();
+        assert_eq!(s.batch, 100);
+        assert_eq!(s.time_budget.as_secs(), 60);
+        for (name, raw) in [
+            (ENV_SYNC_FLEET_BATCH, "0"),
+            (ENV_SYNC_TIME_BUDGET_SECONDS, "900"),
+        ] {
+            let err = FleetSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What the state-change function does with an event: record a launch, a
-//! state, a freshly collected inventory, or re-read stale inventories on a
-//! schedule. The Lambda binary and `inventory replay` both call
-//! [`EventHandler::handle_json`].
+//! state, a freshly collected inventory (recording the instance if it is
+//! unknown), or, on a schedule, re-read stale inventories and walk on through
+//! the whole fleet ([`sync`]). The Lambda binary and `inventory replay` both
+//! call [`EventHandler::handle_json`].
 //!
 //! Delivery is at least once and unordered, so every step is idempotent and
 //! ordered by the event's `time`: the store applies a state only when it is
@@ -15,11 +16,17 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
-use crate::config::SyncSettings;
+pub mod sync;
+
+use std::collections::HashSet;
+
+use crate::config::{FleetSettings, SyncSettings};
 use crate::events::{self, Command, Event, MalformedEvent, Target};
 use crate::model::{InstanceId, InstanceState, Source};
+use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use crate::store::{StateChange, Store, StoreError};
+pub use sync::{FleetProgress, SyncFinding, WalkStop};
 
 /// Instances the scheduled sync reads from SSM at the same time.
 const SYNC_CONCURRENCY: usize = 4;
@@ -84,6 +91,9 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub instances: Vec<InstanceOutcome>,
+    /// The scheduled sync's walk through the fleet (`sync` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetProgress>,
     /// Data API calls the handling made.
     pub data_api_calls: u64,
 }
@@ -98,10 +108,28 @@ pub struct InstanceOutcome {
     /// False when an event as new or newer was applied already.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_applied: Option<bool>,
-    /// Whether EC2 described the instance (running and pending only).
+    /// Whether EC2 (or SSM, for `mi-` nodes) described the instance: on
+    /// running and pending, and when an inventory arrives for an unknown one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub described: Option<bool>,
+    /// What the scheduled sync's fleet walk found (`sync` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<SyncFinding>,
     pub packages: PackagesOutcome,
+}
+
+impl InstanceOutcome {
+    /// An instance whose packages (only) were handled.
+    fn packages_only(instance_id: InstanceId, packages: PackagesOutcome) -> Self {
+        Self {
+            instance_id,
+            state: None,
+            state_applied: None,
+            described: None,
+            finding: None,
+            packages,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,7 +150,8 @@ pub enum PackagesOutcome {
     },
     /// The store kept what it had: a capture as new or newer is stored, the
     /// instance is not recorded (the launch event will read SSM itself), or
-    /// (a `running` event) a newer state is stored.
+    /// (a `running` event) a newer state is stored; during the sync, the
+    /// instance may also have vanished meanwhile.
     NotWritten {
         count: usize,
         pages: u32,
@@ -139,16 +168,29 @@ pub struct EventHandler<P, I> {
     packages: P,
     instances: I,
     sync: SyncSettings,
+    fleet: FleetSettings,
 }
 
-impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
+impl<P, I> EventHandler<P, I>
+where
+    P: PackageSource + ManagedNodes,
+    I: InstanceSource + Ec2Fleet,
+{
+    /// A handler whose fleet walk uses [`FleetSettings::default`].
     pub fn new(store: Store, packages: P, instances: I, sync: SyncSettings) -> Self {
         Self {
             store,
             packages,
             instances,
             sync,
+            fleet: FleetSettings::default(),
         }
+    }
+
+    /// Replaces the fleet walk's budget.
+    pub fn with_fleet(mut self, fleet: FleetSettings) -> Self {
+        self.fleet = fleet;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -187,6 +229,7 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
     /// Handles a parsed event.
     pub async fn handle(&self, event: &Event) -> Result<Outcome, HandleError> {
         let calls_before = self.store.data_api_calls();
+        let mut fleet = None;
         let (action, reason, instances) = match &event.command {
             Command::StateChange { target, state } => (
                 "state-change",
@@ -196,9 +239,13 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             Command::InventoryCollected { target } => (
                 "inventory-collected",
                 None,
-                vec![self.inventory_collected(target).await?],
+                vec![self.inventory_collected(target, event.time).await?],
             ),
-            Command::Sync => ("sync", None, self.sync(event.time).await?),
+            Command::Sync { account, region } => {
+                let (instances, progress) = self.sync(account, region, event.time, &|_| {}).await?;
+                fleet = Some(progress);
+                ("sync", None, instances)
+            }
             Command::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
         };
         Ok(Outcome {
@@ -206,6 +253,7 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             action,
             reason,
             instances,
+            fleet,
             data_api_calls: self.store.data_api_calls() - calls_before,
         })
     }
@@ -267,17 +315,60 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             state: Some(state),
             state_applied: Some(applied),
             described,
+            finding: None,
             packages,
         })
     }
 
-    async fn inventory_collected(&self, target: &Target) -> Result<InstanceOutcome, HandleError> {
+    /// Writes the inventory SSM just collected. An instance the store does
+    /// not know (launched before the deploy, or its launch event was lost) is
+    /// recorded with it in one write: running at the event's time, as the
+    /// agent just ran, with its details from EC2 (`i-…`) or SSM (`mi-…`
+    /// hybrid nodes).
+    async fn inventory_collected(
+        &self,
+        target: &Target,
+        time: DateTime<Utc>,
+    ) -> Result<InstanceOutcome, HandleError> {
+        let id = &target.id;
+        let (inventory, captured_at) = match self.inventory_to_write(id).await? {
+            Ok(read) => read,
+            Err(nothing) => return Ok(InstanceOutcome::packages_only(id.clone(), nothing)),
+        };
+        let written = self
+            .store
+            .replace_packages(id, &inventory.packages, captured_at, Source::Event)
+            .await?;
+        if written || self.store.recorded_instance(id).await?.is_some() {
+            let packages = packages_outcome(&inventory, captured_at, written);
+            return Ok(InstanceOutcome::packages_only(id.clone(), packages));
+        }
+        let details = if id.as_str().starts_with("mi-") {
+            self.packages.describe_node(id).await?.map(|node| node.details)
+        } else {
+            self.instances.describe(id).await?
+        };
+        let described = Some(details.is_some());
+        let change = StateChange {
+            id: id.clone(),
+            account: target.account.clone(),
+            region: target.region.clone(),
+            state: InstanceState::Running,
+            time,
+            details,
+        };
+        let written = self
+            .store
+            .apply_state_with_packages(&change, &inventory.packages, captured_at)
+            .await?;
+        tracing::info!(instance_id = %id, applied = written.state_applied, "recorded an unknown instance from its inventory");
         Ok(InstanceOutcome {
-            instance_id: target.id.clone(),
-            state: None,
-            state_applied: None,
-            described: None,
-            packages: self.refresh_packages(&target.id, Source::Event).await?,
+            instance_id: id.clone(),
+            state: Some(InstanceState::Running),
+            state_applied: Some(written.state_applied),
+            described,
+            finding: None,
+            packages: packages_outcome(&inventory, captured_at, written.packages_written),
         })
     }
 
@@ -319,18 +410,48 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
         Ok(packages_outcome(&inventory, captured_at, written))
     }
 
-    /// Re-reads the inventories of running instances that have none or an
-    /// old one. Failures of single instances do not stop the others; the
-    /// event fails afterwards (retryable if any failure was) so the next
-    /// attempt picks up what is still stale.
-    async fn sync(&self, now: DateTime<Utc>) -> Result<Vec<InstanceOutcome>, HandleError> {
-        // A huge max age reaches past chrono's range: then every capture is fresh.
-        let older_than = now
-            .checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    /// The scheduled sync: re-reads the inventories of running instances that
+    /// have none or an old one, then walks on through the fleet of `account`
+    /// and `region` within the run's budget ([`sync`]). Failures of single
+    /// instances do not stop the others; the event fails afterwards
+    /// (retryable if any failure was) so the next attempt picks up what is
+    /// left. `observe` sees the walk's progress after each visit.
+    pub async fn sync(
+        &self,
+        account: &crate::model::Account,
+        region: &crate::model::Region,
+        now: DateTime<Utc>,
+        observe: &(dyn Fn(&FleetProgress) + Sync),
+    ) -> Result<(Vec<InstanceOutcome>, FleetProgress), HandleError> {
+        let (mut instances, mut failures) = self.refresh_stale(now).await?;
+        let refreshed: HashSet<InstanceId> =
+            instances.iter().map(|i| i.instance_id.clone()).collect();
+        let walk = self
+            .walk_fleet(account, region, now, &refreshed, observe)
+            .await?;
+        instances.extend(walk.changed);
+        failures.extend(walk.failures);
+        let progress = walk.progress;
+        tracing::info!(progress = %serde_json::to_string(&progress).unwrap_or_default(), "fleet walk");
+        match failures.first() {
+            None => Ok((instances, progress)),
+            Some(first) => Err(HandleError::Sync {
+                failed: failures.len(),
+                total: instances.len(),
+                retryable: failures.iter().any(HandleError::is_retryable),
+                first: first.to_string(),
+            }),
+        }
+    }
+
+    /// Re-reads up to `batch` missing or stale inventories of running instances.
+    async fn refresh_stale(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<InstanceOutcome>, Vec<HandleError>), HandleError> {
         let stale = self
             .store
-            .stale_running(older_than, self.sync.batch)
+            .stale_running(self.stale_before(now), self.sync.batch)
             .await?;
         let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> = stream::iter(stale)
             .map(|key| async move {
@@ -340,7 +461,6 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
             .buffered(SYNC_CONCURRENCY)
             .collect()
             .await;
-        let total = outcomes.len();
         let mut failures = Vec::new();
         let instances = outcomes
             .into_iter()
@@ -353,24 +473,17 @@ impl<P: PackageSource, I: InstanceSource> EventHandler<P, I> {
                     failures.push(e);
                     outcome
                 });
-                InstanceOutcome {
-                    instance_id: id,
-                    state: None,
-                    state_applied: None,
-                    described: None,
-                    packages,
-                }
+                InstanceOutcome::packages_only(id, packages)
             })
             .collect();
-        match failures.first() {
-            None => Ok(instances),
-            Some(first) => Err(HandleError::Sync {
-                failed: failures.len(),
-                total,
-                retryable: failures.iter().any(HandleError::is_retryable),
-                first: first.to_string(),
-            }),
-        }
+        Ok((instances, failures))
+    }
+
+    /// Inventories captured before this are stale.
+    fn stale_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        // A huge max age reaches past chrono's range: then every capture is fresh.
+        now.checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 

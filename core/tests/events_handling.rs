@@ -22,11 +22,12 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use chrono::{DateTime, Utc};
 use inventory_core::config::SyncSettings;
-use inventory_core::model::{InstanceId, InstanceRecord, InstanceState, Source};
+use inventory_core::model::{InstanceDetails, InstanceId, InstanceRecord, InstanceState, Source};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
 use inventory_core::sources::ssm::SsmPackageSource;
-use inventory_core::sources::{InstanceSource, PackageSource};
+use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
 use inventory_core::usecases::{EventHandler, HandleError, Outcome, PackagesOutcome};
 use serde_json::{json, Value};
@@ -68,7 +69,47 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn handler<P: PackageSource, I: InstanceSource>(
+/// Sources that also list the fleet, as the handler needs for its sync.
+trait Packages: PackageSource + ManagedNodes {}
+impl<T: PackageSource + ManagedNodes> Packages for T {}
+trait Instances: InstanceSource + Ec2Fleet {}
+impl<T: InstanceSource + Ec2Fleet> Instances for T {}
+
+/// The fixtures without their fleet listing: the sync only re-reads stale
+/// inventories (the walk finds nothing listed, and trusts no empty listing
+/// to terminate recorded instances).
+#[derive(Clone)]
+struct WithoutFleet(FixtureSources);
+
+impl PackageSource for WithoutFleet {
+    async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
+        self.0.inventory(id).await
+    }
+}
+
+impl InstanceSource for WithoutFleet {
+    async fn describe(&self, id: &InstanceId) -> Result<Option<InstanceDetails>, SourceError> {
+        self.0.describe(id).await
+    }
+}
+
+impl Ec2Fleet for WithoutFleet {
+    async fn instances_page(&self, _token: Option<String>) -> Result<FleetPage, SourceError> {
+        Ok(FleetPage::default())
+    }
+}
+
+impl ManagedNodes for WithoutFleet {
+    async fn nodes_page(&self, _token: Option<String>) -> Result<FleetPage, SourceError> {
+        Ok(FleetPage::default())
+    }
+
+    async fn describe_node(&self, id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        self.0.describe_node(id).await
+    }
+}
+
+fn handler<P: Packages, I: Instances>(
     store: &Store,
     packages: P,
     instances: I,
@@ -80,7 +121,7 @@ async fn record(store: &Store, s: &str) -> Option<InstanceRecord> {
     store.get_instance(&id(s)).await.unwrap()
 }
 
-async fn handle<P: PackageSource, I: InstanceSource>(
+async fn handle<P: Packages, I: Instances>(
     h: &EventHandler<P, I>,
     event: Value,
     db: &str,
@@ -699,7 +740,7 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
         let launches = handler(
             &db.store,
             SsmPackageSource::new(mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&empty])),
-            fixtures(),
+            WithoutFleet(fixtures()),
         );
         handle(&launches, sample("ec2-running.json"), db.name).await;
         handle(
@@ -717,8 +758,8 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
         // stopped web server.
         let one_by_one = EventHandler::new(
             db.store.clone(),
-            fixtures(),
-            fixtures(),
+            WithoutFleet(fixtures()),
+            WithoutFleet(fixtures()),
             SyncSettings {
                 max_age_hours: 24,
                 batch: 1,
@@ -766,16 +807,16 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
         // (next day 10:00), not within 1 hour.
         let daily = EventHandler::new(
             db.store.clone(),
-            fixtures(),
-            fixtures(),
+            WithoutFleet(fixtures()),
+            WithoutFleet(fixtures()),
             SyncSettings::default(),
         );
         let third = handle(&daily, sample("scheduled-sync.json"), db.name).await;
         assert_eq!(ids(&third), [GHOST], "{}", db.name);
         let hourly = EventHandler::new(
             db.store.clone(),
-            fixtures(),
-            fixtures(),
+            WithoutFleet(fixtures()),
+            WithoutFleet(fixtures()),
             SyncSettings {
                 max_age_hours: 1,
                 batch: 50,

@@ -53,8 +53,9 @@ pub enum Command {
     },
     /// SSM just collected the software inventory: re-read the packages.
     InventoryCollected { target: Target },
-    /// The schedule fired: re-read stale or missing inventories.
-    Sync,
+    /// The schedule fired: re-read stale or missing inventories, and walk on
+    /// through the fleet of the event's account and region.
+    Sync { account: Account, region: Region },
     /// A well-formed event of a known kind that asks for nothing (another SSM
     /// document, or an association that did not succeed).
     Skip { reason: String },
@@ -103,15 +104,21 @@ pub fn parse(value: Value) -> Result<Event, MalformedEvent> {
     let time = envelope
         .time
         .ok_or_else(|| malformed("no time".to_owned()))?;
-    let target = |instance_id: &str| -> Result<Target, MalformedEvent> {
+    let scope = || -> Result<(Account, Region), MalformedEvent> {
         let account = envelope.account.as_deref().unwrap_or_default();
         let region = envelope.region.as_deref().unwrap_or_default();
+        Ok((
+            Account::parse(account).map_err(|e| malformed(format!("account: {}", e.message)))?,
+            Region::parse(region).map_err(|e| malformed(format!("region: {}", e.message)))?,
+        ))
+    };
+    let target = |instance_id: &str| -> Result<Target, MalformedEvent> {
+        let id = parse_event_instance_id(instance_id).map_err(&malformed)?;
+        let (account, region) = scope()?;
         Ok(Target {
-            id: parse_event_instance_id(instance_id).map_err(&malformed)?,
-            account: Account::parse(account)
-                .map_err(|e| malformed(format!("account: {}", e.message)))?,
-            region: Region::parse(region)
-                .map_err(|e| malformed(format!("region: {}", e.message)))?,
+            id,
+            account,
+            region,
         })
     };
     let command = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
@@ -143,7 +150,10 @@ pub fn parse(value: Value) -> Result<Event, MalformedEvent> {
                 Command::InventoryCollected { target }
             }
         }
-        (SCHEDULE_SOURCE, SCHEDULED_EVENT) => Command::Sync,
+        (SCHEDULE_SOURCE, SCHEDULED_EVENT) => {
+            let (account, region) = scope()?;
+            Command::Sync { account, region }
+        }
         (source, detail_type) => {
             return Err(malformed(format!(
                 "unknown event {source:?} / {detail_type:?}"

@@ -5,6 +5,7 @@ use aws_sdk_ec2::types::Instance;
 use aws_sdk_ec2::Client;
 use chrono::DateTime;
 
+use super::fleet::{Ec2Fleet, FleetPage, ListedInstance, EC2_PAGE_SIZE};
 use super::{sdk_failure, InstanceFields, InstanceSource, SourceError, DESCRIBE_INSTANCES};
 use crate::model::{InstanceDetails, InstanceId};
 
@@ -44,6 +45,53 @@ impl InstanceSource for Ec2InstanceSource {
                 Ok(None)
             }
             Err(err) => Err(sdk_failure("EC2", DESCRIBE_INSTANCES, err)),
+        }
+    }
+}
+
+impl Ec2Fleet for Ec2InstanceSource {
+    /// One page of every instance in the account and region, in EC2's order.
+    /// The token is only ever used seconds after EC2 issued it (see the sync).
+    async fn instances_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        let out = self
+            .client
+            .describe_instances()
+            .max_results(EC2_PAGE_SIZE)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|err| sdk_failure("EC2", DESCRIBE_INSTANCES, err))?;
+        Ok(FleetPage {
+            instances: out
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter_map(listed_of)
+                .collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// A listed instance; one without an id or a known state is skipped.
+fn listed_of(instance: &Instance) -> Option<ListedInstance> {
+    let raw_id = instance.instance_id()?;
+    let state = instance.state().and_then(|s| s.name()).map(|n| n.as_str());
+    match (
+        InstanceId::parse(raw_id),
+        state.and_then(|s| s.parse().ok()),
+    ) {
+        (Ok(id), Some(state)) => Some(ListedInstance {
+            id,
+            state,
+            details: details_of(instance),
+        }),
+        _ => {
+            tracing::warn!(instance_id = raw_id, state, "skipping a listed instance");
+            None
         }
     }
 }

@@ -8,7 +8,13 @@
 //!   continues with the next-numbered file. No directory: SSM does not know the
 //!   instance (`InvalidInstanceId`).
 //! - `ec2/<instance-id>.json`: a `DescribeInstances` answer (`Reservations[].
-//!   Instances[]`). No file: `InvalidInstanceID.NotFound`.
+//!   Instances[]`). No file: the instance is looked up in the fleet pages,
+//!   and is `InvalidInstanceID.NotFound` if they do not list it either.
+//! - `fleet/ec2/page-1.json`, `page-2.json`, …: the account's `DescribeInstances`
+//!   pages, and `fleet/ssm/page-N.json`: its `DescribeInstanceInformation`
+//!   pages (`InstanceInformationList`), as the scheduled sync lists them. A
+//!   page with a `NextToken` continues with the next-numbered file; no
+//!   `page-1.json`: an empty fleet.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,11 +23,18 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::fleet::{
+    Ec2Fleet, FleetPage, ListedInstance, ManagedNodes, NodeFields, DESCRIBE_INSTANCE_INFORMATION,
+};
 use super::{
     collect_inventory, InstanceFields, InstanceSource, Inventory, InventoryPage, PackageSource,
     SourceError, DESCRIBE_INSTANCES, LIST_INVENTORY_ENTRIES,
 };
 use crate::model::{InstanceDetails, InstanceId};
+
+/// The page a fixture token names: the fixture answers `page-<n>` as the
+/// token of the next file, whatever `NextToken` the file holds.
+const PAGE_TOKEN_PREFIX: &str = "page-";
 
 /// Both sources over one fixtures directory.
 #[derive(Debug, Clone)]
@@ -59,6 +72,42 @@ struct ListInventoryEntriesFile {
 struct DescribeInstancesFile {
     #[serde(default)]
     reservations: Vec<ReservationFile>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeInstanceInformationFile {
+    #[serde(default)]
+    instance_information_list: Vec<NodeFile>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NodeFile {
+    instance_id: Option<String>,
+    ping_status: Option<String>,
+    name: Option<String>,
+    platform_name: Option<String>,
+    platform_version: Option<String>,
+    platform_type: Option<String>,
+    registration_date: Option<DateTime<Utc>>,
+}
+
+impl NodeFile {
+    fn listed(&self) -> Option<ListedInstance> {
+        NodeFields {
+            id: self.instance_id.as_deref(),
+            ping_status: self.ping_status.as_deref(),
+            name: self.name.as_deref(),
+            platform_name: self.platform_name.as_deref(),
+            platform_version: self.platform_version.as_deref(),
+            platform_type: self.platform_type.as_deref(),
+            registration_date: self.registration_date,
+        }
+        .into_listed()
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,8 +126,41 @@ struct InstanceFile {
     platform: Option<String>,
     platform_details: Option<String>,
     launch_time: Option<DateTime<Utc>>,
+    state: Option<StateFile>,
     #[serde(default)]
     tags: Vec<TagFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StateFile {
+    name: Option<String>,
+}
+
+impl InstanceFile {
+    fn details(&self) -> InstanceDetails {
+        InstanceFields {
+            instance_type: self.instance_type.as_deref(),
+            image_id: self.image_id.as_deref(),
+            platform_details: self.platform_details.as_deref(),
+            platform: self.platform.as_deref(),
+            launch_time: self.launch_time,
+        }
+        .into_details(
+            self.tags
+                .iter()
+                .map(|t| (t.key.as_deref(), t.value.as_deref())),
+        )
+    }
+
+    fn listed(&self) -> Option<ListedInstance> {
+        let state = self.state.as_ref()?.name.as_deref()?.parse().ok()?;
+        Some(ListedInstance {
+            id: InstanceId::parse(self.instance_id.as_deref()?).ok()?,
+            state,
+            details: self.details(),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -141,6 +223,64 @@ impl PackageSource for FixtureSources {
     }
 }
 
+impl FixtureSources {
+    /// One fleet page, `fleet/<service>/page-<n>.json` where the token names
+    /// `n` (no token: 1); no first page is an empty fleet.
+    async fn fleet_page<T: DeserializeOwned>(
+        &self,
+        service: &str,
+        token: Option<String>,
+        operation: &'static str,
+    ) -> Result<Option<(T, u32)>, SourceError> {
+        let failed = |message: String| SourceError::Permanent {
+            service: "fixture fleet",
+            operation,
+            message,
+        };
+        let number = match token.as_deref() {
+            None => 1,
+            Some(t) => t
+                .strip_prefix(PAGE_TOKEN_PREFIX)
+                .and_then(|n| n.parse::<u32>().ok())
+                .ok_or_else(|| failed(format!("unknown NextToken {t:?}")))?,
+        };
+        let path = self
+            .dir
+            .join("fleet")
+            .join(service)
+            .join(format!("{PAGE_TOKEN_PREFIX}{number}.json"));
+        match read_json::<T>(&path, "fixture fleet", operation).await? {
+            Some(file) => Ok(Some((file, number))),
+            None if number == 1 => Ok(None),
+            None => Err(failed(format!("{} is missing", path.display()))),
+        }
+    }
+
+    /// Every page of a fleet listing, for lookups by id.
+    async fn whole_fleet<F, Fut>(&self, mut page: F) -> Result<Vec<ListedInstance>, SourceError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<FleetPage, SourceError>>,
+    {
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            let answer = page(token.take()).await?;
+            all.extend(answer.instances);
+            match answer.next_token {
+                Some(next) => token = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
+/// The fixture's token for the page after `number`, when the file has one.
+fn next_page_token(next: Option<&str>, number: u32) -> Option<String> {
+    next.filter(|t| !t.is_empty())
+        .map(|_| format!("{PAGE_TOKEN_PREFIX}{}", number + 1))
+}
+
 impl InstanceSource for FixtureSources {
     async fn describe(&self, id: &InstanceId) -> Result<Option<InstanceDetails>, SourceError> {
         let Some(path) = self.path("ec2", &format!("{id}.json")) else {
@@ -149,27 +289,63 @@ impl InstanceSource for FixtureSources {
         let Some(file) =
             read_json::<DescribeInstancesFile>(&path, "fixture EC2", DESCRIBE_INSTANCES).await?
         else {
-            return Ok(None);
+            let fleet = self.whole_fleet(|t| self.instances_page(t)).await?;
+            return Ok(fleet.into_iter().find(|i| &i.id == id).map(|i| i.details));
         };
         Ok(file
             .reservations
             .iter()
             .flat_map(|r| &r.instances)
             .find(|i| i.instance_id.as_deref() == Some(id.as_str()))
-            .map(|i| {
-                InstanceFields {
-                    instance_type: i.instance_type.as_deref(),
-                    image_id: i.image_id.as_deref(),
-                    platform_details: i.platform_details.as_deref(),
-                    platform: i.platform.as_deref(),
-                    launch_time: i.launch_time,
-                }
-                .into_details(
-                    i.tags
-                        .iter()
-                        .map(|t| (t.key.as_deref(), t.value.as_deref())),
-                )
-            }))
+            .map(InstanceFile::details))
+    }
+}
+
+impl Ec2Fleet for FixtureSources {
+    async fn instances_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        let Some((file, number)) = self
+            .fleet_page::<DescribeInstancesFile>("ec2", token, DESCRIBE_INSTANCES)
+            .await?
+        else {
+            return Ok(FleetPage::default());
+        };
+        Ok(FleetPage {
+            instances: file
+                .reservations
+                .iter()
+                .flat_map(|r| &r.instances)
+                .filter_map(InstanceFile::listed)
+                .collect(),
+            next_token: next_page_token(file.next_token.as_deref(), number),
+        })
+    }
+}
+
+impl ManagedNodes for FixtureSources {
+    async fn nodes_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        let Some((file, number)) = self
+            .fleet_page::<DescribeInstanceInformationFile>(
+                "ssm",
+                token,
+                DESCRIBE_INSTANCE_INFORMATION,
+            )
+            .await?
+        else {
+            return Ok(FleetPage::default());
+        };
+        Ok(FleetPage {
+            instances: file
+                .instance_information_list
+                .iter()
+                .filter_map(NodeFile::listed)
+                .collect(),
+            next_token: next_page_token(file.next_token.as_deref(), number),
+        })
+    }
+
+    async fn describe_node(&self, id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        let fleet = self.whole_fleet(|t| self.nodes_page(t)).await?;
+        Ok(fleet.into_iter().find(|node| &node.id == id))
     }
 }
 

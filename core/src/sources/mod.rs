@@ -11,6 +11,7 @@
 #[cfg(feature = "aws-sources")]
 pub mod ec2;
 pub mod fixtures;
+pub mod fleet;
 #[cfg(feature = "aws-sources")]
 pub mod ssm;
 

@@ -2,8 +2,15 @@
 //! `TypeName=AWS:Application`, paged by `NextToken` (the Rust SDK has no
 //! paginator for it).
 
+use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
+use aws_sdk_ssm::types::{InstanceInformation, InstanceInformationStringFilter};
 use aws_sdk_ssm::Client;
+use chrono::DateTime;
 
+use super::fleet::{
+    FleetPage, ListedInstance, ManagedNodes, NodeFields, DESCRIBE_INSTANCE_INFORMATION,
+    SSM_PAGE_SIZE,
+};
 use super::{
     collect_inventory, sdk_failure, Inventory, InventoryPage, PackageSource, SourceError,
     LIST_INVENTORY_ENTRIES, MAX_INVENTORY_PAGE,
@@ -63,6 +70,80 @@ impl SsmPackageSource {
 impl PackageSource for SsmPackageSource {
     async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
         collect_inventory("SSM", |token| self.page(id, token)).await
+    }
+}
+
+/// `DescribeInstanceInformation` filter: hybrid nodes only (EC2 instances
+/// come from `DescribeInstances`), or one node by id.
+fn node_filter(key: &str, value: &str) -> Result<InstanceInformationStringFilter, SourceError> {
+    InstanceInformationStringFilter::builder()
+        .key(key)
+        .values(value)
+        .build()
+        .map_err(|e| SourceError::Permanent {
+            service: "SSM",
+            operation: DESCRIBE_INSTANCE_INFORMATION,
+            message: e.to_string(),
+        })
+}
+
+fn node_of(info: &InstanceInformation) -> Option<ListedInstance> {
+    NodeFields {
+        id: info.instance_id(),
+        ping_status: info.ping_status().map(|p| p.as_str()),
+        name: info.name(),
+        platform_name: info.platform_name(),
+        platform_version: info.platform_version(),
+        platform_type: info.platform_type().map(|p| p.as_str()),
+        registration_date: info
+            .registration_date()
+            .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+    }
+    .into_listed()
+}
+
+fn nodes_of(out: &DescribeInstanceInformationOutput) -> impl Iterator<Item = ListedInstance> + '_ {
+    out.instance_information_list().iter().filter_map(node_of)
+}
+
+impl ManagedNodes for SsmPackageSource {
+    async fn nodes_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        let out = self
+            .client
+            .describe_instance_information()
+            .filters(node_filter("ResourceType", "ManagedInstance")?)
+            .max_results(SSM_PAGE_SIZE)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|err| sdk_failure("SSM", DESCRIBE_INSTANCE_INFORMATION, err))?;
+        Ok(FleetPage {
+            instances: nodes_of(&out).collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    async fn describe_node(&self, id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        let answer = self
+            .client
+            .describe_instance_information()
+            .filters(node_filter("InstanceIds", id.as_str())?)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(nodes_of(&out).find(|node| &node.id == id)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_invalid_instance_id()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(sdk_failure("SSM", DESCRIBE_INSTANCE_INFORMATION, err)),
+        }
     }
 }
 

@@ -29,6 +29,13 @@ const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/002_write_routines.sql"),
         sqlite: include_str!("../../../ddl/sqlite/002_write_routines.sql"),
     },
+    // The fleet walk's cursor, one row per account and region.
+    SchemaFile {
+        version: 3,
+        postgres: include_str!("../../../ddl/postgres/003_sync_cursor.sql"),
+        mysql: include_str!("../../../ddl/mysql/003_sync_cursor.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/003_sync_cursor.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

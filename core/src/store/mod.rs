@@ -24,11 +24,13 @@ mod instances;
 mod migrate;
 mod search;
 mod sql;
+mod sync;
 mod values;
 
 pub use calls::RetryPolicy;
 pub use events::StateWrite;
 pub use migrate::SCHEMA_VERSION;
+pub use sync::{RecordedInstance, SyncCursor, SyncLease};
 
 use crate::model::{Account, InstanceDetails, InstanceId, InstanceState, Region, ValidationError};
 

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use inventory_core::config::{self, SyncSettings};
+use inventory_core::config::{self, FleetSettings, SyncSettings};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::usecases::{EventHandler, HandleError};
@@ -41,12 +41,15 @@ impl From<StateChangeError> for Diagnostic {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let startup = inventory_handlers::start().await?;
-    let sync = SyncSettings::from_lookup(config::from_env).inspect_err(|e| {
+    let settings = SyncSettings::from_lookup(config::from_env)
+        .and_then(|sync| Ok((sync, FleetSettings::from_lookup(config::from_env)?)));
+    let (sync, fleet) = settings.inspect_err(|e| {
         tracing::error!(error = %e, "cannot start: fix the function's environment");
     })?;
     let packages = SsmPackageSource::new(startup.ssm_client());
     let instances = Ec2InstanceSource::new(startup.ec2_client());
-    let handler = Arc::new(EventHandler::new(startup.store, packages, instances, sync));
+    let handler =
+        Arc::new(EventHandler::new(startup.store, packages, instances, sync).with_fleet(fleet));
     // The response is the outcome, so `cargo lambda invoke` shows what changed.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);

@@ -1,0 +1,313 @@
+//! The scheduled sync's walk over the fleet: its cursor (table `sync_cursor`,
+//! schema 003, one row per account and region) and the recorded instances of
+//! one stretch of the walk.
+//!
+//! A run takes the cursor with a lease, so two runs of one scope (the
+//! schedule and `inventory sync`, or a retry while the first still runs)
+//! never walk the same stretch twice; a run that dies mid-way lets its lease
+//! expire and the next run resumes from its last saved position.
+
+use chrono::{DateTime, Utc};
+
+use super::values::{long, micros, opt_text, opt_time, rows, text, time, Row};
+use super::{Dialect, Store, StoreError};
+use crate::model::{Account, InstanceId, InstanceState, Region};
+
+/// Greater than every instance id (letters, digits, `-_.:`), so "up to the end".
+const PAST_EVERY_ID: &str = "~";
+
+/// Where the walk of one scope stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncCursor {
+    /// The last instance id visited in the current pass; `None` when a pass
+    /// starts (over) from the first id.
+    pub position: Option<String>,
+    /// When the current pass began; `None` before the first visit.
+    pub pass_started: Option<DateTime<Utc>>,
+    /// Passes that reached the last id.
+    pub passes_completed: u64,
+}
+
+/// A run's hold on a scope's cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLease {
+    /// `<account>:<region>`.
+    pub scope: String,
+    /// A random id of the run holding the cursor.
+    pub owner: String,
+}
+
+impl SyncLease {
+    pub fn new(account: &Account, region: &Region) -> Self {
+        Self {
+            scope: format!("{account}:{region}"),
+            owner: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// What the store holds of an instance, as the sync compares it with a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedInstance {
+    pub id: InstanceId,
+    pub state: Option<InstanceState>,
+    pub inventory_captured_at: Option<DateTime<Utc>>,
+    /// The last state event applied, or the creation for records written
+    /// through the API.
+    pub last_change: DateTime<Utc>,
+}
+
+struct CursorSql {
+    /// Creates the scope's row unless it exists.
+    ensure: &'static str,
+    acquire: &'static str,
+    read: &'static str,
+    save: &'static str,
+    release: &'static str,
+    recorded_range: &'static str,
+    recorded_one: &'static str,
+}
+
+const POSTGRES: CursorSql = CursorSql {
+    ensure: concat!(
+        "INSERT INTO sync_cursor (scope, passes_completed, updated) ",
+        "VALUES (CAST(:scope AS text), 0, CAST(:now AS timestamp)) ON CONFLICT (scope) DO NOTHING"
+    ),
+    acquire: concat!(
+        "UPDATE sync_cursor SET lease_owner = CAST(:owner AS text), ",
+        "lease_until = CAST(:until AS timestamp), updated = CAST(:now AS timestamp) ",
+        "WHERE scope = CAST(:scope AS text) ",
+        "AND (lease_owner IS NULL OR lease_until < CAST(:now AS timestamp))"
+    ),
+    read: concat!(
+        "SELECT position, pass_started, passes_completed FROM sync_cursor ",
+        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
+    ),
+    save: concat!(
+        "UPDATE sync_cursor SET position = CAST(:position AS text), ",
+        "pass_started = CAST(:pass_started AS timestamp), ",
+        "passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp) ",
+        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
+    ),
+    release: concat!(
+        "UPDATE sync_cursor SET position = CAST(:position AS text), ",
+        "pass_started = CAST(:pass_started AS timestamp), ",
+        "passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp), ",
+        "lease_owner = NULL, lease_until = NULL ",
+        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
+    ),
+    recorded_range: concat!(
+        "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
+        "WHERE account = CAST(:account AS text) AND region = CAST(:region AS text) ",
+        "AND id > CAST(:after AS text) AND id <= CAST(:upto AS text) ",
+        "ORDER BY id LIMIT CAST(:limit AS bigint)"
+    ),
+    recorded_one: concat!(
+        "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
+        "WHERE id = CAST(:id AS text)"
+    ),
+};
+
+/// MySQL and SQLite share every statement but the row creation.
+const fn plain(ensure: &'static str) -> CursorSql {
+    CursorSql {
+        ensure,
+        acquire: concat!(
+            "UPDATE sync_cursor SET lease_owner = :owner, lease_until = :until, updated = :now ",
+            "WHERE scope = :scope AND (lease_owner IS NULL OR lease_until < :now)"
+        ),
+        read: concat!(
+            "SELECT position, pass_started, passes_completed FROM sync_cursor ",
+            "WHERE scope = :scope AND lease_owner = :owner"
+        ),
+        save: concat!(
+            "UPDATE sync_cursor SET position = :position, pass_started = :pass_started, ",
+            "passes_completed = :passes, updated = :now ",
+            "WHERE scope = :scope AND lease_owner = :owner"
+        ),
+        release: concat!(
+            "UPDATE sync_cursor SET position = :position, pass_started = :pass_started, ",
+            "passes_completed = :passes, updated = :now, lease_owner = NULL, lease_until = NULL ",
+            "WHERE scope = :scope AND lease_owner = :owner"
+        ),
+        recorded_range: concat!(
+            "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
+            "WHERE account = :account AND region = :region AND id > :after AND id <= :upto ",
+            "ORDER BY id LIMIT :limit"
+        ),
+        recorded_one: concat!(
+            "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
+            "WHERE id = :id"
+        ),
+    }
+}
+
+const MYSQL: CursorSql = plain(concat!(
+    "INSERT INTO sync_cursor (scope, passes_completed, updated) VALUES (:scope, 0, :now) ",
+    "ON DUPLICATE KEY UPDATE scope = scope"
+));
+
+const SQLITE: CursorSql = plain(concat!(
+    "INSERT INTO sync_cursor (scope, passes_completed, updated) VALUES (:scope, 0, :now) ",
+    "ON CONFLICT (scope) DO NOTHING"
+));
+
+fn cursor_sql(dialect: Dialect) -> &'static CursorSql {
+    match dialect {
+        Dialect::Postgres => &POSTGRES,
+        Dialect::Mysql => &MYSQL,
+        Dialect::Sqlite => &SQLITE,
+    }
+}
+
+fn recorded_from(row: &Row<'_>) -> Result<RecordedInstance, StoreError> {
+    Ok(RecordedInstance {
+        id: row.parsed(0)?,
+        state: row.opt_parsed(1)?,
+        inventory_captured_at: row.opt_time(2)?,
+        last_change: row.time(3)?,
+    })
+}
+
+impl Store {
+    fn cursor_sql(&self) -> &'static CursorSql {
+        cursor_sql(self.dialect())
+    }
+
+    /// Takes the scope's cursor until `until` unless another run holds an
+    /// unexpired lease on it: `None` then. 3 calls.
+    pub async fn acquire_sync_cursor(
+        &self,
+        lease: &SyncLease,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<SyncCursor>, StoreError> {
+        let sql = self.cursor_sql();
+        let scope = text("scope", lease.scope.as_str());
+        let owner = text("owner", lease.owner.as_str());
+        let now = time("now", micros(now));
+        self.run(
+            "sync_cursor.ensure",
+            sql.ensure,
+            &[scope.clone(), now.clone()],
+        )
+        .await?;
+        let params = [
+            scope.clone(),
+            owner.clone(),
+            now,
+            time("until", micros(until)),
+        ];
+        let taken = self
+            .run("sync_cursor.acquire", sql.acquire, &params)
+            .await?;
+        if taken.number_of_records_updated() == 0 {
+            return Ok(None);
+        }
+        let out = self
+            .run("sync_cursor.read", sql.read, &[scope, owner])
+            .await?;
+        let Some(row) = rows(&out).next() else {
+            // Taken over between the two calls: only possible once our lease expired.
+            return Ok(None);
+        };
+        Ok(Some(SyncCursor {
+            position: row.opt_str(0)?.map(str::to_owned),
+            pass_started: row.opt_time(1)?,
+            passes_completed: u64::try_from(row.long(2)?).unwrap_or_default(),
+        }))
+    }
+
+    /// Saves the walk's progress while holding the lease; false when the
+    /// lease was lost (it expired and another run took it). 1 call.
+    pub async fn save_sync_cursor(
+        &self,
+        lease: &SyncLease,
+        cursor: &SyncCursor,
+    ) -> Result<bool, StoreError> {
+        self.write_cursor("sync_cursor.save", self.cursor_sql().save, lease, cursor)
+            .await
+    }
+
+    /// Saves the walk's progress and gives the lease back. 1 call.
+    pub async fn release_sync_cursor(
+        &self,
+        lease: &SyncLease,
+        cursor: &SyncCursor,
+    ) -> Result<bool, StoreError> {
+        self.write_cursor(
+            "sync_cursor.release",
+            self.cursor_sql().release,
+            lease,
+            cursor,
+        )
+        .await
+    }
+
+    async fn write_cursor(
+        &self,
+        label: &'static str,
+        sql: &str,
+        lease: &SyncLease,
+        cursor: &SyncCursor,
+    ) -> Result<bool, StoreError> {
+        let params = [
+            text("scope", lease.scope.as_str()),
+            text("owner", lease.owner.as_str()),
+            opt_text("position", cursor.position.as_deref()),
+            opt_time("pass_started", cursor.pass_started.map(micros)),
+            long(
+                "passes",
+                i64::try_from(cursor.passes_completed).unwrap_or(i64::MAX),
+            ),
+            // Always a new value, so MySQL counts the row as changed.
+            time("now", super::values::now()),
+        ];
+        let out = self.run(label, sql, &params).await?;
+        Ok(out.number_of_records_updated() > 0)
+    }
+
+    /// The recorded instances of one account and region with ids after
+    /// `after` (`None`: from the first) up to `upto` (`None`: to the last),
+    /// by id, at most `limit`. 1 call.
+    pub async fn recorded_in_range(
+        &self,
+        account: &Account,
+        region: &Region,
+        after: Option<&str>,
+        upto: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RecordedInstance>, StoreError> {
+        let params = [
+            text("account", account.as_str()),
+            text("region", region.as_str()),
+            text("after", after.unwrap_or_default()),
+            text("upto", upto.unwrap_or(PAST_EVERY_ID)),
+            long("limit", limit.into()),
+        ];
+        let out = self
+            .run(
+                "recorded_in_range",
+                self.cursor_sql().recorded_range,
+                &params,
+            )
+            .await?;
+        rows(&out).map(|row| recorded_from(&row)).collect()
+    }
+
+    /// What the store holds of one instance, without its packages. 1 call.
+    pub async fn recorded_instance(
+        &self,
+        id: &InstanceId,
+    ) -> Result<Option<RecordedInstance>, StoreError> {
+        let out = self
+            .run(
+                "recorded_instance",
+                self.cursor_sql().recorded_one,
+                &[text("id", id.as_str())],
+            )
+            .await?;
+        let first = rows(&out).next().map(|row| recorded_from(&row));
+        first.transpose()
+    }
+}
