@@ -19,7 +19,11 @@ const DLQ_METRIC: &str = "ApproximateNumberOfMessagesVisible";
 
 /// Actions that support no resource-level permission: `Resource: "*"` is the
 /// only form IAM accepts for them.
-const NO_RESOURCE_LEVEL: &[&str] = &["ec2:DescribeInstances", "ssm:ListInventoryEntries"];
+const NO_RESOURCE_LEVEL: &[&str] = &[
+    "ec2:DescribeInstances",
+    "ssm:ListInventoryEntries",
+    "ssm:DescribeInstanceInformation",
+];
 
 const DATA_API_ACTIONS: &[&str] = &[
     "rds-data:ExecuteStatement",
