@@ -1,0 +1,143 @@
+//! Onboarding a fleet: instances recorded per second and Data API calls per
+//! instance when the scheduled sync walks a fleet the store has never seen,
+//! through `EventHandler::handle_json` against the local Data API on SQLite,
+//! and PostgreSQL / MariaDB when `INVENTORY_TEST_POSTGRES_URL` /
+//! `INVENTORY_TEST_MYSQL_URL` are set.
+//!
+//! `cargo bench -p inventory-core --bench sync [-- INSTANCES PACKAGES]`
+//! (defaults 1,000 and 300). The fleet is generated here: EC2 lists it 1,000
+//! a page, SSM answers every running instance's inventory from memory, so the
+//! figures are the walk and the database's share, not AWS latency.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use inventory_core::config::{FleetSettings, SyncSettings};
+use inventory_core::model::{InstanceDetails, InstanceId, InstanceState, Package};
+use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
+use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
+use inventory_core::usecases::EventHandler;
+use serde_json::json;
+
+/// A generated fleet: `instances` running EC2 instances, `packages` each.
+#[derive(Clone)]
+struct GeneratedFleet {
+    instances: usize,
+    packages: usize,
+}
+
+const PAGE: usize = 1000;
+
+impl Ec2Fleet for GeneratedFleet {
+    async fn instances_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        let page: usize = token.map_or(0, |t| t.parse().unwrap_or(0));
+        let ids = page * PAGE..((page + 1) * PAGE).min(self.instances);
+        Ok(FleetPage {
+            instances: ids
+                .map(|n| ListedInstance {
+                    id: InstanceId::parse(&format!("i-{n:017x}")).expect("id"),
+                    state: InstanceState::Running,
+                    details: InstanceDetails {
+                        instance_type: Some("t3.medium".into()),
+                        platform: Some("Linux/UNIX".into()),
+                        ..InstanceDetails::default()
+                    },
+                })
+                .collect(),
+            next_token: ((page + 1) * PAGE < self.instances).then(|| (page + 1).to_string()),
+        })
+    }
+}
+
+impl ManagedNodes for GeneratedFleet {
+    async fn nodes_page(&self, _token: Option<String>) -> Result<FleetPage, SourceError> {
+        Ok(FleetPage::default())
+    }
+
+    async fn describe_node(&self, _id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        Ok(None)
+    }
+}
+
+impl PackageSource for GeneratedFleet {
+    async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
+        // Half the packages are shared across the fleet, half are per instance.
+        let packages = (0..self.packages)
+            .map(|i| match i % 2 {
+                0 => Package::new(format!("shared-{i:04}"), "1.0"),
+                _ => Package::new(format!("pkg-{i:04}"), format!("2.{}", &id.as_str()[2..])),
+            })
+            .collect();
+        Ok(Some(Inventory {
+            captured_at: Some("2026-11-25T09:00:00Z".parse().expect("time")),
+            packages,
+            pages: self.packages.div_ceil(50) as u32,
+            skipped: 0,
+        }))
+    }
+}
+
+impl InstanceSource for GeneratedFleet {
+    async fn describe(&self, _id: &InstanceId) -> Result<Option<InstanceDetails>, SourceError> {
+        Ok(None)
+    }
+}
+
+fn arg(n: usize, default: usize) -> usize {
+    std::env::args()
+        .filter(|a| !a.starts_with('-'))
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let fleet = GeneratedFleet {
+        instances: arg(1, 1000),
+        packages: arg(2, 300),
+    };
+    let schedule = json!({
+        "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {}
+    });
+    println!(
+        "onboarding {} instances, {} packages each, one run",
+        fleet.instances, fleet.packages
+    );
+    println!(
+        "{:<9} {:>10} {:>12} {:>19} {:>10}",
+        "backend", "seconds", "instances/s", "Data API/instance", "recorded"
+    );
+    for db in common::backends().await {
+        let handler = EventHandler::new(
+            db.fresh_store(),
+            fleet.clone(),
+            fleet.clone(),
+            SyncSettings::default(),
+        )
+        .with_fleet(FleetSettings {
+            batch: fleet.instances as u32,
+            time_budget: std::time::Duration::from_secs(3600),
+        });
+        let started = Instant::now();
+        let outcome = handler
+            .handle_json(schedule.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        let seconds = started.elapsed().as_secs_f64();
+        let recorded = outcome.fleet.map_or(0, |f| f.recorded);
+        println!(
+            "{:<9} {:>10.2} {:>12.1} {:>19.2} {:>10}",
+            db.name,
+            seconds,
+            recorded as f64 / seconds,
+            outcome.data_api_calls as f64 / recorded.max(1) as f64,
+            recorded
+        );
+        db.finish().await;
+    }
+}
