@@ -20,7 +20,7 @@ const ROUNDS: usize = 3;
 fn set_of(k: usize, round: usize) -> Vec<Package> {
     let mut set: Vec<Package> = (0..200)
         .map(|i| {
-            let bumped = (i + k + round) % 5 == 0;
+            let bumped = (i + k + round).is_multiple_of(5);
             Package::new(format!("shared-{i:03}"), if bumped { "2.0" } else { "1.0" })
         })
         .collect();
