@@ -344,7 +344,10 @@ where
             return Ok(InstanceOutcome::packages_only(id.clone(), packages));
         }
         let details = if id.as_str().starts_with("mi-") {
-            self.packages.describe_node(id).await?.map(|node| node.details)
+            self.packages
+                .describe_node(id)
+                .await?
+                .map(|node| node.details)
         } else {
             self.instances.describe(id).await?
         };
