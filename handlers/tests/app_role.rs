@@ -5,6 +5,8 @@
 //! INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set.
 
 mod local_support;
+#[path = "../../test-support/optional.rs"]
+mod optional;
 
 use data_api_local::{Config, Server, LOCAL_SECRET_ARN};
 use inventory_handlers::custom_resource::{handle, Request, SecretSource, Status};
@@ -14,6 +16,14 @@ const ADMIN_ARN: &str = "arn:aws:rds:us-east-1:123456789012:cluster:admin";
 const MASTER_ARN: &str = "arn:aws:rds:us-east-1:123456789012:cluster:inventory";
 const APP_ARN: &str = "arn:aws:rds:us-east-1:123456789012:cluster:as-app";
 const APP_SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app";
+
+/// `url` with its user and password replaced (whatever the test URL had:
+/// `root@`, `root:secret@`).
+fn with_login(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a database URL");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}:{password}@{host}")
+}
 
 /// The application secret, as the template generates it.
 #[derive(Clone)]
@@ -145,8 +155,7 @@ async fn check_app_rights(app: &aws_sdk_rdsdata::Client, call_routine: &str) {
 
 #[tokio::test]
 async fn postgres_role_has_dml_and_execute_only() {
-    let Ok(base) = std::env::var("INVENTORY_TEST_POSTGRES_URL") else {
-        eprintln!("INVENTORY_TEST_POSTGRES_URL not set: skipped");
+    let Some(base) = optional::POSTGRES.url() else {
         return;
     };
     let id = suffix();
@@ -177,9 +186,8 @@ async fn postgres_role_has_dml_and_execute_only() {
     ] {
         sql(&master, MASTER_ARN, later).await.unwrap();
     }
-    // The role logs in itself (the local server trusts the login; Aurora checks the password).
-    let app_url = master_url.replacen("://root@", &format!("://{role}@"), 1);
-    assert_ne!(app_url, master_url, "the test URL names no user root");
+    // The role logs in itself, with the Update's password.
+    let app_url = with_login(&master_url, &role, "Zz9876543210yxwvuTSRQ");
     let (_app_server, app) = endpoint(APP_ARN, &app_url).await;
     check_app_rights(&app, "SELECT added_later_fn()").await;
 
@@ -194,8 +202,7 @@ async fn postgres_role_has_dml_and_execute_only() {
 
 #[tokio::test]
 async fn mysql_role_has_dml_and_execute_only() {
-    let Ok(base) = std::env::var("INVENTORY_TEST_MYSQL_URL") else {
-        eprintln!("INVENTORY_TEST_MYSQL_URL not set: skipped");
+    let Some(base) = optional::MYSQL.url() else {
         return;
     };
     let id = suffix();
@@ -226,7 +233,7 @@ async fn mysql_role_has_dml_and_execute_only() {
     )
     .await;
     // MariaDB checks the password: the Update's, not the Create's.
-    let login = |pw: &str| master_url.replacen("://root@", &format!("://{user}:{pw}@"), 1);
+    let login = |pw: &str| with_login(&master_url, &user, pw);
     assert!(
         !can_log_in(&login(old_password)).await,
         "the replaced password still logs in"
