@@ -29,7 +29,12 @@ pub const ENV_SYNC_TIME_BUDGET_SECONDS: &str = "INVENTORY_SYNC_TIME_BUDGET_SECON
 /// The variables every handler reads to reach the database.
 pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];
 /// The variables the scheduled sync reads, on top of [`DATABASE_VARS`].
-pub const SYNC_VARS: [&str; 2] = [ENV_SYNC_MAX_AGE_HOURS, ENV_SYNC_BATCH];
+pub const SYNC_VARS: [&str; 4] = [
+    ENV_SYNC_MAX_AGE_HOURS,
+    ENV_SYNC_BATCH,
+    ENV_SYNC_FLEET_BATCH,
+    ENV_SYNC_TIME_BUDGET_SECONDS,
+];
 
 pub const DEFAULT_SYNC_MAX_AGE_HOURS: u32 = 24;
 pub const DEFAULT_SYNC_BATCH: u32 = 50;
@@ -78,15 +83,14 @@ pub fn db_target(lookup: impl Fn(&str) -> Option<String>) -> Result<DbTarget, Co
     })
 }
 
-/// The fleet walk's settings, optional on the function (defaults below).
-pub const FLEET_SYNC_VARS: [&str; 2] = [ENV_SYNC_FLEET_BATCH, ENV_SYNC_TIME_BUDGET_SECONDS];
-
 pub const DEFAULT_SYNC_FLEET_BATCH: u32 = 2000;
 /// Largest walk per run: bounds the memory and the store read of one run.
 pub const MAX_SYNC_FLEET_BATCH: u32 = 50_000;
-/// Leaves two of the function's five minutes (template `Timeout: 300`) for
-/// a database resuming, the visits in flight and the cursor's last save.
-pub const DEFAULT_SYNC_TIME_BUDGET_SECONDS: u32 = 180;
+/// What a sync run's time budget leaves of the function's timeout: a
+/// database resuming, the visits in flight and the cursor's last save.
+pub const SYNC_TIMEOUT_HEADROOM_SECONDS: u32 = 120;
+/// The template's `Timeout: 300` less the headroom.
+pub const DEFAULT_SYNC_TIME_BUDGET_SECONDS: u32 = 300 - SYNC_TIMEOUT_HEADROOM_SECONDS;
 /// 14 minutes: Lambda stops any function at 15.
 pub const MAX_SYNC_TIME_BUDGET_SECONDS: u32 = 840;
 

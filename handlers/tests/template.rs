@@ -538,6 +538,57 @@ fn environment(t: &Value) -> Problems {
     problems
 }
 
+/// The sync's parameters stay inside what the function accepts (it refuses
+/// to start on a setting out of range), and its time budget leaves the
+/// function's `Timeout` room for a resuming database and the last save.
+fn sync_parameters(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let Some((fname, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    };
+    let props = function_properties(t, f);
+    let timeout = at(&props, &["Timeout"])
+        .and_then(Value::as_u64)
+        .unwrap_or(3);
+    let budget_max = timeout.saturating_sub(config::SYNC_TIMEOUT_HEADROOM_SECONDS.into());
+    for (var, max) in [
+        (config::ENV_SYNC_MAX_AGE_HOURS, u64::from(u32::MAX)),
+        (config::ENV_SYNC_BATCH, config::MAX_SYNC_BATCH.into()),
+        (
+            config::ENV_SYNC_FLEET_BATCH,
+            config::MAX_SYNC_FLEET_BATCH.into(),
+        ),
+        (config::ENV_SYNC_TIME_BUDGET_SECONDS, budget_max),
+    ] {
+        let value = at(&props, &["Environment", "Variables", var]);
+        let Some(Intrinsic::Ref(name)) = value.and_then(intrinsic) else {
+            problems.push(format!("{fname}: {var} is not a parameter"));
+            continue;
+        };
+        let Some(param) = at(t, &["Parameters", &name]) else {
+            problems.push(format!("{fname}: {var} names no parameter {name}"));
+            continue;
+        };
+        let bound = |key| at(param, &[key]).and_then(Value::as_u64);
+        if bound("MinValue").is_none_or(|min| min < 1) {
+            problems.push(format!("parameter {name} ({var}) allows values below 1"));
+        }
+        match bound("MaxValue") {
+            Some(m) if m <= max => {}
+            _ => problems.push(format!(
+                "parameter {name} ({var}) allows values above {max}"
+            )),
+        }
+        match bound("Default") {
+            Some(d) if (1..=max).contains(&d) => {}
+            _ => problems.push(format!(
+                "parameter {name} ({var}) has no default in 1..={max}"
+            )),
+        }
+    }
+    problems
+}
+
 /// Both functions build with cargo-lambda from the handlers crate, for arm64 on
 /// provided.al2023, with X-Ray and JSON logs.
 fn function_builds(t: &Value) -> Problems {
@@ -1518,6 +1569,42 @@ fn functions_get_every_setting_they_read() {
         .map(|(edit, expected)| (edit.clone(), expected.as_str()))
         .collect();
     assert_catches(environment, cases);
+}
+
+#[test]
+fn sync_parameters_stay_inside_what_the_function_accepts() {
+    assert_catches(
+        sync_parameters,
+        vec![
+            (
+                set("Parameters.SyncBatch.MaxValue", "5000"),
+                "SyncBatch (INVENTORY_SYNC_BATCH) allows values above 1000",
+            ),
+            (
+                remove("Parameters.SyncFleetBatch.MaxValue"),
+                "SyncFleetBatch (INVENTORY_SYNC_FLEET_BATCH) allows values above",
+            ),
+            (
+                set("Parameters.SyncTimeBudgetSeconds.MaxValue", "600"),
+                "(INVENTORY_SYNC_TIME_BUDGET_SECONDS) allows values above 180",
+            ),
+            (
+                set(&format!("{STATE_CHANGE}.Timeout"), "200"),
+                "(INVENTORY_SYNC_TIME_BUDGET_SECONDS) allows values above 80",
+            ),
+            (
+                set("Parameters.SyncMaxAgeHours.MinValue", "0"),
+                "SyncMaxAgeHours (INVENTORY_SYNC_MAX_AGE_HOURS) allows values below 1",
+            ),
+            (
+                set(
+                    &format!("{STATE_CHANGE}.Environment.Variables.INVENTORY_SYNC_FLEET_BATCH"),
+                    "500",
+                ),
+                "INVENTORY_SYNC_FLEET_BATCH is not a parameter",
+            ),
+        ],
+    );
 }
 
 #[test]
