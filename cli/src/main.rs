@@ -3,6 +3,7 @@
 //! - `inventory serve`: local Data API + HTTP API in one process (SQLite by default)
 //! - `inventory migrate`: apply the schema through the Data API (real or local)
 //! - `inventory replay`: run the state-change handler on a sample event
+//! - `inventory sync`: walk a fleet (fixtures or AWS) as the scheduled sync does, to the end of a pass
 //! - `inventory get | search | packages`: the HTTP API's reads, from the command line
 
 mod client;
@@ -10,6 +11,7 @@ mod migrate;
 mod query;
 mod replay;
 mod serve;
+mod sync;
 mod target;
 
 use std::io::IsTerminal;
@@ -33,6 +35,9 @@ enum Command {
     Migrate(migrate::Args),
     /// Run the state-change handler on a sample event against a stack.
     Replay(replay::Args),
+    /// Walk the whole fleet as the scheduled sync does, run after run, until
+    /// every instance was visited once.
+    Sync(sync::Args),
     /// Show one instance as `GET /ec2/{id}` does.
     Get(query::GetArgs),
     /// Search instances as `GET /ec2?...` does.
@@ -55,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Replay(args) => replay::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Get(args) => query::get(args).await,
         Command::Search(args) => query::search(args).await,
         Command::Packages(args) => query::packages(args).await,

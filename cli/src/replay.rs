@@ -6,13 +6,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use inventory_core::config::{
-    SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, ENV_SYNC_BATCH,
-    ENV_SYNC_MAX_AGE_HOURS, MAX_SYNC_BATCH,
-};
 use inventory_core::sources::fixtures::FixtureSources;
 use inventory_core::usecases::{EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 
+use crate::sync::SyncArgs;
 use crate::target::TargetArgs;
 
 #[derive(Debug, clap::Args)]
@@ -25,14 +22,8 @@ pub struct Args {
     fixtures: PathBuf,
     #[command(flatten)]
     target: TargetArgs,
-    /// The scheduled sync re-reads inventories older than this.
-    #[arg(long, env = ENV_SYNC_MAX_AGE_HOURS, default_value_t = DEFAULT_SYNC_MAX_AGE_HOURS,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    sync_max_age_hours: u32,
-    /// Instances the scheduled sync handles per run.
-    #[arg(long, env = ENV_SYNC_BATCH, default_value_t = DEFAULT_SYNC_BATCH,
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_BATCH)))]
-    sync_batch: u32,
+    #[command(flatten)]
+    sync: SyncArgs,
     /// Print the outcome as JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -46,11 +37,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let store = args.target.store().await?;
     let fixtures = FixtureSources::new(&args.fixtures);
-    let sync = SyncSettings {
-        max_age_hours: args.sync_max_age_hours,
-        batch: args.sync_batch,
-    };
-    let handler = EventHandler::new(store, fixtures.clone(), fixtures, sync);
+    let handler = EventHandler::new(store, fixtures.clone(), fixtures, args.sync.settings());
     match handler.handle_json(event).await {
         Ok(outcome) if args.json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         Ok(outcome) => print!("{}", describe(&outcome)),

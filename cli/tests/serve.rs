@@ -299,3 +299,85 @@ async fn query_commands_find_the_local_stack_with_no_flags() {
     assert_eq!(versions["versions"][0]["instances"], 1, "{versions}");
     assert_eq!(bare(&["packages", "openssl"]).await, versions);
 }
+
+/// The fixture fleet's ids (`events/fixtures/fleet`): 7 EC2 instances over 3
+/// `DescribeInstances` pages, 2 hybrid nodes over 2 SSM pages.
+const FIXTURE_FLEET: [&str; 9] = [
+    "i-09a8b7c6d5e4f3a21",
+    "i-0a1b2c3d4e5f60718",
+    "i-0b2c3d4e5f6071829",
+    "i-0c3d4e5f60718293a",
+    "i-0d4e5f60718293a4b",
+    "i-0e5f60718293a4b5c",
+    "i-0f1e2d3c4b5a69788",
+    "mi-0123456789abcdef0",
+    "mi-0fedcba9876543210",
+];
+
+#[tokio::test]
+async fn sync_walks_the_fixture_fleet_run_after_run_to_the_end_of_a_pass() {
+    let dir = TempDir::new();
+    let serve = Serve::start(&dir.0.join("inventory.db")).await;
+    migrate(&serve.data_api).await;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/fixtures");
+    let fixtures = fixtures.to_str().unwrap();
+    // A batch of 2 makes five runs of one pass: each resumes after the last.
+    let sync = [
+        "sync",
+        "--fixtures",
+        fixtures,
+        "--fleet-batch",
+        "2",
+        "--json",
+    ];
+    let out = operator(&sync, &serve.data_api).await;
+    let runs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(runs.len(), 5, "{out}");
+    let visited: Vec<u64> = runs
+        .iter()
+        .map(|r| r["visited"].as_u64().unwrap())
+        .collect();
+    assert_eq!(visited, [2, 2, 2, 2, 1], "nothing visited twice: {out}");
+    let recorded: u64 = runs.iter().map(|r| r["recorded"].as_u64().unwrap()).sum();
+    assert_eq!(recorded, FIXTURE_FLEET.len() as u64, "{out}");
+    assert_eq!(runs[4]["stopped"], "end-of-pass", "{out}");
+    assert!(
+        runs.iter().all(|r| r["data_api_calls"].as_u64() > Some(0)),
+        "{out}"
+    );
+    for id in FIXTURE_FLEET {
+        let (status, got) = http(&serve.http, "GET", &format!("/ec2/{id}"), None).await;
+        assert_eq!(
+            (status, &got["record_found"]),
+            (200, &json!(true)),
+            "{id}: {got}"
+        );
+    }
+
+    // A second pass in one run finds everything recorded and changes nothing.
+    let out = operator(&["sync", "--fixtures", fixtures], &serve.data_api).await;
+    assert!(
+        out.contains("pass complete in 1 runs: 9 visited, 0 recorded, 0 states healed"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn sync_from_aws_needs_the_aws_build_and_says_how() {
+    let output = Command::new(BIN)
+        .args(["sync", "--source", "aws", "--account", "123456789012"])
+        .env_clear()
+        .output()
+        .await
+        .expect("run inventory");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if cfg!(feature = "aws") {
+        eprintln!("SKIPPED: built with --features aws, nothing to refuse");
+        return;
+    }
+    assert!(!output.status.success());
+    assert!(stderr.contains("--features aws"), "{stderr}");
+}

@@ -1,0 +1,374 @@
+//! `inventory sync`: the scheduled sync's walk through a fleet, run from the
+//! command line until one whole pass is done. Each run is what one scheduled
+//! invocation of `state-change` does (same code, same cursor in the database),
+//! so an interrupted `inventory sync` and the deployed schedule resume each
+//! other's walk.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use inventory_core::config::{
+    FleetSettings, SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_FLEET_BATCH,
+    DEFAULT_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_TIME_BUDGET_SECONDS, ENV_SYNC_BATCH,
+    ENV_SYNC_FLEET_BATCH, ENV_SYNC_MAX_AGE_HOURS, ENV_SYNC_TIME_BUDGET_SECONDS, MAX_SYNC_BATCH,
+    MAX_SYNC_FLEET_BATCH,
+};
+use inventory_core::model::{Account, Region};
+use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::sources::fleet::{Ec2Fleet, ManagedNodes};
+use inventory_core::sources::{InstanceSource, PackageSource};
+use inventory_core::usecases::{EventHandler, FleetProgress, HandleError, WalkStop};
+
+use crate::target::TargetArgs;
+
+/// The sync's settings, as the `state-change` function reads them.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The sync re-reads inventories older than this.
+    #[arg(long, env = ENV_SYNC_MAX_AGE_HOURS, default_value_t = DEFAULT_SYNC_MAX_AGE_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    sync_max_age_hours: u32,
+    /// Recorded instances with a missing or stale inventory re-read per run.
+    #[arg(long, env = ENV_SYNC_BATCH, default_value_t = DEFAULT_SYNC_BATCH,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_BATCH)))]
+    sync_batch: u32,
+}
+
+impl SyncArgs {
+    pub fn settings(&self) -> SyncSettings {
+        SyncSettings {
+            max_age_hours: self.sync_max_age_hours,
+            batch: self.sync_batch,
+        }
+    }
+}
+
+/// Where the SSM and EC2 answers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SourceKind {
+    /// The files under `--fixtures` (no AWS account needed).
+    Fixtures,
+    /// SSM and EC2 of the AWS configuration's account (credentials, region).
+    Aws,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where SSM and EC2 answers come from. `aws` reads the real fleet with
+    /// your credentials (ec2:DescribeInstances, ssm:ListInventoryEntries,
+    /// ssm:DescribeInstanceInformation) and needs a build with `--features aws`.
+    #[arg(long, value_enum, default_value_t = SourceKind::Fixtures)]
+    source: SourceKind,
+    /// Directory with the fixture fleet (`fleet/ec2/page-N.json`,
+    /// `fleet/ssm/page-N.json`) and the SSM/EC2 answers per instance.
+    #[arg(long, default_value = "events/fixtures")]
+    fixtures: PathBuf,
+    /// The account whose fleet is walked: records of other accounts are never
+    /// judged. [default: 123456789012, the sample events' account, with
+    /// fixtures; required with `--source aws`]
+    #[arg(long)]
+    account: Option<String>,
+    /// The region whose fleet is walked. [default: us-east-1 with fixtures,
+    /// the AWS configuration's region with `--source aws`]
+    #[arg(long)]
+    region: Option<String>,
+    /// Instances one run visits, as the function's setting.
+    #[arg(long, env = ENV_SYNC_FLEET_BATCH, default_value_t = DEFAULT_SYNC_FLEET_BATCH,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_FLEET_BATCH)))]
+    fleet_batch: u32,
+    /// Seconds after which a run starts no new visit. No Lambda limit applies
+    /// here, but a run holds the walk's lease this long plus two minutes.
+    #[arg(long, env = ENV_SYNC_TIME_BUDGET_SECONDS, default_value_t = DEFAULT_SYNC_TIME_BUDGET_SECONDS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    time_budget_seconds: u32,
+    /// Stop after this many runs even if the pass is not complete (the next
+    /// `inventory sync` or scheduled run resumes there).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_runs: u32,
+    #[command(flatten)]
+    sync: SyncArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Print each run's progress as one JSON line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The fixtures' account and region: the sample events'.
+const FIXTURE_ACCOUNT: &str = "123456789012";
+const FIXTURE_REGION: &str = "us-east-1";
+/// Transient failures in a row after which the walk gives up.
+const MAX_FAILED_RUNS_IN_A_ROW: u32 = 3;
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let fleet = FleetSettings {
+        batch: args.fleet_batch,
+        time_budget: std::time::Duration::from_secs(args.time_budget_seconds.into()),
+    };
+    let runner = Runner {
+        json: args.json,
+        max_runs: args.max_runs,
+        show_bar: !args.json && std::io::stderr().is_terminal(),
+    };
+    match args.source {
+        SourceKind::Fixtures => {
+            let account = args.account.as_deref().unwrap_or(FIXTURE_ACCOUNT);
+            let region = args.region.as_deref().unwrap_or(FIXTURE_REGION);
+            let scope = scope(account, region)?;
+            let sources = FixtureSources::new(&args.fixtures);
+            let store = args.target.store().await?;
+            let handler = EventHandler::new(store, sources.clone(), sources, args.sync.settings())
+                .with_fleet(fleet);
+            runner.run(&handler, &scope).await
+        }
+        SourceKind::Aws => aws::run(args, fleet, runner).await,
+    }
+}
+
+fn scope(account: &str, region: &str) -> anyhow::Result<(Account, Region)> {
+    let account = Account::parse(account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+    let region = Region::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    Ok((account, region))
+}
+
+#[cfg(feature = "aws")]
+mod aws {
+    use anyhow::Context;
+    use inventory_core::sources::ec2::Ec2InstanceSource;
+    use inventory_core::sources::ssm::SsmPackageSource;
+    use inventory_core::usecases::EventHandler;
+
+    use super::{scope, Args, Runner};
+
+    pub async fn run(
+        args: Args,
+        fleet: inventory_core::config::FleetSettings,
+        runner: Runner,
+    ) -> anyhow::Result<()> {
+        let account = args
+            .account
+            .as_deref()
+            .context("--account is required with --source aws")?;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .context("no region: pass --region or set AWS_REGION")?;
+        let scope = scope(account, &region)?;
+        let packages = SsmPackageSource::new(aws_sdk_ssm::Client::new(&config));
+        let instances = Ec2InstanceSource::new(aws_sdk_ec2::Client::new(&config));
+        let store = args.target.store().await?;
+        let handler =
+            EventHandler::new(store, packages, instances, args.sync.settings()).with_fleet(fleet);
+        runner.run(&handler, &scope).await
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+mod aws {
+    use super::{Args, Runner};
+
+    pub async fn run(
+        _args: Args,
+        _fleet: inventory_core::config::FleetSettings,
+        _runner: Runner,
+    ) -> anyhow::Result<()> {
+        // The SSM and EC2 SDKs are the largest crates; the local stack's build
+        // leaves them out unless asked.
+        anyhow::bail!(
+            "this inventory was built without AWS sources: \
+             cargo install --path cli --features aws (or cargo run --features aws -- sync ...)"
+        )
+    }
+}
+
+/// How the runs are driven and shown.
+struct Runner {
+    json: bool,
+    max_runs: u32,
+    show_bar: bool,
+}
+
+/// What the runs so far did, for the summary.
+#[derive(Debug, Default)]
+struct Totals {
+    runs: u32,
+    visited: usize,
+    recorded: usize,
+    healed: usize,
+    terminated: usize,
+    inventories_read: usize,
+    failed: usize,
+    data_api_calls: u64,
+}
+
+impl Runner {
+    /// Runs the walk until a pass completes (or `max_runs`), printing one line
+    /// per run and a bar on a terminal.
+    async fn run<P, I>(
+        &self,
+        handler: &EventHandler<P, I>,
+        (account, region): &(Account, Region),
+    ) -> anyhow::Result<()>
+    where
+        P: PackageSource + ManagedNodes,
+        I: InstanceSource + Ec2Fleet,
+    {
+        let mut totals = Totals::default();
+        let mut failed_in_a_row = 0;
+        loop {
+            totals.runs += 1;
+            let (run, done_before) = (totals.runs, totals.visited);
+            let calls_before = handler.store().data_api_calls();
+            let bar = |p: &FleetProgress| {
+                if self.show_bar {
+                    draw_bar(run, done_before, p);
+                }
+            };
+            let result = handler
+                .sync(account, region, chrono::Utc::now(), &bar)
+                .await;
+            if self.show_bar {
+                eprint!("\r\x1b[2K");
+            }
+            let calls = handler.store().data_api_calls() - calls_before;
+            totals.data_api_calls += calls;
+            let progress = match result {
+                Ok((_, progress)) => {
+                    failed_in_a_row = 0;
+                    progress
+                }
+                Err(HandleError::Sync {
+                    failed,
+                    retryable,
+                    first,
+                    ..
+                }) => {
+                    // Some visits failed; the others were kept and the cursor
+                    // stops at a transient failure, so the next run retries it.
+                    eprintln!(
+                        "run {}: {failed} instances failed, first: {first}",
+                        totals.runs
+                    );
+                    totals.failed += failed;
+                    failed_in_a_row += 1;
+                    if !retryable || failed_in_a_row >= MAX_FAILED_RUNS_IN_A_ROW {
+                        anyhow::bail!(
+                            "the walk stopped after {} runs: {first} (the next run resumes there)",
+                            totals.runs
+                        );
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    return Err(e).context(format!("run {} of the sync failed", totals.runs));
+                }
+            };
+            totals.add(&progress);
+            self.report(totals.runs, &progress, calls)?;
+            match progress.stopped {
+                WalkStop::EndOfPass => break,
+                WalkStop::Busy => anyhow::bail!(
+                    "another run holds the walk of {} (a scheduled run, or an interrupted \
+                     `inventory sync` whose lease ends its time budget plus two minutes after \
+                     it started); try again later",
+                    progress.scope
+                ),
+                WalkStop::Batch | WalkStop::TimeBudget | WalkStop::Failure => {}
+            }
+            if totals.runs >= self.max_runs {
+                println!(
+                    "stopped after {} runs (--max-runs) before the end of the pass; \
+                     the next run resumes after {}",
+                    totals.runs,
+                    progress.position.as_deref().unwrap_or("the start")
+                );
+                return Ok(());
+            }
+        }
+        if !self.json {
+            println!(
+                "pass complete in {} runs: {} visited, {} recorded, {} states healed, \
+                 {} terminated (absent), {} inventories read, {} failed; {} Data API calls",
+                totals.runs,
+                totals.visited,
+                totals.recorded,
+                totals.healed,
+                totals.terminated,
+                totals.inventories_read,
+                totals.failed,
+                totals.data_api_calls
+            );
+        }
+        Ok(())
+    }
+
+    fn report(&self, run: u32, p: &FleetProgress, calls: u64) -> anyhow::Result<()> {
+        if self.json {
+            let mut line = serde_json::to_value(p)?;
+            line["run"] = run.into();
+            line["data_api_calls"] = calls.into();
+            println!("{line}");
+        } else {
+            println!(
+                "run {run}: {} visited ({} recorded, {} healed, {} terminated, {} inventories \
+                 read, {} failed), {} EC2 and {} SSM listing pages, stopped: {}; {calls} Data API calls",
+                p.visited,
+                p.recorded,
+                p.healed,
+                p.terminated_absent,
+                p.inventories_read,
+                p.failed,
+                p.ec2_pages,
+                p.ssm_pages,
+                stop_reason(p.stopped)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Totals {
+    fn add(&mut self, p: &FleetProgress) {
+        self.visited += p.visited;
+        self.recorded += p.recorded;
+        self.healed += p.healed;
+        self.terminated += p.terminated_absent;
+        self.inventories_read += p.inventories_read;
+        self.failed += p.failed;
+    }
+}
+
+fn stop_reason(stop: WalkStop) -> &'static str {
+    match stop {
+        WalkStop::EndOfPass => "end of pass",
+        WalkStop::Batch => "batch visited",
+        WalkStop::TimeBudget => "time budget spent",
+        WalkStop::Failure => "a visit failed transiently",
+        WalkStop::Busy => "another run holds the walk",
+    }
+}
+
+/// `run 2 [#########...........] 1234/2750 visited`: the pass so far, where
+/// the total is what was visited before this run plus what this run's
+/// listing found ahead of the cursor.
+fn draw_bar(run: u32, done_before: usize, p: &FleetProgress) {
+    const WIDTH: usize = 30;
+    let done = done_before + p.visited;
+    let total = (done_before + p.ahead).max(done).max(1);
+    let filled = WIDTH * done / total;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\r\x1b[2Krun {run} [{}{}] {done}/{total} visited, {} recorded",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        p.recorded
+    );
+    let _ = err.flush();
+}
