@@ -830,3 +830,43 @@ async fn an_inventory_for_an_unrecorded_instance_records_it() {
         db.finish().await;
     }
 }
+
+/// The cursor is saved every 100 visits while 4 visits run at a time. Saving
+/// it while visits were in flight stopped polling them; on SQLite a visit
+/// holds its transaction's write lock across calls, so the save waited for a
+/// lock that was never released, and the run failed after its retries (in 3
+/// of 4 runs of this fleet before the fix). The walk must record every
+/// instance of a fleet of several checkpoints, on every backend.
+#[tokio::test]
+async fn checkpoints_never_wait_on_a_visit_in_flight() {
+    use common::generated_fleet::GeneratedFleet;
+    let fleet = GeneratedFleet {
+        instances: 1000,
+        packages: 20,
+    };
+    common::on_each_backend(async |db| {
+        let handler = EventHandler::new(
+            db.fresh_store(),
+            fleet.clone(),
+            fleet.clone(),
+            SyncSettings::default(),
+        )
+        .with_fleet(FleetSettings {
+            batch: 2000,
+            time_budget: Duration::from_secs(3600),
+        });
+        let outcome = handler
+            .handle_json(sample("scheduled-sync.json"))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+        let walked = outcome.fleet.expect("a fleet walk");
+        assert_eq!(walked.stopped, WalkStop::EndOfPass, "{}", db.name);
+        assert_eq!(
+            (walked.visited, walked.recorded),
+            (1000, 1000),
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}

@@ -337,63 +337,76 @@ where
         let halt = AtomicBool::new(false);
         let total = stretch.len();
         let stale_before = self.stale_before(run.now);
-        let mut visits = stream::iter(stretch.into_values())
-            .take_while(|_| {
-                let go = !halt.load(Ordering::Relaxed) && Instant::now() < deadline;
-                std::future::ready(go)
-            })
-            .filter_map(|visit| std::future::ready(visit.id().cloned().map(|id| (id, visit))))
-            .map(|(id, visit)| async move {
-                let result = self
-                    .visit(&visit, run, listed, observed_at, stale_before)
-                    .await;
-                (id, result)
-            })
-            .buffered(SYNC_CONCURRENCY);
+        // The visits run SYNC_CONCURRENCY at a time, in chunks of CHECKPOINT_EVERY; the cursor
+        // is saved between chunks, when no visit is in flight. Awaiting the save while visits
+        // are in flight would stop polling them: on SQLite a visit holds its transaction's write
+        // lock across calls, so the save would wait for a lock that is never released.
+        let mut ahead = stretch
+            .into_values()
+            .filter_map(|visit| visit.id().cloned().map(|id| (id, visit)))
+            .peekable();
         let mut settled = 0;
         let mut halted = false;
-        while let Some((id, result)) = visits.next().await {
-            if halted {
-                // Visited after a failure: the next run revisits it, in order.
-                continue;
+        loop {
+            let chunk: Vec<(InstanceId, Visit)> = ahead.by_ref().take(CHECKPOINT_EVERY).collect();
+            if chunk.is_empty() || halted || Instant::now() >= deadline {
+                break;
             }
-            let progress = &mut walk.progress;
-            match result {
-                Ok(outcome) => {
-                    if let Some(outcome) = outcome {
-                        count(progress, &outcome);
-                        walk.changed.push(outcome);
-                    }
-                }
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(instance_id = %id, error = %e, "fleet walk stops at a transient failure");
-                    halt.store(true, Ordering::Relaxed);
-                    halted = true;
-                    progress.failed += 1;
-                    progress.stopped = WalkStop::Failure;
-                    walk.failures.push(e);
+            let mut visits = stream::iter(chunk)
+                .take_while(|_| {
+                    let go = !halt.load(Ordering::Relaxed) && Instant::now() < deadline;
+                    std::future::ready(go)
+                })
+                .map(|(id, visit)| async move {
+                    let result = self
+                        .visit(&visit, run, listed, observed_at, stale_before)
+                        .await;
+                    (id, result)
+                })
+                .buffered(SYNC_CONCURRENCY);
+            while let Some((id, result)) = visits.next().await {
+                if halted {
+                    // Visited after a failure: the next run revisits it, in order.
                     continue;
                 }
-                Err(e) => {
-                    tracing::warn!(instance_id = %id, error = %e, "fleet walk skips an instance");
-                    progress.failed += 1;
-                    walk.changed.push(InstanceOutcome::packages_only(
-                        id.clone(),
-                        PackagesOutcome::Failed {
-                            error: e.to_string(),
-                        },
-                    ));
-                    walk.failures.push(e);
+                let progress = &mut walk.progress;
+                match result {
+                    Ok(outcome) => {
+                        if let Some(outcome) = outcome {
+                            count(progress, &outcome);
+                            walk.changed.push(outcome);
+                        }
+                    }
+                    Err(e) if e.is_retryable() => {
+                        tracing::warn!(instance_id = %id, error = %e, "fleet walk stops at a transient failure");
+                        halt.store(true, Ordering::Relaxed);
+                        halted = true;
+                        progress.failed += 1;
+                        progress.stopped = WalkStop::Failure;
+                        walk.failures.push(e);
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(instance_id = %id, error = %e, "fleet walk skips an instance");
+                        progress.failed += 1;
+                        walk.changed.push(InstanceOutcome::packages_only(
+                            id.clone(),
+                            PackagesOutcome::Failed {
+                                error: e.to_string(),
+                            },
+                        ));
+                        walk.failures.push(e);
+                    }
                 }
+                settled += 1;
+                progress.visited = settled;
+                cursor.position = Some(id.as_str().to_owned());
+                progress.position = cursor.position.clone();
+                observe(progress);
             }
-            settled += 1;
-            progress.visited = settled;
-            cursor.position = Some(id.as_str().to_owned());
-            progress.position = cursor.position.clone();
-            observe(progress);
-            if settled % CHECKPOINT_EVERY == 0
-                && !self.store.save_sync_cursor(lease, cursor).await?
-            {
+            // (After the last chunk, releasing the cursor saves it.)
+            let more = ahead.peek().is_some();
+            if more && !halted && !self.store.save_sync_cursor(lease, cursor).await? {
                 tracing::warn!(scope = %lease.scope, "lost the sync cursor to another run");
                 halt.store(true, Ordering::Relaxed);
                 halted = true;

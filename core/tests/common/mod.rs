@@ -29,6 +29,8 @@
 
 #![allow(dead_code)]
 
+pub mod generated_fleet;
+
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
