@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 const SIZES: [usize; 4] = [1, 100, 1_000, 10_000];
 const LATENCIES_MS: [u64; 2] = [0, 30];
 /// Each figure is the median of this many runs.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 /// Before schema version 2 (same machine, same bench): write calls, then
 /// write and read milliseconds for each of `SIZES`, per backend and latency.
