@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use inventory_core::sources::fixtures::FixtureSources;
-use inventory_core::usecases::{EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
+use inventory_core::usecases::{Action, EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 
 use crate::sync::SyncArgs;
 use crate::target::TargetArgs;
@@ -64,7 +64,7 @@ fn describe(outcome: &Outcome) -> String {
         let _ = write!(out, ": nothing to do, {reason}");
     }
     out.push('\n');
-    if outcome.action == "sync" && outcome.instances.is_empty() {
+    if outcome.action == Action::Sync && outcome.instances.is_empty() {
         out.push_str("  no running instance has a missing or stale inventory\n");
     }
     for instance in &outcome.instances {

@@ -81,12 +81,33 @@ impl HandleError {
     }
 }
 
+/// What an event asked for (serialized kebab-case: `state-change`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    StateChange,
+    InventoryCollected,
+    Sync,
+    /// Nothing to do; the outcome's `reason` says why.
+    Skip,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::StateChange => "state-change",
+            Self::InventoryCollected => "inventory-collected",
+            Self::Sync => "sync",
+            Self::Skip => "skip",
+        })
+    }
+}
+
 /// What one event changed, for logs and `inventory replay`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     pub event_id: Option<String>,
-    /// `state-change`, `inventory-collected`, `sync` or `skip`.
-    pub action: &'static str,
+    pub action: Action,
     /// Why nothing was done, for `skip`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -208,7 +229,7 @@ where
             let result = self.handle(&event).await;
             match &result {
                 Ok(outcome) => tracing::info!(
-                    action = outcome.action,
+                    action = %outcome.action,
                     instances = outcome.instances.len(),
                     data_api_calls = outcome.data_api_calls,
                     outcome = %serde_json::to_string(outcome).unwrap_or_default(),
@@ -232,21 +253,21 @@ where
         let mut fleet = None;
         let (action, reason, instances) = match &event.command {
             Command::StateChange { target, state } => (
-                "state-change",
+                Action::StateChange,
                 None,
                 vec![self.state_change(target, *state, event.time).await?],
             ),
             Command::InventoryCollected { target } => (
-                "inventory-collected",
+                Action::InventoryCollected,
                 None,
                 vec![self.inventory_collected(target, event.time).await?],
             ),
             Command::Sync { account, region } => {
                 let (instances, progress) = self.sync(account, region, event.time, &|_| {}).await?;
                 fleet = Some(progress);
-                ("sync", None, instances)
+                (Action::Sync, None, instances)
             }
-            Command::Skip { reason } => ("skip", Some(reason.clone()), Vec::new()),
+            Command::Skip { reason } => (Action::Skip, Some(reason.clone()), Vec::new()),
         };
         Ok(Outcome {
             event_id: event.id.clone(),

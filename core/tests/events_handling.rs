@@ -29,7 +29,7 @@ use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, Manage
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
-use inventory_core::usecases::{EventHandler, HandleError, Outcome, PackagesOutcome};
+use inventory_core::usecases::{Action, EventHandler, HandleError, Outcome, PackagesOutcome};
 use serde_json::{json, Value};
 
 /// Debian web server: 300 packages over 6 SSM pages.
@@ -435,7 +435,7 @@ async fn inventory_arriving_after_the_launch() {
             db.name,
         )
         .await;
-        assert_eq!(collected.action, "inventory-collected");
+        assert_eq!(collected.action, Action::InventoryCollected);
         assert!(
             matches!(
                 collected.instances[0].packages,
@@ -775,7 +775,7 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             ids
         };
         let first = handle(&one_by_one, sample("scheduled-sync.json"), db.name).await;
-        assert_eq!(first.action, "sync");
+        assert_eq!(first.action, Action::Sync);
         assert_eq!(ids(&first), [WORKER], "{}", db.name);
         assert!(
             matches!(
