@@ -131,14 +131,11 @@ fn database(url: &str) -> anyhow::Result<(String, Dialect)> {
     let Some((scheme, _)) = url.split_once(':') else {
         return Ok((format!("sqlite://{url}"), Dialect::Sqlite));
     };
-    let dialect = match scheme {
-        "sqlite" => Dialect::Sqlite,
-        "postgres" | "postgresql" => Dialect::Postgres,
-        "mysql" => Dialect::Mysql,
-        other => anyhow::bail!(
-            "--database-url: unsupported scheme {other:?}; use sqlite://, postgres:// or mysql://"
-        ),
-    };
+    let dialect: Dialect = scheme.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--database-url: unsupported scheme {scheme:?}; use sqlite://, postgres:// or mysql://"
+        )
+    })?;
     Ok((url.to_owned(), dialect))
 }
 

@@ -14,7 +14,7 @@
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
 
-use crate::store::{DbTarget, Dialect};
+use crate::store::{DbTarget, Dialect, UnknownDialect};
 
 pub const ENV_CLUSTER_ARN: &str = "INVENTORY_CLUSTER_ARN";
 pub const ENV_SECRET_ARN: &str = "INVENTORY_SECRET_ARN";
@@ -67,13 +67,12 @@ pub fn db_target(lookup: impl Fn(&str) -> Option<String>) -> Result<DbTarget, Co
     let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
     let dialect = match get(ENV_DIALECT) {
         None => Dialect::Postgres,
-        Some(raw) => {
-            raw.parse()
-                .map_err(|e: crate::model::ValidationError| ConfigError::Invalid {
-                    name: ENV_DIALECT,
-                    reason: format!("{raw:?} {}", e.message),
-                })?
-        }
+        Some(raw) => raw
+            .parse()
+            .map_err(|e: UnknownDialect| ConfigError::Invalid {
+                name: ENV_DIALECT,
+                reason: format!("{raw:?} {e}"),
+            })?,
     };
     Ok(DbTarget {
         resource_arn: required(ENV_CLUSTER_ARN)?,

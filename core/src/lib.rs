@@ -8,6 +8,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod model;
+pub mod query;
 pub mod sources;
 pub mod store;
 pub mod usecases;

@@ -362,6 +362,25 @@ pub struct InstanceRecord {
     pub inventory_captured_at: Option<DateTime<Utc>>,
 }
 
+/// A state change from an EC2 event (or the sync), as the store applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub id: InstanceId,
+    pub account: Account,
+    pub region: Region,
+    pub state: InstanceState,
+    pub time: DateTime<Utc>,
+    pub details: Option<InstanceDetails>,
+}
+
+/// Enough to find an instance's inventory in SSM.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InstanceKey {
+    pub id: InstanceId,
+    pub account: Account,
+    pub region: Region,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

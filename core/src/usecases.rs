@@ -22,10 +22,10 @@ use std::collections::HashSet;
 
 use crate::config::{FleetSettings, SyncSettings};
 use crate::events::{self, Command, Event, MalformedEvent, Target};
-use crate::model::{InstanceId, InstanceState, Source};
+use crate::model::{InstanceId, InstanceState, Source, StateChange};
 use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
-use crate::store::{StateChange, Store, StoreError};
+use crate::store::{Store, StoreError};
 pub use sync::{FleetProgress, SyncFinding, WalkStop};
 
 /// Instances the scheduled sync reads from SSM at the same time.

@@ -23,11 +23,11 @@ use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use chrono::{DateTime, Utc};
 use inventory_core::config::{FleetSettings, SyncSettings};
-use inventory_core::model::{InstanceId, InstanceState, Package, Source};
+use inventory_core::model::{InstanceId, InstanceState, Package, Source, StateChange};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
 use inventory_core::sources::ssm::SsmPackageSource;
-use inventory_core::store::{StateChange, Store, SyncLease};
+use inventory_core::store::{Store, SyncLease};
 use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome, SyncFinding, WalkStop};
 use serde_json::{json, Value};
 

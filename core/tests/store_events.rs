@@ -6,8 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use inventory_core::model::{InstanceDetails, InstanceId, InstanceState, Package, Source};
-use inventory_core::store::{InstanceKey, StateChange};
+use inventory_core::model::{
+    InstanceDetails, InstanceId, InstanceKey, InstanceState, Package, Source, StateChange,
+};
 
 fn at(secs: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap() + Duration::seconds(secs)

@@ -8,8 +8,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
-use inventory_core::model::{distinct_packages, Instance, InstanceId, Package, Source};
-use inventory_core::store::{StateChange, Store, StoreError};
+use inventory_core::model::{
+    distinct_packages, Instance, InstanceId, Package, Source, StateChange,
+};
+use inventory_core::store::{Store, StoreError};
 
 const WRITERS: usize = 16;
 const ROUNDS: usize = 3;

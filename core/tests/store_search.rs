@@ -3,8 +3,9 @@
 mod common;
 
 use chrono::Utc;
-use inventory_core::model::{InstanceId, InstanceState, Package};
-use inventory_core::store::{PackageVersionCount, SearchQuery, StateChange, StoreError};
+use inventory_core::model::{InstanceId, InstanceState, Package, StateChange};
+use inventory_core::query::{PackageVersionCount, SearchQuery};
+use inventory_core::store::StoreError;
 
 async fn seed(db: &common::TestDb) {
     // 12 instances: i-00..i-11; even ones run openssl 3, odd ones openssl 1.1;

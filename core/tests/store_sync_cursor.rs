@@ -4,8 +4,8 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use inventory_core::model::{Account, InstanceId, InstanceState, Region};
-use inventory_core::store::{StateChange, SyncCursor, SyncLease, SCHEMA_VERSION};
+use inventory_core::model::{Account, InstanceId, InstanceState, Region, StateChange};
+use inventory_core::store::{SyncCursor, SyncLease, SCHEMA_VERSION};
 
 fn account() -> Account {
     "123456789012".parse().unwrap()
@@ -108,7 +108,7 @@ async fn recorded_instances_of_one_scope_by_id_range() {
         let api = common::instance("i-0000000000000000e", Vec::new());
         store.put_instance(&api).await.unwrap();
 
-        let ids = |rows: Vec<inventory_core::store::RecordedInstance>| -> Vec<String> {
+        let ids = |rows: Vec<inventory_core::query::RecordedInstance>| -> Vec<String> {
             rows.into_iter().map(|r| r.id.to_string()).collect()
         };
         let all = store

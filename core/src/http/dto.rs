@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::errors::ApiError;
 use crate::model::{self, Account, InstanceRecord, Package, Region, ValidationError};
-use crate::store::{InstanceSummary, PackageVersionCount};
+use crate::query::{InstanceSummary, PackageVersionCount};
 
 /// The body of `POST` and `PUT /ec2/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

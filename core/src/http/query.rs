@@ -5,7 +5,7 @@ use crate::model::{
     check_storable, Account, InstanceState, Region, ValidationError, MAX_PACKAGE_NAME_LEN,
     MAX_PACKAGE_VERSION_LEN,
 };
-use crate::store::{SearchQuery, MAX_SEARCH_LIMIT};
+use crate::query::{parse_search_limit, SearchQuery};
 
 /// The query parameters `GET /ec2` accepts.
 pub const SEARCH_PARAMS: [&str; 7] = [
@@ -78,7 +78,7 @@ pub fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
             "aws_account" => q.account = Some(Account::parse(&value)?),
             "aws_region" => q.region = Some(Region::parse(&value)?),
             "state" => q.state = Some(value.parse::<InstanceState>()?),
-            "limit" => q.limit = limit(&value)?,
+            "limit" => q.limit = parse_search_limit(&value)?,
             "next_token" => q.next_token = Some(value),
             _ => {
                 let shown: String = key.chars().take(64).collect();
@@ -93,9 +93,7 @@ pub fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
             }
         }
     }
-    if q.package_version.is_some() && q.package_name.is_none() {
-        return Err(ValidationError::new("package_version", "needs package_name as well").into());
-    }
+    q.validate()?;
     Ok(q)
 }
 
@@ -123,19 +121,6 @@ fn package_version(version: &str) -> Result<String, ValidationError> {
         ));
     }
     Ok(version.to_owned())
-}
-
-fn limit(value: &str) -> Result<u32, ValidationError> {
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_SEARCH_LIMIT).contains(n))
-        .ok_or_else(|| {
-            ValidationError::new(
-                "limit",
-                format!("must be an integer from 1 to {MAX_SEARCH_LIMIT}"),
-            )
-        })
 }
 
 #[cfg(test)]

@@ -8,8 +8,11 @@ use super::calls::Tx;
 use super::instances::{ec2_params, WritePlan, Written};
 use super::sql::{Head, Routines, Statements, Writes};
 use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
-use super::{InstanceKey, StateChange, Store, StoreError};
-use crate::model::{distinct_packages, validate_packages, InstanceDetails, Package, Source};
+use super::{Store, StoreError};
+use crate::model::{
+    distinct_packages, validate_packages, InstanceDetails, InstanceKey, Package, Source,
+    StateChange,
+};
 
 /// What [`Store::apply_state_with_packages`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,14 @@
 
 use super::calls::Tx;
 use super::values::{long, now, time, Row};
-use super::{Dialect, Migration, Store, StoreError};
+use super::{Dialect, Store, StoreError};
+
+/// Schema versions before and after [`Store::migrate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    pub from: u32,
+    pub to: u32,
+}
 
 /// One schema version: its number and the file per dialect.
 struct SchemaFile {

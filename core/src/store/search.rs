@@ -6,11 +6,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use super::values::{long, rows, text};
-use super::{
-    InstanceKey, InstanceSummary, PackageVersionCount, SearchPage, SearchQuery, Store, StoreError,
-    MAX_SEARCH_LIMIT,
-};
-use crate::model::{InstanceId, ValidationError};
+use super::{Store, StoreError};
+use crate::model::{InstanceId, InstanceKey};
+use crate::query::{InstanceSummary, PackageVersionCount, SearchPage, SearchQuery};
 
 /// The opaque token: the last id of a page, base64url.
 fn encode_token(last: &InstanceId) -> String {
@@ -25,33 +23,11 @@ fn decode_token(token: &str) -> Result<InstanceId, StoreError> {
     InstanceId::parse(&id).map_err(|_| StoreError::InvalidNextToken)
 }
 
-impl SearchQuery {
-    /// Checks the limit and that a version comes with a name; field names are
-    /// the HTTP API's query parameters.
-    pub fn validate(&self) -> Result<(), StoreError> {
-        self.after().map(drop)
-    }
-
-    /// Validates the query and decodes its token: the id to continue after.
-    fn after(&self) -> Result<Option<InstanceId>, StoreError> {
-        if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
-            return Err(ValidationError::new(
-                "limit",
-                format!("must be between 1 and {MAX_SEARCH_LIMIT}"),
-            )
-            .into());
-        }
-        if self.package_version.is_some() && self.package_name.is_none() {
-            return Err(ValidationError::new("package_version", "requires package_name").into());
-        }
-        self.next_token.as_deref().map(decode_token).transpose()
-    }
-}
-
 impl Store {
     /// Instances matching every filter of `q`, by id, a page at a time.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
-        let after = q.after()?;
+        q.validate()?;
+        let after = q.next_token.as_deref().map(decode_token).transpose()?;
         let s = &self.sql().search;
         let mut query = String::from(s.select);
         let mut params = vec![long("limit", i64::from(q.limit) + 1)];
@@ -148,24 +124,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn queries_are_validated() {
-        let q = SearchQuery {
-            package_version: Some("1".into()),
-            ..SearchQuery::default()
-        };
-        assert!(
-            matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "package_version")
-        );
-        for limit in [0, MAX_SEARCH_LIMIT + 1] {
-            let q = SearchQuery {
-                limit,
-                ..SearchQuery::default()
-            };
-            assert!(matches!(q.validate(), Err(StoreError::Invalid(e)) if e.field == "limit"));
-        }
-        assert!(SearchQuery::default().validate().is_ok());
     }
 }

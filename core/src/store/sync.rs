@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::values::{long, micros, opt_text, opt_time, rows, text, time, Row};
 use super::{Dialect, Store, StoreError};
-use crate::model::{Account, InstanceId, InstanceState, Region};
+use crate::model::{Account, InstanceId, Region};
+use crate::query::RecordedInstance;
 
 /// Greater than every instance id (letters, digits, `-_.:`), so "up to the end".
 const PAST_EVERY_ID: &str = "~";
@@ -44,17 +45,6 @@ impl SyncLease {
             owner: uuid::Uuid::new_v4().to_string(),
         }
     }
-}
-
-/// What the store holds of an instance, as the sync compares it with a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedInstance {
-    pub id: InstanceId,
-    pub state: Option<InstanceState>,
-    pub inventory_captured_at: Option<DateTime<Utc>>,
-    /// The last state event applied, or the creation for records written
-    /// through the API.
-    pub last_change: DateTime<Utc>,
 }
 
 struct CursorSql {

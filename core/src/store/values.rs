@@ -8,7 +8,8 @@ use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
 use aws_sdk_rdsdata::types::{Field, SqlParameter};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 
-use super::{InstanceKey, StoreError};
+use super::StoreError;
+use crate::model::InstanceKey;
 
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 

@@ -42,10 +42,11 @@ use serde::Serialize;
 use super::{
     EventHandler, HandleError, InstanceOutcome, PackagesOutcome, SourceError, SYNC_CONCURRENCY,
 };
-use crate::model::{Account, InstanceId, InstanceState, Region, Source};
+use crate::model::{Account, InstanceId, InstanceState, Region, Source, StateChange};
+use crate::query::RecordedInstance;
 use crate::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
 use crate::sources::{InstanceSource, PackageSource};
-use crate::store::{RecordedInstance, StateChange, SyncCursor, SyncLease};
+use crate::store::{SyncCursor, SyncLease};
 
 /// How much older than its listing a listed state is applied.
 pub const LISTING_SETTLE: chrono::Duration = chrono::Duration::minutes(5);

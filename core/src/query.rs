@@ -1,0 +1,135 @@
+//! What the store is asked and what it answers besides whole instances: the
+//! search and its pages, package versions across the fleet, and recorded
+//! instances as the sync compares them. Each query validates itself here,
+//! once, with the field names and messages of the HTTP API.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Account, InstanceId, InstanceState, Region, ValidationError};
+
+pub const DEFAULT_SEARCH_LIMIT: u32 = 100;
+pub const MAX_SEARCH_LIMIT: u32 = 1000;
+
+/// Search filters (combined with AND) and the page wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub package_name: Option<String>,
+    /// Only together with `package_name`.
+    pub package_version: Option<String>,
+    pub account: Option<Account>,
+    pub region: Option<Region>,
+    pub state: Option<InstanceState>,
+    /// 1..=[`MAX_SEARCH_LIMIT`].
+    pub limit: u32,
+    /// Opaque token from a previous [`SearchPage`].
+    pub next_token: Option<String>,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        Self {
+            package_name: None,
+            package_version: None,
+            account: None,
+            region: None,
+            state: None,
+            limit: DEFAULT_SEARCH_LIMIT,
+            next_token: None,
+        }
+    }
+}
+
+impl SearchQuery {
+    /// Checks the limit and that a version comes with a name.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
+            return Err(limit_error());
+        }
+        if self.package_version.is_some() && self.package_name.is_none() {
+            return Err(ValidationError::new(
+                "package_version",
+                "needs package_name as well",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A search limit as text (a query parameter): a whole number from 1 to
+/// [`MAX_SEARCH_LIMIT`].
+pub fn parse_search_limit(raw: &str) -> Result<u32, ValidationError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_SEARCH_LIMIT).contains(n))
+        .ok_or_else(limit_error)
+}
+
+fn limit_error() -> ValidationError {
+    ValidationError::new(
+        "limit",
+        format!("must be an integer from 1 to {MAX_SEARCH_LIMIT}"),
+    )
+}
+
+/// One page of search results, ordered by instance id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub instances: Vec<InstanceSummary>,
+    /// Present when more results may follow.
+    pub next_token: Option<String>,
+}
+
+/// An instance as a search lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSummary {
+    pub id: InstanceId,
+    pub account: Account,
+    pub region: Region,
+    pub state: Option<InstanceState>,
+    pub instance_type: Option<String>,
+    pub updated: DateTime<Utc>,
+}
+
+/// How many instances have one version of a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageVersionCount {
+    pub version: String,
+    pub instances: u64,
+}
+
+/// What the store holds of an instance, as the sync compares it with a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedInstance {
+    pub id: InstanceId,
+    pub state: Option<InstanceState>,
+    pub inventory_captured_at: Option<DateTime<Utc>>,
+    /// The last state event applied, or the creation for records written
+    /// through the API.
+    pub last_change: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_validated() {
+        let q = SearchQuery {
+            package_version: Some("1".into()),
+            ..SearchQuery::default()
+        };
+        assert!(matches!(q.validate(), Err(e) if e.field == "package_version"));
+        for limit in [0, MAX_SEARCH_LIMIT + 1] {
+            let q = SearchQuery {
+                limit,
+                ..SearchQuery::default()
+            };
+            assert!(matches!(q.validate(), Err(e) if e.field == "limit"));
+        }
+        assert!(SearchQuery::default().validate().is_ok());
+        for bad in ["0", "1001", "-1", "ten", ""] {
+            assert_eq!(parse_search_limit(bad).unwrap_err(), limit_error(), "{bad}");
+        }
+        assert_eq!(parse_search_limit("1000"), Ok(1000));
+    }
+}
