@@ -12,6 +12,7 @@ use aws_sdk_rdsdata::types::SqlParameter;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use tracing::Instrument;
 
+use super::values::Rows;
 use super::{Store, StoreError};
 
 /// How failed calls are retried.
@@ -203,13 +204,15 @@ impl Store {
     }
 
     /// One statement, in `tx` or on its own (then auto-committed and retried
-    /// on transient errors).
-    pub(crate) async fn execute(
+    /// on transient errors); `with_columns` asks for the column metadata, so
+    /// that the answer's rows can be read by name.
+    async fn send_statement(
         &self,
         label: &'static str,
         tx: Option<&Tx>,
         sql: &str,
         params: &[SqlParameter],
+        with_columns: bool,
     ) -> Result<ExecuteStatementOutput, StoreError> {
         self.call("ExecuteStatement", label, tx.is_none(), || {
             aimed!(self.execute_statement)
@@ -217,9 +220,22 @@ impl Store {
                 .set_transaction_id(tx.map(|tx| tx.id.clone()))
                 .sql(sql)
                 .set_parameters(Some(params.to_vec()))
+                .set_include_result_metadata(with_columns.then_some(true))
                 .send()
         })
         .await
+    }
+
+    /// A statement whose number of rows written is what counts, in `tx` or on
+    /// its own (then auto-committed and retried on transient errors).
+    pub(crate) async fn execute(
+        &self,
+        label: &'static str,
+        tx: Option<&Tx>,
+        sql: &str,
+        params: &[SqlParameter],
+    ) -> Result<ExecuteStatementOutput, StoreError> {
+        self.send_statement(label, tx, sql, params, false).await
     }
 
     /// One auto-committed statement, retried on transient errors.
@@ -230,6 +246,28 @@ impl Store {
         params: &[SqlParameter],
     ) -> Result<ExecuteStatementOutput, StoreError> {
         self.execute(label, None, sql, params).await
+    }
+
+    /// A statement whose rows are read, in `tx` or on its own.
+    pub(crate) async fn query_in(
+        &self,
+        label: &'static str,
+        tx: Option<&Tx>,
+        sql: &str,
+        params: &[SqlParameter],
+    ) -> Result<Rows, StoreError> {
+        let out = self.send_statement(label, tx, sql, params, true).await?;
+        Ok(Rows::new(out))
+    }
+
+    /// One auto-committed statement whose rows are read, retried on transient errors.
+    pub(crate) async fn query(
+        &self,
+        label: &'static str,
+        sql: &str,
+        params: &[SqlParameter],
+    ) -> Result<Rows, StoreError> {
+        self.query_in(label, None, sql, params).await
     }
 
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::calls::Tx;
 use super::instances::{ec2_params, WritePlan, Written};
 use super::sql::{Head, Routines, Statements, Writes};
-use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
+use super::values::{long, micros, now, opt_text, opt_time, text, time, Rows};
 use super::{Store, StoreError};
 use crate::model::{
     distinct_packages, validate_packages, InstanceDetails, InstanceKey, Package, Source,
@@ -96,13 +96,13 @@ impl Store {
                         if r.own_transaction {
                             params.push(long("own_transaction", 1));
                         }
-                        let out = self.run("apply_state", r.apply_state, &params).await?;
+                        let out = self.query("apply_state", r.apply_state, &params).await?;
                         state_write(&out)
                     }
                 }
             }
             (Writes::Statements(s), None) => {
-                let out = self.run("apply_state", s.apply_state, &params).await?;
+                let out = self.run("apply_state", s.upsert_state, &params).await?;
                 Ok(StateWrite {
                     state_applied: out.number_of_records_updated() > 0,
                     packages_written: false,
@@ -135,13 +135,13 @@ impl Store {
                 params.push(long("own_transaction", 0));
             }
             let out = self
-                .execute("apply_state", Some(&tx), r.apply_state, &params)
+                .query_in("apply_state", Some(&tx), r.apply_state, &params)
                 .await?;
             let written = state_write(&out)?;
             if written.packages_written {
                 for chunk in chunks.iter().skip(1) {
                     let add = [text("id", c.id.as_str()), text("packages", chunk.as_str())];
-                    self.execute("write.packages", Some(&tx), r.add_packages, &add)
+                    self.execute("write.packages", Some(&tx), r.link_packages, &add)
                         .await?;
                 }
             }
@@ -162,7 +162,7 @@ impl Store {
     ) -> (Tx, Result<StateWrite, StoreError>) {
         let result = async {
             let out = self
-                .execute("apply_state", Some(&tx), s.apply_state, params)
+                .execute("apply_state", Some(&tx), s.upsert_state, params)
                 .await?;
             let state_applied = out.number_of_records_updated() > 0;
             let plan = WritePlan {
@@ -200,22 +200,19 @@ impl Store {
             long("limit", limit.into()),
         ];
         let out = self
-            .run("stale_running", self.sql().stale_running, &params)
+            .query("stale_running", self.sql().stale_running, &params)
             .await?;
-        rows(&out).map(|row| row.key(0)).collect()
+        out.iter().map(|row| row.key()).collect()
     }
 }
 
 /// The `state_applied, packages_written` row of the state routine.
-fn state_write(
-    out: &aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput,
-) -> Result<StateWrite, StoreError> {
+fn state_write(out: &Rows) -> Result<StateWrite, StoreError> {
     let row = out
-        .records()
         .first()
         .ok_or_else(|| StoreError::UnexpectedResult("the state routine answered no row".into()))?;
     Ok(StateWrite {
-        state_applied: Row(row).bool(0)?,
-        packages_written: Row(row).bool(1)?,
+        state_applied: row.bool("state_applied")?,
+        packages_written: row.bool("packages_written")?,
     })
 }

@@ -15,14 +15,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
 use aws_sdk_rdsdata::types::SqlParameter;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::calls::Tx;
-use super::sql::{col, Head, Reports, Routines, Statements, Writes, PACKAGES_PAGE};
-use super::values::{long, micros, now, opt_text, opt_time, rows, text, time, Row};
+use super::sql::{Head, Reports, Routines, Statements, Writes, PACKAGES_PAGE};
+use super::values::{long, micros, now, opt_text, opt_time, text, time, Row, Rows};
 use super::{Store, StoreError};
 use crate::model::{
     distinct_packages, validate_packages, Account, Instance, InstanceDetails, InstanceId,
@@ -226,7 +225,9 @@ impl Store {
         match &self.sql().writes {
             Writes::Routines(r) if plan.chunks.len() == 1 => {
                 let params = plan.params(0, r.own_transaction.then_some(true));
-                let out = self.run("write", routine_of(r, plan.head), &params).await?;
+                let out = self
+                    .query("write", routine_of(r, plan.head), &params)
+                    .await?;
                 written_by_routine(&out)
             }
             Writes::Routines(r) => {
@@ -263,7 +264,7 @@ impl Store {
         let result = async {
             let params = plan.params(0, r.own_transaction.then_some(false));
             let first = self
-                .execute("write", Some(&tx), routine_of(r, plan.head), &params)
+                .query_in("write", Some(&tx), routine_of(r, plan.head), &params)
                 .await?;
             let written = written_by_routine(&first)?;
             if written != Written::Skipped {
@@ -272,7 +273,7 @@ impl Store {
                         text("id", plan.id.as_str()),
                         text("packages", chunk.as_str()),
                     ];
-                    self.execute("write.packages", Some(&tx), r.add_packages, &params)
+                    self.execute("write.packages", Some(&tx), r.link_packages, &params)
                         .await?;
                 }
             }
@@ -299,11 +300,25 @@ impl Store {
         tx: &Tx,
         plan: &WritePlan<'_>,
     ) -> Result<Written, StoreError> {
-        let (head_sql, reports) = (sql.head)(plan.head);
-        let out = self
-            .execute("write.ec2", Some(tx), head_sql, &plan.params)
-            .await?;
-        let written = head_outcome(plan.head, reports, &out)?;
+        let (head_sql, reports) = sql.head(plan.head);
+        let written = match reports {
+            Reports::Returning => {
+                let out = self
+                    .query_in("write.ec2", Some(tx), head_sql, &plan.params)
+                    .await?;
+                match out.first() {
+                    None => Written::Skipped,
+                    Some(row) if row.bool("created")? => Written::Created,
+                    Some(_) => Written::Replaced,
+                }
+            }
+            Reports::Count => {
+                let out = self
+                    .execute("write.ec2", Some(tx), head_sql, &plan.params)
+                    .await?;
+                written_by_count(plan.head, out.number_of_records_updated())
+            }
+        };
         if written == Written::Skipped {
             return Ok(written);
         }
@@ -313,16 +328,16 @@ impl Store {
             self.execute(
                 "write.unlink",
                 Some(tx),
-                sql.delete_links,
+                sql.unlink_packages,
                 std::slice::from_ref(&id),
             )
             .await?;
         }
         for chunk in &plan.chunks {
             let params = [id.clone(), text("packages", chunk.as_str())];
-            self.execute("write.packages", Some(tx), sql.upsert_chunk, &params)
+            self.execute("write.packages", Some(tx), sql.upsert_packages, &params)
                 .await?;
-            self.execute("write.link", Some(tx), sql.link_chunk, &params)
+            self.execute("write.link", Some(tx), sql.link_packages, &params)
                 .await?;
         }
         Ok(written)
@@ -334,10 +349,10 @@ impl Store {
         id: &InstanceId,
     ) -> Result<Option<InstanceRecord>, StoreError> {
         match self
-            .run("get", self.sql().get, &[text("id", id.as_str())])
+            .query("get", self.sql().get_instance, &[text("id", id.as_str())])
             .await
         {
-            Ok(out) => read_instance(id, out.records(), Vec::new()),
+            Ok(out) => read_instance(id, &out),
             Err(e) if e.is_result_too_large() => self.get_paged(id).await,
             Err(e) => Err(e),
         }
@@ -351,15 +366,15 @@ impl Store {
         let sql = self.sql();
         let key = text("id", id.as_str());
         let out = self
-            .run(
+            .query(
                 "get.instance",
-                sql.get_instance_only,
+                sql.get_instance_row,
                 std::slice::from_ref(&key),
             )
             .await?;
-        if out.records().is_empty() {
+        let Some(row) = out.first() else {
             return Ok(None);
-        }
+        };
         let mut packages = Vec::new();
         let mut after = 0;
         loop {
@@ -369,23 +384,27 @@ impl Store {
                 long("limit", PACKAGES_PAGE),
             ];
             let page = self
-                .run("get.packages", sql.get_packages_page, &params)
+                .query("get.packages", sql.get_packages_page, &params)
                 .await?;
-            for row in rows(&page) {
-                packages.push(package_from(&row, 0)?);
-                after = row.long(4)?;
+            for row in page.iter() {
+                packages.push(package_from(&row)?);
+                after = row.long("id")?;
             }
-            if page.records().len() < PACKAGES_PAGE as usize {
+            if page.len() < PACKAGES_PAGE as usize {
                 break;
             }
         }
-        read_instance(id, out.records(), packages)
+        instance_from(id, &row, packages).map(Some)
     }
 
     /// Removes an instance and its package links; true when it existed.
     pub async fn delete_instance(&self, id: &InstanceId) -> Result<bool, StoreError> {
         let out = self
-            .run("delete", self.sql().delete, &[text("id", id.as_str())])
+            .run(
+                "delete",
+                self.sql().delete_instance,
+                &[text("id", id.as_str())],
+            )
             .await?;
         Ok(out.number_of_records_updated() > 0)
     }
@@ -400,12 +419,11 @@ fn routine_of(r: &Routines, head: Head) -> &'static str {
 }
 
 /// What a routine's `written` column says.
-fn written_by_routine(out: &ExecuteStatementOutput) -> Result<Written, StoreError> {
+fn written_by_routine(out: &Rows) -> Result<Written, StoreError> {
     let row = out
-        .records()
         .first()
         .ok_or_else(|| StoreError::UnexpectedResult("the write routine answered no row".into()))?;
-    match Row(row).str(0)? {
+    match row.str("written")? {
         "created" => Ok(Written::Created),
         "replaced" => Ok(Written::Replaced),
         "skipped" => Ok(Written::Skipped),
@@ -415,34 +433,21 @@ fn written_by_routine(out: &ExecuteStatementOutput) -> Result<Written, StoreErro
     }
 }
 
-fn head_outcome(
-    head: Head,
-    reports: Reports,
-    out: &ExecuteStatementOutput,
-) -> Result<Written, StoreError> {
-    let created = match reports {
-        Reports::Returning => match out.records().first() {
-            None => return Ok(Written::Skipped),
-            Some(r) => Row(r).bool(1)?,
-        },
-        Reports::Count => match out.number_of_records_updated() {
-            0 => return Ok(Written::Skipped),
-            n => head == Head::Create || (head == Head::Put && n == 1),
-        },
-    };
-    Ok(if created {
-        Written::Created
-    } else {
-        Written::Replaced
-    })
+/// What a head statement that reports only its count did.
+fn written_by_count(head: Head, updated: i64) -> Written {
+    match updated {
+        0 => Written::Skipped,
+        n if head == Head::Create || (head == Head::Put && n == 1) => Written::Created,
+        _ => Written::Replaced,
+    }
 }
 
-fn package_from(row: &Row<'_>, first: usize) -> Result<Package, StoreError> {
+fn package_from(row: &Row<'_>) -> Result<Package, StoreError> {
     Ok(Package {
-        name: row.str(first)?.to_owned(),
-        version: row.str(first + 1)?.to_owned(),
-        publisher: row.opt_str(first + 2)?.map(str::to_owned),
-        architecture: row.opt_str(first + 3)?.map(str::to_owned),
+        name: row.str("name")?.to_owned(),
+        version: row.str("version")?.to_owned(),
+        publisher: row.opt_str("publisher")?.map(str::to_owned),
+        architecture: row.opt_str("architecture")?.map(str::to_owned),
     })
 }
 
@@ -474,51 +479,55 @@ fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
         .collect()
 }
 
-/// Builds the record from the instance row (part 0) and package rows (part 1).
-fn read_instance(
-    id: &InstanceId,
-    records: &[Vec<aws_sdk_rdsdata::types::Field>],
-    mut packages: Vec<Package>,
-) -> Result<Option<InstanceRecord>, StoreError> {
+/// Builds the record from `get_instance`'s instance row (`part` 0) and
+/// package rows (`part` 1).
+fn read_instance(id: &InstanceId, out: &Rows) -> Result<Option<InstanceRecord>, StoreError> {
     let mut instance_row = None;
-    for r in records {
-        let row = Row(r);
-        if row.long(col::PART)? == 0 {
-            instance_row = Some(r);
+    let mut packages = Vec::new();
+    for row in out.iter() {
+        if row.long("part")? == 0 {
+            instance_row = Some(row);
         } else {
-            packages.extend(packages_from_json(row.str(col::PACKAGES)?)?);
+            packages.extend(packages_from_json(row.str("packages")?)?);
         }
     }
-    let Some(r) = instance_row else {
-        return Ok(None);
-    };
-    let row = Row(r);
+    instance_row
+        .map(|row| instance_from(id, &row, packages))
+        .transpose()
+}
+
+/// The record from an instance row (the columns of the `ec2` table) and its packages.
+fn instance_from(
+    id: &InstanceId,
+    row: &Row<'_>,
+    mut packages: Vec<Package>,
+) -> Result<InstanceRecord, StoreError> {
     packages.sort();
-    let tags: BTreeMap<String, String> = serde_json::from_str(row.str(col::TAGS)?)
+    let tags: BTreeMap<String, String> = serde_json::from_str(row.str("tags")?)
         .map_err(|e| StoreError::UnexpectedResult(format!("tags: {e}")))?;
     let instance = Instance {
         id: id.clone(),
-        account: row.parsed(col::ACCOUNT)?,
-        region: row.parsed(col::REGION)?,
-        state: row.opt_parsed(col::STATE)?,
+        account: row.parsed("account")?,
+        region: row.parsed("region")?,
+        state: row.opt_parsed("state")?,
         details: InstanceDetails {
-            instance_type: row.opt_str(col::INSTANCE_TYPE)?.map(str::to_owned),
-            image_id: row.opt_str(col::IMAGE_ID)?.map(str::to_owned),
-            platform: row.opt_str(col::PLATFORM)?.map(str::to_owned),
-            launch_time: row.opt_time(col::LAUNCH_TIME)?,
+            instance_type: row.opt_str("instance_type")?.map(str::to_owned),
+            image_id: row.opt_str("image_id")?.map(str::to_owned),
+            platform: row.opt_str("platform")?.map(str::to_owned),
+            launch_time: row.opt_time("launch_time")?,
             tags,
         },
-        source: row.parsed(col::SOURCE)?,
+        source: row.parsed("source")?,
         packages,
     };
-    Ok(Some(InstanceRecord {
+    Ok(InstanceRecord {
         instance,
-        created: row.time(col::CREATED)?,
-        updated: row.time(col::UPDATED)?,
-        terminated: row.opt_time(col::TERMINATED_AT)?,
-        last_event_time: row.opt_time(col::LAST_EVENT_TIME)?,
-        inventory_captured_at: row.opt_time(col::INVENTORY_CAPTURED_AT)?,
-    }))
+        created: row.time("created")?,
+        updated: row.time("updated")?,
+        terminated: row.opt_time("terminated_at")?,
+        last_event_time: row.opt_time("last_event_time")?,
+        inventory_captured_at: row.opt_time("inventory_captured_at")?,
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! transaction; MySQL commits DDL as it goes, so its files are idempotent.
 
 use super::calls::Tx;
-use super::values::{long, now, time, Row};
+use super::values::{long, now, time};
 use super::{Dialect, Store, StoreError};
 
 /// Schema versions before and after [`Store::migrate`].
@@ -58,29 +58,6 @@ impl SchemaFile {
     }
 }
 
-fn bootstrap_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => {
-            "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied timestamp(6) NOT NULL)"
-        }
-        Dialect::Mysql => {
-            "CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY, applied DATETIME(6) NOT NULL) ENGINE=InnoDB"
-        }
-        Dialect::Sqlite => {
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
-        }
-    }
-}
-
-fn record_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => {
-            "INSERT INTO schema_version (version, applied) VALUES (:version, CAST(:applied AS timestamp))"
-        }
-        _ => "INSERT INTO schema_version (version, applied) VALUES (:version, :applied)",
-    }
-}
-
 /// Splits a schema file into statements, each sent in its own call (the
 /// hosted Data API runs one statement per call):
 /// - a statement ends with `;` at the end of a line;
@@ -127,17 +104,14 @@ impl Store {
     /// Applies pending schema files (idempotent: a second run only reads the version).
     pub async fn migrate(&self) -> Result<Migration, StoreError> {
         let dialect = self.dialect();
-        self.run("migrate.bootstrap", bootstrap_sql(dialect), &[])
+        let sql = self.sql();
+        self.run("migrate.bootstrap", sql.schema_version_create, &[])
             .await?;
         let out = self
-            .run(
-                "migrate.version",
-                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-                &[],
-            )
+            .query("migrate.version", sql.schema_version_read, &[])
             .await?;
-        let from = match out.records().first() {
-            Some(r) => u32::try_from(Row(r).long(0)?)
+        let from = match out.first() {
+            Some(row) => u32::try_from(row.long("version")?)
                 .map_err(|_| StoreError::Migration("negative schema version".into()))?,
             None => 0,
         };
@@ -167,14 +141,18 @@ impl Store {
 
     /// The file's statements and its `schema_version` row, in `tx` if given.
     async fn apply_statements(&self, tx: Option<&Tx>, file: &SchemaFile) -> Result<(), StoreError> {
-        let dialect = self.dialect();
-        for sql in statements(file.text(dialect)) {
+        for sql in statements(file.text(self.dialect())) {
             self.execute("migrate.ddl", tx, &sql, &[]).await?;
         }
         let record = [long("version", file.version.into()), time("applied", now())];
-        self.execute("migrate.record", tx, record_sql(dialect), &record)
-            .await
-            .map(drop)
+        self.execute(
+            "migrate.record",
+            tx,
+            self.sql().schema_version_record,
+            &record,
+        )
+        .await
+        .map(drop)
     }
 }
 

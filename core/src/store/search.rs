@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use super::values::{long, rows, text};
+use super::values::{long, opt_text, text};
 use super::{Store, StoreError};
 use crate::model::{InstanceId, InstanceKey};
 use crate::query::{InstanceSummary, PackageVersionCount, SearchPage, SearchQuery};
@@ -28,45 +28,43 @@ impl Store {
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
         q.validate()?;
         let after = q.next_token.as_deref().map(decode_token).transpose()?;
-        let s = &self.sql().search;
-        let mut query = String::from(s.select);
-        let mut params = vec![long("limit", i64::from(q.limit) + 1)];
-        let mut filter = |clause: &str, name: &str, value: Option<&str>| {
-            if let Some(v) = value {
-                query.push_str(clause);
-                params.push(text(name, v));
+        let search = &self.sql().search;
+        let mut params = vec![
+            opt_text("account", q.account.as_ref().map(|a| a.as_str())),
+            opt_text("region", q.region.as_ref().map(|r| r.as_str())),
+            opt_text("state", q.state.map(|st| st.as_str())),
+            opt_text("after", after.as_ref().map(|a| a.as_str())),
+            long("limit", i64::from(q.limit) + 1),
+        ];
+        // Each statement binds exactly the parameters it names.
+        let sql = match (&q.package_name, &q.package_version) {
+            (None, _) => search.any_package,
+            (Some(name), None) => {
+                params.push(text("package_name", name.as_str()));
+                search.package
+            }
+            (Some(name), Some(version)) => {
+                params.push(text("package_name", name.as_str()));
+                params.push(text("package_version", version.as_str()));
+                search.package_version
             }
         };
-        filter(s.account, "account", q.account.as_ref().map(|a| a.as_str()));
-        filter(s.region, "region", q.region.as_ref().map(|r| r.as_str()));
-        filter(s.state, "state", q.state.map(|st| st.as_str()));
-        filter(s.after, "after", after.as_ref().map(|a| a.as_str()));
-        let packages = if q.package_version.is_some() {
-            s.package_name_version
-        } else {
-            s.package_name
-        };
-        filter(packages, "package_name", q.package_name.as_deref());
-        if let Some(v) = &q.package_version {
-            params.push(text("package_version", v.as_str()));
-        }
-        query.push_str(s.order_limit);
-
-        let out = self.run("search", &query, &params).await?;
-        let mut instances = rows(&out)
+        let out = self.query("search", sql, &params).await?;
+        let mut instances = out
+            .iter()
             .map(|row| {
                 let InstanceKey {
                     id,
                     account,
                     region,
-                } = row.key(0)?;
+                } = row.key()?;
                 Ok(InstanceSummary {
                     id,
                     account,
                     region,
-                    state: row.opt_parsed(3)?,
-                    instance_type: row.opt_str(4)?.map(str::to_owned),
-                    updated: row.time(5)?,
+                    state: row.opt_parsed("state")?,
+                    instance_type: row.opt_str("instance_type")?.map(str::to_owned),
+                    updated: row.time("updated")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -88,7 +86,7 @@ impl Store {
         name: &str,
     ) -> Result<Vec<PackageVersionCount>, StoreError> {
         let out = self
-            .run(
+            .query(
                 "package_versions",
                 self.sql().package_versions,
                 &[text("name", name)],
@@ -97,10 +95,10 @@ impl Store {
         // Exact name match and byte order in Rust: the same on every dialect
         // (MySQL's collation ignores trailing spaces).
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for row in rows(&out) {
-            if row.str(0)? == name {
-                let n = u64::try_from(row.long(2)?).unwrap_or(0);
-                *counts.entry(row.str(1)?.to_owned()).or_default() += n;
+        for row in out.iter() {
+            if row.str("name")? == name {
+                let n = u64::try_from(row.long("instances")?).unwrap_or(0);
+                *counts.entry(row.str("version")?.to_owned()).or_default() += n;
             }
         }
         Ok(counts

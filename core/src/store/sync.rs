@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::values::{long, micros, opt_text, opt_time, rows, text, time, Row};
-use super::{Dialect, Store, StoreError};
+use super::values::{long, micros, opt_text, opt_time, text, time, Row};
+use super::{Store, StoreError};
 use crate::model::{Account, InstanceId, Region};
 use crate::query::RecordedInstance;
 
@@ -47,123 +47,16 @@ impl SyncLease {
     }
 }
 
-struct CursorSql {
-    /// Creates the scope's row unless it exists.
-    ensure: &'static str,
-    acquire: &'static str,
-    read: &'static str,
-    save: &'static str,
-    release: &'static str,
-    recorded_range: &'static str,
-    recorded_one: &'static str,
-}
-
-const POSTGRES: CursorSql = CursorSql {
-    ensure: concat!(
-        "INSERT INTO sync_cursor (scope, passes_completed, updated) ",
-        "VALUES (CAST(:scope AS text), 0, CAST(:now AS timestamp)) ON CONFLICT (scope) DO NOTHING"
-    ),
-    acquire: concat!(
-        "UPDATE sync_cursor SET lease_owner = CAST(:owner AS text), ",
-        "lease_until = CAST(:until AS timestamp), updated = CAST(:now AS timestamp) ",
-        "WHERE scope = CAST(:scope AS text) ",
-        "AND (lease_owner IS NULL OR lease_until < CAST(:now AS timestamp))"
-    ),
-    read: concat!(
-        "SELECT position, pass_started, passes_completed FROM sync_cursor ",
-        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
-    ),
-    save: concat!(
-        "UPDATE sync_cursor SET position = CAST(:position AS text), ",
-        "pass_started = CAST(:pass_started AS timestamp), ",
-        "passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp) ",
-        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
-    ),
-    release: concat!(
-        "UPDATE sync_cursor SET position = CAST(:position AS text), ",
-        "pass_started = CAST(:pass_started AS timestamp), ",
-        "passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp), ",
-        "lease_owner = NULL, lease_until = NULL ",
-        "WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)"
-    ),
-    recorded_range: concat!(
-        "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
-        "WHERE account = CAST(:account AS text) AND region = CAST(:region AS text) ",
-        "AND id > CAST(:after AS text) AND id <= CAST(:upto AS text) ",
-        "ORDER BY id LIMIT CAST(:limit AS bigint)"
-    ),
-    recorded_one: concat!(
-        "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
-        "WHERE id = CAST(:id AS text)"
-    ),
-};
-
-/// MySQL and SQLite share every statement but the row creation.
-const fn plain(ensure: &'static str) -> CursorSql {
-    CursorSql {
-        ensure,
-        acquire: concat!(
-            "UPDATE sync_cursor SET lease_owner = :owner, lease_until = :until, updated = :now ",
-            "WHERE scope = :scope AND (lease_owner IS NULL OR lease_until < :now)"
-        ),
-        read: concat!(
-            "SELECT position, pass_started, passes_completed FROM sync_cursor ",
-            "WHERE scope = :scope AND lease_owner = :owner"
-        ),
-        save: concat!(
-            "UPDATE sync_cursor SET position = :position, pass_started = :pass_started, ",
-            "passes_completed = :passes, updated = :now ",
-            "WHERE scope = :scope AND lease_owner = :owner"
-        ),
-        release: concat!(
-            "UPDATE sync_cursor SET position = :position, pass_started = :pass_started, ",
-            "passes_completed = :passes, updated = :now, lease_owner = NULL, lease_until = NULL ",
-            "WHERE scope = :scope AND lease_owner = :owner"
-        ),
-        recorded_range: concat!(
-            "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
-            "WHERE account = :account AND region = :region AND id > :after AND id <= :upto ",
-            "ORDER BY id LIMIT :limit"
-        ),
-        recorded_one: concat!(
-            "SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) FROM ec2 ",
-            "WHERE id = :id"
-        ),
-    }
-}
-
-const MYSQL: CursorSql = plain(concat!(
-    "INSERT INTO sync_cursor (scope, passes_completed, updated) VALUES (:scope, 0, :now) ",
-    "ON DUPLICATE KEY UPDATE scope = scope"
-));
-
-const SQLITE: CursorSql = plain(concat!(
-    "INSERT INTO sync_cursor (scope, passes_completed, updated) VALUES (:scope, 0, :now) ",
-    "ON CONFLICT (scope) DO NOTHING"
-));
-
-fn cursor_sql(dialect: Dialect) -> &'static CursorSql {
-    match dialect {
-        Dialect::Postgres => &POSTGRES,
-        Dialect::Mysql => &MYSQL,
-        Dialect::Sqlite => &SQLITE,
-    }
-}
-
 fn recorded_from(row: &Row<'_>) -> Result<RecordedInstance, StoreError> {
     Ok(RecordedInstance {
-        id: row.parsed(0)?,
-        state: row.opt_parsed(1)?,
-        inventory_captured_at: row.opt_time(2)?,
-        last_change: row.time(3)?,
+        id: row.parsed("id")?,
+        state: row.opt_parsed("state")?,
+        inventory_captured_at: row.opt_time("inventory_captured_at")?,
+        last_change: row.time("last_change")?,
     })
 }
 
 impl Store {
-    fn cursor_sql(&self) -> &'static CursorSql {
-        cursor_sql(self.dialect())
-    }
-
     /// Takes the scope's cursor until `until` unless another run holds an
     /// unexpired lease on it: `None` then. 3 calls.
     pub async fn acquire_sync_cursor(
@@ -172,13 +65,13 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<SyncCursor>, StoreError> {
-        let sql = self.cursor_sql();
+        let sql = self.sql();
         let scope = text("scope", lease.scope.as_str());
         let owner = text("owner", lease.owner.as_str());
         let now = time("now", micros(now));
         self.run(
             "sync_cursor.ensure",
-            sql.ensure,
+            sql.sync_cursor_ensure,
             &[scope.clone(), now.clone()],
         )
         .await?;
@@ -189,22 +82,22 @@ impl Store {
             time("until", micros(until)),
         ];
         let taken = self
-            .run("sync_cursor.acquire", sql.acquire, &params)
+            .run("sync_cursor.acquire", sql.sync_cursor_acquire, &params)
             .await?;
         if taken.number_of_records_updated() == 0 {
             return Ok(None);
         }
         let out = self
-            .run("sync_cursor.read", sql.read, &[scope, owner])
+            .query("sync_cursor.read", sql.sync_cursor_read, &[scope, owner])
             .await?;
-        let Some(row) = rows(&out).next() else {
+        let Some(row) = out.first() else {
             // Taken over between the two calls: only possible once our lease expired.
             return Ok(None);
         };
         Ok(Some(SyncCursor {
-            position: row.opt_str(0)?.map(str::to_owned),
-            pass_started: row.opt_time(1)?,
-            passes_completed: u64::try_from(row.long(2)?).unwrap_or_default(),
+            position: row.opt_str("position")?.map(str::to_owned),
+            pass_started: row.opt_time("pass_started")?,
+            passes_completed: u64::try_from(row.long("passes_completed")?).unwrap_or_default(),
         }))
     }
 
@@ -215,8 +108,13 @@ impl Store {
         lease: &SyncLease,
         cursor: &SyncCursor,
     ) -> Result<bool, StoreError> {
-        self.write_cursor("sync_cursor.save", self.cursor_sql().save, lease, cursor)
-            .await
+        self.write_cursor(
+            "sync_cursor.save",
+            self.sql().sync_cursor_save,
+            lease,
+            cursor,
+        )
+        .await
     }
 
     /// Saves the walk's progress and gives the lease back. 1 call.
@@ -227,7 +125,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.write_cursor(
             "sync_cursor.release",
-            self.cursor_sql().release,
+            self.sql().sync_cursor_release,
             lease,
             cursor,
         )
@@ -276,13 +174,9 @@ impl Store {
             long("limit", limit.into()),
         ];
         let out = self
-            .run(
-                "recorded_in_range",
-                self.cursor_sql().recorded_range,
-                &params,
-            )
+            .query("recorded_in_range", self.sql().recorded_in_range, &params)
             .await?;
-        rows(&out).map(|row| recorded_from(&row)).collect()
+        out.iter().map(|row| recorded_from(&row)).collect()
     }
 
     /// What the store holds of one instance, without its packages. 1 call.
@@ -291,13 +185,12 @@ impl Store {
         id: &InstanceId,
     ) -> Result<Option<RecordedInstance>, StoreError> {
         let out = self
-            .run(
+            .query(
                 "recorded_instance",
-                self.cursor_sql().recorded_one,
+                self.sql().recorded_instance,
                 &[text("id", id.as_str())],
             )
             .await?;
-        let first = rows(&out).next().map(|row| recorded_from(&row));
-        first.transpose()
+        out.first().map(|row| recorded_from(&row)).transpose()
     }
 }

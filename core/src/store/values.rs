@@ -5,7 +5,7 @@
 //! the same parameters work on every dialect and SQLite's text times sort.
 
 use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
-use aws_sdk_rdsdata::types::{Field, SqlParameter};
+use aws_sdk_rdsdata::types::{ColumnMetadata, Field, SqlParameter};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 
 use super::StoreError;
@@ -74,88 +74,118 @@ pub(crate) fn long(name: &str, value: i64) -> SqlParameter {
     param(name, Field::LongValue(value))
 }
 
-/// One result row, read by column position.
-pub(crate) struct Row<'a>(pub &'a [Field]);
+/// A statement's result, its columns read by name: the call asks for
+/// `includeResultMetadata`, and the statements name every column they answer.
+pub(crate) struct Rows {
+    out: ExecuteStatementOutput,
+}
 
-/// The rows of a statement's result.
-pub(crate) fn rows(out: &ExecuteStatementOutput) -> impl Iterator<Item = Row<'_>> {
-    out.records().iter().map(|r| Row(r))
+impl Rows {
+    pub(crate) fn new(out: ExecuteStatementOutput) -> Self {
+        Self { out }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        let columns = self.out.column_metadata();
+        self.out
+            .records()
+            .iter()
+            .map(move |fields| Row { columns, fields })
+    }
+
+    pub(crate) fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.out.records().len()
+    }
+}
+
+/// One result row.
+pub(crate) struct Row<'a> {
+    columns: &'a [ColumnMetadata],
+    fields: &'a [Field],
 }
 
 impl<'a> Row<'a> {
-    fn field(&self, i: usize) -> Result<&'a Field, StoreError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::UnexpectedResult(format!("row has no column {i}")))
+    /// The value of column `name` (its label: the statement's alias).
+    fn field(&self, name: &str) -> Result<&'a Field, StoreError> {
+        self.columns
+            .iter()
+            .position(|c| c.label().or(c.name()) == Some(name))
+            .and_then(|i| self.fields.get(i))
+            .ok_or_else(|| StoreError::UnexpectedResult(format!("the row has no column {name}")))
     }
 
-    pub(crate) fn opt_str(&self, i: usize) -> Result<Option<&'a str>, StoreError> {
-        match self.field(i)? {
+    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
+        match self.field(name)? {
             Field::IsNull(_) => Ok(None),
             Field::StringValue(s) => Ok(Some(s)),
             other => Err(StoreError::UnexpectedResult(format!(
-                "column {i}: expected text, got {other:?}"
+                "column {name}: expected text, got {other:?}"
             ))),
         }
     }
 
-    pub(crate) fn str(&self, i: usize) -> Result<&'a str, StoreError> {
-        self.opt_str(i)?
-            .ok_or_else(|| StoreError::UnexpectedResult(format!("column {i} is null")))
+    pub(crate) fn str(&self, name: &str) -> Result<&'a str, StoreError> {
+        self.opt_str(name)?
+            .ok_or_else(|| StoreError::UnexpectedResult(format!("column {name} is null")))
     }
 
-    pub(crate) fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.opt_str(i)?.map(parse_time).transpose()
+    pub(crate) fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_str(name)?.map(parse_time).transpose()
     }
 
-    pub(crate) fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
-        parse_time(self.str(i)?)
+    pub(crate) fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
+        parse_time(self.str(name)?)
     }
 
-    pub(crate) fn long(&self, i: usize) -> Result<i64, StoreError> {
-        match self.field(i)? {
+    pub(crate) fn long(&self, name: &str) -> Result<i64, StoreError> {
+        match self.field(name)? {
             Field::LongValue(v) => Ok(*v),
             Field::StringValue(s) => s
                 .parse()
-                .map_err(|_| StoreError::UnexpectedResult(format!("column {i}: not a number"))),
+                .map_err(|_| StoreError::UnexpectedResult(format!("column {name}: not a number"))),
             other => Err(StoreError::UnexpectedResult(format!(
-                "column {i}: expected a number, got {other:?}"
+                "column {name}: expected a number, got {other:?}"
             ))),
         }
     }
 
     /// Booleans arrive as `booleanValue` (PostgreSQL) or as 0/1 (MySQL, SQLite).
-    pub(crate) fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        match self.field(i)? {
+    pub(crate) fn bool(&self, name: &str) -> Result<bool, StoreError> {
+        match self.field(name)? {
             Field::BooleanValue(b) => Ok(*b),
-            _ => Ok(self.long(i)? != 0),
+            _ => Ok(self.long(name)? != 0),
         }
     }
 
     /// A column that must parse into a model type.
-    pub(crate) fn parsed<T: std::str::FromStr>(&self, i: usize) -> Result<T, StoreError> {
-        let s = self.str(i)?;
-        s.parse()
-            .map_err(|_| StoreError::UnexpectedResult(format!("column {i}: invalid value {s:?}")))
-    }
-
-    /// An instance's `id, account, region`, in the columns from `first` on.
-    pub(crate) fn key(&self, first: usize) -> Result<InstanceKey, StoreError> {
-        Ok(InstanceKey {
-            id: self.parsed(first)?,
-            account: self.parsed(first + 1)?,
-            region: self.parsed(first + 2)?,
+    pub(crate) fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        let s = self.str(name)?;
+        s.parse().map_err(|_| {
+            StoreError::UnexpectedResult(format!("column {name}: invalid value {s:?}"))
         })
     }
 
     pub(crate) fn opt_parsed<T: std::str::FromStr>(
         &self,
-        i: usize,
+        name: &str,
     ) -> Result<Option<T>, StoreError> {
-        match self.opt_str(i)? {
+        match self.opt_str(name)? {
             None => Ok(None),
-            Some(_) => self.parsed(i).map(Some),
+            Some(_) => self.parsed(name).map(Some),
         }
+    }
+
+    /// An instance's `id, account, region`.
+    pub(crate) fn key(&self) -> Result<InstanceKey, StoreError> {
+        Ok(InstanceKey {
+            id: self.parsed("id")?,
+            account: self.parsed("account")?,
+            region: self.parsed("region")?,
+        })
     }
 }
 
@@ -187,19 +217,26 @@ mod tests {
     }
 
     #[test]
-    fn rows_read_flexibly() {
-        let fields = [
-            Field::LongValue(1),
-            Field::BooleanValue(false),
-            Field::StringValue("7".into()),
-            Field::IsNull(true),
-        ];
-        let row = Row(&fields);
-        assert!(row.bool(0).unwrap());
-        assert!(!row.bool(1).unwrap());
-        assert_eq!(row.long(2).unwrap(), 7);
-        assert_eq!(row.opt_str(3).unwrap(), None);
-        assert!(row.str(3).is_err());
-        assert!(row.str(9).is_err());
+    fn rows_read_by_column_name() {
+        let columns = ["n", "b", "s", "z"]
+            .map(|name| ColumnMetadata::builder().name(name).label(name).build())
+            .to_vec();
+        let out = ExecuteStatementOutput::builder()
+            .set_column_metadata(Some(columns))
+            .records(vec![
+                Field::LongValue(1),
+                Field::BooleanValue(false),
+                Field::StringValue("7".into()),
+                Field::IsNull(true),
+            ])
+            .build();
+        let rows = Rows::new(out);
+        let row = rows.first().unwrap();
+        assert!(row.bool("n").unwrap());
+        assert!(!row.bool("b").unwrap());
+        assert_eq!(row.long("s").unwrap(), 7);
+        assert_eq!(row.opt_str("z").unwrap(), None);
+        assert!(row.str("z").is_err());
+        assert!(row.str("missing").is_err());
     }
 }

@@ -1,15 +1,16 @@
-//! The SQL text of every statement, per dialect. Values are only ever bound
-//! as named parameters (`:name`); PostgreSQL casts each parameter explicitly
-//! because the Data API sends strings as text and NULLs untyped.
+//! The SQL of every statement the store sends, one file per statement and
+//! dialect: `sql/<dialect>/<statement>.sql`, included here whole. Values are
+//! only ever bound as named parameters (`:name`); PostgreSQL casts each
+//! parameter explicitly because the Data API sends strings as text and NULLs
+//! untyped. Columns are read by the names the statements give them.
 //!
 //! Parameters shared by the instance writes: `id`, `account`, `region`,
 //! `state`, `instance_type`, `image_id`, `platform`, `launch_time`, `tags`
 //! (JSON text), `source`, `now`; package lists travel as one JSON parameter
-//! `packages`: `[{"n": name, "v": version, "p": publisher?, "a": architecture?}, ...]`.
-
-pub(crate) mod mysql;
-pub(crate) mod postgres;
-pub(crate) mod sqlite;
+//! `packages`: `[{"n": name, "v": version, "p": publisher?, "a": architecture?,
+//! "h": name_version_hash? (MySQL)}, ...]`.
+//!
+//! The schema itself is in `ddl/<dialect>/NNN_*.sql` (see `migrate`).
 
 use super::Dialect;
 
@@ -40,7 +41,10 @@ pub(crate) enum Reports {
 pub(crate) enum Writes {
     /// PostgreSQL, MySQL: one call of a routine of schema version 2.
     Routines(Routines),
-    /// SQLite: one transaction of a fixed number of statements.
+    /// SQLite: one transaction of a fixed number of statements. SQLite has no
+    /// stored routines; it is local only, so the calls of a transaction cost
+    /// no network round trips, and the endpoint begins it with BEGIN
+    /// IMMEDIATE, so writers queue instead of deadlocking.
     Statements(Statements),
 }
 
@@ -57,180 +61,196 @@ pub(crate) struct Routines {
     pub apply_state: &'static str,
     /// Links the packages of a further chunk (`id`, `packages`) of an
     /// oversized write, inside its transaction.
-    pub add_packages: &'static str,
+    pub link_packages: &'static str,
     /// The routines take `own_transaction` (MySQL): 1 to begin and commit
     /// inside the call, 0 inside the caller's transaction.
     pub own_transaction: bool,
 }
 
-/// The statements of a write in a transaction.
+/// The statements of a write in a transaction (SQLite).
 pub(crate) struct Statements {
-    pub head: fn(Head) -> (&'static str, Reports),
-    pub delete_links: &'static str,
-    /// Upserts the packages of a chunk.
-    pub upsert_chunk: &'static str,
-    pub link_chunk: &'static str,
-    /// A state event alone: its upsert, applied only when newer.
-    pub apply_state: &'static str,
+    /// [`Head::Create`]: the `ec2` row, captured now, unless the id is recorded.
+    pub insert_instance: &'static str,
+    /// [`Head::Put`]: the request's columns win; `created` stays, and so does
+    /// `terminated_at` while still terminated. Answers `created`.
+    pub upsert_instance: &'static str,
+    /// [`Head::Replace`]: the capture time, unless a newer one is stored.
+    pub set_captured: &'static str,
+    /// [`Head::ReplaceAfterState`]: as `set_captured`, only while the event
+    /// (`time`, `state_applied`) stands.
+    pub set_captured_after_state: &'static str,
+    pub unlink_packages: &'static str,
+    /// Upserts the packages of a chunk (`WHERE true` keeps `ON CONFLICT`
+    /// from parsing as a join constraint).
+    pub upsert_packages: &'static str,
+    pub link_packages: &'static str,
+    /// A state event alone: its upsert, applied only when newer than the last
+    /// event; details only when the event has them (`has_details`).
+    pub upsert_state: &'static str,
+}
+
+impl Statements {
+    /// The statement of `head` and how it reports what it did.
+    pub(crate) fn head(&self, head: Head) -> (&'static str, Reports) {
+        match head {
+            Head::Create => (self.insert_instance, Reports::Count),
+            Head::Put => (self.upsert_instance, Reports::Returning),
+            Head::Replace => (self.set_captured, Reports::Count),
+            Head::ReplaceAfterState => (self.set_captured_after_state, Reports::Count),
+        }
+    }
+}
+
+/// The search, by which package filter it has; the other filters are NULL
+/// when not wanted.
+pub(crate) struct Search {
+    pub any_package: &'static str,
+    pub package: &'static str,
+    pub package_version: &'static str,
 }
 
 /// Statements of one dialect.
 pub(crate) struct Sql {
     pub writes: Writes,
-    pub get: &'static str,
-    pub get_instance_only: &'static str,
+    /// The instance row (`part` 0) then its packages aggregated into JSON
+    /// arrays of `[name, version, publisher, architecture]` of about 16 KiB
+    /// of package text each (`part` 1: far below the 64 KB row limit even
+    /// once escaped, and few rows): 1 call, and compact enough that 10,000
+    /// typical packages fit the 1 MiB response limit.
+    pub get_instance: &'static str,
+    /// The fallback read when `get_instance` is over the response limit: the
+    /// instance row, then pages of its packages by id.
+    pub get_instance_row: &'static str,
     pub get_packages_page: &'static str,
-    pub delete: &'static str,
+    pub delete_instance: &'static str,
     pub stale_running: &'static str,
     pub package_versions: &'static str,
-    /// Search filters (`e` is the ec2 row), and the search frame around them.
-    pub search: SearchSql,
-}
-
-pub(crate) struct SearchSql {
-    pub select: &'static str,
-    pub account: &'static str,
-    pub region: &'static str,
-    pub state: &'static str,
-    pub after: &'static str,
-    pub package_name: &'static str,
-    pub package_name_version: &'static str,
-    pub order_limit: &'static str,
-}
-
-pub(crate) fn of(dialect: Dialect) -> &'static Sql {
-    match dialect {
-        Dialect::Postgres => &postgres::SQL,
-        Dialect::Mysql => &mysql::SQL,
-        Dialect::Sqlite => &sqlite::SQL,
-    }
-}
-
-/// Columns of `get` and `get_instance_only`: `part` (0: the instance,
-/// 1: a chunk of its packages), the instance, then (`get` only) `packages`.
-pub(crate) mod col {
-    pub const PART: usize = 0;
-    pub const ACCOUNT: usize = 1;
-    pub const REGION: usize = 2;
-    pub const STATE: usize = 3;
-    pub const INSTANCE_TYPE: usize = 4;
-    pub const IMAGE_ID: usize = 5;
-    pub const PLATFORM: usize = 6;
-    pub const LAUNCH_TIME: usize = 7;
-    pub const TAGS: usize = 8;
-    pub const SOURCE: usize = 9;
-    pub const CREATED: usize = 10;
-    pub const UPDATED: usize = 11;
-    pub const TERMINATED_AT: usize = 12;
-    pub const LAST_EVENT_TIME: usize = 13;
-    pub const INVENTORY_CAPTURED_AT: usize = 14;
-    /// A JSON array of `[name, version, publisher, architecture]` arrays.
-    pub const PACKAGES: usize = 15;
-}
-
-/// The instance columns of `get`, in `col` order (after `part`).
-macro_rules! instance_columns {
-    ($tags:literal) => {
-        concat!(
-            "account, region, state, instance_type, image_id, platform, launch_time, ",
-            $tags,
-            ", source, created, updated, terminated_at, last_event_time, inventory_captured_at"
-        )
-    };
-}
-
-/// `get`: the instance row (part 0) then its packages aggregated into JSON
-/// arrays of about 16 KiB of package text each (part 1: far below the 64 KB
-/// row limit even once escaped, and few rows): 1 call, and compact enough
-/// that 10,000 typical packages fit the 1 MiB response limit. `$size` is a
-/// package's byte size, `$chunk` groups the running total `running` of it,
-/// `$agg` aggregates `name, version, publisher, architecture` of a group.
-macro_rules! get_sql {
-    ($tags:literal, $id:literal, $size:literal, $chunk:literal, $agg:literal) => {
-        concat!(
-            "SELECT 0 AS part, ",
-            $crate::store::sql::instance_columns!($tags),
-            ", NULL AS packages FROM ec2 WHERE id = ",
-            $id,
-            " UNION ALL ",
-            "SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ",
-            $agg,
-            " FROM (SELECT p.name, p.version, p.publisher, p.architecture, SUM(",
-            $size,
-            ") OVER (ORDER BY p.id) AS running ",
-            "FROM ec2_package ep JOIN package p ON p.id = ep.package_id WHERE ep.ec2_id = ",
-            $id,
-            ") s GROUP BY ",
-            $chunk,
-            " ORDER BY 1"
-        )
-    };
-}
-
-macro_rules! get_instance_only_sql {
-    ($tags:literal, $id:literal) => {
-        concat!(
-            "SELECT 0 AS part, ",
-            $crate::store::sql::instance_columns!($tags),
-            " FROM ec2 WHERE id = ",
-            $id
-        )
-    };
-}
-
-/// Rows of the paged fallback read: name, version, publisher, architecture, id.
-macro_rules! packages_page_sql {
-    ($id:literal, $after:literal, $limit:literal) => {
-        concat!(
-            "SELECT p.name, p.version, p.publisher, p.architecture, p.id ",
-            "FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = ",
-            $id,
-            " AND p.id > ",
-            $after,
-            " ORDER BY p.id LIMIT ",
-            $limit
-        )
-    };
-}
-
-pub(crate) use {get_instance_only_sql, get_sql, instance_columns, packages_page_sql};
-
-/// Statements MySQL and SQLite share word for word.
-pub(crate) const PLAIN_GET_INSTANCE_ONLY: &str = get_instance_only_sql!("tags", ":id");
-
-pub(crate) const PLAIN_PACKAGES_PAGE: &str = packages_page_sql!(":id", ":after", ":limit");
-
-pub(crate) const PLAIN_DELETE: &str = "DELETE FROM ec2 WHERE id = :id";
-
-pub(crate) const PLAIN_STALE_RUNNING: &str = concat!(
-    "SELECT id, account, region FROM ec2 WHERE state = 'running' ",
-    "AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than) ",
-    "ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id LIMIT :limit"
-);
-
-pub(crate) const PLAIN_PACKAGE_VERSIONS: &str = concat!(
-    "SELECT p.name, p.version, COUNT(*) FROM package p JOIN ec2_package ep ON ep.package_id = p.id ",
-    "WHERE p.name = :name GROUP BY p.id, p.name, p.version"
-);
-
-/// The MySQL/SQLite search; only the (name, version) filter differs.
-pub(crate) const fn plain_search(package_name_version: &'static str) -> SearchSql {
-    SearchSql {
-        select: "SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated FROM ec2 e WHERE 1 = 1",
-        account: " AND e.account = :account",
-        region: " AND e.region = :region",
-        state: " AND e.state = :state",
-        after: " AND e.id > :after",
-        package_name: concat!(
-            " AND EXISTS (SELECT 1 FROM ec2_package ep JOIN package p ON p.id = ep.package_id ",
-            "WHERE ep.ec2_id = e.id AND p.name = :package_name)"
-        ),
-        package_name_version,
-        order_limit: " ORDER BY e.id LIMIT :limit",
-    }
+    pub search: Search,
+    /// The fleet walk's cursor (`sync_cursor`, schema 3): creates the scope's
+    /// row unless it exists, takes, reads, saves and gives back its lease.
+    pub sync_cursor_ensure: &'static str,
+    pub sync_cursor_acquire: &'static str,
+    pub sync_cursor_read: &'static str,
+    pub sync_cursor_save: &'static str,
+    pub sync_cursor_release: &'static str,
+    pub recorded_in_range: &'static str,
+    pub recorded_instance: &'static str,
+    /// The migrations' bookkeeping table.
+    pub schema_version_create: &'static str,
+    pub schema_version_read: &'static str,
+    pub schema_version_record: &'static str,
 }
 
 /// Page size of the fallback read: 300 packages of the longest allowed
 /// strings stay under the 1 MiB response limit.
 pub(crate) const PACKAGES_PAGE: i64 = 300;
+
+pub(crate) fn of(dialect: Dialect) -> &'static Sql {
+    match dialect {
+        Dialect::Postgres => &POSTGRES,
+        Dialect::Mysql => &MYSQL,
+        Dialect::Sqlite => &SQLITE,
+    }
+}
+
+/// PostgreSQL: an instance write is ONE call of a PL/pgSQL function.
+static POSTGRES: Sql = Sql {
+    writes: Writes::Routines(Routines {
+        write_instance: include_str!("postgres/call_write_instance.sql"),
+        replace_packages: include_str!("postgres/call_replace_packages.sql"),
+        apply_state: include_str!("postgres/call_apply_state.sql"),
+        link_packages: include_str!("postgres/call_link_packages.sql"),
+        own_transaction: false,
+    }),
+    get_instance: include_str!("postgres/get_instance.sql"),
+    get_instance_row: include_str!("postgres/get_instance_row.sql"),
+    get_packages_page: include_str!("postgres/get_packages_page.sql"),
+    delete_instance: include_str!("postgres/delete_instance.sql"),
+    stale_running: include_str!("postgres/stale_running.sql"),
+    package_versions: include_str!("postgres/package_versions.sql"),
+    search: Search {
+        any_package: include_str!("postgres/search.sql"),
+        package: include_str!("postgres/search_by_package.sql"),
+        package_version: include_str!("postgres/search_by_package_version.sql"),
+    },
+    sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
+    sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("postgres/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
+    recorded_instance: include_str!("postgres/recorded_instance.sql"),
+    schema_version_create: include_str!("postgres/schema_version_create.sql"),
+    schema_version_read: include_str!("postgres/schema_version_read.sql"),
+    schema_version_record: include_str!("postgres/schema_version_record.sql"),
+};
+
+/// MySQL / MariaDB: an instance write is ONE call of a stored procedure,
+/// which runs its statements in its own transaction. Packages are identified
+/// by `name_version_hash` (see the DDL).
+static MYSQL: Sql = Sql {
+    writes: Writes::Routines(Routines {
+        write_instance: include_str!("mysql/call_write_instance.sql"),
+        replace_packages: include_str!("mysql/call_replace_packages.sql"),
+        apply_state: include_str!("mysql/call_apply_state.sql"),
+        link_packages: include_str!("mysql/call_link_packages.sql"),
+        own_transaction: true,
+    }),
+    get_instance: include_str!("mysql/get_instance.sql"),
+    get_instance_row: include_str!("mysql/get_instance_row.sql"),
+    get_packages_page: include_str!("mysql/get_packages_page.sql"),
+    delete_instance: include_str!("mysql/delete_instance.sql"),
+    stale_running: include_str!("mysql/stale_running.sql"),
+    package_versions: include_str!("mysql/package_versions.sql"),
+    search: Search {
+        any_package: include_str!("mysql/search.sql"),
+        package: include_str!("mysql/search_by_package.sql"),
+        package_version: include_str!("mysql/search_by_package_version.sql"),
+    },
+    sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
+    sync_cursor_acquire: include_str!("mysql/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("mysql/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("mysql/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("mysql/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("mysql/recorded_in_range.sql"),
+    recorded_instance: include_str!("mysql/recorded_instance.sql"),
+    schema_version_create: include_str!("mysql/schema_version_create.sql"),
+    schema_version_read: include_str!("mysql/schema_version_read.sql"),
+    schema_version_record: include_str!("mysql/schema_version_record.sql"),
+};
+
+/// SQLite: an instance write is a transaction of a fixed number of
+/// statements (`json_each` reads the package list).
+static SQLITE: Sql = Sql {
+    writes: Writes::Statements(Statements {
+        insert_instance: include_str!("sqlite/insert_instance.sql"),
+        upsert_instance: include_str!("sqlite/upsert_instance.sql"),
+        set_captured: include_str!("sqlite/set_captured.sql"),
+        set_captured_after_state: include_str!("sqlite/set_captured_after_state.sql"),
+        unlink_packages: include_str!("sqlite/unlink_packages.sql"),
+        upsert_packages: include_str!("sqlite/upsert_packages.sql"),
+        link_packages: include_str!("sqlite/link_packages.sql"),
+        upsert_state: include_str!("sqlite/upsert_state.sql"),
+    }),
+    get_instance: include_str!("sqlite/get_instance.sql"),
+    get_instance_row: include_str!("sqlite/get_instance_row.sql"),
+    get_packages_page: include_str!("sqlite/get_packages_page.sql"),
+    delete_instance: include_str!("sqlite/delete_instance.sql"),
+    stale_running: include_str!("sqlite/stale_running.sql"),
+    package_versions: include_str!("sqlite/package_versions.sql"),
+    search: Search {
+        any_package: include_str!("sqlite/search.sql"),
+        package: include_str!("sqlite/search_by_package.sql"),
+        package_version: include_str!("sqlite/search_by_package_version.sql"),
+    },
+    sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
+    sync_cursor_acquire: include_str!("sqlite/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("sqlite/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("sqlite/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("sqlite/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("sqlite/recorded_in_range.sql"),
+    recorded_instance: include_str!("sqlite/recorded_instance.sql"),
+    schema_version_create: include_str!("sqlite/schema_version_create.sql"),
+    schema_version_read: include_str!("sqlite/schema_version_read.sql"),
+    schema_version_record: include_str!("sqlite/schema_version_record.sql"),
+};

@@ -1,0 +1,1 @@
+CALL inventory_link_packages(:id, :packages, FALSE)

@@ -1,0 +1,1 @@
+CALL inventory_replace_packages(:id, :captured_at, :now, :source, :packages, :own_transaction)

@@ -1,0 +1,3 @@
+INSERT INTO sync_cursor (scope, passes_completed, updated)
+VALUES (:scope, 0, :now)
+ON DUPLICATE KEY UPDATE scope = scope

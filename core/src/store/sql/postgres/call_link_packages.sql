@@ -1,0 +1,1 @@
+SELECT 1 FROM inventory_link_packages(CAST(:id AS text), CAST(:packages AS json), false)

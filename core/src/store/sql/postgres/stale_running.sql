@@ -1,0 +1,6 @@
+SELECT id, account, region
+FROM ec2
+WHERE state = 'running'
+  AND (inventory_captured_at IS NULL OR inventory_captured_at < CAST(:older_than AS timestamp))
+ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
+LIMIT CAST(:limit AS bigint)

@@ -1,0 +1,4 @@
+UPDATE sync_cursor
+SET position = CAST(:position AS text), pass_started = CAST(:pass_started AS timestamp),
+    passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp)
+WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)

@@ -1,0 +1,1 @@
+DELETE FROM ec2 WHERE id = :id

@@ -1,0 +1,7 @@
+UPDATE ec2
+SET inventory_captured_at = :captured_at, updated = :now, source = :source
+WHERE id = :id
+  AND state = 'running'
+  AND last_event_time = :time
+  AND (:state_applied = 1 OR inventory_captured_at IS NULL)
+  AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)

@@ -1,0 +1,1 @@
+DELETE FROM ec2_package WHERE ec2_id = :id
