@@ -14,14 +14,14 @@ pub struct Migration {
 }
 
 /// One schema version: its number and the file per dialect.
-struct SchemaFile {
-    version: u32,
+pub(crate) struct SchemaFile {
+    pub(crate) version: u32,
     postgres: &'static str,
     mysql: &'static str,
     sqlite: &'static str,
 }
 
-const FILES: &[SchemaFile] = &[
+pub(crate) const FILES: &[SchemaFile] = &[
     SchemaFile {
         version: 1,
         postgres: include_str!("../../../ddl/postgres/001_initial.sql"),
@@ -49,7 +49,7 @@ const FILES: &[SchemaFile] = &[
 pub const SCHEMA_VERSION: u32 = FILES[FILES.len() - 1].version;
 
 impl SchemaFile {
-    fn text(&self, dialect: Dialect) -> &'static str {
+    pub(crate) fn text(&self, dialect: Dialect) -> &'static str {
         match dialect {
             Dialect::Postgres => self.postgres,
             Dialect::Mysql => self.mysql,

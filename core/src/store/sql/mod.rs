@@ -254,3 +254,173 @@ static SQLITE: Sql = Sql {
     schema_version_read: include_str!("sqlite/schema_version_read.sql"),
     schema_version_record: include_str!("sqlite/schema_version_record.sql"),
 };
+
+#[cfg(test)]
+mod tests {
+    //! The snapshot: every statement of a dialect rendered into one
+    //! checked-in file, `core/tests/snapshots/sql-<dialect>.sql`, so that a
+    //! change to any SQL shows up as a reviewable diff there.
+
+    use super::*;
+    use crate::store::migrate::{statements, FILES};
+
+    const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
+
+    /// Every statement of `sql` with its file name (without `.sql`).
+    /// Destructured whole, so a new statement cannot be left out.
+    fn named(sql: &Sql) -> Vec<(&'static str, &'static str)> {
+        let Sql {
+            writes,
+            get_instance,
+            get_instance_row,
+            get_packages_page,
+            delete_instance,
+            stale_running,
+            package_versions,
+            search:
+                Search {
+                    any_package,
+                    package,
+                    package_version,
+                },
+            sync_cursor_ensure,
+            sync_cursor_acquire,
+            sync_cursor_read,
+            sync_cursor_save,
+            sync_cursor_release,
+            recorded_in_range,
+            recorded_instance,
+            schema_version_create,
+            schema_version_read,
+            schema_version_record,
+        } = sql;
+        let mut all = match writes {
+            Writes::Routines(Routines {
+                write_instance,
+                replace_packages,
+                apply_state,
+                link_packages,
+                own_transaction: _,
+            }) => vec![
+                ("call_write_instance", *write_instance),
+                ("call_replace_packages", *replace_packages),
+                ("call_apply_state", *apply_state),
+                ("call_link_packages", *link_packages),
+            ],
+            Writes::Statements(Statements {
+                insert_instance,
+                upsert_instance,
+                set_captured,
+                set_captured_after_state,
+                unlink_packages,
+                upsert_packages,
+                link_packages,
+                upsert_state,
+            }) => vec![
+                ("insert_instance", *insert_instance),
+                ("upsert_instance", *upsert_instance),
+                ("set_captured", *set_captured),
+                ("set_captured_after_state", *set_captured_after_state),
+                ("unlink_packages", *unlink_packages),
+                ("upsert_packages", *upsert_packages),
+                ("link_packages", *link_packages),
+                ("upsert_state", *upsert_state),
+            ],
+        };
+        all.extend([
+            ("get_instance", *get_instance),
+            ("get_instance_row", *get_instance_row),
+            ("get_packages_page", *get_packages_page),
+            ("delete_instance", *delete_instance),
+            ("stale_running", *stale_running),
+            ("package_versions", *package_versions),
+            ("search", *any_package),
+            ("search_by_package", *package),
+            ("search_by_package_version", *package_version),
+            ("sync_cursor_ensure", *sync_cursor_ensure),
+            ("sync_cursor_acquire", *sync_cursor_acquire),
+            ("sync_cursor_read", *sync_cursor_read),
+            ("sync_cursor_save", *sync_cursor_save),
+            ("sync_cursor_release", *sync_cursor_release),
+            ("recorded_in_range", *recorded_in_range),
+            ("recorded_instance", *recorded_instance),
+            ("schema_version_create", *schema_version_create),
+            ("schema_version_read", *schema_version_read),
+            ("schema_version_record", *schema_version_record),
+        ]);
+        all
+    }
+
+    fn dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/sql")
+    }
+
+    /// Each statement is the file its name says, and every file is a statement.
+    #[test]
+    fn statements_are_their_files() {
+        for dialect in Dialect::ALL {
+            let named = named(of(dialect));
+            for (name, sql) in &named {
+                let path = dir().join(format!("{dialect}/{name}.sql"));
+                let file = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(&file, sql, "{}", path.display());
+            }
+            let mut files: Vec<String> = std::fs::read_dir(dir().join(dialect.as_str()))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let mut listed: Vec<String> = named.iter().map(|(n, _)| format!("{n}.sql")).collect();
+            listed.sort();
+            assert_eq!(files, listed, "{dialect}: files that are no statement");
+        }
+    }
+
+    /// What the store sends to `dialect`: its statements, then the schema
+    /// files' statements as the migration splits them.
+    fn render(dialect: Dialect) -> String {
+        let mut out = format!(
+            "-- Every statement the store sends to {dialect}, rendered by the test\n\
+             -- store::sql::tests::sql_snapshot (core/src/store/sql/mod.rs).\n\
+             -- Regenerate: {UPDATE_VAR}=1 cargo test -p inventory-core --lib sql_snapshot\n"
+        );
+        for (name, sql) in named(of(dialect)) {
+            out.push_str(&format!("\n-- {name}\n{}\n", sql.trim_end()));
+        }
+        for file in FILES {
+            for (i, sql) in statements(file.text(dialect)).iter().enumerate() {
+                let n = i + 1;
+                out.push_str(&format!(
+                    "\n-- schema version {}, statement {n}\n{}\n",
+                    file.version,
+                    sql.trim_end()
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sql_snapshot() {
+        let update = std::env::var_os(UPDATE_VAR).is_some_and(|v| v == "1");
+        for dialect in Dialect::ALL {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("tests/snapshots/sql-{dialect}.sql"));
+            let rendered = render(dialect);
+            if update {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &rendered).unwrap();
+                continue;
+            }
+            let stored = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                stored == rendered,
+                "{} differs from the SQL the store sends; if the change is meant, \
+                 rewrite it with {UPDATE_VAR}=1 cargo test -p inventory-core --lib sql_snapshot \
+                 and review its diff",
+                path.display()
+            );
+        }
+    }
+}

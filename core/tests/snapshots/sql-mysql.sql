@@ -1,0 +1,441 @@
+-- Every statement the store sends to mysql, rendered by the test
+-- store::sql::tests::sql_snapshot (core/src/store/sql/mod.rs).
+-- Regenerate: UPDATE_SQL_SNAPSHOT=1 cargo test -p inventory-core --lib sql_snapshot
+
+-- call_write_instance
+CALL inventory_write_instance(
+    :mode, :id, :account, :region, :state, :instance_type, :image_id, :platform,
+    :launch_time, :tags, :source, :now, :packages, :own_transaction)
+
+-- call_replace_packages
+CALL inventory_replace_packages(:id, :captured_at, :now, :source, :packages, :own_transaction)
+
+-- call_apply_state
+CALL inventory_apply_state(
+    :id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time,
+    :tags, :source, :now, :time, :has_details, :captured_at, :packages, :own_transaction)
+
+-- call_link_packages
+CALL inventory_link_packages(:id, :packages, FALSE)
+
+-- get_instance
+SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
+       tags AS tags, source, created, updated, terminated_at, last_event_time,
+       inventory_captured_at, NULL AS packages
+FROM ec2
+WHERE id = :id
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)
+FROM (
+    SELECT p.name, p.version, p.publisher, p.architecture,
+           SUM(LENGTH(p.name) + LENGTH(p.version)
+               + COALESCE(LENGTH(p.publisher), 0) + COALESCE(LENGTH(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+    FROM ec2_package ep
+    JOIN package p ON p.id = ep.package_id
+    WHERE ep.ec2_id = :id
+) s
+GROUP BY running DIV 16384
+ORDER BY 1
+
+-- get_instance_row
+SELECT account, region, state, instance_type, image_id, platform, launch_time,
+       tags AS tags, source, created, updated, terminated_at, last_event_time,
+       inventory_captured_at
+FROM ec2
+WHERE id = :id
+
+-- get_packages_page
+SELECT p.id, p.name, p.version, p.publisher, p.architecture
+FROM ec2_package ep
+JOIN package p ON p.id = ep.package_id
+WHERE ep.ec2_id = :id
+  AND p.id > :after
+ORDER BY p.id
+LIMIT :limit
+
+-- delete_instance
+DELETE FROM ec2 WHERE id = :id
+
+-- stale_running
+SELECT id, account, region
+FROM ec2
+WHERE state = 'running'
+  AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than)
+ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
+LIMIT :limit
+
+-- package_versions
+SELECT p.name, p.version, COUNT(*) AS instances
+FROM package p
+JOIN ec2_package ep ON ep.package_id = p.id
+WHERE p.name = :name
+GROUP BY p.id, p.name, p.version
+
+-- search
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (:account IS NULL OR e.account = :account)
+  AND (:region IS NULL OR e.region = :region)
+  AND (:state IS NULL OR e.state = :state)
+  AND (:after IS NULL OR e.id > :after)
+ORDER BY e.id
+LIMIT :limit
+
+-- search_by_package
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (:account IS NULL OR e.account = :account)
+  AND (:region IS NULL OR e.region = :region)
+  AND (:state IS NULL OR e.state = :state)
+  AND (:after IS NULL OR e.id > :after)
+  AND EXISTS (
+      SELECT 1
+      FROM ec2_package ep
+      JOIN package p ON p.id = ep.package_id
+      WHERE ep.ec2_id = e.id
+        AND p.name = :package_name)
+ORDER BY e.id
+LIMIT :limit
+
+-- search_by_package_version
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (:account IS NULL OR e.account = :account)
+  AND (:region IS NULL OR e.region = :region)
+  AND (:state IS NULL OR e.state = :state)
+  AND (:after IS NULL OR e.id > :after)
+  AND EXISTS (
+      SELECT 1
+      FROM ec2_package ep
+      JOIN package p ON p.id = ep.package_id
+      WHERE ep.ec2_id = e.id
+        AND p.name_version_hash = UNHEX(SHA2(CONCAT(:package_name, CHAR(0), :package_version), 256)))
+ORDER BY e.id
+LIMIT :limit
+
+-- sync_cursor_ensure
+INSERT INTO sync_cursor (scope, passes_completed, updated)
+VALUES (:scope, 0, :now)
+ON DUPLICATE KEY UPDATE scope = scope
+
+-- sync_cursor_acquire
+UPDATE sync_cursor
+SET lease_owner = :owner, lease_until = :until, updated = :now
+WHERE scope = :scope
+  AND (lease_owner IS NULL OR lease_until < :now)
+
+-- sync_cursor_read
+SELECT position, pass_started, passes_completed
+FROM sync_cursor
+WHERE scope = :scope AND lease_owner = :owner
+
+-- sync_cursor_save
+UPDATE sync_cursor
+SET position = :position, pass_started = :pass_started,
+    passes_completed = :passes, updated = :now
+WHERE scope = :scope AND lease_owner = :owner
+
+-- sync_cursor_release
+UPDATE sync_cursor
+SET position = :position, pass_started = :pass_started,
+    passes_completed = :passes, updated = :now,
+    lease_owner = NULL, lease_until = NULL
+WHERE scope = :scope AND lease_owner = :owner
+
+-- recorded_in_range
+SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
+FROM ec2
+WHERE account = :account AND region = :region
+  AND id > :after AND id <= :upto
+ORDER BY id
+LIMIT :limit
+
+-- recorded_instance
+SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
+FROM ec2
+WHERE id = :id
+
+-- schema_version_create
+CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY, applied DATETIME(6) NOT NULL) ENGINE=InnoDB
+
+-- schema_version_read
+SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
+
+-- schema_version_record
+INSERT INTO schema_version (version, applied) VALUES (:version, :applied)
+
+-- schema version 1, statement 1
+CREATE TABLE IF NOT EXISTS ec2 (
+id VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+account CHAR(12) CHARACTER SET ascii NOT NULL,
+region VARCHAR(32) CHARACTER SET ascii NOT NULL,
+state VARCHAR(16) CHARACTER SET ascii NULL,
+instance_type VARCHAR(255) NULL,
+image_id VARCHAR(255) NULL,
+platform VARCHAR(255) NULL,
+launch_time DATETIME(6) NULL,
+tags LONGTEXT NOT NULL,
+source VARCHAR(8) CHARACTER SET ascii NOT NULL,
+created DATETIME(6) NOT NULL,
+updated DATETIME(6) NOT NULL,
+terminated_at DATETIME(6) NULL,
+last_event_time DATETIME(6) NULL,
+inventory_captured_at DATETIME(6) NULL,
+PRIMARY KEY (id),
+KEY ec2_account_region (account, region),
+KEY ec2_state_captured (state, inventory_captured_at),
+CONSTRAINT ec2_state CHECK (state IN ('pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated')),
+CONSTRAINT ec2_source CHECK (source IN ('event', 'api', 'sync'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 1, statement 2
+CREATE TABLE IF NOT EXISTS package (
+id BIGINT NOT NULL AUTO_INCREMENT,
+name VARCHAR(255) NOT NULL,
+version VARCHAR(128) NOT NULL,
+publisher VARCHAR(255) NULL,
+architecture VARCHAR(32) NULL,
+name_version_hash BINARY(32) AS (UNHEX(SHA2(CONCAT(name, CHAR(0), version), 256))) STORED,
+PRIMARY KEY (id),
+UNIQUE KEY package_name_version_hash (name_version_hash),
+KEY package_name_version (name, version)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 1, statement 3
+CREATE TABLE IF NOT EXISTS ec2_package (
+ec2_id VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+package_id BIGINT NOT NULL,
+PRIMARY KEY (ec2_id, package_id),
+KEY ec2_package_package (package_id, ec2_id),
+CONSTRAINT ec2_package_ec2 FOREIGN KEY (ec2_id) REFERENCES ec2 (id) ON DELETE CASCADE,
+CONSTRAINT ec2_package_package FOREIGN KEY (package_id) REFERENCES package (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 2, statement 1
+DROP PROCEDURE IF EXISTS inventory_link_packages
+
+-- schema version 2, statement 2
+DROP PROCEDURE IF EXISTS inventory_write_instance
+
+-- schema version 2, statement 3
+DROP PROCEDURE IF EXISTS inventory_replace_packages
+
+-- schema version 2, statement 4
+DROP PROCEDURE IF EXISTS inventory_apply_state
+
+-- schema version 2, statement 5
+CREATE PROCEDURE inventory_link_packages(
+IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN)
+BEGIN
+DECLARE v_changed INT;
+INSERT IGNORE INTO package (name, version, publisher, architecture)
+SELECT j.name, j.version, j.publisher, j.architecture
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
+name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
+publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
+WHERE NOT EXISTS (
+SELECT 1 FROM package k
+WHERE k.name_version_hash = UNHEX(j.h))
+ORDER BY j.ord;
+SELECT COUNT(*) INTO v_changed
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
+STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
+WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture));
+IF v_changed > 0 THEN
+UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
+STRAIGHT_JOIN package p
+ON p.name_version_hash = UNHEX(j.h)
+SET p.publisher = COALESCE(j.publisher, p.publisher),
+p.architecture = COALESCE(j.architecture, p.architecture);
+END IF;
+IF p_replace THEN
+DELETE ep FROM ec2_package ep
+LEFT JOIN (
+SELECT p.id
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (
+h CHAR(64) PATH '$.h')) AS j
+STRAIGHT_JOIN package p
+ON p.name_version_hash = UNHEX(j.h)
+) AS wanted ON wanted.id = ep.package_id
+WHERE ep.ec2_id = p_id AND wanted.id IS NULL;
+END IF;
+INSERT INTO ec2_package (ec2_id, package_id)
+SELECT p_id, p.id
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (
+h CHAR(64) PATH '$.h')) AS j
+STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
+ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
+END
+
+-- schema version 2, statement 6
+CREATE PROCEDURE inventory_write_instance(
+IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
+IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
+IN p_image_id VARCHAR(255), IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6),
+IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages LONGTEXT,
+IN p_own_transaction BOOLEAN)
+BEGIN
+DECLARE v_written VARCHAR(8) DEFAULT 'created';
+DECLARE EXIT HANDLER FOR SQLEXCEPTION
+BEGIN
+IF p_own_transaction THEN
+ROLLBACK;
+END IF;
+RESIGNAL;
+END;
+IF p_own_transaction THEN
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
+END IF;
+IF p_mode = 'create' THEN
+BEGIN
+DECLARE CONTINUE HANDLER FOR 1062 SET v_written = 'skipped';
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_now END, p_now);
+END;
+ELSE
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
+ON DUPLICATE KEY UPDATE account = VALUES(account), region = VALUES(region),
+state = VALUES(state), instance_type = VALUES(instance_type),
+image_id = VALUES(image_id), platform = VALUES(platform),
+launch_time = VALUES(launch_time), tags = VALUES(tags), source = VALUES(source),
+updated = VALUES(updated),
+terminated_at = CASE WHEN VALUES(state) = 'terminated'
+THEN COALESCE(terminated_at, VALUES(terminated_at)) END,
+inventory_captured_at = VALUES(inventory_captured_at);
+IF ROW_COUNT() <> 1 THEN
+SET v_written = 'replaced';
+END IF;
+END IF;
+IF v_written <> 'skipped' THEN
+CALL inventory_link_packages(p_id, p_packages, v_written = 'replaced');
+END IF;
+IF p_own_transaction THEN
+COMMIT;
+END IF;
+SELECT v_written AS written;
+END
+
+-- schema version 2, statement 7
+CREATE PROCEDURE inventory_replace_packages(
+IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
+IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+BEGIN
+DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
+DECLARE EXIT HANDLER FOR SQLEXCEPTION
+BEGIN
+IF p_own_transaction THEN
+ROLLBACK;
+END IF;
+RESIGNAL;
+END;
+IF p_own_transaction THEN
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
+END IF;
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF ROW_COUNT() > 0 THEN
+CALL inventory_link_packages(p_id, p_packages, TRUE);
+SET v_written = 'replaced';
+END IF;
+IF p_own_transaction THEN
+COMMIT;
+END IF;
+SELECT v_written AS written;
+END
+
+-- schema version 2, statement 8
+CREATE PROCEDURE inventory_apply_state(
+IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
+IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
+IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
+IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
+IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+BEGIN
+DECLARE v_applied BOOLEAN DEFAULT FALSE;
+DECLARE v_written BOOLEAN DEFAULT FALSE;
+DECLARE v_raced BOOLEAN DEFAULT FALSE;
+DECLARE v_done BOOLEAN DEFAULT FALSE;
+DECLARE v_known INT;
+DECLARE EXIT HANDLER FOR SQLEXCEPTION
+BEGIN
+IF p_own_transaction THEN
+ROLLBACK;
+END IF;
+RESIGNAL;
+END;
+IF p_own_transaction THEN
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
+END IF;
+WHILE NOT v_done DO
+UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
+instance_type = IF(p_has_details, p_instance_type, instance_type),
+image_id = IF(p_has_details, p_image_id, image_id),
+platform = IF(p_has_details, p_platform, platform),
+launch_time = IF(p_has_details, p_launch_time, launch_time),
+tags = IF(p_has_details, p_tags, tags),
+source = p_source, updated = p_now,
+terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_time), terminated_at),
+last_event_time = p_time
+WHERE id = p_id AND (last_event_time IS NULL OR last_event_time < p_time);
+IF ROW_COUNT() > 0 THEN
+SET v_applied = TRUE, v_done = TRUE;
+ELSE
+SELECT COUNT(*) INTO v_known FROM ec2 WHERE id = p_id FOR UPDATE;
+IF v_known > 0 OR v_raced THEN
+SET v_done = TRUE;
+ELSE
+BEGIN
+DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id,
+platform, launch_time, tags, source, created, updated, terminated_at,
+last_event_time)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
+p_platform, p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_time END, p_time);
+END;
+SET v_applied = NOT v_raced, v_done = NOT v_raced;
+END IF;
+END IF;
+END WHILE;
+IF p_packages IS NOT NULL THEN
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id AND state = 'running' AND last_event_time = p_time
+AND (v_applied OR inventory_captured_at IS NULL)
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF ROW_COUNT() > 0 THEN
+CALL inventory_link_packages(p_id, p_packages, TRUE);
+SET v_written = TRUE;
+END IF;
+END IF;
+IF p_own_transaction THEN
+COMMIT;
+END IF;
+SELECT v_applied AS state_applied, v_written AS packages_written;
+END
+
+-- schema version 3, statement 1
+CREATE TABLE IF NOT EXISTS sync_cursor (
+scope VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+position VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NULL,
+pass_started DATETIME(6) NULL,
+passes_completed BIGINT NOT NULL DEFAULT 0,
+lease_owner VARCHAR(36) CHARACTER SET ascii NULL,
+lease_until DATETIME(6) NULL,
+updated DATETIME(6) NOT NULL,
+PRIMARY KEY (scope)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin

@@ -1,0 +1,379 @@
+-- Every statement the store sends to postgres, rendered by the test
+-- store::sql::tests::sql_snapshot (core/src/store/sql/mod.rs).
+-- Regenerate: UPDATE_SQL_SNAPSHOT=1 cargo test -p inventory-core --lib sql_snapshot
+
+-- call_write_instance
+SELECT inventory_write_instance(
+    CAST(:mode AS text), CAST(:id AS text), CAST(:account AS text), CAST(:region AS text),
+    CAST(:state AS text), CAST(:instance_type AS text), CAST(:image_id AS text),
+    CAST(:platform AS text), CAST(:launch_time AS timestamp), CAST(:tags AS jsonb),
+    CAST(:source AS text), CAST(:now AS timestamp), CAST(:packages AS json)) AS written
+
+-- call_replace_packages
+SELECT inventory_replace_packages(
+    CAST(:id AS text), CAST(:captured_at AS timestamp), CAST(:now AS timestamp),
+    CAST(:source AS text), CAST(:packages AS json)) AS written
+
+-- call_apply_state
+SELECT state_applied, packages_written
+FROM inventory_apply_state(
+    CAST(:id AS text), CAST(:account AS text), CAST(:region AS text), CAST(:state AS text),
+    CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text),
+    CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text),
+    CAST(:now AS timestamp), CAST(:time AS timestamp), CAST(:has_details AS bigint) = 1,
+    CAST(:captured_at AS timestamp), CAST(:packages AS json))
+
+-- call_link_packages
+SELECT 1 FROM inventory_link_packages(CAST(:id AS text), CAST(:packages AS json), false)
+
+-- get_instance
+SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
+       CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,
+       inventory_captured_at, NULL AS packages
+FROM ec2
+WHERE id = CAST(:id AS text)
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture]))) AS text)
+FROM (
+    SELECT p.name, p.version, p.publisher, p.architecture,
+           SUM(octet_length(p.name) + octet_length(p.version)
+               + COALESCE(octet_length(p.publisher), 0) + COALESCE(octet_length(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+    FROM ec2_package ep
+    JOIN package p ON p.id = ep.package_id
+    WHERE ep.ec2_id = CAST(:id AS text)
+) s
+GROUP BY running / 16384
+ORDER BY 1
+
+-- get_instance_row
+SELECT account, region, state, instance_type, image_id, platform, launch_time,
+       CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,
+       inventory_captured_at
+FROM ec2
+WHERE id = CAST(:id AS text)
+
+-- get_packages_page
+SELECT p.id, p.name, p.version, p.publisher, p.architecture
+FROM ec2_package ep
+JOIN package p ON p.id = ep.package_id
+WHERE ep.ec2_id = CAST(:id AS text)
+  AND p.id > CAST(:after AS bigint)
+ORDER BY p.id
+LIMIT CAST(:limit AS bigint)
+
+-- delete_instance
+DELETE FROM ec2 WHERE id = CAST(:id AS text)
+
+-- stale_running
+SELECT id, account, region
+FROM ec2
+WHERE state = 'running'
+  AND (inventory_captured_at IS NULL OR inventory_captured_at < CAST(:older_than AS timestamp))
+ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
+LIMIT CAST(:limit AS bigint)
+
+-- package_versions
+SELECT p.name, p.version, COUNT(*) AS instances
+FROM package p
+JOIN ec2_package ep ON ep.package_id = p.id
+WHERE p.name = CAST(:name AS text)
+GROUP BY p.id, p.name, p.version
+
+-- search
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
+  AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
+  AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
+  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
+ORDER BY e.id
+LIMIT CAST(:limit AS bigint)
+
+-- search_by_package
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
+  AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
+  AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
+  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
+  AND EXISTS (
+      SELECT 1
+      FROM ec2_package ep
+      JOIN package p ON p.id = ep.package_id
+      WHERE ep.ec2_id = e.id
+        AND p.name = CAST(:package_name AS text))
+ORDER BY e.id
+LIMIT CAST(:limit AS bigint)
+
+-- search_by_package_version
+SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
+FROM ec2 e
+WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
+  AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
+  AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
+  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
+  AND EXISTS (
+      SELECT 1
+      FROM ec2_package ep
+      JOIN package p ON p.id = ep.package_id
+      WHERE ep.ec2_id = e.id
+        AND p.name = CAST(:package_name AS text)
+        AND p.version = CAST(:package_version AS text))
+ORDER BY e.id
+LIMIT CAST(:limit AS bigint)
+
+-- sync_cursor_ensure
+INSERT INTO sync_cursor (scope, passes_completed, updated)
+VALUES (CAST(:scope AS text), 0, CAST(:now AS timestamp))
+ON CONFLICT (scope) DO NOTHING
+
+-- sync_cursor_acquire
+UPDATE sync_cursor
+SET lease_owner = CAST(:owner AS text), lease_until = CAST(:until AS timestamp), updated = CAST(:now AS timestamp)
+WHERE scope = CAST(:scope AS text)
+  AND (lease_owner IS NULL OR lease_until < CAST(:now AS timestamp))
+
+-- sync_cursor_read
+SELECT position, pass_started, passes_completed
+FROM sync_cursor
+WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)
+
+-- sync_cursor_save
+UPDATE sync_cursor
+SET position = CAST(:position AS text), pass_started = CAST(:pass_started AS timestamp),
+    passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp)
+WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)
+
+-- sync_cursor_release
+UPDATE sync_cursor
+SET position = CAST(:position AS text), pass_started = CAST(:pass_started AS timestamp),
+    passes_completed = CAST(:passes AS bigint), updated = CAST(:now AS timestamp),
+    lease_owner = NULL, lease_until = NULL
+WHERE scope = CAST(:scope AS text) AND lease_owner = CAST(:owner AS text)
+
+-- recorded_in_range
+SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
+FROM ec2
+WHERE account = CAST(:account AS text) AND region = CAST(:region AS text)
+  AND id > CAST(:after AS text) AND id <= CAST(:upto AS text)
+ORDER BY id
+LIMIT CAST(:limit AS bigint)
+
+-- recorded_instance
+SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
+FROM ec2
+WHERE id = CAST(:id AS text)
+
+-- schema_version_create
+CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied timestamp(6) NOT NULL)
+
+-- schema_version_read
+SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
+
+-- schema_version_record
+INSERT INTO schema_version (version, applied) VALUES (:version, CAST(:applied AS timestamp))
+
+-- schema version 1, statement 1
+CREATE TABLE ec2 (
+id varchar(255) COLLATE "C" PRIMARY KEY,
+account varchar(12) NOT NULL,
+region varchar(32) NOT NULL,
+state varchar(16) CHECK (state IN ('pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated')),
+instance_type varchar(255),
+image_id varchar(255),
+platform varchar(255),
+launch_time timestamp(6),
+tags jsonb NOT NULL DEFAULT '{}',
+source varchar(8) NOT NULL CHECK (source IN ('event', 'api', 'sync')),
+created timestamp(6) NOT NULL,
+updated timestamp(6) NOT NULL,
+terminated_at timestamp(6),
+last_event_time timestamp(6),
+inventory_captured_at timestamp(6)
+)
+
+-- schema version 1, statement 2
+CREATE INDEX ec2_account_region ON ec2 (account, region)
+
+-- schema version 1, statement 3
+CREATE INDEX ec2_state_captured ON ec2 (state, inventory_captured_at)
+
+-- schema version 1, statement 4
+CREATE TABLE package (
+id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+name varchar(255) COLLATE "C" NOT NULL,
+version varchar(128) COLLATE "C" NOT NULL,
+publisher varchar(255),
+architecture varchar(32),
+CONSTRAINT package_name_version UNIQUE (name, version)
+)
+
+-- schema version 1, statement 5
+CREATE TABLE ec2_package (
+ec2_id varchar(255) COLLATE "C" NOT NULL REFERENCES ec2 (id) ON DELETE CASCADE,
+package_id bigint NOT NULL REFERENCES package (id),
+PRIMARY KEY (ec2_id, package_id)
+)
+
+-- schema version 1, statement 6
+CREATE INDEX ec2_package_package ON ec2_package (package_id, ec2_id)
+
+-- schema version 2, statement 1
+CREATE OR REPLACE FUNCTION inventory_link_packages(p_id text, p_packages json, p_replace boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_names text[];
+v_versions text[];
+v_publishers text[];
+v_architectures text[];
+v_ids bigint[];
+BEGIN
+SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}')
+INTO v_names, v_versions, v_publishers, v_architectures
+FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
+INSERT INTO package (name, version, publisher, architecture)
+SELECT u.name, u.version, u.publisher, u.architecture
+FROM unnest(v_names, v_versions, v_publishers, v_architectures) WITH ORDINALITY
+AS u(name, version, publisher, architecture, ord)
+ORDER BY u.ord
+ON CONFLICT (name, version) DO NOTHING;
+UPDATE package p
+SET publisher = coalesce(u.publisher, p.publisher),
+architecture = coalesce(u.architecture, p.architecture)
+FROM unnest(v_names, v_versions, v_publishers, v_architectures)
+AS u(name, version, publisher, architecture)
+WHERE p.name = u.name AND p.version = u.version
+AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture));
+SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
+FROM unnest(v_names, v_versions) AS u(name, version)
+JOIN package p ON p.name = u.name AND p.version = u.version;
+IF p_replace THEN
+DELETE FROM ec2_package
+WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
+END IF;
+INSERT INTO ec2_package (ec2_id, package_id)
+SELECT p_id, unnest(v_ids)
+ON CONFLICT DO NOTHING;
+END
+$$
+
+-- schema version 2, statement 2
+CREATE OR REPLACE FUNCTION inventory_write_instance(
+p_mode text, p_id text, p_account text, p_region text, p_state text,
+p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+p_tags jsonb, p_source text, p_now timestamp, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_created boolean;
+BEGIN
+IF p_mode = 'create' THEN
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
+ON CONFLICT (id) DO NOTHING
+RETURNING true INTO v_created;
+IF v_created IS NULL THEN
+RETURN 'skipped';
+END IF;
+ELSE
+INSERT INTO ec2 AS e (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
+ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region,
+state = EXCLUDED.state, instance_type = EXCLUDED.instance_type,
+image_id = EXCLUDED.image_id, platform = EXCLUDED.platform,
+launch_time = EXCLUDED.launch_time, tags = EXCLUDED.tags, source = EXCLUDED.source,
+updated = EXCLUDED.updated,
+terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
+THEN coalesce(e.terminated_at, EXCLUDED.terminated_at) END,
+inventory_captured_at = EXCLUDED.inventory_captured_at
+RETURNING (xmax = 0) INTO v_created;
+END IF;
+PERFORM inventory_link_packages(p_id, p_packages, NOT v_created);
+RETURN CASE WHEN v_created THEN 'created' ELSE 'replaced' END;
+END
+$$
+
+-- schema version 2, statement 3
+CREATE OR REPLACE FUNCTION inventory_replace_packages(
+p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF NOT FOUND THEN
+RETURN 'skipped';
+END IF;
+PERFORM inventory_link_packages(p_id, p_packages, true);
+RETURN 'replaced';
+END
+$$
+
+-- schema version 2, statement 4
+CREATE OR REPLACE FUNCTION inventory_apply_state(
+p_id text, p_account text, p_region text, p_state text,
+p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+p_tags jsonb, p_source text, p_now timestamp, p_time timestamp, p_has_details boolean,
+p_captured_at timestamp, p_packages json)
+RETURNS TABLE (state_applied boolean, packages_written boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_applied boolean;
+BEGIN
+INSERT INTO ec2 AS e (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, last_event_time)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_time END, p_time)
+ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region,
+state = EXCLUDED.state,
+instance_type = CASE WHEN p_has_details THEN EXCLUDED.instance_type ELSE e.instance_type END,
+image_id = CASE WHEN p_has_details THEN EXCLUDED.image_id ELSE e.image_id END,
+platform = CASE WHEN p_has_details THEN EXCLUDED.platform ELSE e.platform END,
+launch_time = CASE WHEN p_has_details THEN EXCLUDED.launch_time ELSE e.launch_time END,
+tags = CASE WHEN p_has_details THEN EXCLUDED.tags ELSE e.tags END,
+source = EXCLUDED.source, updated = EXCLUDED.updated,
+terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
+THEN coalesce(e.terminated_at, EXCLUDED.terminated_at) ELSE e.terminated_at END,
+last_event_time = EXCLUDED.last_event_time
+WHERE e.last_event_time IS NULL OR e.last_event_time < EXCLUDED.last_event_time
+RETURNING true INTO v_applied;
+state_applied = coalesce(v_applied, false);
+packages_written = false;
+IF p_packages IS NOT NULL THEN
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id AND state = 'running' AND last_event_time = p_time
+AND (state_applied OR inventory_captured_at IS NULL)
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF FOUND THEN
+PERFORM inventory_link_packages(p_id, p_packages, true);
+packages_written = true;
+END IF;
+END IF;
+RETURN NEXT;
+END
+$$
+
+-- schema version 3, statement 1
+CREATE TABLE sync_cursor (
+scope varchar(64) COLLATE "C" PRIMARY KEY,
+position varchar(255) COLLATE "C",
+pass_started timestamp(6),
+passes_completed bigint NOT NULL DEFAULT 0,
+lease_owner varchar(36),
+lease_until timestamp(6),
+updated timestamp(6) NOT NULL
+)
+
+-- schema version 3, statement 2
+CREATE INDEX ec2_account_region_id ON ec2 (account, region, id)
