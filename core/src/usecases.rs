@@ -58,8 +58,8 @@ impl HandleError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Malformed(_) => false,
-            Self::Source(e) => e.is_transient(),
-            Self::Store(e) => e.is_transient(),
+            Self::Source(e) => e.is_retryable(),
+            Self::Store(e) => e.is_retryable(),
             Self::Sync { retryable, .. } => *retryable,
         }
     }

@@ -46,7 +46,7 @@ async fn retries_give_up_with_a_transient_error() {
             .get_instance(&inventory_core::model::InstanceId::parse("i-x").unwrap())
             .await
             .unwrap_err();
-        assert!(err.is_transient(), "{ctx}: {err:?}");
+        assert!(err.is_retryable(), "{ctx}: {err:?}");
         assert_eq!(store.data_api_calls(), 2, "{ctx}");
     })
     .await;

@@ -151,7 +151,7 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
             ],
         );
         let err = db.store.create_instance(&new).await.unwrap_err();
-        assert!(!err.is_transient(), "{ctx}: {err}");
+        assert!(!err.is_retryable(), "{ctx}: {err}");
         assert_eq!(db.store.get_instance(&new.id).await.unwrap(), None, "{ctx}");
         assert_eq!(
             db.count("SELECT COUNT(*) FROM package WHERE name LIKE 'fresh%' OR name = 'boom'")

@@ -76,7 +76,7 @@ impl ApiError {
                 "is not a token this API returned",
             )),
             StoreError::Invalid(v) => Self::Validation(v),
-            err if err.is_transient() => {
+            err if err.is_retryable() => {
                 tracing::warn!(error = %err, "store unavailable");
                 Self::Unavailable
             }

@@ -215,7 +215,7 @@ mod tests {
             .describe(&id())
             .await
             .unwrap_err();
-        assert!(err.is_transient(), "{err}");
+        assert!(err.is_retryable(), "{err}");
         assert_eq!(stuck.num_calls(), 3);
     }
 
@@ -227,6 +227,6 @@ mod tests {
             .describe(&id())
             .await
             .unwrap_err();
-        assert!(!err.is_transient(), "{err}");
+        assert!(!err.is_retryable(), "{err}");
     }
 }

@@ -388,7 +388,7 @@ mod tests {
         .unwrap();
         let err = FixtureSources::new(&dir).inventory(&id).await.unwrap_err();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(!err.is_transient());
+        assert!(!err.is_retryable());
         assert!(err.to_string().contains("page-2.json"), "{err}");
     }
 }

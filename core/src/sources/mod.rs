@@ -39,7 +39,7 @@ pub enum SourceError {
     /// Throttling, a 5xx, a timeout or a network failure (after the SDK's own
     /// retries): trying the event again later may succeed.
     #[error("{service} {operation} failed transiently: {message}")]
-    Transient {
+    Retryable {
         service: &'static str,
         operation: &'static str,
         message: String,
@@ -55,8 +55,8 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient { .. })
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Retryable { .. })
     }
 }
 
@@ -240,7 +240,7 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
     }
 }
 
-/// Sorts an SDK failure into transient or permanent.
+/// Sorts an SDK failure into retryable or permanent.
 #[cfg(feature = "aws-sources")]
 pub(crate) fn sdk_failure<E>(
     service: &'static str,
@@ -251,18 +251,18 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-    let transient = match &err {
+    let retryable = match &err {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
-            status >= 500 || status == 429 || is_transient_code(err.code().unwrap_or_default())
+            status >= 500 || status == 429 || is_retryable_code(err.code().unwrap_or_default())
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
         _ => false,
     };
-    if transient {
-        SourceError::Transient {
+    if retryable {
+        SourceError::Retryable {
             service,
             operation,
             message,
@@ -279,7 +279,7 @@ where
 /// Throttling and server-side codes of SSM and EC2 (the SDK retried them
 /// already; the event is retried later as a whole).
 #[cfg(feature = "aws-sources")]
-fn is_transient_code(code: &str) -> bool {
+fn is_retryable_code(code: &str) -> bool {
     matches!(
         code,
         "Throttling"

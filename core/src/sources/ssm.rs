@@ -329,7 +329,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn throttling_that_outlasts_retries_is_transient() {
+    async fn throttling_that_outlasts_retries_is_retryable() {
         let rule = mock!(Client::list_inventory_entries)
             .sequence()
             .http_response(throttled)
@@ -340,7 +340,7 @@ mod tests {
             .inventory(&id())
             .await
             .unwrap_err();
-        assert!(err.is_transient(), "{err}");
+        assert!(err.is_retryable(), "{err}");
         assert_eq!(rule.num_calls(), 3);
     }
 
@@ -357,6 +357,6 @@ mod tests {
             .inventory(&id())
             .await
             .unwrap_err();
-        assert!(!err.is_transient(), "{err}");
+        assert!(!err.is_retryable(), "{err}");
     }
 }

@@ -1,6 +1,6 @@
 //! Every Data API call goes through here: counted, traced (one span per call
 //! with its duration) and retried with backoff when the service says the
-//! failure is transient.
+//! failure is retryable.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -49,18 +49,22 @@ impl RetryPolicy {
     }
 }
 
-/// Error codes of the Data API that mean "try again later".
-const TRANSIENT_CODES: &[&str] = &[
-    "DatabaseResumingException",
-    "DatabaseUnavailableException",
-    "ServiceUnavailableError",
-    "ThrottlingException",
-    "TooManyRequestsException",
-];
+/// What a failed Data API call means for its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataApiFailure {
+    /// Worth trying again later: the database resuming or unavailable,
+    /// throttling, a timeout or network failure, a deadlock or serialization
+    /// failure.
+    Retryable,
+    /// The result was over the Data API's response (1 MiB) or row (64 KB)
+    /// limit: read it in smaller parts.
+    ResultTooLarge,
+    /// Retrying the same call will not help.
+    Permanent,
+}
 
-/// Engine messages of deadlocks, serialization failures and busy databases
-/// (the Data API forwards them in DatabaseErrorException/BadRequestException).
-const TRANSIENT_MESSAGES: &[&str] = &[
+/// Engine messages of deadlocks, serialization failures and busy databases.
+const RETRYABLE_ENGINE_MESSAGES: &[&str] = &[
     "deadlock detected",                      // PostgreSQL 40P01
     "could not serialize access",             // PostgreSQL 40001
     "deadlock found when trying to get lock", // MySQL 1213
@@ -70,53 +74,70 @@ const TRANSIENT_MESSAGES: &[&str] = &[
     "database table is locked",               // SQLite LOCKED
 ];
 
+/// The service's messages of a result over its response or row size limit.
+const RESULT_TOO_LARGE_MESSAGES: &[&str] = &["response size limit", "per row"];
+
 /// Whether `message` contains one of the lowercase `needles`, in any case.
 fn mentions_any(message: &str, needles: &[&str]) -> bool {
     let lower = message.to_ascii_lowercase();
     needles.iter().any(|n| lower.contains(n))
 }
 
-fn is_transient_message(message: &str) -> bool {
-    mentions_any(message, TRANSIENT_MESSAGES)
+/// Sorts a failed call by the SDK's error kind and the service's error code
+/// (the name of the SDK's error variant, the same for every operation).
+fn failure_of<E: ProvideErrorMetadata>(err: &SdkError<E>) -> DataApiFailure {
+    match err {
+        SdkError::TimeoutError(_) => DataApiFailure::Retryable,
+        SdkError::DispatchFailure(f) if f.is_timeout() || f.is_io() => DataApiFailure::Retryable,
+        SdkError::ServiceError(_) => service_failure(err.code(), err.message().unwrap_or("")),
+        _ => DataApiFailure::Permanent,
+    }
 }
 
-/// Turns an SDK error into a [`StoreError::DataApi`], deciding whether it is transient.
+fn service_failure(code: Option<&str>, message: &str) -> DataApiFailure {
+    match code {
+        Some(
+            "DatabaseResumingException"
+            | "DatabaseUnavailableException"
+            | "ServiceUnavailableError"
+            | "ThrottlingException"
+            | "TooManyRequestsException",
+        ) => DataApiFailure::Retryable,
+        // The engine's refusals and the service's own: it has no code for a
+        // deadlock, a serialization failure or a result over its size
+        // limits, so here the message is all there is to go by.
+        Some("DatabaseErrorException" | "BadRequestException") => {
+            if mentions_any(message, RETRYABLE_ENGINE_MESSAGES) {
+                DataApiFailure::Retryable
+            } else if mentions_any(message, RESULT_TOO_LARGE_MESSAGES) {
+                DataApiFailure::ResultTooLarge
+            } else {
+                DataApiFailure::Permanent
+            }
+        }
+        // StatementTimeoutException among them: the statement may still be
+        // running on the database, so the caller decides, not this wrapper.
+        _ => DataApiFailure::Permanent,
+    }
+}
+
+/// Turns an SDK error into a [`StoreError::DataApi`].
 fn classify<E>(operation: &'static str, err: SdkError<E>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let failure = failure_of(&err);
     let code = err.code().map(str::to_owned);
     let message = err
         .message()
         .map(str::to_owned)
         .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
-    let transient = match &err {
-        SdkError::TimeoutError(_) => true,
-        SdkError::DispatchFailure(f) => f.is_timeout() || f.is_io(),
-        _ => {
-            code.as_deref()
-                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
-                || is_transient_message(&message)
-        }
-    };
     StoreError::DataApi {
         operation,
         code,
         message,
-        transient,
+        failure,
         source: Box::new(err),
-    }
-}
-
-impl StoreError {
-    /// A Data API failure whose message mentions one of `needles`.
-    fn message_mentions(&self, needles: &[&str]) -> bool {
-        matches!(self, Self::DataApi { message, .. } if mentions_any(message, needles))
-    }
-
-    /// The result was over the Data API's response (1 MiB) or row (64 KB) limit.
-    pub(crate) fn is_result_too_large(&self) -> bool {
-        self.message_mentions(&["response size limit", "per row"])
     }
 }
 
@@ -138,7 +159,7 @@ macro_rules! aimed {
 }
 
 impl Store {
-    /// Runs one call: counts it, traces it, and retries it while transient
+    /// Runs one call: counts it, traces it, and retries it while retryable
     /// errors last, unless `retry` is false (a call inside a transaction: the
     /// whole transaction is retried instead).
     async fn call<T, E, F, Fut>(
@@ -175,7 +196,7 @@ impl Store {
                 Err(e) => classify(operation, e),
             };
             span.in_scope(|| tracing::debug!(error = %err, "data api call failed"));
-            if !(retry && err.is_transient() && attempt < self.retry.max_attempts) {
+            if !(retry && err.is_retryable() && attempt < self.retry.max_attempts) {
                 return Err(err);
             }
             tokio::time::sleep(self.retry.delay(attempt)).await;
@@ -184,7 +205,7 @@ impl Store {
     }
 
     /// Retries a whole unit of work (a transaction or a single statement)
-    /// while it fails transiently, e.g. on a deadlock.
+    /// while its failure is retryable, e.g. a deadlock.
     pub(crate) async fn retrying<T, F, Fut>(&self, mut work: F) -> Result<T, StoreError>
     where
         F: FnMut() -> Fut,
@@ -193,7 +214,7 @@ impl Store {
         let mut attempt = 1;
         loop {
             match work().await {
-                Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
+                Err(e) if e.is_retryable() && attempt < self.retry.max_attempts => {
                     tracing::debug!(error = %e, attempt, "retrying transient failure");
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                     attempt += 1;
@@ -204,7 +225,7 @@ impl Store {
     }
 
     /// One statement, in `tx` or on its own (then auto-committed and retried
-    /// on transient errors); `with_columns` asks for the column metadata, so
+    /// on retryable errors); `with_columns` asks for the column metadata, so
     /// that the answer's rows can be read by name.
     async fn send_statement(
         &self,
@@ -227,7 +248,7 @@ impl Store {
     }
 
     /// A statement whose number of rows written is what counts, in `tx` or on
-    /// its own (then auto-committed and retried on transient errors).
+    /// its own (then auto-committed and retried on retryable errors).
     pub(crate) async fn execute(
         &self,
         label: &'static str,
@@ -238,7 +259,7 @@ impl Store {
         self.send_statement(label, tx, sql, params, false).await
     }
 
-    /// One auto-committed statement, retried on transient errors.
+    /// One auto-committed statement, retried on retryable errors.
     pub(crate) async fn run(
         &self,
         label: &'static str,
@@ -260,7 +281,7 @@ impl Store {
         Ok(Rows::new(out))
     }
 
-    /// One auto-committed statement whose rows are read, retried on transient errors.
+    /// One auto-committed statement whose rows are read, retried on retryable errors.
     pub(crate) async fn query(
         &self,
         label: &'static str,
@@ -337,7 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn engine_messages_of_conflicts_are_transient() {
+    fn failures_are_sorted_by_code_then_engine_message() {
         for m in [
             "ERROR: deadlock detected",
             "Deadlock found when trying to get lock; try restarting transaction",
@@ -345,8 +366,20 @@ mod tests {
             "database is locked",
             "ERROR: could not serialize access due to concurrent update",
         ] {
-            assert!(is_transient_message(m), "{m}");
+            let failure = service_failure(Some("DatabaseErrorException"), m);
+            assert_eq!(failure, DataApiFailure::Retryable, "{m}");
         }
-        assert!(!is_transient_message("syntax error at or near \"SELEC\""));
+        let syntax = service_failure(Some("DatabaseErrorException"), "syntax error at \"SELEC\"");
+        assert_eq!(syntax, DataApiFailure::Permanent);
+        let too_large = service_failure(
+            Some("BadRequestException"),
+            "Database returned more than the allowed response size limit",
+        );
+        assert_eq!(too_large, DataApiFailure::ResultTooLarge);
+        for code in ["DatabaseResumingException", "ThrottlingException"] {
+            assert_eq!(service_failure(Some(code), ""), DataApiFailure::Retryable);
+        }
+        let timeout = service_failure(Some("StatementTimeoutException"), "deadlock detected");
+        assert_eq!(timeout, DataApiFailure::Permanent);
     }
 }

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::calls::DataApiFailure;
 use crate::model::{InstanceId, ValidationError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -15,13 +16,14 @@ pub enum StoreError {
     /// Bad input (e.g. a search with `package_version` but no `package_name`).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    /// A Data API call failed; `code` is the service's error code when known.
+    /// A Data API call failed; `code` is the service's error code when known,
+    /// `failure` what it means for the caller.
     #[error("Data API {operation} failed ({}): {message}", code.as_deref().unwrap_or("no code"))]
     DataApi {
         operation: &'static str,
         code: Option<String>,
         message: String,
-        transient: bool,
+        failure: DataApiFailure,
         #[source]
         source: BoxError,
     },
@@ -35,13 +37,19 @@ pub enum StoreError {
 impl StoreError {
     /// Worth retrying later (database resuming, throttling, unavailable,
     /// deadlock/serialization failure): a Lambda should fail the event for retry.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::DataApi {
-                transient: true,
-                ..
-            }
-        )
+    pub fn is_retryable(&self) -> bool {
+        self.failure() == Some(DataApiFailure::Retryable)
+    }
+
+    /// The result was over the Data API's response (1 MiB) or row (64 KB) limit.
+    pub(crate) fn is_result_too_large(&self) -> bool {
+        self.failure() == Some(DataApiFailure::ResultTooLarge)
+    }
+
+    fn failure(&self) -> Option<DataApiFailure> {
+        match self {
+            Self::DataApi { failure, .. } => Some(*failure),
+            _ => None,
+        }
     }
 }

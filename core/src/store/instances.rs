@@ -220,7 +220,7 @@ impl Store {
 
     /// One routine call where the dialect has routines and the packages fit
     /// one request, else one transaction; retried as a whole on deadlocks and
-    /// other transient failures.
+    /// other retryable failures.
     pub(crate) async fn write(&self, plan: &WritePlan<'_>) -> Result<Written, StoreError> {
         match &self.sql().writes {
             Writes::Routines(r) if plan.chunks.len() == 1 => {

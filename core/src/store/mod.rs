@@ -29,7 +29,7 @@ mod sync;
 mod target;
 mod values;
 
-pub use calls::RetryPolicy;
+pub use calls::{DataApiFailure, RetryPolicy};
 pub use error::StoreError;
 pub use events::StateWrite;
 pub use migrate::{Migration, SCHEMA_VERSION};

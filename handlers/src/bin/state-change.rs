@@ -81,7 +81,7 @@ mod tests {
         assert!(d.error_message.contains("e-1"), "{}", d.error_message);
 
         let throttled = StateChangeError(HandleError::Source(
-            inventory_core::sources::SourceError::Transient {
+            inventory_core::sources::SourceError::Retryable {
                 service: "SSM",
                 operation: "ListInventoryEntries",
                 message: "ThrottlingException".into(),
