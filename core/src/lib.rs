@@ -5,7 +5,7 @@
 //! clients and a [`config::Settings`].
 
 pub mod config;
-pub mod events;
+pub mod eventbridge;
 pub mod http;
 pub mod model;
 pub mod query;

@@ -21,7 +21,7 @@ pub mod sync;
 use std::collections::HashSet;
 
 use crate::config::{FleetSettings, SyncSettings};
-use crate::events::{self, Command, Event, MalformedEvent, Target};
+use crate::eventbridge::{self, Command, Event, MalformedEvent, Target};
 use crate::model::{InstanceId, InstanceState, Source, StateChange};
 use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
@@ -221,7 +221,7 @@ where
     /// Parses and handles one raw EventBridge event, logging the result with
     /// the event id and the Data API calls it cost.
     pub async fn handle_json(&self, event: Value) -> Result<Outcome, HandleError> {
-        let event = events::parse(event).inspect_err(|e| {
+        let event = eventbridge::parse(event).inspect_err(|e| {
             tracing::error!(event_id = e.event_id.as_deref(), error = %e, "rejecting malformed event");
         })?;
         let span = tracing::info_span!("event", event_id = event.id.as_deref());

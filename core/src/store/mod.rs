@@ -11,7 +11,7 @@
 //! wrapper and retries), `values` (parameters and result rows), `sql` (the
 //! statements per dialect), and the operations with their SQL's subject:
 //! `migrate` (schema), `instances` (create/put/get/delete, package
-//! replacement), `events` (state changes, stale inventories), `search`
+//! replacement), `states` (state changes, stale inventories), `search`
 //! (search, package versions), `sync` (the fleet walk's cursor).
 
 use std::fmt;
@@ -20,19 +20,19 @@ use std::sync::Arc;
 
 mod calls;
 mod error;
-mod events;
 mod instances;
 mod migrate;
 mod search;
 mod sql;
+mod states;
 mod sync;
 mod target;
 mod values;
 
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use error::StoreError;
-pub use events::StateWrite;
 pub use migrate::{Migration, SCHEMA_VERSION};
+pub use states::StateWrite;
 pub use sync::{SyncCursor, SyncLease};
 pub use target::{DbTarget, Dialect, UnknownDialect};
 

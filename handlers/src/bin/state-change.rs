@@ -68,7 +68,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inventory_core::events::MalformedEvent;
+    use inventory_core::eventbridge::MalformedEvent;
 
     #[test]
     fn diagnostics_say_whether_to_retry() {

@@ -1,5 +1,5 @@
-//! The event path: state changes (ordered by event time), with the packages
-//! of a `running` event in the same call, and the instances whose inventory
+//! State changes applied to the store: ordered by event time, with the packages
+//! of a `running` event in the same call; and the instances whose inventory
 //! the scheduled sync should re-read.
 
 use chrono::{DateTime, Utc};
