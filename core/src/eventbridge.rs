@@ -15,15 +15,15 @@ use thiserror::Error;
 
 use crate::model::{Account, InstanceId, InstanceState, Region};
 
-pub const EC2_SOURCE: &str = "aws.ec2";
-pub const EC2_STATE_CHANGE: &str = "EC2 Instance State-change Notification";
-pub const SSM_SOURCE: &str = "aws.ssm";
-pub const SSM_ASSOCIATION_CHANGE: &str = "EC2 State Manager Instance Association State Change";
-pub const SCHEDULE_SOURCE: &str = "aws.events";
-pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+const EC2_SOURCE: &str = "aws.ec2";
+const EC2_STATE_CHANGE: &str = "EC2 Instance State-change Notification";
+const SSM_SOURCE: &str = "aws.ssm";
+const SSM_ASSOCIATION_CHANGE: &str = "EC2 State Manager Instance Association State Change";
+const SCHEDULE_SOURCE: &str = "aws.events";
+const SCHEDULED_EVENT: &str = "Scheduled Event";
 /// The SSM document whose successful run means a fresh software inventory.
-pub const INVENTORY_DOCUMENT: &str = "AWS-GatherSoftwareInventory";
-pub const ASSOCIATION_SUCCESS: &str = "Success";
+const INVENTORY_DOCUMENT: &str = "AWS-GatherSoftwareInventory";
+const ASSOCIATION_SUCCESS: &str = "Success";
 
 /// Longest event id echoed into logs and errors (EventBridge ids are UUIDs).
 const MAX_LOGGED_ID: usize = 64;
@@ -78,15 +78,6 @@ struct AssociationDetail {
     instance_id: String,
     document_name: String,
     status: String,
-}
-
-/// Parses raw JSON (a Lambda payload or an `events/` file).
-pub fn parse_slice(bytes: &[u8]) -> Result<Event, MalformedEvent> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| MalformedEvent {
-        event_id: None,
-        reason: format!("not JSON: {e}"),
-    })?;
-    parse(value)
 }
 
 /// Parses an EventBridge event.
@@ -273,7 +264,6 @@ mod tests {
             );
         }
         assert_eq!(parse(json!([1, 2])).unwrap_err().event_id, None);
-        assert!(parse_slice(b"{not json").is_err());
     }
 
     #[test]

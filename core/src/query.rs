@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{Account, InstanceId, InstanceState, Region, ValidationError};
 
-pub const DEFAULT_SEARCH_LIMIT: u32 = 100;
-pub const MAX_SEARCH_LIMIT: u32 = 1000;
+const DEFAULT_SEARCH_LIMIT: u32 = 100;
+const MAX_SEARCH_LIMIT: u32 = 1000;
 
 /// Search filters (combined with AND) and the page wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct SearchQuery {
     pub account: Option<Account>,
     pub region: Option<Region>,
     pub state: Option<InstanceState>,
-    /// 1..=[`MAX_SEARCH_LIMIT`].
+    /// 1 to 1000; 100 by default.
     pub limit: u32,
     /// Opaque token from a previous [`SearchPage`].
     pub next_token: Option<String>,
@@ -55,8 +55,7 @@ impl SearchQuery {
     }
 }
 
-/// A search limit as text (a query parameter): a whole number from 1 to
-/// [`MAX_SEARCH_LIMIT`].
+/// A search limit as text (a query parameter): a whole number from 1 to 1000.
 pub fn parse_search_limit(raw: &str) -> Result<u32, ValidationError> {
     raw.parse::<u32>()
         .ok()

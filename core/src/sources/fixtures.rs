@@ -47,10 +47,6 @@ impl FixtureSources {
         Self { dir: dir.into() }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The instance's entry under `service/`, or `None` for ids that could
     /// climb out of the directory (`..`).
     fn path(&self, service: &str, name: &str) -> Option<PathBuf> {

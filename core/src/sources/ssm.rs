@@ -17,7 +17,7 @@ use super::{
 };
 use crate::model::InstanceId;
 
-pub const APPLICATION_TYPE: &str = "AWS:Application";
+const APPLICATION_TYPE: &str = "AWS:Application";
 
 /// [`PackageSource`] on the SSM API. Throttling and 5xx are retried by the
 /// SDK's retry policy (standard mode by default) before they surface here.
