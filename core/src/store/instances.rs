@@ -268,19 +268,30 @@ impl Store {
                 .await?;
             let written = written_by_routine(&first)?;
             if written != Written::Skipped {
-                for chunk in &plan.chunks[1..] {
-                    let params = [
-                        text("id", plan.id.as_str()),
-                        text("packages", chunk.as_str()),
-                    ];
-                    self.execute("write.packages", Some(&tx), r.link_packages, &params)
-                        .await?;
-                }
+                self.link_further_chunks(r, &tx, plan.id, &plan.chunks)
+                    .await?;
             }
             Ok(written)
         }
         .await;
         (tx, result)
+    }
+
+    /// Links the packages of every chunk but the first (which the routine
+    /// wrote) of an oversized write, in `tx`.
+    pub(crate) async fn link_further_chunks(
+        &self,
+        r: &Routines,
+        tx: &Tx,
+        id: &InstanceId,
+        chunks: &[String],
+    ) -> Result<(), StoreError> {
+        for chunk in chunks.iter().skip(1) {
+            let params = [text("id", id.as_str()), text("packages", chunk.as_str())];
+            self.execute("write.packages", Some(tx), r.link_packages, &params)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The write's statements in `tx` (SQLite).

@@ -139,11 +139,7 @@ impl Store {
                 .await?;
             let written = state_write(&out)?;
             if written.packages_written {
-                for chunk in chunks.iter().skip(1) {
-                    let add = [text("id", c.id.as_str()), text("packages", chunk.as_str())];
-                    self.execute("write.packages", Some(&tx), r.link_packages, &add)
-                        .await?;
-                }
+                self.link_further_chunks(r, &tx, &c.id, chunks).await?;
             }
             Ok(written)
         }
