@@ -1,8 +1,11 @@
-//! What the state-change function does with an event: record a launch, a
-//! state, a freshly collected inventory (recording the instance if it is
-//! unknown), or, on a schedule, re-read stale inventories and walk on through
-//! the whole fleet ([`sync`]). The Lambda binary and `inventory replay` both
-//! call [`EventHandler::handle_json`].
+//! What the product does between a request or an event and the store.
+//!
+//! The state-change function's events (here): record a launch, a state, a
+//! freshly collected inventory (recording the instance if it is unknown), or,
+//! on a schedule, re-read stale inventories and walk on through the whole
+//! fleet ([`sync`]). The Lambda binary and `inventory replay` both call
+//! [`EventHandler::handle_json`]. The HTTP API's: one instance's record
+//! ([`instances`]) and the views over the fleet ([`queries`]).
 //!
 //! Delivery is at least once and unordered, so every step is idempotent and
 //! ordered by the event's `time`: the store applies a state only when it is
@@ -16,6 +19,8 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
+pub mod instances;
+pub mod queries;
 pub mod sync;
 
 use std::collections::HashSet;

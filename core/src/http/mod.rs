@@ -30,8 +30,9 @@ pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
 pub use routes::Route;
 
-use crate::model::{Instance, InstanceDetails, InstanceId, Source};
+use crate::model::{Instance, InstanceId};
 use crate::store::Store;
+use crate::usecases::{instances, queries};
 
 /// Largest request body accepted: Lambda's 6 MB synchronous payload limit.
 /// 10,000 packages with typical names take well under 1 MB.
@@ -57,10 +58,6 @@ type Reply = Result<(StatusCode, Vec<u8>), ApiError>;
 impl Api {
     pub fn new(store: Store) -> Self {
         Self { store }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// Answers one request. Never panics: a panic inside is caught and
@@ -138,7 +135,7 @@ impl Api {
 
     /// Answers with the input echoed back (packages in input order).
     async fn post(&self, instance: Instance) -> Reply {
-        self.store.create_instance(&instance).await?;
+        instances::create(&self.store, &instance).await?;
         let record = dto::NewRecordDto {
             aws_account: instance.account.as_str(),
             aws_region: instance.region.as_str(),
@@ -148,17 +145,15 @@ impl Api {
     }
 
     async fn put(&self, instance: Instance) -> Reply {
-        let created = self.store.put_instance(&instance).await?;
-        // Read back so PUT answers exactly what GET would show (one more call).
-        let stored = self.store.get_instance(&instance.id).await?;
+        let replaced = instances::put(&self.store, &instance).await?;
         ok(&dto::PutAnswer {
-            record: stored.as_ref().into(),
-            created,
+            record: replaced.record.as_ref().into(),
+            created: replaced.created,
         })
     }
 
     async fn get(&self, id: &InstanceId) -> Reply {
-        let stored = self.store.get_instance(id).await?;
+        let stored = instances::get(&self.store, id).await?;
         ok(&dto::GetAnswer {
             record: stored.as_ref().into(),
             record_found: stored.is_some(),
@@ -166,7 +161,7 @@ impl Api {
     }
 
     async fn delete(&self, id: &InstanceId) -> Reply {
-        if !self.store.delete_instance(id).await? {
+        if !instances::delete(&self.store, id).await? {
             return Err(ApiError::InstanceNotFound(id.to_string()));
         }
         ok(&dto::DeleteAnswer {
@@ -177,7 +172,7 @@ impl Api {
 
     async fn search(&self, raw_query: Option<&str>) -> Reply {
         let q = query::search_query(raw_query)?;
-        let page = self.store.search(&q).await?;
+        let page = queries::search(&self.store, &q).await?;
         ok(&dto::SearchAnswer {
             instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
             next_token: page.next_token.as_deref(),
@@ -185,7 +180,7 @@ impl Api {
     }
 
     async fn package(&self, name: &str) -> Reply {
-        let versions = self.store.package_versions(name).await?;
+        let versions = queries::package_versions(&self.store, name).await?;
         ok(&dto::PackageAnswer {
             package_name: name,
             versions: versions.iter().map(dto::VersionCountDto::from).collect(),
@@ -193,18 +188,9 @@ impl Api {
     }
 }
 
-/// The API-sourced instance a body describes (packages as given, duplicates
-/// included: the store drops them, the POST answer echoes them).
+/// The instance a body describes.
 fn instance(id: InstanceId, body: InstanceBody) -> Instance {
-    Instance {
-        id,
-        account: body.account,
-        region: body.region,
-        state: None,
-        details: InstanceDetails::default(),
-        source: Source::Api,
-        packages: body.packages,
-    }
+    instances::described(id, body.account, body.region, body.packages)
 }
 
 /// Checks the content type, then parses the body. A missing content type is
