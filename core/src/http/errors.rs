@@ -8,8 +8,9 @@ use crate::model::ValidationError;
 use crate::store::StoreError;
 
 /// A request that cannot be answered with success. The `Display` text is the
-/// `error_message` clients see: it never carries internal detail (server
-/// faults are logged, not returned).
+/// `error_message` clients see: it never carries internal detail. A server
+/// fault keeps its cause as the error's `source`, for the log line the API
+/// writes once per answer ([`ApiError::log`]).
 #[derive(Debug, Error)]
 pub enum ApiError {
     /// Malformed input that is not tied to one field (bad JSON, bad encoding).
@@ -38,9 +39,10 @@ pub enum ApiError {
     )]
     UnsupportedMediaType(String),
     #[error("the database is temporarily unavailable; retry shortly")]
-    Unavailable,
+    Unavailable(#[source] StoreError),
+    /// A store failure, or none (a panic, an answer that cannot be serialized).
     #[error("internal error; quote the request id when reporting it")]
-    Internal,
+    Internal(#[source] Option<StoreError>),
 }
 
 impl ApiError {
@@ -53,8 +55,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -62,13 +64,25 @@ impl ApiError {
     pub(crate) fn header(&self) -> Option<(HeaderName, HeaderValue)> {
         match self {
             Self::MethodNotAllowed { allow, .. } => Some((ALLOW, HeaderValue::from_static(allow))),
-            Self::Unavailable => Some((RETRY_AFTER, HeaderValue::from_static("1"))),
+            Self::Unavailable(_) => Some((RETRY_AFTER, HeaderValue::from_static("1"))),
             _ => None,
         }
     }
 
-    /// Maps a store failure, logging what the client is not told.
-    pub fn from_store(err: StoreError) -> Self {
+    /// Logs what the client is not told: a server fault's cause.
+    pub(crate) fn log(&self) {
+        match self {
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "store unavailable"),
+            Self::Internal(Some(cause)) => tracing::error!(error = %cause, "store failure"),
+            _ => {}
+        }
+    }
+}
+
+/// What a store failure means to the client: its own fault (400), or the
+/// server's, keeping the cause for the log.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
         match err {
             StoreError::AlreadyExists(id) => Self::AlreadyRecorded(id.to_string()),
             StoreError::InvalidNextToken => Self::Validation(ValidationError::new(
@@ -76,20 +90,8 @@ impl ApiError {
                 "is not a token this API returned",
             )),
             StoreError::Invalid(v) => Self::Validation(v),
-            err if err.is_retryable() => {
-                tracing::warn!(error = %err, "store unavailable");
-                Self::Unavailable
-            }
-            err => {
-                tracing::error!(error = %err, "store failure");
-                Self::Internal
-            }
+            err if err.is_retryable() => Self::Unavailable(err),
+            err => Self::Internal(Some(err)),
         }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        Self::from_store(err)
     }
 }

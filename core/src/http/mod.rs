@@ -75,8 +75,11 @@ impl Api {
             .await
             .unwrap_or_else(|_| {
                 span.in_scope(|| tracing::error!("request handler panicked"));
-                Err(ApiError::Internal)
+                Err(ApiError::Internal(None))
             });
+        if let Err(err) = &reply {
+            span.in_scope(|| err.log());
+        }
         let response = respond(reply, &request_id);
 
         // Exact per request in Lambda (one request at a time); under
@@ -215,7 +218,7 @@ fn instance_body(req: &Request<Bytes>) -> Result<InstanceBody, ApiError> {
 fn ok<T: Serialize>(value: &T) -> Reply {
     serde_json::to_vec(value)
         .map(|body| (StatusCode::OK, body))
-        .map_err(|_| ApiError::Internal)
+        .map_err(|_| ApiError::Internal(None))
 }
 
 fn request_id<B>(req: &Request<B>) -> String {
