@@ -1,8 +1,9 @@
 //! `inventory get | search | packages`: the HTTP API's reads from the command
 //! line, answered by the same code (so the JSON is the API's own).
 
-use bytes::Bytes;
-use inventory_core::http::Api;
+use axum::body::Body;
+use inventory_core::http::router;
+use tower::ServiceExt;
 
 use crate::target::TargetArgs;
 
@@ -81,15 +82,17 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
 /// Runs a GET through the API and prints its JSON verbatim (keys in the
 /// API's order; pipe to `jq` to indent); an error answer fails the command.
 async fn answer(target: TargetArgs, path: String) -> anyhow::Result<()> {
-    let api = Api::new(target.store().await?);
-    let request = http::Request::get(path).body(Bytes::new())?;
-    let response = api.handle(request).await;
-    let body = String::from_utf8_lossy(response.body());
-    if response.status().is_success() {
+    let api = router(target.store().await?);
+    let request = axum::http::Request::get(path).body(Body::empty())?;
+    let response = api.oneshot(request).await?;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    let body = String::from_utf8_lossy(&body);
+    if status.is_success() {
         println!("{body}");
         Ok(())
     } else {
-        anyhow::bail!("{}: {body}", response.status())
+        anyhow::bail!("{status}: {body}")
     }
 }
 

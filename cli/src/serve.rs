@@ -1,17 +1,12 @@
 //! `inventory serve`: the local Data API and the HTTP API in one process.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use bytes::{Bytes, BytesMut};
 use data_api_local::{ClusterConfig, Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
-use http_body_util::BodyExt;
 use inventory_core::config::{ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
-use inventory_core::http::{Api, MAX_BODY_BYTES};
+use inventory_core::http::router;
 use inventory_core::store::{DbTarget, Dialect, Store};
 
 use crate::client;
@@ -67,9 +62,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the HTTP API to {}", args.bind))?;
     let http_addr = listener.local_addr()?;
-    let app = axum::Router::new()
-        .fallback(handle)
-        .with_state(Arc::new(Api::new(store)));
 
     println!("inventory serve is ready");
     println!("  HTTP API:     http://{http_addr}");
@@ -84,46 +76,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  export {ENV_DIALECT}={dialect}");
     println!("  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
 
-    axum::serve(listener, app)
+    axum::serve(listener, router(store))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the HTTP API")?;
     data_api.shutdown().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn handle(State(api): State<Arc<Api>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    match read_capped(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => api
-            .handle(http::Request::from_parts(parts, bytes))
-            .await
-            .map(axum::body::Body::from),
-        Err(err) => {
-            // The client went away or sent a broken body: nobody reads this.
-            tracing::info!(error = %err, "could not read a request body");
-            let mut response = Response::new(axum::body::Body::empty());
-            *response.status_mut() = http::StatusCode::BAD_REQUEST;
-            response
-        }
-    }
-}
-
-/// Reads at most `cap + 1` bytes: enough for the API to see the body is over
-/// its limit and answer 413 without buffering an arbitrarily large upload.
-async fn read_capped(mut body: axum::body::Body, cap: usize) -> Result<Bytes, axum::Error> {
-    let mut buf = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            buf.extend_from_slice(&data);
-            if buf.len() > cap {
-                buf.truncate(cap + 1);
-                break;
-            }
-        }
-    }
-    Ok(buf.freeze())
 }
 
 /// The backend URL and its dialect. A value without a scheme is a SQLite file path.
@@ -203,13 +162,5 @@ mod tests {
     fn passwords_are_not_printed() {
         assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
-    }
-
-    #[tokio::test]
-    async fn bodies_over_the_cap_are_cut_just_past_it() {
-        let big = axum::body::Body::from(vec![b'x'; 100]);
-        assert_eq!(read_capped(big, 10).await.unwrap().len(), 11);
-        let small = axum::body::Body::from("{}");
-        assert_eq!(read_capped(small, 10).await.unwrap(), "{}");
     }
 }

@@ -1,5 +1,6 @@
 //! ec2-inventory core: the domain model, the Data API store, the package and
-//! instance sources, the use cases and the transport-agnostic HTTP API.
+//! instance sources, the use cases and the HTTP API (one axum Router that the
+//! Lambda and `inventory serve` both serve).
 //!
 //! Core never knows whether it runs in Lambda or locally: callers hand it SDK
 //! clients and a [`config::Settings`].

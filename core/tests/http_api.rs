@@ -1,15 +1,18 @@
-//! The HTTP API end to end: `Api::handle` over a real `Store`, through the
+//! The HTTP API end to end: its Router over a real `Store`, through the
 //! `aws-sdk-rdsdata` client and the local Data API, on every backend.
 
 mod common;
 
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::Router;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use inventory_core::http::{Api, RequestId, MAX_BODY_BYTES, REQUEST_ID_HEADER};
+use inventory_core::http::{router, RequestId, MAX_BODY_BYTES, REQUEST_ID_HEADER};
 use inventory_core::store::{RetryPolicy, Store};
 use serde_json::{json, Value};
+use tower::ServiceExt;
 
 /// What a call answered: status, headers, JSON body.
 struct Answer {
@@ -43,16 +46,27 @@ impl Answer {
     }
 }
 
-async fn send(api: &Api, req: Request<Bytes>) -> Answer {
-    let response = api.handle(req).await;
+async fn send(api: &Router, req: Request<Bytes>) -> Answer {
+    send_body(api, req.map(Body::from)).await
+}
+
+async fn send_body(api: &Router, req: Request<Body>) -> Answer {
+    let head = req.method() == Method::HEAD;
+    let response = api.clone().oneshot(req).await.unwrap();
     assert_eq!(
         response.headers().get("content-type").unwrap(),
         "application/json"
     );
     let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     let raw = String::from_utf8(body.to_vec()).expect("answer is not UTF-8");
-    let body = serde_json::from_str(&raw)
-        .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {raw:.300}"));
+    // A HEAD answer has no body, as HTTP wants: axum drops it.
+    let body = if head && raw.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&raw)
+            .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {raw:.300}"))
+    };
     Answer {
         status: parts.status,
         headers: parts.headers,
@@ -87,12 +101,12 @@ fn typed_request(
     req
 }
 
-async fn call(api: &Api, method: Method, path: &str, body: Option<&Value>) -> Answer {
+async fn call(api: &Router, method: Method, path: &str, body: Option<&Value>) -> Answer {
     let bytes = body.map(|b| b.to_string()).unwrap_or_default();
     send(api, typed_request(method, path, bytes, JSON)).await
 }
 
-async fn get(api: &Api, path: &str) -> Answer {
+async fn get(api: &Router, path: &str) -> Answer {
     call(api, Method::GET, path, None).await
 }
 
@@ -133,8 +147,8 @@ fn assert_key_order(raw: &str, keys: &[&str], ctx: &str) {
 }
 
 /// Runs `test` with an API over each backend's store; `ctx` names the backend.
-async fn on_each_api(test: impl AsyncFn(&Api, &'static str)) {
-    common::on_each_backend(async |db| test(&Api::new(db.store.clone()), db.name).await).await;
+async fn on_each_api(test: impl AsyncFn(&Router, &'static str)) {
+    common::on_each_backend(async |db| test(&router(db.store.clone()), db.name).await).await;
 }
 
 /// `YYYY-MM-DD HH:MM:SS.f` with 1-9 fraction digits, no trailing zero but "0".
@@ -336,7 +350,7 @@ async fn put_creates_then_replaces_and_delete_removes() {
 async fn ten_thousand_packages_round_trip() {
     common::on_each_backend(async |db| {
         let ctx = db.name;
-        let api = &Api::new(db.store.clone());
+        let api = &router(db.store.clone());
         let packages: Vec<Value> = (0..10_000)
             .map(|i| json!({"package_name": format!("pkg-{i:05}"), "package_version": format!("1.{}", i % 13)}))
             .collect();
@@ -681,7 +695,13 @@ async fn routing_errors_size_and_media_type() {
         ] {
             let answer = call(api, method.clone(), path, Some(&seed_body())).await;
             let ctx = format!("{ctx}: {method} {path}");
-            answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "is not allowed", &ctx);
+            if method == Method::HEAD {
+                assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{ctx}");
+                assert_eq!(answer.raw, "", "{ctx}");
+                assert!(answer.header(REQUEST_ID_HEADER).is_some(), "{ctx}");
+            } else {
+                answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "is not allowed", &ctx);
+            }
             assert_eq!(answer.header("allow"), Some(allow), "{ctx}");
         }
 
@@ -719,6 +739,74 @@ async fn routing_errors_size_and_media_type() {
         }
     })
     .await;
+}
+
+/// Where axum would answer with a plain-text rejection, the API answers its
+/// JSON error. Every method a route lists reaches its handler (here a 400
+/// from validation); any other is a 405 listing them.
+#[tokio::test]
+async fn rejections_are_json_errors() {
+    let db = common::sqlite().await;
+    let api = &router(db.store.clone());
+    for (path, allow) in [
+        ("/ec2/bad%20id", "GET, POST, PUT, DELETE"),
+        ("/ec2?limit=0", "GET"),
+        ("/packages/%00", "GET"),
+    ] {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+            Method::OPTIONS,
+            Method::TRACE,
+        ] {
+            let ctx = format!("{method} {path}");
+            let answer = call(api, method.clone(), path, Some(&seed_body())).await;
+            if allow.split(", ").any(|m| m == method.as_str()) {
+                answer.assert_error(StatusCode::BAD_REQUEST, "", &ctx);
+            } else {
+                let needle = format!("method {method} is not allowed on ");
+                answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, &needle, &ctx);
+                assert_eq!(answer.header("allow"), Some(allow), "{ctx}");
+            }
+        }
+    }
+    for (path, needle) in [
+        ("/ec2/%FF", "aws_instance_id: not valid UTF-8 once decoded"),
+        (
+            "/packages/a%C0%AF",
+            "package_name: not valid UTF-8 once decoded",
+        ),
+        ("/packages/%", "package_name: malformed percent-encoding"),
+        ("/packages/a%2", "package_name: malformed percent-encoding"),
+        ("/ec2?state=%E2%82", "state: not valid UTF-8 once decoded"),
+    ] {
+        get(api, path)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, needle, path);
+    }
+
+    let big = vec![b' '; MAX_BODY_BYTES + 1];
+    send(api, typed_request(Method::PUT, "/ec2/i-big", big, JSON))
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "over the limit", "PUT");
+    // A body that breaks off (the client went away).
+    let chunks: [Result<Bytes, std::io::Error>; 2] = [
+        Ok(Bytes::from_static(b"{\"aws_region\"")),
+        Err(std::io::Error::other("connection reset")),
+    ];
+    let broken = Request::post("/ec2/i-broken")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    send_body(api, broken).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "the request body could not be read",
+        "broken body",
+    );
+    db.finish().await;
 }
 
 #[tokio::test]
@@ -783,7 +871,7 @@ async fn an_unavailable_database_is_503_without_detail() {
     let pausing = common::auto_pause(Duration::from_millis(300));
     common::on_each_backend_with(pausing, async |db| {
         let ctx = db.name;
-        let api = &Api::new(db.fresh_store().with_retry_policy(NO_RETRY));
+        let api = &router(db.fresh_store().with_retry_policy(NO_RETRY));
         tokio::time::sleep(Duration::from_millis(600)).await;
         let answer = call(api, Method::POST, "/ec2/i-paused", Some(&seed_body())).await;
         answer.assert_error(
@@ -806,7 +894,7 @@ async fn an_unavailable_database_is_503_without_detail() {
     let client = common::client("http://127.0.0.1:9").await;
     let db = common::sqlite().await;
     let store = Store::new(client, db.target.clone()).with_retry_policy(NO_RETRY);
-    let answer = get(&Api::new(store), "/ec2/i-1").await;
+    let answer = get(&router(store), "/ec2/i-1").await;
     answer.assert_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily unavailable",
@@ -823,7 +911,7 @@ async fn an_unavailable_database_is_503_without_detail() {
 #[tokio::test]
 async fn no_input_panics_or_fails_the_server() {
     let db = common::sqlite().await;
-    let api = &Api::new(db.store.clone());
+    let api = &router(db.store.clone());
     let paths = [
         "/ec2/%",
         "/ec2/%FF%FE",

@@ -1,13 +1,16 @@
 //! The http-api function's path end to end: an API Gateway HTTP API (payload
 //! v2) event decoded by lambda_http as in Lambda, the shared start-up, the
-//! adapter and core's API, into the local Data API over SQLite.
+//! function's Router, its answer as lambda_http sends it back, into the local
+//! Data API over SQLite.
 
+use axum::Router;
 use base64::Engine;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN};
 use inventory_core::config::{ConfigError, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
-use inventory_core::http::{Api, REQUEST_ID_HEADER};
+use inventory_core::http::REQUEST_ID_HEADER;
 use inventory_handlers::{http_api, start_with};
-use lambda_http::{Body, Response};
+use lambda_http::tower::ServiceExt;
+use lambda_http::{Body, IntoResponse, Response};
 use serde_json::{json, Value};
 
 mod local_support;
@@ -16,7 +19,7 @@ use local_support::{local_sdk, settings};
 
 /// The API behind the function, as its start-up builds it, over a fresh
 /// in-memory database with the schema applied.
-async fn api() -> (Server, Api) {
+async fn api() -> (Server, Router) {
     let server = Server::start(Config::single(LOCAL_CLUSTER_ARN, "sqlite::memory:"))
         .await
         .expect("local Data API");
@@ -24,7 +27,14 @@ async fn api() -> (Server, Api) {
         .await
         .expect("start-up");
     startup.store.migrate().await.expect("schema");
-    (server, Api::new(startup.store))
+    (server, http_api::app(startup.store))
+}
+
+/// What `lambda_http::run` does with one event: the Router's answer, turned
+/// into the body lambda_http sends back.
+async fn handle(api: &Router, req: lambda_http::Request) -> Response<Body> {
+    let answer = api.clone().oneshot(req).await.expect("infallible");
+    answer.into_response().await
 }
 
 /// An API Gateway HTTP API event, payload format 2.0, as Lambda receives it;
@@ -82,7 +92,7 @@ const CREATE: &str = r#"{"aws_region": "us-east-1", "aws_account": "123456789012
 async fn post_then_get_through_the_lambda_adapter() {
     let (_server, api) = api().await;
 
-    let created = http_api::handle(
+    let created = handle(
         &api,
         event(
             "POST",
@@ -99,7 +109,7 @@ async fn post_then_get_through_the_lambda_adapter() {
         "123456789012"
     );
 
-    let got = http_api::handle(&api, event("GET", "/ec2/i-0abc1234", None, "req-get-1")).await;
+    let got = handle(&api, event("GET", "/ec2/i-0abc1234", None, "req-get-1")).await;
     assert_eq!(got.status(), 200);
     assert_eq!(got.headers()[REQUEST_ID_HEADER], "req-get-1");
     let got = json_body(&got);
@@ -113,7 +123,7 @@ async fn post_then_get_through_the_lambda_adapter() {
     // The query string reaches core: a search by package finds it, another does not.
     for (query, found) in [("package_name=zlib", 1), ("package_name=absent", 0)] {
         let target = format!("/ec2?{query}&aws_account=123456789012");
-        let page = http_api::handle(&api, event("GET", &target, None, "req-search")).await;
+        let page = handle(&api, event("GET", &target, None, "req-search")).await;
         assert_eq!(page.status(), 200, "{:?}", page.body());
         let instances = json_body(&page)["instances"]
             .as_array()
@@ -129,13 +139,13 @@ async fn post_then_get_through_the_lambda_adapter() {
 #[tokio::test]
 async fn base64_bodies_are_decoded_before_core_sees_them() {
     let (_server, api) = api().await;
-    let created = http_api::handle(
+    let created = handle(
         &api,
         event("POST", "/ec2/i-0b64", Some((CREATE, true)), "req-b64"),
     )
     .await;
     assert_eq!(created.status(), 200, "{:?}", created.body());
-    let again = http_api::handle(
+    let again = handle(
         &api,
         event("POST", "/ec2/i-0b64", Some((CREATE, true)), "req-b64-2"),
     )
@@ -151,15 +161,16 @@ async fn base64_bodies_are_decoded_before_core_sees_them() {
 #[tokio::test]
 async fn bad_requests_get_json_errors_not_failures() {
     let (_server, api) = api().await;
-    let bad = http_api::handle(
+    let bad = handle(
         &api,
         event("POST", "/ec2/i-0bad", Some(("{not json", false)), "r1"),
     )
     .await;
     assert_eq!(bad.status(), 400);
     assert!(json_body(&bad)["error_message"].is_string());
-    let unknown = http_api::handle(&api, event("GET", "/nowhere", None, "r2")).await;
+    let unknown = handle(&api, event("GET", "/nowhere", None, "r2")).await;
     assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.headers()[REQUEST_ID_HEADER], "r2");
     assert!(json_body(&unknown)["error_message"].is_string());
 }
 
@@ -192,15 +203,27 @@ async fn start_up_names_a_missing_setting() {
     assert!(err.to_string().contains(ENV_DIALECT), "{err}");
 }
 
-#[test]
-fn responses_are_text_when_utf8_and_binary_otherwise() {
-    let text =
-        http_api::to_lambda_response(http::Response::new(bytes::Bytes::from_static(b"{\"a\":1}")));
-    assert_eq!(text.body(), &Body::Text("{\"a\":1}".into()));
-    let empty = http_api::to_lambda_response(http::Response::new(bytes::Bytes::new()));
-    assert_eq!(empty.body(), &Body::Empty);
-    let binary = http_api::to_lambda_response(http::Response::new(bytes::Bytes::from_static(&[
-        0xff, 0xfe,
-    ])));
-    assert_eq!(binary.body(), &Body::Binary(vec![0xff, 0xfe]));
+/// lambda_http sends a body as text when its content type says it is text:
+/// every answer of the API is JSON, errors included.
+#[tokio::test]
+async fn answers_are_json_text_bodies() {
+    let (_server, api) = api().await;
+    for (method, target) in [
+        ("GET", "/ec2/i-0none"),
+        ("GET", "/nowhere"),
+        ("PATCH", "/ec2/i-0none"),
+        ("GET", "/ec2?limit=0"),
+    ] {
+        let answer = handle(&api, event(method, target, None, "req-text")).await;
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json",
+            "{method} {target}"
+        );
+        assert!(
+            json_body(&answer).is_object(),
+            "{method} {target}: {:?}",
+            answer.body()
+        );
+    }
 }

@@ -1,16 +1,21 @@
-//! What can go wrong with a request, and the status each failure answers with.
+//! What can go wrong with a request, and the answer each failure gets.
 
-use http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
-use http::StatusCode;
+use axum::body::Body;
+use axum::http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use thiserror::Error;
+
+use super::dto::ErrorAnswer;
 
 use crate::model::ValidationError;
 use crate::store::StoreError;
 
-/// A request that cannot be answered with success. The `Display` text is the
+/// A request that cannot be answered with success: what every handler,
+/// extractor and fallback of the router fails with. The `Display` text is the
 /// `error_message` clients see: it never carries internal detail. A server
-/// fault keeps its cause as the error's `source`, for the log line the API
-/// writes once per answer ([`ApiError::log`]).
+/// fault keeps its cause as the error's `source`, logged once, when the error
+/// becomes the answer.
 #[derive(Debug, Error)]
 pub enum ApiError {
     /// Malformed input that is not tied to one field (bad JSON, bad encoding).
@@ -61,7 +66,7 @@ impl ApiError {
     }
 
     /// A header the answer carries besides its JSON body.
-    pub(crate) fn header(&self) -> Option<(HeaderName, HeaderValue)> {
+    fn header(&self) -> Option<(HeaderName, HeaderValue)> {
         match self {
             Self::MethodNotAllowed { allow, .. } => Some((ALLOW, HeaderValue::from_static(allow))),
             Self::Unavailable(_) => Some((RETRY_AFTER, HeaderValue::from_static("1"))),
@@ -70,7 +75,7 @@ impl ApiError {
     }
 
     /// Logs what the client is not told: a server fault's cause.
-    pub(crate) fn log(&self) {
+    fn log(&self) {
         match self {
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "store unavailable"),
             Self::Internal(Some(cause)) => tracing::error!(error = %cause, "store failure"),
@@ -93,5 +98,39 @@ impl From<StoreError> for ApiError {
             err if err.is_retryable() => Self::Unavailable(err),
             err => Self::Internal(Some(err)),
         }
+    }
+}
+
+/// The message a failed answer carries until [`write_body`] turns it into
+/// the JSON body, once the request id is at hand.
+#[derive(Debug, Clone)]
+struct ErrorMessage(String);
+
+/// The status and headers of the answer, logging the cause of a server
+/// fault. The body is written by [`write_body`], around every route.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = self.status();
+        if let Some((name, value)) = self.header() {
+            response.headers_mut().insert(name, value);
+        }
+        response
+            .extensions_mut()
+            .insert(ErrorMessage(self.to_string()));
+        response
+    }
+}
+
+/// Writes an error answer's body: `{"error_message": …, "request_id": …}`.
+pub(super) fn write_body(response: &mut Response, request_id: &str) {
+    if let Some(ErrorMessage(message)) = response.extensions_mut().remove() {
+        let body = ErrorAnswer {
+            error_message: &message,
+            request_id,
+        };
+        // Serializing two strings cannot fail.
+        *response.body_mut() = Body::from(serde_json::to_vec(&body).unwrap_or_default());
     }
 }

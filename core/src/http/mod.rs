@@ -1,36 +1,34 @@
-//! The HTTP API as a plain `http::Request<Bytes> -> http::Response<Bytes>`
-//! function, served by the `http-api` Lambda (lambda_http) and by
-//! `inventory serve` (axum) alike. See `docs/http-api.md` for the contract.
-//!
-//! ```text
-//! POST   /ec2/{id}          create; an id already recorded is a 400 (the original's contract)
-//! GET    /ec2/{id}          the record, or {"record": {}, "record_found": false}
-//! PUT    /ec2/{id}          create or replace
-//! DELETE /ec2/{id}          remove (404 when unknown)
-//! GET    /ec2?...           search, paginated
-//! GET    /packages/{name}   versions of a package with instance counts
-//! ```
+//! The HTTP API as one `axum::Router` ([`router`]), served by the `http-api`
+//! Lambda (lambda_http) and by `inventory serve` (axum) alike, and called in
+//! process by `inventory get|search|packages`. See `docs/http-api.md` for the
+//! contract. What a route does with the store is in `usecases::instances` and
+//! `usecases::queries`; here are the routes, the extractors that validate a
+//! request (`extract`), the JSON shapes (`dto`) and the error answers
+//! (`errors`).
 
 mod dto;
 mod errors;
-mod query;
-mod routes;
+mod extract;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use bytes::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header::{HeaderValue, CONTENT_TYPE};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::{Json, Router};
 use futures::FutureExt;
-use http::header::{HeaderValue, CONTENT_TYPE};
-use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use tracing::Instrument;
 
 pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
-pub use routes::Route;
 
-use crate::model::{Instance, InstanceId};
+use extract::{DescribedInstance, InstancePath, PackagePath, Search};
+
 use crate::store::Store;
 use crate::usecases::{instances, queries};
 
@@ -47,181 +45,186 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
-/// The API: routing, validation, JSON shapes, over a [`Store`].
-#[derive(Debug, Clone)]
-pub struct Api {
-    store: Store,
+/// A route as error messages name it, and the methods it answers (the
+/// `Allow` header of a 405).
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    template: &'static str,
+    allow: &'static str,
 }
 
-type Reply = Result<(StatusCode, Vec<u8>), ApiError>;
+const INSTANCE: Route = Route {
+    template: "/ec2/{id}",
+    allow: "GET, POST, PUT, DELETE",
+};
+const SEARCH: Route = Route {
+    template: "/ec2",
+    allow: "GET",
+};
+const PACKAGE: Route = Route {
+    template: "/packages/{name}",
+    allow: "GET",
+};
 
-impl Api {
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
+/// The API over a migrated store. Every answer is JSON with an
+/// `x-request-id` header, errors included (a 404, a 405, an extractor's
+/// rejection); a panic inside is answered 500. One log line per request.
+///
+/// `/packages/{*name}` takes the rest of the path, so a name with `/` works
+/// both raw and as `%2F`.
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/ec2", answers(SEARCH, get(search)))
+        .route(
+            "/ec2/{id}",
+            answers(
+                INSTANCE,
+                get(get_instance)
+                    .post(create_instance)
+                    .put(put_instance)
+                    .delete(delete_instance),
+            ),
+        )
+        .route("/packages/{*name}", answers(PACKAGE, get(package_versions)))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(store.clone(), edge))
+        .with_state(store)
+}
 
-    /// Answers one request. Never panics: a panic inside is caught and
-    /// answered as a 500. Logs one line per request.
-    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
-        let started = Instant::now();
-        let request_id = request_id(&req);
-        let method = req.method().clone();
-        let route = Route::from_path(req.uri().path());
-        let calls_before = self.store.data_api_calls();
-        let span = tracing::info_span!("http", request_id = %request_id);
-
-        let reply = AssertUnwindSafe(self.dispatch(&req, route).instrument(span.clone()))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| {
-                span.in_scope(|| tracing::error!("request handler panicked"));
-                Err(ApiError::Internal(None))
-            });
-        if let Err(err) = &reply {
-            span.in_scope(|| err.log());
+/// `methods`, and a 405 naming the route's methods for any other: HEAD too,
+/// which axum would otherwise answer with the GET handler.
+fn answers(route: Route, methods: MethodRouter<Store>) -> MethodRouter<Store> {
+    let refuse = move |method: Method| async move {
+        ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            route: route.template,
+            allow: route.allow,
         }
-        let response = respond(reply, &request_id);
+    };
+    methods.head(refuse).fallback(refuse)
+}
 
-        // Exact per request in Lambda (one request at a time); under
-        // concurrency (inventory serve) overlapping requests share the count.
-        let data_api_calls = self.store.data_api_calls().saturating_sub(calls_before);
-        let status = response.status().as_u16();
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let route = route.map_or("(none)", Route::template);
-        span.in_scope(|| {
-            if status >= 500 {
-                tracing::error!(%method, route, status, duration_ms, data_api_calls, "request");
-            } else {
-                tracing::info!(%method, route, status, duration_ms, data_api_calls, "request");
-            }
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().chars().take(200).collect())
+}
+
+/// Answers with the input echoed back (packages in input order).
+async fn create_instance(
+    State(store): State<Store>,
+    DescribedInstance(instance): DescribedInstance,
+) -> Result<Response, ApiError> {
+    instances::create(&store, &instance).await?;
+    let record = dto::NewRecordDto {
+        aws_account: instance.account.as_str(),
+        aws_region: instance.region.as_str(),
+        packages: dto::packages_dto(&instance.packages),
+    };
+    Ok(json(&dto::PostAnswer { new_record: record }))
+}
+
+async fn put_instance(
+    State(store): State<Store>,
+    DescribedInstance(instance): DescribedInstance,
+) -> Result<Response, ApiError> {
+    let replaced = instances::put(&store, &instance).await?;
+    Ok(json(&dto::PutAnswer {
+        record: replaced.record.as_ref().into(),
+        created: replaced.created,
+    }))
+}
+
+async fn get_instance(
+    State(store): State<Store>,
+    InstancePath(id): InstancePath,
+) -> Result<Response, ApiError> {
+    let stored = instances::get(&store, &id).await?;
+    Ok(json(&dto::GetAnswer {
+        record: stored.as_ref().into(),
+        record_found: stored.is_some(),
+    }))
+}
+
+async fn delete_instance(
+    State(store): State<Store>,
+    InstancePath(id): InstancePath,
+) -> Result<Response, ApiError> {
+    if !instances::delete(&store, &id).await? {
+        return Err(ApiError::InstanceNotFound(id.to_string()));
+    }
+    Ok(json(&dto::DeleteAnswer {
+        aws_instance_id: id.as_str(),
+        deleted: true,
+    }))
+}
+
+async fn search(State(store): State<Store>, Search(q): Search) -> Result<Response, ApiError> {
+    let page = queries::search(&store, &q).await?;
+    Ok(json(&dto::SearchAnswer {
+        instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
+        next_token: page.next_token.as_deref(),
+    }))
+}
+
+async fn package_versions(
+    State(store): State<Store>,
+    PackagePath(name): PackagePath,
+) -> Result<Response, ApiError> {
+    let versions = queries::package_versions(&store, &name).await?;
+    Ok(json(&dto::PackageAnswer {
+        package_name: &name,
+        versions: versions.iter().map(dto::VersionCountDto::from).collect(),
+    }))
+}
+
+fn json<T: Serialize>(answer: &T) -> Response {
+    Json(answer).into_response()
+}
+
+/// Around every route and the fallback: the request id, the request's span,
+/// a panic answered as a 500, the error body (which carries the request id,
+/// known only here), the headers every answer has, and the log line.
+async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(none)".to_owned(), |path| path.as_str().to_owned());
+    let calls_before = store.data_api_calls();
+    let span = tracing::info_span!("http", request_id = %request_id);
+
+    let mut response = AssertUnwindSafe(next.run(req).instrument(span.clone()))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            span.in_scope(|| tracing::error!("request handler panicked"));
+            ApiError::Internal(None).into_response()
         });
-        response
+    errors::write_body(&mut response, &request_id);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID_HEADER, id);
     }
 
-    async fn dispatch(&self, req: &Request<Bytes>, route: Option<Route<'_>>) -> Reply {
-        let route = route.ok_or_else(|| {
-            let shown: String = req.uri().path().chars().take(200).collect();
-            ApiError::NoRoute(shown)
-        })?;
-        let method = req.method();
-        if !route.allows(method) {
-            return Err(ApiError::MethodNotAllowed {
-                method: method.to_string(),
-                route: route.template(),
-                allow: route.allow(),
-            });
+    // Exact per request in Lambda (one request at a time); under
+    // concurrency (inventory serve) overlapping requests share the count.
+    let data_api_calls = store.data_api_calls().saturating_sub(calls_before);
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(%method, route, status, duration_ms, data_api_calls, "request");
+        } else {
+            tracing::info!(%method, route, status, duration_ms, data_api_calls, "request");
         }
-        let body = req.body();
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                max: MAX_BODY_BYTES,
-            });
-        }
-        match route {
-            Route::Instance(raw) => {
-                let id = InstanceId::parse(&query::percent_decode(raw, false, "aws_instance_id")?)?;
-                match *method {
-                    Method::GET => self.get(&id).await,
-                    Method::DELETE => self.delete(&id).await,
-                    Method::POST => self.post(instance(id, instance_body(req)?)).await,
-                    // `route.allows` let only PUT through otherwise.
-                    _ => self.put(instance(id, instance_body(req)?)).await,
-                }
-            }
-            Route::Search => self.search(req.uri().query()).await,
-            Route::Package(raw) => {
-                let name = query::percent_decode(raw, false, "package_name")?;
-                self.package(&query::package_name(&name)?).await
-            }
-        }
-    }
-
-    /// Answers with the input echoed back (packages in input order).
-    async fn post(&self, instance: Instance) -> Reply {
-        instances::create(&self.store, &instance).await?;
-        let record = dto::NewRecordDto {
-            aws_account: instance.account.as_str(),
-            aws_region: instance.region.as_str(),
-            packages: dto::packages_dto(&instance.packages),
-        };
-        ok(&dto::PostAnswer { new_record: record })
-    }
-
-    async fn put(&self, instance: Instance) -> Reply {
-        let replaced = instances::put(&self.store, &instance).await?;
-        ok(&dto::PutAnswer {
-            record: replaced.record.as_ref().into(),
-            created: replaced.created,
-        })
-    }
-
-    async fn get(&self, id: &InstanceId) -> Reply {
-        let stored = instances::get(&self.store, id).await?;
-        ok(&dto::GetAnswer {
-            record: stored.as_ref().into(),
-            record_found: stored.is_some(),
-        })
-    }
-
-    async fn delete(&self, id: &InstanceId) -> Reply {
-        if !instances::delete(&self.store, id).await? {
-            return Err(ApiError::InstanceNotFound(id.to_string()));
-        }
-        ok(&dto::DeleteAnswer {
-            aws_instance_id: id.as_str(),
-            deleted: true,
-        })
-    }
-
-    async fn search(&self, raw_query: Option<&str>) -> Reply {
-        let q = query::search_query(raw_query)?;
-        let page = queries::search(&self.store, &q).await?;
-        ok(&dto::SearchAnswer {
-            instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
-            next_token: page.next_token.as_deref(),
-        })
-    }
-
-    async fn package(&self, name: &str) -> Reply {
-        let versions = queries::package_versions(&self.store, name).await?;
-        ok(&dto::PackageAnswer {
-            package_name: name,
-            versions: versions.iter().map(dto::VersionCountDto::from).collect(),
-        })
-    }
+    });
+    response
 }
 
-/// The instance a body describes.
-fn instance(id: InstanceId, body: InstanceBody) -> Instance {
-    instances::described(id, body.account, body.region, body.packages)
-}
-
-/// Checks the content type, then parses the body. A missing content type is
-/// accepted (the original sample did not look at it).
-fn instance_body(req: &Request<Bytes>) -> Result<InstanceBody, ApiError> {
-    if let Some(value) = req.headers().get(CONTENT_TYPE) {
-        let text = String::from_utf8_lossy(value.as_bytes());
-        let essence = text
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            let shown: String = text.chars().take(100).collect();
-            return Err(ApiError::UnsupportedMediaType(shown));
-        }
-    }
-    InstanceBody::parse(req.body())
-}
-
-fn ok<T: Serialize>(value: &T) -> Reply {
-    serde_json::to_vec(value)
-        .map(|body| (StatusCode::OK, body))
-        .map_err(|_| ApiError::Internal(None))
-}
-
-fn request_id<B>(req: &Request<B>) -> String {
+fn request_id(req: &Request) -> String {
     if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
         return id.clone();
     }
@@ -230,30 +233,4 @@ fn request_id<B>(req: &Request<B>) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|id| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
-}
-
-fn respond(reply: Reply, request_id: &str) -> Response<Bytes> {
-    let (status, body, extra) = match reply {
-        Ok((status, body)) => (status, body, None),
-        Err(err) => {
-            let body = dto::ErrorAnswer {
-                error_message: &err.to_string(),
-                request_id,
-            };
-            // Serializing two strings cannot fail.
-            let body = serde_json::to_vec(&body).unwrap_or_default();
-            (err.status(), body, err.header())
-        }
-    };
-    let mut response = Response::new(Bytes::from(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, id);
-    }
-    if let Some((name, value)) = extra {
-        headers.insert(name, value);
-    }
-    response
 }

@@ -1,0 +1,341 @@
+//! The extractors that turn a request into validated input: the path's
+//! instance id or package name, the search's query string, the JSON body
+//! (with the id, the instance it describes). Each fails with an [`ApiError`]
+//! naming what is wrong, never with one of axum's plain-text rejections.
+//!
+//! Paths and query strings are decoded strictly: axum's `Path` and `Query`
+//! pass a malformed `%` escape on as is (and `Query` replaces invalid UTF-8),
+//! where the API answers 400.
+
+use std::borrow::Cow;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use super::dto::InstanceBody;
+use super::errors::ApiError;
+use super::MAX_BODY_BYTES;
+use crate::model::{
+    check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
+    MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_VERSION_LEN,
+};
+use crate::query::{parse_search_limit, SearchQuery};
+use crate::usecases::instances;
+
+/// The query parameters `GET /ec2` accepts.
+pub const SEARCH_PARAMS: [&str; 7] = [
+    "package_name",
+    "package_version",
+    "aws_account",
+    "aws_region",
+    "state",
+    "limit",
+    "next_token",
+];
+
+/// The `{id}` of `/ec2/{id}`, decoded and validated.
+#[derive(Debug)]
+pub struct InstancePath(pub InstanceId);
+
+impl<S: Send + Sync> FromRequestParts<S> for InstancePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let id = path_param(parts, state, "aws_instance_id").await?;
+        Ok(Self(InstanceId::parse(&id)?))
+    }
+}
+
+/// The `{*name}` of `/packages/{*name}`, decoded and validated.
+#[derive(Debug)]
+pub struct PackagePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PackagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let name = path_param(parts, state, "package_name").await?;
+        Ok(Self(package_name(&name)?))
+    }
+}
+
+/// The route's one parameter, decoded; `what` names it in error messages.
+async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    what: &str,
+) -> Result<String, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|rejection| match rejection {
+            // axum checks every parameter's UTF-8 when it routes.
+            RawPathParamsRejection::InvalidUtf8InPathParam(_) => not_utf8(what),
+            _ => ApiError::Internal(None),
+        })?;
+    match params.iter().next() {
+        Some((_, raw)) => decode(raw, false, what),
+        // Only routes with a parameter use these extractors.
+        None => Err(ApiError::Internal(None)),
+    }
+}
+
+fn not_utf8(what: &str) -> ApiError {
+    ApiError::BadRequest(format!("{what}: not valid UTF-8 once decoded"))
+}
+
+/// `GET /ec2`'s query string as the store's search.
+#[derive(Debug)]
+pub struct Search(pub SearchQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for Search {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        search_query(parts.uri.query()).map(Self)
+    }
+}
+
+/// `POST` and `PUT /ec2/{id}`: the instance the caller describes. The id is
+/// validated before the body is read.
+#[derive(Debug)]
+pub struct DescribedInstance(pub Instance);
+
+impl<S: Send + Sync> FromRequest<S> for DescribedInstance {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let InstancePath(id) = InstancePath::from_request_parts(&mut parts, state).await?;
+        let body = InstanceBody::from_request(Request::from_parts(parts, body), state).await?;
+        let instance = instances::described(id, body.account, body.region, body.packages);
+        Ok(Self(instance))
+    }
+}
+
+/// The body of `POST` and `PUT /ec2/{id}`: at most [`MAX_BODY_BYTES`]
+/// (413), a JSON content type or none (415), then [`InstanceBody::parse`].
+impl<S: Send + Sync> FromRequest<S> for InstanceBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = json_content_type(req.headers());
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(unreadable_body)?;
+        content_type?;
+        Self::parse(&body)
+    }
+}
+
+/// The body limit is `DefaultBodyLimit`'s, set on the router.
+fn unreadable_body(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge {
+            max: MAX_BODY_BYTES,
+        }
+    } else {
+        // The client went away or sent a broken body.
+        ApiError::BadRequest("the request body could not be read".into())
+    }
+}
+
+/// A missing content type is accepted (the original sample did not look at it).
+fn json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            text.chars().take(100).collect(),
+        ))
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in query
+/// strings) into UTF-8. `what` names the input in the error message.
+fn decode(raw: &str, plus_is_space: bool, what: &str) -> Result<String, ApiError> {
+    let well_formed = raw.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return Err(ApiError::BadRequest(format!(
+            "{what}: malformed percent-encoding"
+        )));
+    }
+    let raw: Cow<str> = if plus_is_space {
+        raw.replace('+', " ").into()
+    } else {
+        raw.into()
+    };
+    percent_decode_str(&raw)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| not_utf8(what))
+}
+
+/// Splits `a=1&b=2` into decoded pairs; a key without `=` has an empty value.
+/// A key given twice is an error: which of the values would win is ambiguous.
+fn parse_query(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for piece in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+        let key = decode(key, true, "query parameter name")?;
+        let value = decode(value, true, &key)?;
+        if pairs.iter().any(|(k, _)| *k == key) {
+            return Err(ApiError::BadRequest(format!("{key}: given more than once")));
+        }
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+/// Builds the store's search from `GET /ec2`'s query string.
+fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
+    let mut q = SearchQuery::default();
+    for (key, value) in parse_query(raw)? {
+        match key.as_str() {
+            "package_name" => q.package_name = Some(package_name(&value)?),
+            // May be empty: SSM reports some packages without a version.
+            "package_version" => q.package_version = Some(package_version(&value)?),
+            "aws_account" => q.account = Some(Account::parse(&value)?),
+            "aws_region" => q.region = Some(Region::parse(&value)?),
+            "state" => q.state = Some(value.parse::<InstanceState>()?),
+            "limit" => q.limit = parse_search_limit(&value)?,
+            "next_token" => q.next_token = Some(value),
+            _ => {
+                let shown: String = key.chars().take(64).collect();
+                return Err(ValidationError::new(
+                    shown,
+                    format!(
+                        "unknown query parameter; expected {}",
+                        SEARCH_PARAMS.join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    q.validate()?;
+    Ok(q)
+}
+
+/// A package name from a path or query: 1 to 255 characters.
+fn package_name(name: &str) -> Result<String, ValidationError> {
+    check_storable("package_name", name)?;
+    let chars = name.chars().count();
+    if (1..=MAX_PACKAGE_NAME_LEN).contains(&chars) {
+        Ok(name.to_owned())
+    } else {
+        Err(ValidationError::new(
+            "package_name",
+            format!("must be 1 to {MAX_PACKAGE_NAME_LEN} characters"),
+        ))
+    }
+}
+
+/// A package version from a query: at most 128 characters, maybe empty.
+fn package_version(version: &str) -> Result<String, ValidationError> {
+    check_storable("package_version", version)?;
+    if version.chars().count() > MAX_PACKAGE_VERSION_LEN {
+        return Err(ValidationError::new(
+            "package_version",
+            format!("must be at most {MAX_PACKAGE_VERSION_LEN} characters"),
+        ));
+    }
+    Ok(version.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(raw: &str) -> String {
+        match search_query(Some(raw)).unwrap_err() {
+            ApiError::Validation(v) => v.field,
+            other => panic!("{raw}: not a validation error: {other}"),
+        }
+    }
+
+    #[test]
+    fn builds_search_queries() {
+        let q = search_query(Some(
+            "package_name=open+ssl&package_version=&aws_account=123456789012\
+             &aws_region=eu-west-1&state=shutting-down&limit=7&next_token=abc",
+        ))
+        .unwrap();
+        assert_eq!(q.package_name.as_deref(), Some("open ssl"));
+        assert_eq!(q.package_version.as_deref(), Some(""));
+        assert_eq!(q.account.unwrap().as_str(), "123456789012");
+        assert_eq!(q.region.unwrap().as_str(), "eu-west-1");
+        assert_eq!(q.state, Some(InstanceState::ShuttingDown));
+        assert_eq!((q.limit, q.next_token.as_deref()), (7, Some("abc")));
+        assert_eq!(search_query(None).unwrap(), SearchQuery::default());
+    }
+
+    #[test]
+    fn search_errors_name_the_parameter() {
+        for (raw, field) in [
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=ten", "limit"),
+            ("package_version=1", "package_version"),
+            ("package_name=", "package_name"),
+            ("aws_account=1", "aws_account"),
+            ("aws_region=moon", "aws_region"),
+            ("state=rebooting", "state"),
+            ("colour=red", "colour"),
+            ("package_name=a%00b", "package_name"),
+            ("package_name=a&package_version=%00", "package_version"),
+        ] {
+            assert_eq!(field_of(raw), field, "{raw}");
+        }
+        assert!(search_query(Some("limit=1000")).is_ok());
+    }
+
+    #[test]
+    fn decodes_escapes_and_unicode() {
+        assert_eq!(decode("a%2Fb%3Ac", false, "x").unwrap(), "a/b:c");
+        assert_eq!(decode("caf%C3%A9+1", false, "x").unwrap(), "café+1");
+        assert_eq!(decode("caf%C3%A9+1", true, "x").unwrap(), "café 1");
+        assert_eq!(decode("%e2%9c%93", false, "x").unwrap(), "✓");
+    }
+
+    #[test]
+    fn rejects_bad_escapes() {
+        for bad in ["%", "%2", "%zz", "a%C3", "%FF", "%2é"] {
+            let err = decode(bad, false, "segment").unwrap_err();
+            assert!(err.to_string().starts_with("segment: "), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn parses_queries() {
+        let pairs = parse_query(Some("a=1&&b=x+y%26z&c")).unwrap();
+        let expect = [("a", "1"), ("b", "x y&z"), ("c", "")];
+        assert_eq!(pairs.len(), expect.len());
+        for ((k, v), (ek, ev)) in pairs.iter().zip(expect) {
+            assert_eq!((k.as_str(), v.as_str()), (ek, ev));
+        }
+        assert!(parse_query(None).unwrap().is_empty());
+        let err = parse_query(Some("a=1&a=2")).unwrap_err();
+        assert_eq!(err.to_string(), "a: given more than once");
+    }
+}
