@@ -1,5 +1,6 @@
 //! The SQL of every statement the store sends, one file per statement and
-//! dialect: `sql/<dialect>/<statement>.sql`, included here whole. Values are
+//! dialect: `sql/<dialect>/<statement>.sql`, or `sql/shared/<statement>.sql`
+//! for a statement that dialects write alike, included here whole. Values are
 //! only ever bound as named parameters (`:name`); PostgreSQL casts each
 //! parameter explicitly because the Data API sends strings as text and NULLs
 //! untyped. Columns are read by the names the statements give them.
@@ -181,7 +182,7 @@ static POSTGRES: Sql = Sql {
     recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
     recorded_instance: include_str!("postgres/recorded_instance.sql"),
     schema_version_create: include_str!("postgres/schema_version_create.sql"),
-    schema_version_read: include_str!("postgres/schema_version_read.sql"),
+    schema_version_read: include_str!("shared/schema_version_read.sql"),
     schema_version_record: include_str!("postgres/schema_version_record.sql"),
 };
 
@@ -197,26 +198,26 @@ static MYSQL: Sql = Sql {
         own_transaction: true,
     }),
     get_instance: include_str!("mysql/get_instance.sql"),
-    get_instance_row: include_str!("mysql/get_instance_row.sql"),
-    get_packages_page: include_str!("mysql/get_packages_page.sql"),
-    delete_instance: include_str!("mysql/delete_instance.sql"),
-    stale_running: include_str!("mysql/stale_running.sql"),
-    package_versions: include_str!("mysql/package_versions.sql"),
+    get_instance_row: include_str!("shared/get_instance_row.sql"),
+    get_packages_page: include_str!("shared/get_packages_page.sql"),
+    delete_instance: include_str!("shared/delete_instance.sql"),
+    stale_running: include_str!("shared/stale_running.sql"),
+    package_versions: include_str!("shared/package_versions.sql"),
     search: Search {
-        any_package: include_str!("mysql/search.sql"),
-        package: include_str!("mysql/search_by_package.sql"),
+        any_package: include_str!("shared/search.sql"),
+        package: include_str!("shared/search_by_package.sql"),
         package_version: include_str!("mysql/search_by_package_version.sql"),
     },
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
-    sync_cursor_acquire: include_str!("mysql/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("mysql/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("mysql/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("mysql/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("mysql/recorded_in_range.sql"),
-    recorded_instance: include_str!("mysql/recorded_instance.sql"),
+    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
+    recorded_instance: include_str!("shared/recorded_instance.sql"),
     schema_version_create: include_str!("mysql/schema_version_create.sql"),
-    schema_version_read: include_str!("mysql/schema_version_read.sql"),
-    schema_version_record: include_str!("mysql/schema_version_record.sql"),
+    schema_version_read: include_str!("shared/schema_version_read.sql"),
+    schema_version_record: include_str!("shared/schema_version_record.sql"),
 };
 
 /// SQLite: an instance write is a transaction of a fixed number of
@@ -233,26 +234,26 @@ static SQLITE: Sql = Sql {
         upsert_state: include_str!("sqlite/upsert_state.sql"),
     }),
     get_instance: include_str!("sqlite/get_instance.sql"),
-    get_instance_row: include_str!("sqlite/get_instance_row.sql"),
-    get_packages_page: include_str!("sqlite/get_packages_page.sql"),
-    delete_instance: include_str!("sqlite/delete_instance.sql"),
-    stale_running: include_str!("sqlite/stale_running.sql"),
-    package_versions: include_str!("sqlite/package_versions.sql"),
+    get_instance_row: include_str!("shared/get_instance_row.sql"),
+    get_packages_page: include_str!("shared/get_packages_page.sql"),
+    delete_instance: include_str!("shared/delete_instance.sql"),
+    stale_running: include_str!("shared/stale_running.sql"),
+    package_versions: include_str!("shared/package_versions.sql"),
     search: Search {
-        any_package: include_str!("sqlite/search.sql"),
-        package: include_str!("sqlite/search_by_package.sql"),
+        any_package: include_str!("shared/search.sql"),
+        package: include_str!("shared/search_by_package.sql"),
         package_version: include_str!("sqlite/search_by_package_version.sql"),
     },
     sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
-    sync_cursor_acquire: include_str!("sqlite/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("sqlite/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("sqlite/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("sqlite/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("sqlite/recorded_in_range.sql"),
-    recorded_instance: include_str!("sqlite/recorded_instance.sql"),
+    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
+    recorded_instance: include_str!("shared/recorded_instance.sql"),
     schema_version_create: include_str!("sqlite/schema_version_create.sql"),
-    schema_version_read: include_str!("sqlite/schema_version_read.sql"),
-    schema_version_record: include_str!("sqlite/schema_version_record.sql"),
+    schema_version_read: include_str!("shared/schema_version_read.sql"),
+    schema_version_record: include_str!("shared/schema_version_record.sql"),
 };
 
 #[cfg(test)]
@@ -265,6 +266,8 @@ mod tests {
     use crate::store::migrate::{statements, FILES};
 
     const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
+    /// The statements two or three dialects write the same way.
+    const SHARED: &str = "shared";
 
     /// Every statement of `sql` with its file name (without `.sql`).
     /// Destructured whole, so a new statement cannot be left out.
@@ -355,26 +358,48 @@ mod tests {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/sql")
     }
 
-    /// Each statement is the file its name says, and every file is a statement.
+    /// Each statement is the file its name says (in its dialect's folder, or in
+    /// `shared/` when dialects write it alike), and every file is a statement.
     #[test]
     fn statements_are_their_files() {
+        let mut used_shared = Vec::new();
         for dialect in Dialect::ALL {
             let named = named(of(dialect));
+            let own = files_in(dialect.as_str());
+            let mut listed = Vec::new();
             for (name, sql) in &named {
-                let path = dir().join(format!("{dialect}/{name}.sql"));
+                let file_name = format!("{name}.sql");
+                // The dialect's own file, else the one it shares with others.
+                let folder = if own.contains(&file_name) {
+                    listed.push(file_name.clone());
+                    dialect.as_str()
+                } else {
+                    used_shared.push(file_name.clone());
+                    SHARED
+                };
+                let path = dir().join(folder).join(&file_name);
                 let file = std::fs::read_to_string(&path)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                assert_eq!(&file, sql, "{}", path.display());
+                    .unwrap_or_else(|e| panic!("{dialect}: {}: {e}", path.display()));
+                assert_eq!(&file, sql, "{dialect}: {}", path.display());
             }
-            let mut files: Vec<String> = std::fs::read_dir(dir().join(dialect.as_str()))
-                .unwrap()
-                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            files.sort();
-            let mut listed: Vec<String> = named.iter().map(|(n, _)| format!("{n}.sql")).collect();
             listed.sort();
-            assert_eq!(files, listed, "{dialect}: files that are no statement");
+            assert_eq!(own, listed, "{dialect}: files that are no statement");
         }
+        // Each shared file serves at least two dialects.
+        for file in files_in(SHARED) {
+            let users = used_shared.iter().filter(|f| **f == file).count();
+            assert!(users >= 2, "{SHARED}/{file} serves {users} dialect(s)");
+        }
+    }
+
+    /// The `.sql` file names of a folder, sorted.
+    fn files_in(folder: &str) -> Vec<String> {
+        let mut files: Vec<String> = std::fs::read_dir(dir().join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        files
     }
 
     /// What the store sends to `dialect`: its statements, then the schema

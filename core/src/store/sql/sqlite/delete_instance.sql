@@ -1,1 +1,0 @@
-DELETE FROM ec2 WHERE id = :id

@@ -1,5 +1,0 @@
-SELECT account, region, state, instance_type, image_id, platform, launch_time,
-       tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at
-FROM ec2
-WHERE id = :id

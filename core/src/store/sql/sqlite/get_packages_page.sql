@@ -1,7 +1,0 @@
-SELECT p.id, p.name, p.version, p.publisher, p.architecture
-FROM ec2_package ep
-JOIN package p ON p.id = ep.package_id
-WHERE ep.ec2_id = :id
-  AND p.id > :after
-ORDER BY p.id
-LIMIT :limit

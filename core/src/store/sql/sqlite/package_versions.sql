@@ -1,5 +1,0 @@
-SELECT p.name, p.version, COUNT(*) AS instances
-FROM package p
-JOIN ec2_package ep ON ep.package_id = p.id
-WHERE p.name = :name
-GROUP BY p.id, p.name, p.version

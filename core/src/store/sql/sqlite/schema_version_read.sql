@@ -1,1 +1,0 @@
-SELECT COALESCE(MAX(version), 0) AS version FROM schema_version

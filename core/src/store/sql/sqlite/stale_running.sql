@@ -1,6 +1,0 @@
-SELECT id, account, region
-FROM ec2
-WHERE state = 'running'
-  AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than)
-ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
-LIMIT :limit

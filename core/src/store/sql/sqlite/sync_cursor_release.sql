@@ -1,5 +1,0 @@
-UPDATE sync_cursor
-SET position = :position, pass_started = :pass_started,
-    passes_completed = :passes, updated = :now,
-    lease_owner = NULL, lease_until = NULL
-WHERE scope = :scope AND lease_owner = :owner
