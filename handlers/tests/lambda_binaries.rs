@@ -21,10 +21,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
+use inventory_handlers::start_with;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
+
+mod local_support;
+
+use local_support::xray_daemon::{subsegments_of, Daemon};
+use local_support::{local_sdk, settings};
 
 const ROOT: &str = "1-6744a0c0-5759e988bd862e3fe1be46a9";
 const PARENT: &str = "53995c3f42cd8ad8";
@@ -228,23 +234,6 @@ fn ec2_describe(id: &str) -> Response {
     ([("content-type", "text/xml;charset=UTF-8")], xml).into_response()
 }
 
-// ------------------------------------------------------------- X-Ray daemon
-
-/// Every document the stand-in daemon received until none arrives for a while.
-async fn documents(socket: &UdpSocket) -> Vec<Value> {
-    let mut docs = Vec::new();
-    let mut buf = vec![0u8; 65_536];
-    while let Ok(Ok(n)) =
-        tokio::time::timeout(Duration::from_millis(500), socket.recv(&mut buf)).await
-    {
-        let text = std::str::from_utf8(&buf[..n]).expect("UTF-8");
-        let (header, body) = text.split_once('\n').expect("header line");
-        assert_eq!(header, r#"{"format": "json", "version": 1}"#);
-        docs.push(serde_json::from_str(body).expect("a JSON document"));
-    }
-    docs
-}
-
 // ----------------------------------------------------------------- the run
 
 /// The stand-ins around one binary.
@@ -252,7 +241,7 @@ struct Stage {
     data_api: Server,
     aws: AwsStandIn,
     aws_addr: SocketAddr,
-    daemon: UdpSocket,
+    daemon: Daemon,
 }
 
 impl Stage {
@@ -267,7 +256,7 @@ impl Stage {
                 .with_state(aws.clone()),
         )
         .await;
-        let daemon = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let daemon = Daemon::start().await;
         let stage = Self {
             data_api,
             aws,
@@ -275,24 +264,10 @@ impl Stage {
             daemon,
         };
         // The schema, as the deploy's schema function applies it.
-        let client = aws_sdk_rdsdata::Client::from_conf(
-            aws_sdk_rdsdata::Config::builder()
-                .behavior_version(aws_sdk_rdsdata::config::BehaviorVersion::latest())
-                .endpoint_url(stage.data_api.endpoint_url())
-                .region(aws_sdk_rdsdata::config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_rdsdata::config::Credentials::for_tests())
-                .build(),
-        );
-        let store = inventory_core::store::Store::new(
-            client,
-            inventory_core::store::DbTarget {
-                resource_arn: LOCAL_CLUSTER_ARN.into(),
-                secret_arn: LOCAL_SECRET_ARN.into(),
-                database: None,
-                dialect: inventory_core::store::Dialect::Sqlite,
-            },
-        );
-        store.migrate().await.expect("schema");
+        let startup = start_with(settings, local_sdk(stage.data_api.endpoint_url()), None)
+            .await
+            .expect("start-up");
+        startup.store.migrate().await.expect("schema");
         stage
     }
 
@@ -307,10 +282,7 @@ impl Stage {
             .env("AWS_LAMBDA_FUNCTION_NAME", "under-test")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_XRAY_DAEMON_ADDRESS",
-                self.daemon.local_addr().unwrap().to_string(),
-            )
+            .env("AWS_XRAY_DAEMON_ADDRESS", self.daemon.addr().to_string())
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
             .env("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -326,7 +298,7 @@ impl Stage {
             .spawn()
             .unwrap_or_else(|e| panic!("{binary}: {e}"));
         let answer = tokio::time::timeout(WAIT, answers.recv()).await;
-        let docs = documents(&self.daemon).await;
+        let docs = self.daemon.documents().await;
         child.start_kill().unwrap();
         let output = child.wait_with_output().await.unwrap();
         let log = String::from_utf8_lossy(&output.stderr);
@@ -335,10 +307,6 @@ impl Stage {
             .unwrap_or_else(|| panic!("{binary} answered nothing:\n{log}"));
         (answer, docs)
     }
-}
-
-fn named<'a>(docs: &'a [Value], service: &str) -> Vec<&'a Value> {
-    docs.iter().filter(|d| d["name"] == service).collect()
 }
 
 /// Every document is a subsegment of the invocation's trace, ids unique.
@@ -377,8 +345,8 @@ async fn state_change_binary_traces_each_call_of_a_replayed_running_event() {
     assert_eq!(written["result"], "written", "{outcome}");
     assert_eq!(written["count"], 300, "{outcome}");
 
-    let data_api = named(&docs, "RDSData");
-    let (ssm, ec2) = (named(&docs, "SSM"), named(&docs, "EC2"));
+    let data_api = subsegments_of(&docs, "RDSData");
+    let (ssm, ec2) = (subsegments_of(&docs, "SSM"), subsegments_of(&docs, "EC2"));
     let aws_calls = stage.aws.calls.lock().unwrap().clone();
     println!(
         "state-change binary, running event: {calls} Data API calls, {} RDSData, {} SSM, {} EC2 \
@@ -430,7 +398,7 @@ async fn state_change_binary_traces_each_call_of_a_replayed_running_event() {
         "http-api binary, GET /ec2/{{id}}: {} subsegments",
         docs.len()
     );
-    assert_eq!(named(&docs, "RDSData").len(), 1, "{docs:#?}");
+    assert_eq!(subsegments_of(&docs, "RDSData").len(), 1, "{docs:#?}");
     assert_eq!(docs.len(), 1, "{docs:#?}");
     check_subsegments(&docs);
 }

@@ -8,7 +8,6 @@
 //! show up as exactly one subsegment of the invocation's trace.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +21,6 @@ use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::usecases::EventHandler;
 use inventory_handlers::{start_with, Xray};
 use serde_json::Value;
-use tokio::net::UdpSocket;
 
 const ROOT: &str = "1-5759e988-bd862e3fe1be46a994272793";
 const PARENT: &str = "53995c3f42cd8ad8";
@@ -34,38 +32,6 @@ fn repo_file(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
-/// A stand-in X-Ray daemon: every datagram, checked for the daemon's framing.
-struct Daemon {
-    socket: UdpSocket,
-}
-
-impl Daemon {
-    async fn start() -> Self {
-        Self {
-            socket: UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP"),
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.socket.local_addr().unwrap()
-    }
-
-    /// The documents received until none arrives for a while.
-    async fn documents(&self) -> Vec<Value> {
-        let mut docs = Vec::new();
-        let mut buf = vec![0u8; 65_536];
-        while let Ok(Ok(n)) =
-            tokio::time::timeout(Duration::from_millis(500), self.socket.recv(&mut buf)).await
-        {
-            let text = std::str::from_utf8(&buf[..n]).expect("UTF-8");
-            let (header, body) = text.split_once('\n').expect("header line");
-            assert_eq!(header, r#"{"format": "json", "version": 1}"#);
-            docs.push(serde_json::from_str(body).expect("a JSON document"));
-        }
-        docs
-    }
-}
-
 fn sampled(parent: &str, flag: &str) -> impl Fn() -> Option<String> + Send + Sync + 'static {
     let header = format!("Root={ROOT};Parent={parent};Sampled={flag}");
     move || Some(header.clone())
@@ -73,6 +39,7 @@ fn sampled(parent: &str, flag: &str) -> impl Fn() -> Option<String> + Send + Syn
 
 mod local_support;
 
+use local_support::xray_daemon::{subsegments_of, Daemon};
 use local_support::{local_sdk, settings};
 
 /// `ListInventoryEntries` answered from `events/fixtures/ssm/<id>/page-N.json`,
@@ -150,10 +117,6 @@ fn ec2_from_fixtures(id: &str, xray: &Xray) -> aws_sdk_ec2::Client {
     });
     mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule], |b| b
         .interceptor(xray.interceptor("EC2")))
-}
-
-fn subsegments_of<'a>(docs: &'a [Value], service: &str) -> Vec<&'a Value> {
-    docs.iter().filter(|d| d["name"] == service).collect()
 }
 
 #[tokio::test]

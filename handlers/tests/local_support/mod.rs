@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod xray_daemon;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::config::{ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
