@@ -13,9 +13,10 @@ mod common;
 
 use std::time::Instant;
 
+use common::generated_fleet::generated_inventory;
 use futures::stream::{self, StreamExt};
 use inventory_core::config::SyncSettings;
-use inventory_core::model::{InstanceDetails, InstanceId, Package};
+use inventory_core::model::{InstanceDetails, InstanceId};
 use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome};
@@ -28,19 +29,11 @@ struct Synthetic {
 
 impl PackageSource for Synthetic {
     async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
-        // Half the packages are shared across the fleet, half are per instance.
-        let packages = (0..self.packages)
-            .map(|i| match i % 2 {
-                0 => Package::new(format!("shared-{i:04}"), "1.0"),
-                _ => Package::new(format!("pkg-{i:04}"), format!("2.{}", &id.as_str()[2..])),
-            })
-            .collect();
-        Ok(Some(Inventory {
-            captured_at: Some("2026-11-24T10:00:00Z".parse().unwrap()),
-            packages,
-            pages: self.packages.div_ceil(50) as u32,
-            skipped: 0,
-        }))
+        Ok(Some(generated_inventory(
+            id,
+            self.packages,
+            "2026-11-24T10:00:00Z",
+        )))
     }
 }
 

@@ -47,19 +47,28 @@ impl ManagedNodes for GeneratedFleet {
 
 impl PackageSource for GeneratedFleet {
     async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
-        // Half the packages are shared across the fleet, half are per instance.
-        let packages = (0..self.packages)
-            .map(|i| match i % 2 {
-                0 => Package::new(format!("shared-{i:04}"), "1.0"),
-                _ => Package::new(format!("pkg-{i:04}"), format!("2.{}", &id.as_str()[2..])),
-            })
-            .collect();
-        Ok(Some(Inventory {
-            captured_at: Some("2026-11-25T09:00:00Z".parse().expect("time")),
-            packages,
-            pages: self.packages.div_ceil(50) as u32,
-            skipped: 0,
-        }))
+        Ok(Some(generated_inventory(
+            id,
+            self.packages,
+            "2026-11-25T09:00:00Z",
+        )))
+    }
+}
+
+/// `packages` packages of instance `id` captured at `captured_at`: half are
+/// shared across the fleet, half are the instance's own.
+pub fn generated_inventory(id: &InstanceId, packages: usize, captured_at: &str) -> Inventory {
+    let list = (0..packages)
+        .map(|i| match i % 2 {
+            0 => Package::new(format!("shared-{i:04}"), "1.0"),
+            _ => Package::new(format!("pkg-{i:04}"), format!("2.{}", &id.as_str()[2..])),
+        })
+        .collect();
+    Inventory {
+        captured_at: Some(captured_at.parse().expect("time")),
+        packages: list,
+        pages: packages.div_ceil(50) as u32,
+        skipped: 0,
     }
 }
 
