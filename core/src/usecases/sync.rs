@@ -53,9 +53,10 @@ pub const LISTING_SETTLE: chrono::Duration = chrono::Duration::minutes(5);
 /// How long a recorded instance must have been unchanged before its absence
 /// from a complete listing marks it terminated.
 pub const ABSENT_GRACE: chrono::Duration = chrono::Duration::hours(1);
-/// A lease outlives the time budget by this much: the visits in flight, the
-/// last save, and a database resuming.
-const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(120);
+/// A lease outlives the time budget by what the function's timeout keeps
+/// beyond it: the visits in flight, the last save, and a database resuming.
+const LEASE_MARGIN: std::time::Duration =
+    std::time::Duration::from_secs(crate::config::SYNC_TIMEOUT_HEADROOM_SECONDS as u64);
 /// Visits between two saves of the cursor.
 const CHECKPOINT_EVERY: usize = 100;
 /// The first hybrid node id sorts after every EC2 id.
