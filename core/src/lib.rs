@@ -1,6 +1,7 @@
 //! ec2-inventory core: the domain model, the Data API store, the package and
 //! instance sources, the use cases and the HTTP API (one axum Router that the
-//! Lambda and `inventory serve` both serve).
+//! Lambda and `inventory serve` both serve), and the version orderings of
+//! package ecosystems (`version`).
 //!
 //! Core never knows whether it runs in Lambda or locally: callers hand it SDK
 //! clients and a [`config::Settings`].
@@ -13,3 +14,4 @@ pub mod query;
 pub mod sources;
 pub mod store;
 pub mod usecases;
+pub mod version;
