@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use inventory_core::config::{
-    FleetSettings, SyncSettings, DEFAULT_SYNC_BATCH, DEFAULT_SYNC_FLEET_BATCH,
-    DEFAULT_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_TIME_BUDGET_SECONDS, ENV_SYNC_BATCH,
-    ENV_SYNC_FLEET_BATCH, ENV_SYNC_MAX_AGE_HOURS, ENV_SYNC_TIME_BUDGET_SECONDS, MAX_SYNC_BATCH,
-    MAX_SYNC_FLEET_BATCH,
+    FleetSettings, SyncSettings, DEFAULT_HISTORY_RETENTION_DAYS, DEFAULT_SYNC_BATCH,
+    DEFAULT_SYNC_FLEET_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_TIME_BUDGET_SECONDS,
+    ENV_HISTORY_RETENTION_DAYS, ENV_SYNC_BATCH, ENV_SYNC_FLEET_BATCH, ENV_SYNC_MAX_AGE_HOURS,
+    ENV_SYNC_TIME_BUDGET_SECONDS, MAX_HISTORY_RETENTION_DAYS, MAX_SYNC_BATCH, MAX_SYNC_FLEET_BATCH,
 };
 use inventory_core::model::{Account, Region};
 use inventory_core::sources::fixtures::FixtureSources;
@@ -33,6 +33,10 @@ pub struct SyncArgs {
     #[arg(long, env = ENV_SYNC_BATCH, default_value_t = DEFAULT_SYNC_BATCH,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_BATCH)))]
     sync_batch: u32,
+    /// History older than this many days is pruned by each run; 0 keeps it all.
+    #[arg(long, env = ENV_HISTORY_RETENTION_DAYS, default_value_t = DEFAULT_HISTORY_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_HISTORY_RETENTION_DAYS)))]
+    history_retention_days: u32,
 }
 
 impl SyncArgs {
@@ -40,6 +44,7 @@ impl SyncArgs {
         SyncSettings {
             max_age_hours: self.sync_max_age_hours,
             batch: self.sync_batch,
+            history_retention_days: self.history_retention_days,
         }
     }
 }

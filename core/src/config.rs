@@ -10,6 +10,7 @@
 //! | `INVENTORY_SYNC_BATCH` | stale inventories the scheduled sync re-reads per run | `50` |
 //! | `INVENTORY_SYNC_FLEET_BATCH` | instances the scheduled sync's fleet walk visits per run | `2000` |
 //! | `INVENTORY_SYNC_TIME_BUDGET_SECONDS` | time after which a run starts no further visit | `180` |
+//! | `INVENTORY_HISTORY_RETENTION_DAYS` | the scheduled sync prunes history older than this; `0` keeps it all | `365` |
 //!
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
@@ -25,21 +26,26 @@ pub const ENV_SYNC_BATCH: &str = "INVENTORY_SYNC_BATCH";
 
 pub const ENV_SYNC_FLEET_BATCH: &str = "INVENTORY_SYNC_FLEET_BATCH";
 pub const ENV_SYNC_TIME_BUDGET_SECONDS: &str = "INVENTORY_SYNC_TIME_BUDGET_SECONDS";
+pub const ENV_HISTORY_RETENTION_DAYS: &str = "INVENTORY_HISTORY_RETENTION_DAYS";
 
 /// The variables every handler reads to reach the database.
 pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];
 /// The variables the scheduled sync reads, on top of [`DATABASE_VARS`].
-pub const SYNC_VARS: [&str; 4] = [
+pub const SYNC_VARS: [&str; 5] = [
     ENV_SYNC_MAX_AGE_HOURS,
     ENV_SYNC_BATCH,
     ENV_SYNC_FLEET_BATCH,
     ENV_SYNC_TIME_BUDGET_SECONDS,
+    ENV_HISTORY_RETENTION_DAYS,
 ];
 
 pub const DEFAULT_SYNC_MAX_AGE_HOURS: u32 = 24;
 pub const DEFAULT_SYNC_BATCH: u32 = 50;
 /// Largest sync batch: one run must finish well inside the function's timeout.
 pub const MAX_SYNC_BATCH: u32 = 1000;
+pub const DEFAULT_HISTORY_RETENTION_DAYS: u32 = 365;
+/// About 270 years: further back than any time the databases hold.
+pub const MAX_HISTORY_RETENTION_DAYS: u32 = 100_000;
 
 /// A setting that is missing or unusable; the message names the variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,6 +167,8 @@ pub struct SyncSettings {
     pub max_age_hours: u32,
     /// Instances handled per run, 1..=[`MAX_SYNC_BATCH`].
     pub batch: u32,
+    /// History older than this many days is pruned; 0 keeps it all.
+    pub history_retention_days: u32,
 }
 
 impl Default for SyncSettings {
@@ -168,6 +176,7 @@ impl Default for SyncSettings {
         Self {
             max_age_hours: DEFAULT_SYNC_MAX_AGE_HOURS,
             batch: DEFAULT_SYNC_BATCH,
+            history_retention_days: DEFAULT_HISTORY_RETENTION_DAYS,
         }
     }
 }
@@ -178,7 +187,30 @@ impl SyncSettings {
         Ok(Self {
             max_age_hours: number(ENV_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_MAX_AGE_HOURS, u32::MAX)?,
             batch: number(ENV_SYNC_BATCH, DEFAULT_SYNC_BATCH, MAX_SYNC_BATCH)?,
+            history_retention_days: retention_days(&lookup)?,
         })
+    }
+}
+
+/// `INVENTORY_HISTORY_RETENTION_DAYS`: 0 (keep all) is allowed, unlike the
+/// other numbers.
+fn retention_days(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    let name = ENV_HISTORY_RETENTION_DAYS;
+    match lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(DEFAULT_HISTORY_RETENTION_DAYS),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|days| *days <= MAX_HISTORY_RETENTION_DAYS)
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!(
+                    "{raw:?} is not a whole number of days from 0 to {MAX_HISTORY_RETENTION_DAYS}"
+                ),
+            }),
     }
 }
 
@@ -258,13 +290,15 @@ mod tests {
         let s = SyncSettings::from_lookup(lookup(&[
             (ENV_SYNC_MAX_AGE_HOURS, "6"),
             (ENV_SYNC_BATCH, "10"),
+            (ENV_HISTORY_RETENTION_DAYS, "0"),
         ]))
         .unwrap();
         assert_eq!(
             s,
             SyncSettings {
                 max_age_hours: 6,
-                batch: 10
+                batch: 10,
+                history_retention_days: 0,
             }
         );
     }
@@ -298,6 +332,9 @@ mod tests {
             (ENV_SYNC_BATCH, "1001"),
             (ENV_SYNC_MAX_AGE_HOURS, "-1"),
             (ENV_SYNC_MAX_AGE_HOURS, "1.5"),
+            (ENV_HISTORY_RETENTION_DAYS, "-1"),
+            (ENV_HISTORY_RETENTION_DAYS, "100001"),
+            (ENV_HISTORY_RETENTION_DAYS, "a year"),
         ] {
             let err = SyncSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
             assert!(

@@ -1,11 +1,13 @@
 //! What the store is asked and what it answers besides whole instances: the
-//! search and its pages, package versions across the fleet, and recorded
-//! instances as the sync compares them. Each query validates itself here,
-//! once, with the field names and messages of the HTTP API.
+//! search and its pages, package versions across the fleet, the history of
+//! changes, and recorded instances as the sync compares them. Each query
+//! validates itself here, once, with the field names and messages of the
+//! HTTP API.
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Account, InstanceId, InstanceState, Region, ValidationError};
+use crate::model::{Account, InstanceId, InstanceState, Region, Source, ValidationError};
+use crate::version::VersionRange;
 
 const DEFAULT_SEARCH_LIMIT: u32 = 100;
 const MAX_SEARCH_LIMIT: u32 = 1000;
@@ -16,6 +18,10 @@ pub struct SearchQuery {
     pub package_name: Option<String>,
     /// Only together with `package_name`.
     pub package_version: Option<String>,
+    /// Versions of `package_name` in this range, in each package's own
+    /// ordering (`version_lt`, `version_le`, `version_gt`, `version_ge`);
+    /// not together with `package_version`.
+    pub version_range: VersionRange,
     pub account: Option<Account>,
     pub region: Option<Region>,
     pub state: Option<InstanceState>,
@@ -30,6 +36,7 @@ impl Default for SearchQuery {
         Self {
             package_name: None,
             package_version: None,
+            version_range: VersionRange::default(),
             account: None,
             region: None,
             state: None,
@@ -40,7 +47,8 @@ impl Default for SearchQuery {
 }
 
 impl SearchQuery {
-    /// Checks the limit and that a version comes with a name.
+    /// Checks the limit, that a version or a range comes with a name, and
+    /// that a range does not come with an exact version.
     pub fn validate(&self) -> Result<(), ValidationError> {
         if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
             return Err(limit_error());
@@ -50,6 +58,17 @@ impl SearchQuery {
                 "package_version",
                 "needs package_name as well",
             ));
+        }
+        if let Some(field) = self.version_range.first_field() {
+            if self.package_name.is_none() {
+                return Err(ValidationError::new(field, "needs package_name as well"));
+            }
+            if self.package_version.is_some() {
+                return Err(ValidationError::new(
+                    field,
+                    "cannot be combined with package_version",
+                ));
+            }
         }
         Ok(())
     }
@@ -94,6 +113,96 @@ pub struct InstanceSummary {
 pub struct PackageVersionCount {
     pub version: String,
     pub instances: u64,
+}
+
+/// A page of history wanted: changes from `since` (inclusive) to `until`
+/// (exclusive), newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// 1 to 1000; 100 by default.
+    pub limit: u32,
+    /// Opaque token from a previous [`HistoryPage`].
+    pub next_token: Option<String>,
+}
+
+impl Default for HistoryQuery {
+    fn default() -> Self {
+        Self {
+            since: None,
+            until: None,
+            limit: DEFAULT_SEARCH_LIMIT,
+            next_token: None,
+        }
+    }
+}
+
+impl HistoryQuery {
+    /// Checks the limit and that the window is not reversed.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
+            return Err(limit_error());
+        }
+        if let (Some(since), Some(until)) = (self.since, self.until) {
+            if since > until {
+                return Err(ValidationError::new("since", "must not be after until"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one change was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// A package (name and version) appeared.
+    Installed,
+    /// A package (name and version) disappeared.
+    Removed,
+    /// The one version of a package gave way to one other.
+    Changed,
+    /// The instance's state changed.
+    State,
+}
+
+impl std::str::FromStr for ChangeKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "installed" => Ok(Self::Installed),
+            "removed" => Ok(Self::Removed),
+            "changed" => Ok(Self::Changed),
+            "state" => Ok(Self::State),
+            other => Err(format!("unknown change kind {other:?}")),
+        }
+    }
+}
+
+/// One recorded change of one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub instance_id: InstanceId,
+    /// The capture's time for inventories, the event's for states, the
+    /// request's for the API.
+    pub at: DateTime<Utc>,
+    pub source: Source,
+    pub kind: ChangeKind,
+    pub package_name: Option<String>,
+    pub old_version: Option<String>,
+    pub new_version: Option<String>,
+    pub old_state: Option<InstanceState>,
+    pub new_state: Option<InstanceState>,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub changes: Vec<Change>,
+    /// Present when more changes may follow.
+    pub next_token: Option<String>,
 }
 
 /// What the store holds of an instance, as the sync compares it with a listing.

@@ -27,14 +27,18 @@ use std::collections::HashSet;
 
 use crate::config::{FleetSettings, SyncSettings};
 use crate::eventbridge::{self, Command, Event, MalformedEvent, Target};
-use crate::model::{InstanceId, InstanceState, Source, StateChange};
+use crate::model::{InstanceDetails, InstanceId, InstanceState, Source, StateChange};
 use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use crate::store::{Store, StoreError};
+use crate::version::VersionScheme;
 pub use sync::{FleetProgress, SyncFinding, WalkStop};
 
 /// Instances the scheduled sync reads from SSM at the same time.
 const SYNC_CONCURRENCY: usize = 4;
+/// Changes the scheduled sync prunes per run at most: one statement that a
+/// database deletes in well under a second.
+pub const HISTORY_PRUNE_BATCH: u32 = 10_000;
 
 /// Why an event failed. [`HandleError::is_retryable`] tells Lambda's retries
 /// (and, in the end, the dead-letter queue) apart from events that can never
@@ -323,9 +327,10 @@ where
         };
         let (applied, packages) = match to_write {
             Some(Ok((inventory, captured_at))) => {
+                let scheme = scheme_of(&inventory, change.details.as_ref());
                 let written = self
                     .store
-                    .apply_state_with_packages(&change, &inventory.packages, captured_at)
+                    .apply_state_with_packages(&change, &inventory.packages, captured_at, scheme)
                     .await?;
                 let packages = packages_outcome(&inventory, captured_at, written.packages_written);
                 (written.state_applied, packages)
@@ -361,9 +366,10 @@ where
             Ok(read) => read,
             Err(nothing) => return Ok(InstanceOutcome::packages_only(id.clone(), nothing)),
         };
+        let scheme = scheme_of(&inventory, None);
         let written = self
             .store
-            .replace_packages(id, &inventory.packages, captured_at, Source::Event)
+            .replace_packages(id, &inventory.packages, captured_at, Source::Event, scheme)
             .await?;
         if written || self.store.recorded_instance(id).await?.is_some() {
             let packages = packages_outcome(&inventory, captured_at, written);
@@ -386,9 +392,10 @@ where
             time,
             details,
         };
+        let scheme = scheme_of(&inventory, change.details.as_ref());
         let written = self
             .store
-            .apply_state_with_packages(&change, &inventory.packages, captured_at)
+            .apply_state_with_packages(&change, &inventory.packages, captured_at, scheme)
             .await?;
         tracing::info!(instance_id = %id, applied = written.state_applied, "recorded an unknown instance from its inventory");
         Ok(InstanceOutcome {
@@ -432,9 +439,10 @@ where
             Ok(read) => read,
             Err(nothing) => return Ok(nothing),
         };
+        let scheme = scheme_of(&inventory, None);
         let written = self
             .store
-            .replace_packages(id, &inventory.packages, captured_at, source)
+            .replace_packages(id, &inventory.packages, captured_at, source, scheme)
             .await?;
         Ok(packages_outcome(&inventory, captured_at, written))
     }
@@ -460,6 +468,7 @@ where
             .await?;
         instances.extend(walk.changed);
         failures.extend(walk.failures);
+        self.prune_history(now).await?;
         let progress = walk.progress;
         tracing::info!(progress = %serde_json::to_string(&progress).unwrap_or_default(), "fleet walk");
         match failures.first() {
@@ -508,12 +517,41 @@ where
         Ok((instances, failures))
     }
 
+    /// Deletes history older than the retention, up to
+    /// [`HISTORY_PRUNE_BATCH`] changes: 1 call per run, so a backlog (a
+    /// shortened retention) goes over several runs.
+    async fn prune_history(&self, now: DateTime<Utc>) -> Result<(), HandleError> {
+        let days = self.sync.history_retention_days;
+        if days == 0 {
+            return Ok(());
+        }
+        let before = now
+            .checked_sub_signed(chrono::Duration::days(i64::from(days)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let pruned = self
+            .store
+            .prune_history(before, HISTORY_PRUNE_BATCH)
+            .await?;
+        if pruned > 0 {
+            tracing::info!(pruned, %before, "history pruned");
+        }
+        Ok(())
+    }
+
     /// Inventories captured before this are stale.
     fn stale_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         // A huge max age reaches past chrono's range: then every capture is fresh.
         now.checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
+}
+
+/// How the versions of `inventory` order: as its entries say, else as the
+/// instance's platform (when the write has its details) implies, else the
+/// natural fallback.
+fn scheme_of(inventory: &Inventory, details: Option<&InstanceDetails>) -> VersionScheme {
+    let platform = details.and_then(|d| d.platform.as_deref());
+    VersionScheme::detect(inventory.package_format, platform)
 }
 
 /// What a package write of `inventory` did.

@@ -192,8 +192,9 @@ async fn sample_events_record_a_launch_and_its_end() {
             "{name}"
         );
         // The state and its 300 packages: one routine call on PostgreSQL and
-        // MySQL; SQLite: begin, state, capture, unlink, packages, links, commit.
-        let expected_calls = if db.dialect == Dialect::Sqlite { 7 } else { 1 };
+        // MySQL; SQLite: begin, the state's history, state, capture,
+        // packages, their changes' history, unlink, links, commit.
+        let expected_calls = if db.dialect == Dialect::Sqlite { 9 } else { 1 };
         assert_eq!(running.data_api_calls, expected_calls, "{name}");
         assert_eq!(
             web.packages,
@@ -763,6 +764,7 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             SyncSettings {
                 max_age_hours: 24,
                 batch: 1,
+                ..SyncSettings::default()
             },
         );
         let ids = |o: &Outcome| -> Vec<String> {
@@ -820,6 +822,7 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             SyncSettings {
                 max_age_hours: 1,
                 batch: 50,
+                ..SyncSettings::default()
             },
         );
         let fourth = handle(&hourly, sample("scheduled-sync.json"), db.name).await;
@@ -851,4 +854,57 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
             .is_empty());
         db.finish().await;
     }
+}
+
+/// The scheduled sync prunes history older than the retention (counted from
+/// the schedule's time), and keeps everything with a retention of 0.
+#[tokio::test]
+async fn the_scheduled_sync_prunes_old_history() {
+    common::on_each_backend(async |db| {
+        let name = db.name;
+        let change = |id: &str, time: &str| inventory_core::model::StateChange {
+            id: self::id(id),
+            account: "123456789012".parse().unwrap(),
+            region: "us-east-1".parse().unwrap(),
+            state: InstanceState::Stopped,
+            time: at(time),
+            details: None,
+        };
+        // The schedule runs at 2026-11-25 10:00: a year back is 2025-11-25 10:00.
+        for (id, time) in [
+            ("i-0000000000000001a", "2025-11-25T09:59:59Z"),
+            ("i-0000000000000002b", "2025-11-25T10:00:01Z"),
+        ] {
+            assert!(
+                db.store.apply_state(&change(id, time)).await.unwrap(),
+                "{name}"
+            );
+        }
+        let count = || db.count("SELECT COUNT(*) FROM ec2_history");
+        let keep_all = EventHandler::new(
+            db.store.clone(),
+            WithoutFleet(fixtures()),
+            WithoutFleet(fixtures()),
+            SyncSettings {
+                history_retention_days: 0,
+                ..SyncSettings::default()
+            },
+        );
+        let before = count().await;
+        handle(&keep_all, sample("scheduled-sync.json"), name).await;
+        let synced = count().await;
+        assert!(synced >= before, "{name}: retention 0 keeps everything");
+        let yearly = handler(
+            &db.store,
+            WithoutFleet(fixtures()),
+            WithoutFleet(fixtures()),
+        );
+        handle(&yearly, sample("scheduled-sync.json"), name).await;
+        assert_eq!(count().await, synced - 1, "{name}: only the older one goes");
+        let left = db
+            .count("SELECT COUNT(*) FROM ec2_history WHERE ec2_id = 'i-0000000000000002b'")
+            .await;
+        assert_eq!(left, 1, "{name}");
+    })
+    .await;
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use inventory_core::model::{
     InstanceDetails, InstanceId, InstanceKey, InstanceState, Package, Source, StateChange,
 };
+use inventory_core::version::VersionScheme;
 
 fn at(secs: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap() + Duration::seconds(secs)
@@ -114,7 +115,7 @@ async fn package_replacement_ignores_stale_captures() {
         let (s, ctx) = (&db.store, db.name);
         let id = InstanceId::parse("i-inv").unwrap();
         let replace = async |packages: &[Package], captured: i64, source: Source| {
-            s.replace_packages(&id, packages, at(captured), source)
+            s.replace_packages(&id, packages, at(captured), source, VersionScheme::Natural)
                 .await
                 .unwrap()
         };
@@ -169,7 +170,7 @@ async fn stale_running_lists_missing_then_oldest_inventories() {
         ] {
             let id = InstanceId::parse(id).unwrap();
             assert!(s
-                .replace_packages(&id, &p, at(captured), Source::Event)
+                .replace_packages(&id, &p, at(captured), Source::Event, VersionScheme::Natural)
                 .await
                 .unwrap());
         }

@@ -12,6 +12,7 @@ use inventory_core::model::{
     distinct_packages, Instance, InstanceId, Package, Source, StateChange,
 };
 use inventory_core::store::{Store, StoreError};
+use inventory_core::version::VersionScheme;
 
 const WRITERS: usize = 16;
 const ROUNDS: usize = 3;
@@ -146,7 +147,13 @@ async fn put_racing_event_replaces_leaves_exactly_one_written_set() {
                         let captured =
                             start + Duration::milliseconds((k * 37 + round * 101) as i64);
                         store
-                            .replace_packages(&id, &set_of(k, round), captured, Source::Event)
+                            .replace_packages(
+                                &id,
+                                &set_of(k, round),
+                                captured,
+                                Source::Event,
+                                VersionScheme::Natural,
+                            )
                             .await?;
                     }
                 }
@@ -244,7 +251,12 @@ async fn running_events_racing_puts_leave_exactly_one_written_set() {
                             details: None,
                         };
                         store
-                            .apply_state_with_packages(&change, &set_of(k, round), time)
+                            .apply_state_with_packages(
+                                &change,
+                                &set_of(k, round),
+                                time,
+                                VersionScheme::Natural,
+                            )
                             .await?;
                     }
                 }

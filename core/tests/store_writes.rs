@@ -34,10 +34,11 @@ async fn ten_thousand_packages_cost_the_same_calls_as_one() {
         }
         assert_eq!(costs[0], costs[1], "{ctx}: calls must not depend on N");
         assert_eq!(costs[0].1, 1, "{ctx}: a read is one call");
-        // PostgreSQL, MySQL: one call of a routine. SQLite: begin, ec2 row,
-        // (unlink when replacing,) packages, links, commit.
+        // PostgreSQL, MySQL: one call of a routine. SQLite: begin, the
+        // state's history, ec2 row, packages, their history, (unlink when
+        // replacing,) links, commit.
         let expected = if db.dialect == Dialect::Sqlite {
-            (5, 6)
+            (7, 8)
         } else {
             (1, 1)
         };
@@ -176,12 +177,21 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
                 &replacement.packages,
                 chrono::Utc::now(),
                 inventory_core::model::Source::Event,
+                inventory_core::version::VersionScheme::Natural,
             )
             .await;
         assert!(replaced.is_err(), "{ctx}");
         assert_eq!(db.record(&kept.id).await, rec, "{ctx}");
     })
     .await;
+}
+
+/// The history's changes of one kind.
+async fn history_count(db: &common::TestDb, kind: &str) -> i64 {
+    db.count(&format!(
+        "SELECT COUNT(*) FROM ec2_history WHERE kind = '{kind}'"
+    ))
+    .await
 }
 
 /// Packages at the model's length limits: the package JSON outgrows one
@@ -214,10 +224,16 @@ async fn oversized_package_lists_are_chunked_and_paged() {
             .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         let write = store.data_api_calls();
         // PostgreSQL, MySQL: begin, the routine with the first chunk, the
-        // links of the second, commit. SQLite: begin, ec2 row, 2 statements
-        // per chunk, commit.
-        let expected = if db.dialect == Dialect::Sqlite { 7 } else { 4 };
+        // links of the second, commit. SQLite: begin, the state's history,
+        // ec2 row, packages, history and links per chunk, the second
+        // chunk's 2 take-backs, commit.
+        let expected = if db.dialect == Dialect::Sqlite { 12 } else { 4 };
         assert_eq!(write, expected, "{ctx}: chunked write calls");
+        assert_eq!(
+            history_count(db, "installed").await,
+            6_000,
+            "{ctx}: every package installed"
+        );
 
         let rec = store.get_instance(&i.id).await.unwrap().unwrap();
         assert_eq!(rec.instance.packages, i.packages, "{ctx}");
@@ -227,6 +243,23 @@ async fn oversized_package_lists_are_chunked_and_paged() {
             1 + 1 + 21,
             "{ctx}: paged read calls"
         );
+
+        // A replacement in chunks: the first chunk's removals of packages
+        // that a later chunk keeps are taken back; what changed stays. The
+        // version change lands in the second chunk: a removal and an install.
+        let mut replaced = i.clone();
+        replaced.packages.remove(0);
+        let last = replaced.packages.last_mut().unwrap();
+        last.version = "w".repeat(MAX_PACKAGE_VERSION_LEN);
+        let mut new = replaced.packages[0].clone();
+        new.name = "zzz-new".into();
+        replaced.packages.push(new);
+        store.put_instance(&replaced).await.unwrap();
+        assert_eq!(history_count(db, "installed").await, 6_002, "{ctx}");
+        assert_eq!(history_count(db, "removed").await, 2, "{ctx}");
+        assert_eq!(history_count(db, "changed").await, 0, "{ctx}");
+        let rec = store.get_instance(&i.id).await.unwrap().unwrap();
+        assert_eq!(rec.instance.packages.len(), 6_000, "{ctx}");
     })
     .await;
 }

@@ -551,14 +551,21 @@ fn sync_parameters(t: &Value) -> Problems {
         .and_then(Value::as_u64)
         .unwrap_or(3);
     let budget_max = timeout.saturating_sub(config::SYNC_TIMEOUT_HEADROOM_SECONDS.into());
-    for (var, max) in [
-        (config::ENV_SYNC_MAX_AGE_HOURS, u64::from(u32::MAX)),
-        (config::ENV_SYNC_BATCH, config::MAX_SYNC_BATCH.into()),
+    // (variable, smallest and largest value the function accepts)
+    for (var, min, max) in [
+        (config::ENV_SYNC_MAX_AGE_HOURS, 1, u64::from(u32::MAX)),
+        (config::ENV_SYNC_BATCH, 1, config::MAX_SYNC_BATCH.into()),
         (
             config::ENV_SYNC_FLEET_BATCH,
+            1,
             config::MAX_SYNC_FLEET_BATCH.into(),
         ),
-        (config::ENV_SYNC_TIME_BUDGET_SECONDS, budget_max),
+        (config::ENV_SYNC_TIME_BUDGET_SECONDS, 1, budget_max),
+        (
+            config::ENV_HISTORY_RETENTION_DAYS,
+            0,
+            config::MAX_HISTORY_RETENTION_DAYS.into(),
+        ),
     ] {
         let value = at(&props, &["Environment", "Variables", var]);
         let Some(Intrinsic::Ref(name)) = value.and_then(intrinsic) else {
@@ -570,8 +577,10 @@ fn sync_parameters(t: &Value) -> Problems {
             continue;
         };
         let bound = |key| at(param, &[key]).and_then(Value::as_u64);
-        if bound("MinValue").is_none_or(|min| min < 1) {
-            problems.push(format!("parameter {name} ({var}) allows values below 1"));
+        if bound("MinValue").is_none_or(|m| m < min) {
+            problems.push(format!(
+                "parameter {name} ({var}) allows values below {min}"
+            ));
         }
         match bound("MaxValue") {
             Some(m) if m <= max => {}
@@ -580,9 +589,9 @@ fn sync_parameters(t: &Value) -> Problems {
             )),
         }
         match bound("Default") {
-            Some(d) if (1..=max).contains(&d) => {}
+            Some(d) if (min..=max).contains(&d) => {}
             _ => problems.push(format!(
-                "parameter {name} ({var}) has no default in 1..={max}"
+                "parameter {name} ({var}) has no default in {min}..={max}"
             )),
         }
     }

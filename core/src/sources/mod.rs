@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::model::{InstanceDetails, InstanceId, Package, MAX_PACKAGES};
+use crate::version::VersionScheme;
 
 /// SSM's page size limit for `ListInventoryEntries`.
 pub const MAX_INVENTORY_PAGE: i32 = 50;
@@ -70,6 +71,9 @@ pub struct Inventory {
     pub pages: u32,
     /// Entries dropped: no name, or a field over the model's length limits.
     pub skipped: usize,
+    /// How the packages' versions order, as their entries tell: `.deb` or
+    /// `.rpm` package ids, or an RPM `Release`; `None` when none says.
+    pub package_format: Option<VersionScheme>,
 }
 
 impl Inventory {
@@ -165,6 +169,7 @@ where
             inventory.captured_at = inventory.captured_at.max(Some(at));
         }
         for entry in &page.entries {
+            inventory.package_format = inventory.package_format.or_else(|| package_format(entry));
             match package_from_entry(entry) {
                 Some(package) => inventory.packages.push(package),
                 None => inventory.skipped += 1,
@@ -204,18 +209,30 @@ fn parse_capture_time(raw: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// An entry's attribute, trimmed; `None` when missing or blank.
+fn attribute(entry: &HashMap<String, String>, key: &str) -> Option<String> {
+    entry
+        .get(key)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The version ordering an entry's own attributes imply.
+fn package_format(entry: &HashMap<String, String>) -> Option<VersionScheme> {
+    attribute(entry, "PackageId")
+        .and_then(|id| VersionScheme::from_package_id(&id))
+        .or_else(|| attribute(entry, "Release").map(|_| VersionScheme::Rpm))
+}
+
 /// An `AWS:Application` entry as a package. Every attribute may be missing:
 /// no `Name` drops the entry; no `Version` is an empty version. RPM reports the
 /// release apart (`Version` 3.0.8, `Release` 1.amzn2023): it joins the version,
-/// as `rpm -q` prints it, so two builds of one version stay apart.
+/// as `rpm -q` prints it, so two builds of one version stay apart; and so does
+/// a non-zero `Epoch` (`1:3.0.8-1.amzn2023`), which orders before everything
+/// else in RPM's comparison.
 fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
-    let attr = |key: &str| {
-        entry
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let attr = |key: &str| attribute(entry, key);
     let name = attr("Name")?;
     let mut version = attr("Version").unwrap_or_default();
     if let Some(release) = attr("Release") {
@@ -224,6 +241,9 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
         } else {
             format!("{version}-{release}")
         };
+    }
+    if let Some(epoch) = attr("Epoch").filter(|e| e.bytes().any(|b| b != b'0') && e != "(none)") {
+        version = format!("{epoch}:{version}");
     }
     let package = Package {
         name,

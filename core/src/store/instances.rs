@@ -27,6 +27,7 @@ use crate::model::{
     distinct_packages, validate_packages, Account, Instance, InstanceDetails, InstanceId,
     InstanceRecord, InstanceState, Package, Region, Source,
 };
+use crate::version::VersionScheme;
 
 /// Bytes the package JSON may take in the request body (after JSON escaping),
 /// leaving 64 KiB under the 4 MiB limit for the headers, the SQL and the
@@ -42,6 +43,8 @@ struct PackageJson<'a> {
     p: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     a: Option<&'a str>,
+    /// The version's sort key in the write's scheme (`package.version_key`).
+    k: String,
     /// MySQL: the package's `name_version_hash` in hex (SHA-256 of name, NUL,
     /// version, as the DDL's generated column), so that the procedure finds
     /// packages by it without hashing each JSON row in every statement.
@@ -66,9 +69,15 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// The package list as JSON arrays, each at most `budget` bytes once escaped
-/// into the request; one array (possibly `[]`) when everything fits. With
-/// `hashed`, each package carries its `name_version_hash` (MySQL).
-pub(crate) fn package_chunks(packages: &[Package], budget: usize, hashed: bool) -> Vec<String> {
+/// into the request; one array (possibly `[]`) when everything fits. Each
+/// package carries its version's sort key in `scheme`, and with `hashed` its
+/// `name_version_hash` (MySQL).
+pub(crate) fn package_chunks(
+    packages: &[Package],
+    scheme: VersionScheme,
+    budget: usize,
+    hashed: bool,
+) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut items: Vec<String> = Vec::new();
     let mut size = 2;
@@ -78,6 +87,7 @@ pub(crate) fn package_chunks(packages: &[Package], budget: usize, hashed: bool) 
             v: &p.version,
             p: p.publisher.as_deref(),
             a: p.architecture.as_deref(),
+            k: scheme.sort_key(&p.version),
             h: hashed.then(|| name_version_hash(p)),
         });
         // The parameter is itself a JSON string in the request: count the escapes.
@@ -112,6 +122,7 @@ pub(super) fn ec2_params(
     state: Option<InstanceState>,
     details: &InstanceDetails,
     source: Source,
+    now: DateTime<Utc>,
 ) -> Vec<SqlParameter> {
     vec![
         text("id", id.as_str()),
@@ -124,20 +135,35 @@ pub(super) fn ec2_params(
         opt_time("launch_time", details.launch_time.map(micros)),
         text("tags", to_json(&details.tags)),
         text("source", source.as_str()),
-        time("now", now()),
+        time("now", now),
     ]
 }
 
-/// An instance write: the head's parameters (all but `packages`) and the
-/// package chunks (at least one).
+/// An instance write: the head's parameters (all but `packages`), the
+/// package chunks (at least one), and what its history records: the source
+/// and the time of the changes (the request's, or the capture's).
 pub(crate) struct WritePlan<'a> {
     pub head: Head,
     pub id: &'a InstanceId,
     pub params: Vec<SqlParameter>,
     pub chunks: Vec<String>,
+    pub source: Source,
+    pub at: DateTime<Utc>,
+    /// The state a POST or PUT writes (SQLite records its change apart).
+    pub state: Option<InstanceState>,
 }
 
 impl WritePlan<'_> {
+    /// The parameters of a history statement about the `n`th chunk (SQLite).
+    fn history_params(&self, chunk: usize) -> [SqlParameter; 4] {
+        [
+            text("id", self.id.as_str()),
+            text("packages", self.chunks[chunk].as_str()),
+            text("source", self.source.as_str()),
+            time("at", self.at),
+        ]
+    }
+
     /// The head's parameters with the `n`th chunk as `packages`, and
     /// `own_transaction` (1 when the call is not inside a transaction) for
     /// the routines that take it.
@@ -152,10 +178,15 @@ impl WritePlan<'_> {
 }
 
 impl Store {
-    /// The package list as the dialect's routines or statements read it.
-    pub(crate) fn package_chunks(&self, packages: &[Package]) -> Vec<String> {
+    /// The package list as the dialect's routines or statements read it,
+    /// with sort keys in `scheme`.
+    pub(crate) fn package_chunks(
+        &self,
+        packages: &[Package],
+        scheme: VersionScheme,
+    ) -> Vec<String> {
         let hashed = self.dialect() == super::Dialect::Mysql;
-        package_chunks(packages, PACKAGES_JSON_BUDGET, hashed)
+        package_chunks(packages, scheme, PACKAGES_JSON_BUDGET, hashed)
     }
 
     /// Records a new instance with its packages; `AlreadyExists` if the id is recorded.
@@ -174,46 +205,55 @@ impl Store {
     async fn write_instance(&self, head: Head, i: &Instance) -> Result<Written, StoreError> {
         validate_packages(&i.packages)?;
         let packages = distinct_packages(&i.packages);
-        let mut params = ec2_params(&i.id, &i.account, &i.region, i.state, &i.details, i.source);
-        let mode = if head == Head::Create {
-            "create"
-        } else {
-            "put"
-        };
+        let at = now();
+        let mut params = ec2_params(
+            &i.id, &i.account, &i.region, i.state, &i.details, i.source, at,
+        );
         if let Writes::Routines(_) = self.sql().writes {
-            params.push(text("mode", mode));
+            params.push(text("mode", write_mode(head)));
         }
+        let scheme = VersionScheme::detect(None, i.details.platform.as_deref());
         let plan = WritePlan {
             head,
             id: &i.id,
             params,
-            chunks: self.package_chunks(&packages),
+            chunks: self.package_chunks(&packages, scheme),
+            source: i.source,
+            at,
+            state: i.state,
         };
         self.write(&plan).await
     }
 
     /// Replaces the package set of a recorded instance (and sets its
     /// `inventory_captured_at`) unless a newer capture is stored; true when
-    /// written, false (nothing written) for an unknown instance or a stale capture.
+    /// written, false (nothing written) for an unknown instance or a stale
+    /// capture. Versions get sort keys in `scheme`; the history records the
+    /// changes at the capture's time.
     pub async fn replace_packages(
         &self,
         id: &InstanceId,
         packages: &[Package],
         captured_at: DateTime<Utc>,
         source: Source,
+        scheme: VersionScheme,
     ) -> Result<bool, StoreError> {
         validate_packages(packages)?;
         let packages = distinct_packages(packages);
+        let at = micros(captured_at);
         let plan = WritePlan {
             head: Head::Replace,
             id,
             params: vec![
                 text("id", id.as_str()),
-                time("captured_at", micros(captured_at)),
+                time("captured_at", at),
                 time("now", now()),
                 text("source", source.as_str()),
             ],
-            chunks: self.package_chunks(&packages),
+            chunks: self.package_chunks(&packages, scheme),
+            source,
+            at,
+            state: None,
         };
         Ok(self.write(&plan).await? != Written::Skipped)
     }
@@ -268,8 +308,7 @@ impl Store {
                 .await?;
             let written = written_by_routine(&first)?;
             if written != Written::Skipped {
-                self.link_further_chunks(r, &tx, plan.id, &plan.chunks)
-                    .await?;
+                self.link_further_chunks(r, &tx, plan).await?;
             }
             Ok(written)
         }
@@ -283,13 +322,16 @@ impl Store {
         &self,
         r: &Routines,
         tx: &Tx,
-        id: &InstanceId,
-        chunks: &[String],
+        plan: &WritePlan<'_>,
     ) -> Result<(), StoreError> {
-        for chunk in chunks.iter().skip(1) {
-            let params = [text("id", id.as_str()), text("packages", chunk.as_str())];
-            self.execute("write.packages", Some(tx), r.link_packages, &params)
-                .await?;
+        for chunk in 1..plan.chunks.len() {
+            self.execute(
+                "write.packages",
+                Some(tx),
+                r.link_packages,
+                &plan.history_params(chunk),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -311,6 +353,9 @@ impl Store {
         tx: &Tx,
         plan: &WritePlan<'_>,
     ) -> Result<Written, StoreError> {
+        if matches!(plan.head, Head::Create | Head::Put) {
+            self.record_state_write(sql, tx, plan).await?;
+        }
         let (head_sql, reports) = sql.head(plan.head);
         let written = match reports {
             Reports::Returning => {
@@ -334,24 +379,57 @@ impl Store {
             return Ok(written);
         }
         let id = text("id", plan.id.as_str());
-        // A row just inserted has no links yet (they cascade with their row).
-        if written != Written::Created {
-            self.execute(
-                "write.unlink",
-                Some(tx),
-                sql.unlink_packages,
-                std::slice::from_ref(&id),
-            )
-            .await?;
-        }
-        for chunk in &plan.chunks {
+        for (n, chunk) in plan.chunks.iter().enumerate() {
             let params = [id.clone(), text("packages", chunk.as_str())];
+            let history = plan.history_params(n);
             self.execute("write.packages", Some(tx), sql.upsert_packages, &params)
                 .await?;
+            // A row just inserted has no links yet (they cascade with their
+            // row): its packages are all installs.
+            if n == 0 && written != Written::Created {
+                self.execute("write.history", Some(tx), sql.record_changes, &history)
+                    .await?;
+                self.execute(
+                    "write.unlink",
+                    Some(tx),
+                    sql.unlink_packages,
+                    std::slice::from_ref(&id),
+                )
+                .await?;
+            } else {
+                self.execute("write.history", Some(tx), sql.record_installs, &history)
+                    .await?;
+            }
+            if n > 0 {
+                for take_back in [sql.take_back_removals, sql.take_back_changes] {
+                    self.execute("write.history", Some(tx), take_back, &history)
+                        .await?;
+                }
+            }
             self.execute("write.link", Some(tx), sql.link_packages, &params)
                 .await?;
         }
         Ok(written)
+    }
+
+    /// The state a POST or PUT changes, in the history (SQLite; before the
+    /// `ec2` row's statement).
+    async fn record_state_write(
+        &self,
+        sql: &Statements,
+        tx: &Tx,
+        plan: &WritePlan<'_>,
+    ) -> Result<(), StoreError> {
+        let params = [
+            text("id", plan.id.as_str()),
+            time("now", plan.at),
+            text("source", plan.source.as_str()),
+            opt_text("state", plan.state.map(|s| s.as_str())),
+            text("mode", write_mode(plan.head)),
+        ];
+        self.execute("write.history", Some(tx), sql.record_state_write, &params)
+            .await
+            .map(drop)
     }
 
     /// The instance with its packages sorted by (name, version): 1 call.
@@ -418,6 +496,16 @@ impl Store {
             )
             .await?;
         Ok(out.number_of_records_updated() > 0)
+    }
+}
+
+/// How the write routine (`mode`) or the state's history statement (SQLite)
+/// tells a POST from a PUT.
+fn write_mode(head: Head) -> &'static str {
+    if head == Head::Create {
+        "create"
+    } else {
+        "put"
     }
 }
 
@@ -549,24 +637,33 @@ mod tests {
     fn packages_travel_as_compact_json_chunks() {
         let mut p = Package::new("a\"b", "1");
         p.architecture = Some("x86_64".into());
-        let chunks = package_chunks(&[p, Package::new("c", "2")], PACKAGES_JSON_BUDGET, false);
+        let dpkg = VersionScheme::Dpkg;
+        let (k1, k2) = (dpkg.sort_key("1"), dpkg.sort_key("2"));
+        let chunks = package_chunks(
+            &[p, Package::new("c", "2")],
+            dpkg,
+            PACKAGES_JSON_BUDGET,
+            false,
+        );
         assert_eq!(
             chunks,
-            vec![r#"[{"n":"a\"b","v":"1","a":"x86_64"},{"n":"c","v":"2"}]"#]
+            vec![format!(
+                r#"[{{"n":"a\"b","v":"1","a":"x86_64","k":"{k1}"}},{{"n":"c","v":"2","k":"{k2}"}}]"#
+            )]
         );
-        assert_eq!(package_chunks(&[], 100, true), vec!["[]"]);
+        assert_eq!(package_chunks(&[], dpkg, 100, true), vec!["[]"]);
         // MySQL's generated column: UNHEX(SHA2(CONCAT(name, CHAR(0), version), 256)).
-        let hashed = package_chunks(&[Package::new("a", "1")], PACKAGES_JSON_BUDGET, true);
+        let hashed = package_chunks(&[Package::new("a", "1")], dpkg, PACKAGES_JSON_BUDGET, true);
         assert_eq!(
             hashed,
-            vec![
-                r#"[{"n":"a","v":"1","h":"05a9c569a185ac60f5511f9760bc3f1ac046b20d18db2ad4d8fa86eda4f5b28e"}]"#
-            ]
+            vec![format!(
+                r#"[{{"n":"a","v":"1","k":"{k1}","h":"05a9c569a185ac60f5511f9760bc3f1ac046b20d18db2ad4d8fa86eda4f5b28e"}}]"#
+            )]
         );
         let many: Vec<Package> = (0..100)
             .map(|i| Package::new(format!("p{i:03}"), "1"))
             .collect();
-        let chunks = package_chunks(&many, 200, false);
+        let chunks = package_chunks(&many, dpkg, 200, false);
         assert!(chunks.len() > 10);
         let rejoined: Vec<serde_json::Value> = chunks
             .iter()

@@ -2,7 +2,8 @@
 //! RDS Data API (`aws-sdk-rdsdata`) to PostgreSQL, MySQL or SQLite.
 //!
 //! Data API budget: writing an instance with N packages is atomic and costs
-//! ONE call on PostgreSQL and MySQL (a routine of schema version 2) for any N
+//! ONE call on PostgreSQL and MySQL (a routine of schema version 2, 4 since
+//! it records the history too) for any N
 //! whose package list fits one request, a fixed number on SQLite; reading one
 //! costs 1 call.
 //!
@@ -12,7 +13,8 @@
 //! statements per dialect), and the operations with their SQL's subject:
 //! `migrate` (schema), `instances` (create/put/get/delete, package
 //! replacement), `states` (state changes, stale inventories), `search`
-//! (search, package versions), `sync` (the fleet walk's cursor).
+//! (search, package versions), `history` (the changes the writes record),
+//! `sync` (the fleet walk's cursor).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +22,7 @@ use std::sync::Arc;
 
 mod calls;
 mod error;
+mod history;
 mod instances;
 mod migrate;
 mod search;

@@ -9,6 +9,7 @@ use super::values::{long, opt_text, text};
 use super::{Store, StoreError};
 use crate::model::{InstanceId, InstanceKey};
 use crate::query::{InstanceSummary, PackageVersionCount, SearchPage, SearchQuery};
+use crate::version::VersionScheme;
 
 /// The opaque token: the last id of a page, base64url.
 fn encode_token(last: &InstanceId) -> String {
@@ -28,27 +29,24 @@ impl Store {
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
         q.validate()?;
         let after = q.next_token.as_deref().map(decode_token).transpose()?;
-        let search = &self.sql().search;
         let mut params = vec![
             opt_text("account", q.account.as_ref().map(|a| a.as_str())),
             opt_text("region", q.region.as_ref().map(|r| r.as_str())),
             opt_text("state", q.state.map(|st| st.as_str())),
             opt_text("after", after.as_ref().map(|a| a.as_str())),
             long("limit", i64::from(q.limit) + 1),
+            opt_text("package_name", q.package_name.as_deref()),
+            opt_text("package_version", q.package_version.as_deref()),
+            long("ranged", i64::from(!q.version_range.is_empty_filter())),
         ];
-        // Each statement binds exactly the parameters it names.
-        let sql = match (&q.package_name, &q.package_version) {
-            (None, _) => search.any_package,
-            (Some(name), None) => {
-                params.push(text("package_name", name.as_str()));
-                search.package
-            }
-            (Some(name), Some(version)) => {
-                params.push(text("package_name", name.as_str()));
-                params.push(text("package_version", version.as_str()));
-                search.package_version
-            }
-        };
+        // The range as one key interval per scheme: a package's key starts
+        // with its scheme's tag, so only its own interval can hold it.
+        for scheme in VersionScheme::ALL {
+            let (from, to) = q.version_range.key_interval(scheme);
+            params.push(text(&format!("{}_from", scheme.as_str()), from));
+            params.push(text(&format!("{}_to", scheme.as_str()), to));
+        }
+        let sql = self.sql().search;
         let out = self.query("search", sql, &params).await?;
         let mut instances = out
             .iter()

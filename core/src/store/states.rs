@@ -2,6 +2,7 @@
 //! of a `running` event in the same call; and the instances whose inventory
 //! the scheduled sync should re-read.
 
+use aws_sdk_rdsdata::types::SqlParameter;
 use chrono::{DateTime, Utc};
 
 use super::calls::Tx;
@@ -13,6 +14,7 @@ use crate::model::{
     distinct_packages, validate_packages, InstanceDetails, InstanceKey, Package, Source,
     StateChange,
 };
+use crate::version::VersionScheme;
 
 /// What [`Store::apply_state_with_packages`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,22 @@ pub struct StateWrite {
 struct Captured {
     chunks: Vec<String>,
     at: DateTime<Utc>,
+}
+
+impl Captured {
+    /// The package write of the event `c`, with the head's `params`: its
+    /// history records the changes at the capture's time.
+    fn plan<'a>(&self, c: &'a StateChange, params: Vec<SqlParameter>) -> WritePlan<'a> {
+        WritePlan {
+            head: Head::ReplaceAfterState,
+            id: &c.id,
+            params,
+            chunks: self.chunks.clone(),
+            source: Source::Event,
+            at: self.at,
+            state: None,
+        }
+    }
 }
 
 impl Store {
@@ -50,10 +68,11 @@ impl Store {
         c: &StateChange,
         packages: &[Package],
         captured_at: DateTime<Utc>,
+        scheme: VersionScheme,
     ) -> Result<StateWrite, StoreError> {
         validate_packages(packages)?;
         let captured = Captured {
-            chunks: self.package_chunks(&distinct_packages(packages)),
+            chunks: self.package_chunks(&distinct_packages(packages), scheme),
             at: micros(captured_at),
         };
         self.record_state(c, Some(&captured)).await
@@ -73,6 +92,7 @@ impl Store {
             Some(c.state),
             d,
             Source::Event,
+            now(),
         );
         params.extend([
             time("time", micros(c.time)),
@@ -101,14 +121,7 @@ impl Store {
                     }
                 }
             }
-            (Writes::Statements(s), None) => {
-                let out = self.run("apply_state", s.upsert_state, &params).await?;
-                Ok(StateWrite {
-                    state_applied: out.number_of_records_updated() > 0,
-                    packages_written: false,
-                })
-            }
-            (Writes::Statements(s), Some(captured)) => {
+            (Writes::Statements(s), captured) => {
                 self.retrying(|| {
                     self.in_transaction(|tx| self.state_statements(s, tx, c, &params, captured))
                 })
@@ -124,11 +137,16 @@ impl Store {
         r: &Routines,
         tx: Tx,
         c: &StateChange,
-        params: &[aws_sdk_rdsdata::types::SqlParameter],
+        params: &[SqlParameter],
         captured: Option<&Captured>,
     ) -> (Tx, Result<StateWrite, StoreError>) {
         let chunks = captured.map_or(&[][..], |p| p.chunks.as_slice());
         let result = async {
+            let Some(captured) = captured else {
+                return Err(StoreError::UnexpectedResult(
+                    "an oversized state write without packages".into(),
+                ));
+            };
             let mut params = params.to_vec();
             params.push(opt_text("packages", chunks.first().map(String::as_str)));
             if r.own_transaction {
@@ -139,7 +157,8 @@ impl Store {
                 .await?;
             let written = state_write(&out)?;
             if written.packages_written {
-                self.link_further_chunks(r, &tx, &c.id, chunks).await?;
+                let plan = captured.plan(c, Vec::new());
+                self.link_further_chunks(r, &tx, &plan).await?;
             }
             Ok(written)
         }
@@ -147,24 +166,43 @@ impl Store {
         (tx, result)
     }
 
-    /// SQLite: the state's upsert, then the package write, in `tx`.
+    /// SQLite: the state's change in the history, its upsert, then the
+    /// package write if any, in `tx`.
     async fn state_statements(
         &self,
         s: &Statements,
         tx: Tx,
         c: &StateChange,
-        params: &[aws_sdk_rdsdata::types::SqlParameter],
-        captured: &Captured,
+        params: &[SqlParameter],
+        captured: Option<&Captured>,
     ) -> (Tx, Result<StateWrite, StoreError>) {
         let result = async {
+            let history = [
+                text("id", c.id.as_str()),
+                time("time", micros(c.time)),
+                text("source", Source::Event.as_str()),
+                text("state", c.state.as_str()),
+            ];
+            self.execute(
+                "apply_state.history",
+                Some(&tx),
+                s.record_state_event,
+                &history,
+            )
+            .await?;
             let out = self
                 .execute("apply_state", Some(&tx), s.upsert_state, params)
                 .await?;
             let state_applied = out.number_of_records_updated() > 0;
-            let plan = WritePlan {
-                head: Head::ReplaceAfterState,
-                id: &c.id,
-                params: vec![
+            let Some(captured) = captured else {
+                return Ok(StateWrite {
+                    state_applied,
+                    packages_written: false,
+                });
+            };
+            let plan = captured.plan(
+                c,
+                vec![
                     text("id", c.id.as_str()),
                     time("captured_at", captured.at),
                     time("now", now()),
@@ -172,8 +210,7 @@ impl Store {
                     time("time", micros(c.time)),
                     long("state_applied", i64::from(state_applied)),
                 ],
-                chunks: captured.chunks.clone(),
-            };
+            );
             let written = self.write_statements(s, &tx, &plan).await?;
             Ok(StateWrite {
                 state_applied,

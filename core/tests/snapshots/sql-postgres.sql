@@ -24,7 +24,9 @@ FROM inventory_apply_state(
     CAST(:captured_at AS timestamp), CAST(:packages AS json))
 
 -- call_link_packages
-SELECT 1 FROM inventory_link_packages(CAST(:id AS text), CAST(:packages AS json), false)
+SELECT 1 FROM inventory_link_packages(
+    CAST(:id AS text), CAST(:packages AS json), false, CAST(:source AS text),
+    CAST(:at AS timestamp))
 
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
@@ -86,40 +88,34 @@ FROM ec2 e
 WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
   AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
   AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
-  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
-ORDER BY e.id
-LIMIT CAST(:limit AS bigint)
-
--- search_by_package
-SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
-FROM ec2 e
-WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
-  AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
-  AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
-  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
-  AND EXISTS (
-      SELECT 1
-      FROM ec2_package ep
-      JOIN package p ON p.id = ep.package_id
-      WHERE ep.ec2_id = e.id
-        AND p.name = CAST(:package_name AS text))
-ORDER BY e.id
-LIMIT CAST(:limit AS bigint)
-
--- search_by_package_version
-SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
-FROM ec2 e
-WHERE (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
-  AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
-  AND (CAST(:state AS text) IS NULL OR e.state = CAST(:state AS text))
-  AND (CAST(:after AS text) IS NULL OR e.id > CAST(:after AS text))
-  AND EXISTS (
-      SELECT 1
-      FROM ec2_package ep
-      JOIN package p ON p.id = ep.package_id
-      WHERE ep.ec2_id = e.id
-        AND p.name = CAST(:package_name AS text)
-        AND p.version = CAST(:package_version AS text))
+  AND e.id > coalesce(CAST(:after AS text), '')
+  AND (CAST(:package_name AS text) IS NULL OR e.id IN (
+      SELECT m.ec2_id
+      FROM package p
+      CROSS JOIN LATERAL (
+          SELECT ep.ec2_id
+          FROM ec2_package ep
+          WHERE ep.package_id = p.id
+            AND ep.ec2_id > coalesce(CAST(:after AS text), '')
+            AND ((CAST(:account AS text) IS NULL AND CAST(:region AS text) IS NULL
+                AND CAST(:state AS text) IS NULL)
+              OR EXISTS (
+                  SELECT 1
+                  FROM ec2 f
+                  WHERE f.id = ep.ec2_id
+                    AND (CAST(:account AS text) IS NULL OR f.account = CAST(:account AS text))
+                    AND (CAST(:region AS text) IS NULL OR f.region = CAST(:region AS text))
+                    AND (CAST(:state AS text) IS NULL OR f.state = CAST(:state AS text))))
+          ORDER BY ep.ec2_id
+          LIMIT CAST(:limit AS bigint)) AS m
+      WHERE p.name = CAST(:package_name AS text)
+        AND (CAST(:package_version AS text) IS NULL
+          OR p.version = CAST(:package_version AS text))
+        AND (CAST(:ranged AS bigint) = 0
+          OR (p.version_key >= CAST(:dpkg_from AS text) AND p.version_key < CAST(:dpkg_to AS text))
+          OR (p.version_key >= CAST(:rpm_from AS text) AND p.version_key < CAST(:rpm_to AS text))
+          OR (p.version_key >= CAST(:dotted_from AS text) AND p.version_key < CAST(:dotted_to AS text))
+          OR (p.version_key >= CAST(:natural_from AS text) AND p.version_key < CAST(:natural_to AS text)))))
 ORDER BY e.id
 LIMIT CAST(:limit AS bigint)
 
@@ -164,6 +160,34 @@ LIMIT CAST(:limit AS bigint)
 SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
 FROM ec2
 WHERE id = CAST(:id AS text)
+
+-- instance_history
+SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
+FROM ec2_history h
+WHERE h.ec2_id = CAST(:id AS text)
+  AND h.changed_at >= CAST(:since AS timestamp)
+  AND (h.changed_at < CAST(:until AS timestamp)
+    OR (h.changed_at = CAST(:until AS timestamp) AND h.id < CAST(:before_id AS bigint)))
+ORDER BY h.changed_at DESC, h.id DESC
+LIMIT CAST(:limit AS bigint)
+
+-- package_history
+SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
+FROM ec2_history h
+WHERE h.package_name = CAST(:name AS text)
+  AND h.changed_at >= CAST(:since AS timestamp)
+  AND (h.changed_at < CAST(:until AS timestamp)
+    OR (h.changed_at = CAST(:until AS timestamp) AND h.id < CAST(:before_id AS bigint)))
+ORDER BY h.changed_at DESC, h.id DESC
+LIMIT CAST(:limit AS bigint)
+
+-- prune_history
+DELETE FROM ec2_history
+WHERE id IN (
+    SELECT id FROM ec2_history
+    WHERE changed_at < CAST(:before AS timestamp)
+    ORDER BY changed_at
+    LIMIT CAST(:limit AS bigint))
 
 -- schema_version_create
 CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied timestamp(6) NOT NULL)
@@ -377,3 +401,260 @@ updated timestamp(6) NOT NULL
 
 -- schema version 3, statement 2
 CREATE INDEX ec2_account_region_id ON ec2 (account, region, id)
+
+-- schema version 4, statement 1
+ALTER TABLE package ADD COLUMN version_key varchar(700) COLLATE "C"
+
+-- schema version 4, statement 2
+CREATE INDEX package_name_version_key ON package (name, version_key)
+
+-- schema version 4, statement 3
+CREATE TABLE ec2_history (
+id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+ec2_id varchar(255) COLLATE "C" NOT NULL,
+changed_at timestamp(6) NOT NULL,
+source varchar(8) NOT NULL CHECK (source IN ('event', 'api', 'sync')),
+kind varchar(9) NOT NULL CHECK (kind IN ('installed', 'removed', 'changed', 'state')),
+package_name varchar(255) COLLATE "C",
+old_version varchar(128) COLLATE "C",
+new_version varchar(128) COLLATE "C",
+old_state varchar(16),
+new_state varchar(16)
+)
+
+-- schema version 4, statement 4
+CREATE INDEX ec2_history_instance ON ec2_history (ec2_id, changed_at, id)
+
+-- schema version 4, statement 5
+CREATE INDEX ec2_history_package ON ec2_history (package_name, changed_at, id)
+
+-- schema version 4, statement 6
+CREATE INDEX ec2_history_at ON ec2_history (changed_at)
+
+-- schema version 4, statement 7
+DROP FUNCTION inventory_link_packages(text, json, boolean)
+
+-- schema version 4, statement 8
+CREATE FUNCTION inventory_link_packages(
+p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_names text[];
+v_versions text[];
+v_publishers text[];
+v_architectures text[];
+v_keys text[];
+v_ids bigint[];
+BEGIN
+SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}'),
+coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
+INTO v_names, v_versions, v_publishers, v_architectures, v_keys
+FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
+INSERT INTO package (name, version, publisher, architecture, version_key)
+SELECT u.name, u.version, u.publisher, u.architecture, u.version_key
+FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys) WITH ORDINALITY
+AS u(name, version, publisher, architecture, version_key, ord)
+ORDER BY u.ord
+ON CONFLICT (name, version) DO NOTHING;
+UPDATE package p
+SET publisher = coalesce(u.publisher, p.publisher),
+architecture = coalesce(u.architecture, p.architecture),
+version_key = coalesce(p.version_key, u.version_key)
+FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys)
+AS u(name, version, publisher, architecture, version_key)
+WHERE p.name = u.name AND p.version = u.version
+AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
+OR (p.version_key IS NULL AND u.version_key IS NOT NULL));
+SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
+FROM unnest(v_names, v_versions) AS u(name, version)
+JOIN package p ON p.name = u.name AND p.version = u.version;
+IF p_replace THEN
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+WITH gone AS (
+SELECT p.name, p.version
+FROM ec2_package ep
+JOIN package p ON p.id = ep.package_id
+WHERE ep.ec2_id = p_id AND ep.package_id NOT IN (SELECT unnest(v_ids))
+), came AS (
+SELECT p.name, p.version
+FROM unnest(v_ids) AS w(id)
+JOIN package p ON p.id = w.id
+WHERE NOT EXISTS (
+SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+), changed AS (
+SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
+FROM gone g
+JOIN came c ON c.name = g.name
+GROUP BY g.name
+HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
+)
+SELECT p_id, p_at, p_source, 'changed', name, old_version, new_version FROM changed
+UNION ALL
+SELECT p_id, p_at, p_source, 'removed', name, version, NULL FROM gone
+WHERE name NOT IN (SELECT name FROM changed)
+UNION ALL
+SELECT p_id, p_at, p_source, 'installed', name, NULL, version FROM came
+WHERE name NOT IN (SELECT name FROM changed);
+DELETE FROM ec2_package
+WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
+ELSE
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+FROM unnest(v_ids) AS w(id)
+JOIN package p ON p.id = w.id
+WHERE NOT EXISTS (
+SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+AND NOT EXISTS (
+SELECT 1 FROM ec2_history h
+WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+AND h.package_name = p.name AND h.old_version = p.version);
+IF EXISTS (
+SELECT 1 FROM ec2_history h
+WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+) THEN
+DELETE FROM ec2_history h
+USING unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id
+WHERE h.ec2_id = p_id AND h.changed_at = p_at
+AND h.kind = 'removed' AND h.package_name = p.name AND h.old_version = p.version;
+UPDATE ec2_history h SET kind = 'installed', old_version = NULL
+FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id
+WHERE h.ec2_id = p_id AND h.changed_at = p_at
+AND h.kind = 'changed' AND h.package_name = p.name AND h.old_version = p.version;
+END IF;
+END IF;
+INSERT INTO ec2_package (ec2_id, package_id)
+SELECT p_id, unnest(v_ids)
+ON CONFLICT DO NOTHING;
+END
+$$
+
+-- schema version 4, statement 9
+CREATE OR REPLACE FUNCTION inventory_write_instance(
+p_mode text, p_id text, p_account text, p_region text, p_state text,
+p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+p_tags jsonb, p_source text, p_now timestamp, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_old_state text;
+v_known boolean;
+v_inserted boolean;
+BEGIN
+SELECT state INTO v_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+v_known = FOUND;
+IF NOT v_known THEN
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
+ON CONFLICT (id) DO NOTHING
+RETURNING true INTO v_inserted;
+IF v_inserted IS NULL THEN
+SELECT state INTO v_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+v_known = true;
+END IF;
+END IF;
+IF v_known THEN
+IF p_mode = 'create' THEN
+RETURN 'skipped';
+END IF;
+UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
+instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
+launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
+terminated_at = CASE WHEN p_state = 'terminated'
+THEN coalesce(terminated_at, p_now) END,
+inventory_captured_at = p_now
+WHERE id = p_id;
+END IF;
+IF v_old_state IS DISTINCT FROM p_state THEN
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
+END IF;
+PERFORM inventory_link_packages(p_id, p_packages, v_known, p_source, p_now);
+RETURN CASE WHEN v_known THEN 'replaced' ELSE 'created' END;
+END
+$$
+
+-- schema version 4, statement 10
+CREATE OR REPLACE FUNCTION inventory_replace_packages(
+p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF NOT FOUND THEN
+RETURN 'skipped';
+END IF;
+PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+RETURN 'replaced';
+END
+$$
+
+-- schema version 4, statement 11
+CREATE OR REPLACE FUNCTION inventory_apply_state(
+p_id text, p_account text, p_region text, p_state text,
+p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+p_tags jsonb, p_source text, p_now timestamp, p_time timestamp, p_has_details boolean,
+p_captured_at timestamp, p_packages json)
+RETURNS TABLE (state_applied boolean, packages_written boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+v_old_state text;
+v_known boolean;
+v_inserted boolean;
+BEGIN
+state_applied = false;
+SELECT e.state INTO v_old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+v_known = FOUND;
+IF NOT v_known THEN
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, last_event_time)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_time END, p_time)
+ON CONFLICT (id) DO NOTHING
+RETURNING true INTO v_inserted;
+IF v_inserted IS NULL THEN
+SELECT e.state INTO v_old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+v_known = true;
+ELSE
+state_applied = true;
+END IF;
+END IF;
+IF v_known THEN
+UPDATE ec2 e SET account = p_account, region = p_region, state = p_state,
+instance_type = CASE WHEN p_has_details THEN p_instance_type ELSE e.instance_type END,
+image_id = CASE WHEN p_has_details THEN p_image_id ELSE e.image_id END,
+platform = CASE WHEN p_has_details THEN p_platform ELSE e.platform END,
+launch_time = CASE WHEN p_has_details THEN p_launch_time ELSE e.launch_time END,
+tags = CASE WHEN p_has_details THEN p_tags ELSE e.tags END,
+source = p_source, updated = p_now,
+terminated_at = CASE WHEN p_state = 'terminated'
+THEN coalesce(e.terminated_at, p_time) ELSE e.terminated_at END,
+last_event_time = p_time
+WHERE e.id = p_id AND (e.last_event_time IS NULL OR e.last_event_time < p_time);
+state_applied = FOUND;
+END IF;
+IF state_applied AND v_old_state IS DISTINCT FROM p_state THEN
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
+END IF;
+packages_written = false;
+IF p_packages IS NOT NULL THEN
+UPDATE ec2 e SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE e.id = p_id AND e.state = 'running' AND e.last_event_time = p_time
+AND (state_applied OR e.inventory_captured_at IS NULL)
+AND (e.inventory_captured_at IS NULL OR e.inventory_captured_at < p_captured_at);
+IF FOUND THEN
+PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+packages_written = true;
+END IF;
+END IF;
+RETURN NEXT;
+END
+$$

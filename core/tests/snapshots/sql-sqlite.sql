@@ -53,15 +53,16 @@ WHERE id = :id
 DELETE FROM ec2_package WHERE ec2_id = :id
 
 -- upsert_packages
-INSERT INTO package (name, version, publisher, architecture)
+INSERT INTO package (name, version, publisher, architecture, version_key)
 SELECT json_extract(j.value, '$.n'), json_extract(j.value, '$.v'),
-       json_extract(j.value, '$.p'), json_extract(j.value, '$.a')
+       json_extract(j.value, '$.p'), json_extract(j.value, '$.a'), json_extract(j.value, '$.k')
 FROM json_each(:packages) AS j
 WHERE true
 ORDER BY j.key
 ON CONFLICT (name, version) DO UPDATE SET
     publisher = COALESCE(excluded.publisher, package.publisher),
-    architecture = COALESCE(excluded.architecture, package.architecture)
+    architecture = COALESCE(excluded.architecture, package.architecture),
+    version_key = COALESCE(package.version_key, excluded.version_key)
 
 -- link_packages
 INSERT INTO ec2_package (ec2_id, package_id)
@@ -92,6 +93,77 @@ ON CONFLICT (id) DO UPDATE SET
                          ELSE ec2.terminated_at END,
     last_event_time = EXCLUDED.last_event_time
 WHERE ec2.last_event_time IS NULL OR ec2.last_event_time < EXCLUDED.last_event_time
+
+-- record_changes
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+WITH wanted AS (
+    SELECT p.id, p.name, p.version
+    FROM json_each(:packages) AS j
+    JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
+), gone AS (
+    SELECT p.name, p.version
+    FROM ec2_package ep
+    JOIN package p ON p.id = ep.package_id
+    WHERE ep.ec2_id = :id AND ep.package_id NOT IN (SELECT id FROM wanted)
+), came AS (
+    SELECT w.name, w.version
+    FROM wanted w
+    WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = w.id)
+), changed AS (
+    SELECT g.name, MIN(g.version) AS old_version, MIN(c.version) AS new_version
+    FROM gone g
+    JOIN came c ON c.name = g.name
+    GROUP BY g.name
+    HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1
+)
+SELECT :id, :at, :source, 'changed', name, old_version, new_version FROM changed
+UNION ALL
+SELECT :id, :at, :source, 'removed', name, version, NULL FROM gone
+WHERE name NOT IN (SELECT name FROM changed)
+UNION ALL
+SELECT :id, :at, :source, 'installed', name, NULL, version FROM came
+WHERE name NOT IN (SELECT name FROM changed)
+
+-- record_installs
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+SELECT :id, :at, :source, 'installed', p.name, NULL, p.version
+FROM json_each(:packages) AS j
+JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
+WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = p.id)
+  AND NOT EXISTS (
+      SELECT 1 FROM ec2_history h
+      WHERE h.ec2_id = :id AND h.changed_at = :at AND h.kind IN ('removed', 'changed')
+        AND h.package_name = p.name AND h.old_version = p.version)
+
+-- take_back_removals
+DELETE FROM ec2_history
+WHERE ec2_id = :id AND changed_at = :at AND kind = 'removed'
+  AND EXISTS (
+      SELECT 1 FROM json_each(:packages) AS j
+      WHERE json_extract(j.value, '$.n') = ec2_history.package_name
+        AND json_extract(j.value, '$.v') = ec2_history.old_version)
+
+-- take_back_changes
+UPDATE ec2_history SET kind = 'installed', old_version = NULL
+WHERE ec2_id = :id AND changed_at = :at AND kind = 'changed'
+  AND EXISTS (
+      SELECT 1 FROM json_each(:packages) AS j
+      WHERE json_extract(j.value, '$.n') = ec2_history.package_name
+        AND json_extract(j.value, '$.v') = ec2_history.old_version)
+
+-- record_state_write
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+SELECT :id, :now, :source, 'state', stored.state, :state
+FROM (SELECT (SELECT state FROM ec2 WHERE id = :id) AS state,
+             EXISTS (SELECT 1 FROM ec2 WHERE id = :id) AS known) AS stored
+WHERE stored.state IS NOT :state AND NOT (stored.known AND :mode = 'create')
+
+-- record_state_event
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+SELECT :id, :time, :source, 'state', (SELECT state FROM ec2 WHERE id = :id), :state
+WHERE NOT EXISTS (
+    SELECT 1 FROM ec2
+    WHERE id = :id AND (state IS :state OR last_event_time >= :time))
 
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
@@ -154,40 +226,19 @@ FROM ec2 e
 WHERE (:account IS NULL OR e.account = :account)
   AND (:region IS NULL OR e.region = :region)
   AND (:state IS NULL OR e.state = :state)
-  AND (:after IS NULL OR e.id > :after)
-ORDER BY e.id
-LIMIT :limit
-
--- search_by_package
-SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
-FROM ec2 e
-WHERE (:account IS NULL OR e.account = :account)
-  AND (:region IS NULL OR e.region = :region)
-  AND (:state IS NULL OR e.state = :state)
-  AND (:after IS NULL OR e.id > :after)
-  AND EXISTS (
-      SELECT 1
-      FROM ec2_package ep
-      JOIN package p ON p.id = ep.package_id
-      WHERE ep.ec2_id = e.id
-        AND p.name = :package_name)
-ORDER BY e.id
-LIMIT :limit
-
--- search_by_package_version
-SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
-FROM ec2 e
-WHERE (:account IS NULL OR e.account = :account)
-  AND (:region IS NULL OR e.region = :region)
-  AND (:state IS NULL OR e.state = :state)
-  AND (:after IS NULL OR e.id > :after)
-  AND EXISTS (
-      SELECT 1
-      FROM ec2_package ep
-      JOIN package p ON p.id = ep.package_id
-      WHERE ep.ec2_id = e.id
-        AND p.name = :package_name
-        AND p.version = :package_version)
+  AND e.id > COALESCE(:after, '')
+  AND (:package_name IS NULL OR e.id IN (
+      SELECT ep.ec2_id
+      FROM package p
+      JOIN ec2_package ep ON ep.package_id = p.id
+      WHERE p.name = :package_name AND LENGTH(p.name) = LENGTH(:package_name)
+        AND (:package_version IS NULL
+          OR (p.version = :package_version AND LENGTH(p.version) = LENGTH(:package_version)))
+        AND (:ranged = 0
+          OR (p.version_key >= :dpkg_from AND p.version_key < :dpkg_to)
+          OR (p.version_key >= :rpm_from AND p.version_key < :rpm_to)
+          OR (p.version_key >= :dotted_from AND p.version_key < :dotted_to)
+          OR (p.version_key >= :natural_from AND p.version_key < :natural_to))))
 ORDER BY e.id
 LIMIT :limit
 
@@ -232,6 +283,30 @@ LIMIT :limit
 SELECT id, state, inventory_captured_at, COALESCE(last_event_time, created) AS last_change
 FROM ec2
 WHERE id = :id
+
+-- instance_history
+SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
+FROM ec2_history h
+WHERE h.ec2_id = :id
+  AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
+ORDER BY h.changed_at DESC, h.id DESC
+LIMIT :limit
+
+-- package_history
+SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
+FROM ec2_history h
+WHERE h.package_name = :name
+  AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
+ORDER BY h.changed_at DESC, h.id DESC
+LIMIT :limit
+
+-- prune_history
+DELETE FROM ec2_history
+WHERE id IN (
+    SELECT id FROM ec2_history
+    WHERE changed_at < :before
+    ORDER BY changed_at
+    LIMIT :limit)
 
 -- schema_version_create
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)
@@ -300,3 +375,32 @@ updated TEXT NOT NULL
 
 -- schema version 3, statement 2
 CREATE INDEX ec2_account_region_id ON ec2 (account, region, id)
+
+-- schema version 4, statement 1
+ALTER TABLE package ADD COLUMN version_key TEXT CHECK (length(CAST(version_key AS BLOB)) <= 700)
+
+-- schema version 4, statement 2
+CREATE INDEX package_name_version_key ON package (name, version_key)
+
+-- schema version 4, statement 3
+CREATE TABLE ec2_history (
+id INTEGER PRIMARY KEY,
+ec2_id TEXT NOT NULL,
+changed_at TEXT NOT NULL,
+source TEXT NOT NULL CHECK (source IN ('event', 'api', 'sync')),
+kind TEXT NOT NULL CHECK (kind IN ('installed', 'removed', 'changed', 'state')),
+package_name TEXT,
+old_version TEXT,
+new_version TEXT,
+old_state TEXT,
+new_state TEXT
+)
+
+-- schema version 4, statement 4
+CREATE INDEX ec2_history_instance ON ec2_history (ec2_id, changed_at, id)
+
+-- schema version 4, statement 5
+CREATE INDEX ec2_history_package ON ec2_history (package_name, changed_at, id)
+
+-- schema version 4, statement 6
+CREATE INDEX ec2_history_at ON ec2_history (changed_at)

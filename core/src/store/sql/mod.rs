@@ -49,7 +49,8 @@ pub(crate) enum Writes {
     Statements(Statements),
 }
 
-/// Calls of the server-side routines (`ddl/<dialect>/002_write_routines.sql`).
+/// Calls of the server-side routines (`ddl/<dialect>/002_write_routines.sql`,
+/// replaced by `004_versions_history.sql`, which records the history too).
 /// Each answers one row.
 pub(crate) struct Routines {
     /// POST and PUT (`mode` 'create' or 'put', the `ec2` row's parameters,
@@ -60,8 +61,8 @@ pub(crate) struct Routines {
     /// A state event (the `ec2` row's parameters, `time`, `has_details`,
     /// `captured_at`, `packages`, NULL for none): `state_applied`, `packages_written`.
     pub apply_state: &'static str,
-    /// Links the packages of a further chunk (`id`, `packages`) of an
-    /// oversized write, inside its transaction.
+    /// Links the packages of a further chunk (`id`, `packages`, and the
+    /// history's `source` and `at`) of an oversized write, inside its transaction.
     pub link_packages: &'static str,
     /// The routines take `own_transaction` (MySQL): 1 to begin and commit
     /// inside the call, 0 inside the caller's transaction.
@@ -88,6 +89,18 @@ pub(crate) struct Statements {
     /// A state event alone: its upsert, applied only when newer than the last
     /// event; details only when the event has them (`has_details`).
     pub upsert_state: &'static str,
+    /// The history (schema 4), each run before the statement whose change it
+    /// records: a replaced package set's changes against the stored links
+    /// (before `unlink_packages`); the installs of a first write or of a
+    /// further chunk, which then takes back the removals the first chunk
+    /// recorded for packages it keeps; a state that a POST or PUT
+    /// (`mode`), or a state event, changes.
+    pub record_changes: &'static str,
+    pub record_installs: &'static str,
+    pub take_back_removals: &'static str,
+    pub take_back_changes: &'static str,
+    pub record_state_write: &'static str,
+    pub record_state_event: &'static str,
 }
 
 impl Statements {
@@ -100,14 +113,6 @@ impl Statements {
             Head::ReplaceAfterState => (self.set_captured_after_state, Reports::Count),
         }
     }
-}
-
-/// The search, by which package filter it has; the other filters are NULL
-/// when not wanted.
-pub(crate) struct Search {
-    pub any_package: &'static str,
-    pub package: &'static str,
-    pub package_version: &'static str,
 }
 
 /// Statements of one dialect.
@@ -126,7 +131,19 @@ pub(crate) struct Sql {
     pub delete_instance: &'static str,
     pub stale_running: &'static str,
     pub package_versions: &'static str,
-    pub search: Search,
+    /// Instances by id after `after`, at most `limit`, with every filter
+    /// that is not NULL: `account`, `region`, `state`, `package_name`, and
+    /// with it `package_version` or, when `ranged` is 1, a version range as
+    /// one key interval `[from, to)` per scheme (`dpkg_from`, `dpkg_to`,
+    /// `rpm_…`, `dotted_…`, `natural_…`). The package filter is a set of
+    /// instance ids computed once, not a probe per instance: a package on
+    /// five instances of 10,000 costs as little as one on all of them.
+    /// PostgreSQL takes, for each matching package, only its first `limit`
+    /// instances that pass the filters, in id order (LATERAL over
+    /// `ec2_package (package_id, ec2_id)`); MySQL and SQLite all of its
+    /// instances. Lengths are compared too: MySQL's collation ignores
+    /// trailing spaces.
+    pub search: &'static str,
     /// The fleet walk's cursor (`sync_cursor`, schema 3): creates the scope's
     /// row unless it exists, takes, reads, saves and gives back its lease.
     pub sync_cursor_ensure: &'static str,
@@ -136,6 +153,12 @@ pub(crate) struct Sql {
     pub sync_cursor_release: &'static str,
     pub recorded_in_range: &'static str,
     pub recorded_instance: &'static str,
+    /// The history (schema 4), newest first: of an instance (`id`) or a
+    /// package (`name`), from `since` to before (`until`, `before_id`), at
+    /// most `limit`; and the pruning of what is older than `before`.
+    pub instance_history: &'static str,
+    pub package_history: &'static str,
+    pub prune_history: &'static str,
     /// The migrations' bookkeeping table.
     pub schema_version_create: &'static str,
     pub schema_version_read: &'static str,
@@ -169,11 +192,7 @@ static POSTGRES: Sql = Sql {
     delete_instance: include_str!("postgres/delete_instance.sql"),
     stale_running: include_str!("postgres/stale_running.sql"),
     package_versions: include_str!("postgres/package_versions.sql"),
-    search: Search {
-        any_package: include_str!("postgres/search.sql"),
-        package: include_str!("postgres/search_by_package.sql"),
-        package_version: include_str!("postgres/search_by_package_version.sql"),
-    },
+    search: include_str!("postgres/search.sql"),
     sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
     sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
     sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
@@ -181,6 +200,9 @@ static POSTGRES: Sql = Sql {
     sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
     recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
     recorded_instance: include_str!("postgres/recorded_instance.sql"),
+    instance_history: include_str!("postgres/instance_history.sql"),
+    package_history: include_str!("postgres/package_history.sql"),
+    prune_history: include_str!("postgres/prune_history.sql"),
     schema_version_create: include_str!("postgres/schema_version_create.sql"),
     schema_version_read: include_str!("shared/schema_version_read.sql"),
     schema_version_record: include_str!("postgres/schema_version_record.sql"),
@@ -203,11 +225,7 @@ static MYSQL: Sql = Sql {
     delete_instance: include_str!("shared/delete_instance.sql"),
     stale_running: include_str!("shared/stale_running.sql"),
     package_versions: include_str!("shared/package_versions.sql"),
-    search: Search {
-        any_package: include_str!("shared/search.sql"),
-        package: include_str!("shared/search_by_package.sql"),
-        package_version: include_str!("mysql/search_by_package_version.sql"),
-    },
+    search: include_str!("shared/search.sql"),
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
     sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
     sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
@@ -215,6 +233,9 @@ static MYSQL: Sql = Sql {
     sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
     recorded_in_range: include_str!("shared/recorded_in_range.sql"),
     recorded_instance: include_str!("shared/recorded_instance.sql"),
+    instance_history: include_str!("shared/instance_history.sql"),
+    package_history: include_str!("shared/package_history.sql"),
+    prune_history: include_str!("mysql/prune_history.sql"),
     schema_version_create: include_str!("mysql/schema_version_create.sql"),
     schema_version_read: include_str!("shared/schema_version_read.sql"),
     schema_version_record: include_str!("shared/schema_version_record.sql"),
@@ -232,6 +253,12 @@ static SQLITE: Sql = Sql {
         upsert_packages: include_str!("sqlite/upsert_packages.sql"),
         link_packages: include_str!("sqlite/link_packages.sql"),
         upsert_state: include_str!("sqlite/upsert_state.sql"),
+        record_changes: include_str!("sqlite/record_changes.sql"),
+        record_installs: include_str!("sqlite/record_installs.sql"),
+        take_back_removals: include_str!("sqlite/take_back_removals.sql"),
+        take_back_changes: include_str!("sqlite/take_back_changes.sql"),
+        record_state_write: include_str!("sqlite/record_state_write.sql"),
+        record_state_event: include_str!("sqlite/record_state_event.sql"),
     }),
     get_instance: include_str!("sqlite/get_instance.sql"),
     get_instance_row: include_str!("shared/get_instance_row.sql"),
@@ -239,11 +266,7 @@ static SQLITE: Sql = Sql {
     delete_instance: include_str!("shared/delete_instance.sql"),
     stale_running: include_str!("shared/stale_running.sql"),
     package_versions: include_str!("shared/package_versions.sql"),
-    search: Search {
-        any_package: include_str!("shared/search.sql"),
-        package: include_str!("shared/search_by_package.sql"),
-        package_version: include_str!("sqlite/search_by_package_version.sql"),
-    },
+    search: include_str!("shared/search.sql"),
     sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
     sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
     sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
@@ -251,6 +274,9 @@ static SQLITE: Sql = Sql {
     sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
     recorded_in_range: include_str!("shared/recorded_in_range.sql"),
     recorded_instance: include_str!("shared/recorded_instance.sql"),
+    instance_history: include_str!("shared/instance_history.sql"),
+    package_history: include_str!("shared/package_history.sql"),
+    prune_history: include_str!("sqlite/prune_history.sql"),
     schema_version_create: include_str!("sqlite/schema_version_create.sql"),
     schema_version_read: include_str!("shared/schema_version_read.sql"),
     schema_version_record: include_str!("shared/schema_version_record.sql"),
@@ -280,12 +306,7 @@ mod tests {
             delete_instance,
             stale_running,
             package_versions,
-            search:
-                Search {
-                    any_package,
-                    package,
-                    package_version,
-                },
+            search,
             sync_cursor_ensure,
             sync_cursor_acquire,
             sync_cursor_read,
@@ -293,6 +314,9 @@ mod tests {
             sync_cursor_release,
             recorded_in_range,
             recorded_instance,
+            instance_history,
+            package_history,
+            prune_history,
             schema_version_create,
             schema_version_read,
             schema_version_record,
@@ -319,6 +343,12 @@ mod tests {
                 upsert_packages,
                 link_packages,
                 upsert_state,
+                record_changes,
+                record_installs,
+                take_back_removals,
+                take_back_changes,
+                record_state_write,
+                record_state_event,
             }) => vec![
                 ("insert_instance", *insert_instance),
                 ("upsert_instance", *upsert_instance),
@@ -328,6 +358,12 @@ mod tests {
                 ("upsert_packages", *upsert_packages),
                 ("link_packages", *link_packages),
                 ("upsert_state", *upsert_state),
+                ("record_changes", *record_changes),
+                ("record_installs", *record_installs),
+                ("take_back_removals", *take_back_removals),
+                ("take_back_changes", *take_back_changes),
+                ("record_state_write", *record_state_write),
+                ("record_state_event", *record_state_event),
             ],
         };
         all.extend([
@@ -337,9 +373,7 @@ mod tests {
             ("delete_instance", *delete_instance),
             ("stale_running", *stale_running),
             ("package_versions", *package_versions),
-            ("search", *any_package),
-            ("search_by_package", *package),
-            ("search_by_package_version", *package_version),
+            ("search", *search),
             ("sync_cursor_ensure", *sync_cursor_ensure),
             ("sync_cursor_acquire", *sync_cursor_acquire),
             ("sync_cursor_read", *sync_cursor_read),
@@ -347,6 +381,9 @@ mod tests {
             ("sync_cursor_release", *sync_cursor_release),
             ("recorded_in_range", *recorded_in_range),
             ("recorded_instance", *recorded_instance),
+            ("instance_history", *instance_history),
+            ("package_history", *package_history),
+            ("prune_history", *prune_history),
             ("schema_version_create", *schema_version_create),
             ("schema_version_read", *schema_version_read),
             ("schema_version_record", *schema_version_record),

@@ -1,1 +1,1 @@
-CALL inventory_link_packages(:id, :packages, FALSE)
+CALL inventory_link_packages(:id, :packages, FALSE, :source, :at)

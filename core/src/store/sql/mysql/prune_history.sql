@@ -1,0 +1,4 @@
+DELETE FROM ec2_history
+WHERE changed_at < :before
+ORDER BY changed_at
+LIMIT :limit

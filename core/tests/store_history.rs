@@ -1,0 +1,433 @@
+//! Store: the history of changes that every write records in its own call,
+//! read back a page at a time, and pruned; on every backend.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use inventory_core::model::{
+    InstanceDetails, InstanceId, InstanceState, Package, Source, StateChange,
+};
+use inventory_core::query::{Change, ChangeKind, HistoryQuery};
+use inventory_core::store::Store;
+use inventory_core::version::VersionScheme;
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::seconds(secs)
+}
+
+fn id(s: &str) -> InstanceId {
+    InstanceId::parse(s).unwrap()
+}
+
+fn pkgs(list: &[(&str, &str)]) -> Vec<Package> {
+    list.iter().map(|(n, v)| Package::new(*n, *v)).collect()
+}
+
+fn event(instance: &str, state: InstanceState, time: DateTime<Utc>) -> StateChange {
+    StateChange {
+        id: id(instance),
+        account: "123456789012".parse().unwrap(),
+        region: "us-east-1".parse().unwrap(),
+        state,
+        time,
+        details: Some(InstanceDetails {
+            platform: Some("Ubuntu 22.04".into()),
+            ..InstanceDetails::default()
+        }),
+    }
+}
+
+/// Every change of an instance, oldest first, read a page of `limit` at a
+/// time through the tokens.
+async fn all_changes(store: &Store, instance: &str, limit: u32, ctx: &str) -> Vec<Change> {
+    let mut q = HistoryQuery {
+        limit,
+        ..HistoryQuery::default()
+    };
+    let mut changes = Vec::new();
+    loop {
+        let page = store
+            .instance_history(&id(instance), &q)
+            .await
+            .unwrap_or_else(|e| panic!("{ctx}: history: {e:?}"));
+        assert!(page.changes.len() <= limit as usize, "{ctx}");
+        changes.extend(page.changes);
+        match page.next_token {
+            Some(token) => q.next_token = Some(token),
+            None => break,
+        }
+    }
+    changes.reverse();
+    changes
+}
+
+/// A change as `(kind, package, old, new)`, versions or states.
+fn brief(c: &Change) -> (ChangeKind, String, String, String) {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let st = |v: Option<InstanceState>| v.map(|s| s.as_str().to_owned()).unwrap_or_default();
+    match c.kind {
+        ChangeKind::State => (c.kind, String::new(), st(c.old_state), st(c.new_state)),
+        _ => (
+            c.kind,
+            s(&c.package_name),
+            s(&c.old_version),
+            s(&c.new_version),
+        ),
+    }
+}
+
+fn row(kind: ChangeKind, name: &str, old: &str, new: &str) -> (ChangeKind, String, String, String) {
+    (kind, name.into(), old.into(), new.into())
+}
+
+/// The package set the history says the instance has: its changes applied
+/// in the order they were recorded.
+fn replayed(changes: &[Change]) -> BTreeSet<(String, String)> {
+    let mut set = BTreeSet::new();
+    for c in changes {
+        let name = c.package_name.clone().unwrap_or_default();
+        if let Some(old) = &c.old_version {
+            assert!(
+                set.remove(&(name.clone(), old.clone())),
+                "removes what it had: {c:?}"
+            );
+        }
+        if let Some(new) = &c.new_version {
+            assert!(
+                set.insert((name.clone(), new.clone())),
+                "adds what it lacked: {c:?}"
+            );
+        }
+    }
+    set
+}
+
+async fn stored_set(db: &common::TestDb, instance: &str) -> BTreeSet<(String, String)> {
+    let rec = db.record(&id(instance)).await;
+    rec.instance
+        .packages
+        .into_iter()
+        .map(|p| (p.name, p.version))
+        .collect()
+}
+
+#[tokio::test]
+async fn writes_record_installs_removals_version_changes_and_states() {
+    use ChangeKind::*;
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
+        let mut i = common::instance(
+            "i-hist",
+            pkgs(&[
+                ("openssl", "3.0.2-0ubuntu1.15"),
+                ("curl", "7.81.0-1"),
+                ("kernel", "5.15.0-1"),
+                ("kernel", "5.15.0-2"),
+            ]),
+        );
+        i.state = Some(InstanceState::Running);
+        s.create_instance(&i).await.unwrap();
+        let created = all_changes(s, "i-hist", 100, ctx).await;
+        let mut expected = vec![
+            row(State, "", "", "running"),
+            row(Installed, "curl", "", "7.81.0-1"),
+            row(Installed, "kernel", "", "5.15.0-1"),
+            row(Installed, "kernel", "", "5.15.0-2"),
+            row(Installed, "openssl", "", "3.0.2-0ubuntu1.15"),
+        ];
+        let briefs = |c: &[Change]| {
+            let mut b: Vec<_> = c.iter().map(brief).collect();
+            b.sort();
+            b
+        };
+        expected.sort();
+        assert_eq!(briefs(&created), expected, "{ctx}: create");
+        assert!(created.iter().all(|c| c.source == Source::Api), "{ctx}");
+
+        // A POST of a recorded id writes nothing, so records nothing.
+        assert!(s.create_instance(&i).await.is_err(), "{ctx}");
+        // PUT: openssl upgraded, curl removed, jq installed, one kernel of
+        // two removed (a name with several versions pairs nothing), stopped.
+        i.packages = pkgs(&[
+            ("openssl", "3.0.2-0ubuntu1.16"),
+            ("jq", "1.6-2"),
+            ("kernel", "5.15.0-2"),
+        ]);
+        i.state = Some(InstanceState::Stopped);
+        assert!(!s.put_instance(&i).await.unwrap(), "{ctx}");
+        let after_put = all_changes(s, "i-hist", 2, ctx).await;
+        let mut new: Vec<_> = after_put[created.len()..].iter().map(brief).collect();
+        new.sort();
+        let mut expected = vec![
+            row(State, "", "running", "stopped"),
+            row(Changed, "openssl", "3.0.2-0ubuntu1.15", "3.0.2-0ubuntu1.16"),
+            row(Removed, "curl", "7.81.0-1", ""),
+            row(Removed, "kernel", "5.15.0-1", ""),
+            row(Installed, "jq", "", "1.6-2"),
+        ];
+        expected.sort();
+        assert_eq!(new, expected, "{ctx}: put");
+        // The same PUT again changes nothing.
+        s.put_instance(&i).await.unwrap();
+        assert_eq!(
+            all_changes(s, "i-hist", 100, ctx).await.len(),
+            after_put.len(),
+            "{ctx}: same put"
+        );
+
+        // Events: running, redelivered, an older one arriving late, a
+        // capture newer than the PUT's, then the same capture again.
+        let running = event(
+            "i-hist",
+            InstanceState::Running,
+            Utc::now() + Duration::hours(1),
+        );
+        let inventory = pkgs(&[
+            ("openssl", "3.0.2-0ubuntu1.17"),
+            ("jq", "1.6-2"),
+            ("kernel", "5.15.0-2"),
+        ]);
+        let captured = Utc::now() + Duration::hours(1);
+        let w = s
+            .apply_state_with_packages(&running, &inventory, captured, VersionScheme::Dpkg)
+            .await
+            .unwrap();
+        assert!(w.state_applied && w.packages_written, "{ctx}: {w:?}");
+        let before = all_changes(s, "i-hist", 100, ctx).await;
+        for again in [
+            running.clone(),
+            event(
+                "i-hist",
+                InstanceState::Stopped,
+                running.time - Duration::minutes(5),
+            ),
+        ] {
+            let w = s
+                .apply_state_with_packages(&again, &inventory, captured, VersionScheme::Dpkg)
+                .await
+                .unwrap();
+            assert!(!w.state_applied && !w.packages_written, "{ctx}: {w:?}");
+            assert!(!s.apply_state(&again).await.unwrap(), "{ctx}");
+        }
+        let older_capture = pkgs(&[("openssl", "1.0")]);
+        assert!(
+            !s.replace_packages(
+                &id("i-hist"),
+                &older_capture,
+                captured - Duration::minutes(1),
+                Source::Sync,
+                VersionScheme::Dpkg
+            )
+            .await
+            .unwrap(),
+            "{ctx}"
+        );
+        let after_events = all_changes(s, "i-hist", 3, ctx).await;
+        assert_eq!(
+            after_events, before,
+            "{ctx}: redelivered and older events add nothing"
+        );
+        let last: Vec<_> = after_events[after_put.len()..].iter().map(brief).collect();
+        assert_eq!(
+            last,
+            vec![
+                row(State, "", "stopped", "running"),
+                row(Changed, "openssl", "3.0.2-0ubuntu1.16", "3.0.2-0ubuntu1.17"),
+            ],
+            "{ctx}: events"
+        );
+        let state_change = &after_events[after_put.len()];
+        assert_eq!(
+            (state_change.source, state_change.at),
+            (Source::Event, running.time.trunc_subsecs_micros()),
+            "{ctx}"
+        );
+        let package_change = &after_events[after_put.len() + 1];
+        assert_eq!(
+            package_change.at,
+            captured.trunc_subsecs_micros(),
+            "{ctx}: the capture's time"
+        );
+
+        // The history replays to the stored set.
+        assert_eq!(
+            replayed(&after_events),
+            stored_set(db, "i-hist").await,
+            "{ctx}"
+        );
+
+        // Time filters: since is inclusive, until exclusive.
+        let q = HistoryQuery {
+            since: Some(package_change.at),
+            ..HistoryQuery::default()
+        };
+        let page = s.instance_history(&id("i-hist"), &q).await.unwrap();
+        assert_eq!(page.changes.len(), 1, "{ctx}: since");
+        let q = HistoryQuery {
+            until: Some(package_change.at),
+            ..HistoryQuery::default()
+        };
+        let page = s.instance_history(&id("i-hist"), &q).await.unwrap();
+        assert_eq!(page.changes.len(), after_events.len() - 1, "{ctx}: until");
+
+        // The package's history, across instances; a deleted instance keeps its own.
+        let other = common::instance("i-other", pkgs(&[("openssl", "3.0.13-1")]));
+        s.put_instance(&other).await.unwrap();
+        let q = HistoryQuery {
+            limit: 2,
+            ..HistoryQuery::default()
+        };
+        let first = s.package_history("openssl", &q).await.unwrap();
+        assert_eq!(first.changes.len(), 2, "{ctx}");
+        // Newest first: the capture (an hour ahead) before the PUT of i-other.
+        assert_eq!(
+            first.changes[0].at, package_change.at,
+            "{ctx}: newest first"
+        );
+        assert_eq!(first.changes[1].instance_id.as_str(), "i-other", "{ctx}");
+        let rest = s
+            .package_history(
+                "openssl",
+                &HistoryQuery {
+                    next_token: first.next_token.clone(),
+                    limit: 100,
+                    ..HistoryQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            first.changes.len() + rest.changes.len(),
+            4,
+            "{ctx}: install, 2 changes, install"
+        );
+        assert!(rest.next_token.is_none(), "{ctx}");
+        assert!(
+            s.package_history("openssl ", &q)
+                .await
+                .unwrap()
+                .changes
+                .is_empty(),
+            "{ctx}: exact name"
+        );
+        assert!(s.delete_instance(&id("i-hist")).await.unwrap());
+        assert_eq!(
+            all_changes(s, "i-hist", 100, ctx).await,
+            after_events,
+            "{ctx}: kept after delete"
+        );
+        let bad = HistoryQuery {
+            next_token: Some("garbage".into()),
+            ..HistoryQuery::default()
+        };
+        assert!(
+            s.instance_history(&id("i-hist"), &bad).await.is_err(),
+            "{ctx}"
+        );
+    })
+    .await;
+}
+
+/// Two writers race on the same instance, round after round, from the API
+/// and from captures: whatever order they commit in, the history replays to
+/// exactly the set that is stored, with no change recorded twice.
+#[tokio::test]
+async fn racing_writers_leave_a_history_that_replays_to_the_stored_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let set = |writer: usize, round: usize| -> Vec<Package> {
+            (0..40)
+                .filter(|k| !(k + writer + round).is_multiple_of(3))
+                .map(|k| Package::new(format!("p{k:02}"), format!("{}.{}", round % 4, writer)))
+                .collect()
+        };
+        db.store.put_instance(&common::instance("i-race", set(0, 0))).await.unwrap();
+        let base = Utc::now();
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let store = db.fresh_store();
+                tokio::spawn(async move {
+                    for round in 1..15usize {
+                        if w == 0 {
+                            let i = common::instance("i-race", set(w, round));
+                            store.put_instance(&i).await?;
+                        } else {
+                            let captured = base + Duration::seconds(round as i64);
+                            store
+                                .replace_packages(&id("i-race"), &set(w, round), captured, Source::Sync, VersionScheme::Natural)
+                                .await?;
+                        }
+                    }
+                    Ok::<_, inventory_core::store::StoreError>(())
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap().unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        }
+        // Replayed in the order the rows were written (their ids): the
+        // writers' times come from two clocks.
+        let out = db.sql("SELECT package_name, old_version, new_version FROM ec2_history WHERE ec2_id = 'i-race' AND kind <> 'state' ORDER BY id").await;
+        let text = |f: &aws_sdk_rdsdata::types::Field| match f {
+            aws_sdk_rdsdata::types::Field::StringValue(s) => Some(s.clone()),
+            _ => None,
+        };
+        let changes: Vec<Change> = out
+            .records()
+            .iter()
+            .map(|r| Change {
+                instance_id: id("i-race"),
+                at: base,
+                source: Source::Api,
+                kind: ChangeKind::Changed,
+                package_name: text(&r[0]),
+                old_version: text(&r[1]),
+                new_version: text(&r[2]),
+                old_state: None,
+                new_state: None,
+            })
+            .collect();
+        assert!(changes.len() > 40, "{ctx}: {} changes", changes.len());
+        assert_eq!(replayed(&changes), stored_set(db, "i-race").await, "{ctx}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pruning_deletes_only_what_is_older_and_at_most_the_batch() {
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
+        for (n, minutes) in [(0, 10), (1, 20), (2, 30)] {
+            let change = event(&format!("i-p{n}"), InstanceState::Running, at(minutes * 60));
+            assert!(s.apply_state(&change).await.unwrap(), "{ctx}");
+        }
+        let count = || db.count("SELECT COUNT(*) FROM ec2_history");
+        assert_eq!(count().await, 3, "{ctx}");
+        assert_eq!(
+            s.prune_history(at(10 * 60), 100).await.unwrap(),
+            0,
+            "{ctx}: strictly older"
+        );
+        assert_eq!(
+            s.prune_history(at(31 * 60), 1).await.unwrap(),
+            1,
+            "{ctx}: the batch"
+        );
+        assert_eq!(s.prune_history(at(31 * 60), 100).await.unwrap(), 2, "{ctx}");
+        assert_eq!(count().await, 0, "{ctx}");
+    })
+    .await;
+}
+
+trait Micros {
+    fn trunc_subsecs_micros(self) -> Self;
+}
+
+impl Micros for DateTime<Utc> {
+    fn trunc_subsecs_micros(self) -> Self {
+        use chrono::SubsecRound;
+        self.trunc_subsecs(6)
+    }
+}
