@@ -44,6 +44,9 @@ enum Command {
     Search(query::SearchArgs),
     /// Versions of a package across the fleet, as `GET /packages/{name}` does.
     Packages(query::PackagesArgs),
+    /// The changes of an instance, or of a package across the fleet, as
+    /// `GET /ec2/{id}/history` and `GET /packages/{name}/history` do.
+    History(query::HistoryArgs),
 }
 
 #[tokio::main]
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Get(args) => query::get(args).await,
         Command::Search(args) => query::search(args).await,
         Command::Packages(args) => query::packages(args).await,
+        Command::History(args) => query::history(args).await,
     }
 }
 

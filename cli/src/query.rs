@@ -1,5 +1,5 @@
-//! `inventory get | search | packages`: the HTTP API's reads from the command
-//! line, answered by the same code (so the JSON is the API's own).
+//! `inventory get | search | packages | history`: the HTTP API's reads from
+//! the command line, answered by the same code (so the JSON is the API's own).
 
 use axum::body::Body;
 use inventory_core::http::router;
@@ -31,6 +31,19 @@ pub struct SearchArgs {
     /// With --package-name: only this exact version of it.
     #[arg(long)]
     package_version: Option<String>,
+    /// With --package-name: versions older than this, in the package's own
+    /// ordering (dpkg, rpm, dotted or natural).
+    #[arg(long)]
+    version_lt: Option<String>,
+    /// With --package-name: versions older than or equal to this.
+    #[arg(long)]
+    version_le: Option<String>,
+    /// With --package-name: versions newer than this.
+    #[arg(long)]
+    version_gt: Option<String>,
+    /// With --package-name: versions newer than or equal to this.
+    #[arg(long)]
+    version_ge: Option<String>,
     /// Instances of this AWS account (12 digits).
     #[arg(long)]
     aws_account: Option<String>,
@@ -41,12 +54,41 @@ pub struct SearchArgs {
     /// shutting-down or terminated.
     #[arg(long)]
     state: Option<String>,
-    /// Instances per page, 1-1000 (default 100).
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// The page of a paginated read.
+#[derive(Debug, clap::Args)]
+pub struct PageArgs {
+    /// Results per page, 1-1000 (default 100).
     #[arg(long)]
     limit: Option<u32>,
     /// The next_token of the previous page, to read the next one.
     #[arg(long)]
     next_token: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["id", "package"])))]
+pub struct HistoryArgs {
+    /// Instance id: its changes (as `GET /ec2/{id}/history`).
+    id: Option<String>,
+    /// Package name: which instances installed, removed or changed it (as
+    /// `GET /packages/{name}/history`).
+    #[arg(long)]
+    package: Option<String>,
+    /// Changes from this time on: 2026-11-24T10:00:00Z, 2026-11-24 10:00:00
+    /// or 2026-11-24 (UTC).
+    #[arg(long)]
+    since: Option<String>,
+    /// Changes before this time.
+    #[arg(long)]
+    until: Option<String>,
+    #[command(flatten)]
+    page: PageArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -62,21 +104,47 @@ pub async fn packages(args: PackagesArgs) -> anyhow::Result<()> {
 }
 
 pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
-    let limit = args.limit.map(|n| n.to_string());
-    let params = [
+    let limit = args.page.limit.map(|n| n.to_string());
+    let query = query_string(&[
         ("package_name", args.package_name.as_deref()),
         ("package_version", args.package_version.as_deref()),
+        ("version_lt", args.version_lt.as_deref()),
+        ("version_le", args.version_le.as_deref()),
+        ("version_gt", args.version_gt.as_deref()),
+        ("version_ge", args.version_ge.as_deref()),
         ("aws_account", args.aws_account.as_deref()),
         ("aws_region", args.aws_region.as_deref()),
         ("state", args.state.as_deref()),
         ("limit", limit.as_deref()),
-        ("next_token", args.next_token.as_deref()),
-    ];
-    let query: Vec<String> = params
+        ("next_token", args.page.next_token.as_deref()),
+    ]);
+    answer(args.target, format!("/ec2?{query}")).await
+}
+
+pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
+    let limit = args.page.limit.map(|n| n.to_string());
+    let query = query_string(&[
+        ("since", args.since.as_deref()),
+        ("until", args.until.as_deref()),
+        ("limit", limit.as_deref()),
+        ("next_token", args.page.next_token.as_deref()),
+    ]);
+    // clap requires one of the two.
+    let path = match (&args.id, &args.package) {
+        (Some(id), _) => format!("/ec2/{}/history", encode(id)),
+        (None, Some(name)) => format!("/packages/{}/history", encode(name)),
+        (None, None) => anyhow::bail!("give an instance id or --package"),
+    };
+    answer(args.target, format!("{path}?{query}")).await
+}
+
+/// `key=value&...` of the parameters given, values encoded.
+fn query_string(params: &[(&str, Option<&str>)]) -> String {
+    let pairs: Vec<String> = params
         .iter()
         .filter_map(|(key, value)| value.map(|v| format!("{key}={}", encode(v))))
         .collect();
-    answer(args.target, format!("/ec2?{}", query.join("&"))).await
+    pairs.join("&")
 }
 
 /// Runs a GET through the API and prints its JSON verbatim (keys in the

@@ -564,6 +564,20 @@ async fn bad_search_queries_are_400_naming_the_parameter() {
             ("package_name=%ZZ", "malformed percent-encoding"),
             ("next_token=not-a-token", "next_token:"),
             ("next_token=", "next_token:"),
+            ("version_lt=1", "version_lt: needs package_name"),
+            (
+                "package_name=a&version_ge=1&package_version=1",
+                "version_ge: cannot be combined",
+            ),
+            (
+                "package_name=a&version_lt=1&version_le=2",
+                "version_le: give one of version_lt and version_le",
+            ),
+            (
+                "package_name=a&version_gt=",
+                "version_gt: must not be empty",
+            ),
+            ("package_name=a&version_lt=%00", "version_lt:"),
         ] {
             let answer = get(api, &format!("/ec2?{query}")).await;
             answer.assert_error(StatusCode::BAD_REQUEST, needle, &format!("{ctx}: {query}"));
@@ -930,6 +944,14 @@ async fn no_input_panics_or_fails_the_server() {
         "/ec2/.",
         "/%2e%2e/ec2",
         "/ec2/i-1?unexpected=query",
+        "/ec2/i-1/history?since=%",
+        "/ec2/i-1/history?until=99999-01-01",
+        "/ec2/%00/history",
+        "/packages/history",
+        "/packages//history",
+        "/packages/a/history?next_token=%FF",
+        "/packages/a?since=2026-01-01",
+        "/ec2?package_name=a&version_lt=~~~~",
     ];
     let bodies = [
         "".to_string(),
@@ -1000,6 +1022,141 @@ async fn text_an_engine_cannot_store_is_400_naming_the_field() {
                 &format!("{ctx}: {path}"),
             );
         }
+    })
+    .await;
+}
+
+/// The README's story: a launch, an upgrade, the history shows it, and a
+/// version range finds the instance; with the history routes' errors.
+#[tokio::test]
+async fn history_and_version_ranges_over_http() {
+    on_each_api(async |api, ctx| {
+        let first = body(
+            "123456789012",
+            "us-east-1",
+            &[("openssl", "3.0.2-0ubuntu1.15"), ("curl", "7.81.0")],
+        );
+        assert_eq!(
+            call(api, Method::PUT, "/ec2/i-up", Some(&first))
+                .await
+                .status,
+            StatusCode::OK,
+            "{ctx}"
+        );
+        let upgraded = body(
+            "123456789012",
+            "us-east-1",
+            &[("openssl", "3.0.2-0ubuntu1.16"), ("curl", "7.81.0")],
+        );
+        assert_eq!(
+            call(api, Method::PUT, "/ec2/i-up", Some(&upgraded))
+                .await
+                .status,
+            StatusCode::OK,
+            "{ctx}"
+        );
+
+        let history = get(api, "/ec2/i-up/history?limit=1").await;
+        assert_eq!(history.status, StatusCode::OK, "{ctx}: {}", history.body);
+        assert_key_order(
+            &history.raw,
+            &["aws_instance_id", "changes", "next_token"],
+            ctx,
+        );
+        let change = &history.body["changes"][0];
+        assert_eq!(change["change"], "changed", "{ctx}: {}", history.body);
+        assert_eq!(change["package_name"], "openssl", "{ctx}");
+        assert_eq!(change["old_version"], "3.0.2-0ubuntu1.15", "{ctx}");
+        assert_eq!(change["new_version"], "3.0.2-0ubuntu1.16", "{ctx}");
+        assert_eq!(change["source"], "api", "{ctx}");
+        assert!(
+            is_seed_time(change["change_date_utc"].as_str().unwrap()),
+            "{ctx}: {change}"
+        );
+        assert!(
+            change.get("old_state").is_none(),
+            "{ctx}: empty sides are left out"
+        );
+        let token = history.body["next_token"].as_str().expect("a next page");
+        let rest = get(api, &format!("/ec2/i-up/history?next_token={token}")).await;
+        let kinds: Vec<&str> = rest.body["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["change"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["installed", "installed"], "{ctx}: {}", rest.body);
+        assert_eq!(rest.body["next_token"], Value::Null, "{ctx}");
+
+        let package = get(api, "/packages/openssl/history").await;
+        assert_eq!(package.status, StatusCode::OK, "{ctx}: {}", package.body);
+        assert_eq!(package.body["package_name"], "openssl", "{ctx}");
+        assert_eq!(
+            package.body["changes"].as_array().unwrap().len(),
+            2,
+            "{ctx}"
+        );
+        assert_eq!(
+            package.body["changes"][0]["aws_instance_id"], "i-up",
+            "{ctx}"
+        );
+        // A name ending in /history writes its slash encoded: its versions.
+        let versions = get(api, "/packages/openssl%2Fhistory").await;
+        assert_eq!(
+            versions.body["package_name"], "openssl/history",
+            "{ctx}: {}",
+            versions.body
+        );
+        let unknown = get(api, "/ec2/i-never/history").await;
+        assert_eq!(unknown.status, StatusCode::OK, "{ctx}");
+        assert_eq!(unknown.body["changes"], json!([]), "{ctx}");
+        let window = get(
+            api,
+            "/ec2/i-up/history?since=2000-01-01&until=2000-01-02%2000:00:00",
+        )
+        .await;
+        assert_eq!(window.body["changes"], json!([]), "{ctx}: {}", window.body);
+
+        let found = get(
+            api,
+            "/ec2?package_name=openssl&version_lt=3.0.2-0ubuntu1.17&version_gt=3.0.2-0ubuntu1.15",
+        )
+        .await;
+        assert_eq!(found.status, StatusCode::OK, "{ctx}: {}", found.body);
+        assert_eq!(
+            found.body["instances"][0]["aws_instance_id"], "i-up",
+            "{ctx}"
+        );
+        let none = get(
+            api,
+            "/ec2?package_name=openssl&version_le=3.0.2-0ubuntu1.15",
+        )
+        .await;
+        assert_eq!(none.body["instances"], json!([]), "{ctx}");
+
+        for (path, needle) in [
+            ("/ec2/i-up/history?since=yesterday", "since: must be a time"),
+            (
+                "/ec2/i-up/history?since=2026-02-01&until=2026-01-01",
+                "since: must not be after until",
+            ),
+            ("/ec2/i-up/history?limit=0", "limit:"),
+            ("/ec2/i-up/history?next_token=abc", "next_token:"),
+            (
+                "/ec2/i-up/history?package_name=a",
+                "package_name: unknown query parameter",
+            ),
+            ("/packages/openssl/history?limit=5000", "limit:"),
+            ("/packages/openssl?limit=5", "takes no query parameters"),
+        ] {
+            get(api, path).await.assert_error(
+                StatusCode::BAD_REQUEST,
+                needle,
+                &format!("{ctx}: {path}"),
+            );
+        }
+        let answer = call(api, Method::POST, "/ec2/i-up/history", None).await;
+        answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "GET", ctx);
     })
     .await;
 }

@@ -48,6 +48,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/ec2/{id}"),
     ("GET", "/ec2"),
     ("GET", "/packages/{name}"),
+    ("GET", "/ec2/{id}/history"),
+    ("GET", "/packages/{name}/history"),
 ];
 
 type Problems = Vec<String>;

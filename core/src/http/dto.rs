@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::errors::ApiError;
 use crate::model::{self, Account, InstanceRecord, Package, Region, ValidationError};
-use crate::query::{InstanceSummary, PackageVersionCount};
+use crate::query::{Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount};
 
 /// The body of `POST` and `PUT /ec2/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +252,73 @@ pub struct SearchAnswer<'a> {
 pub struct PackageAnswer<'a> {
     pub package_name: &'a str,
     pub versions: Vec<VersionCountDto<'a>>,
+}
+
+/// `GET /ec2/{id}/history` (with `aws_instance_id`) and
+/// `GET /packages/{name}/history` (with `package_name`).
+#[derive(Debug, Serialize)]
+pub struct HistoryAnswer<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_instance_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<&'a str>,
+    pub changes: Vec<ChangeDto<'a>>,
+    pub next_token: Option<&'a str>,
+}
+
+impl<'a> HistoryAnswer<'a> {
+    pub fn of_instance(id: &'a str, page: &'a HistoryPage) -> Self {
+        Self {
+            aws_instance_id: Some(id),
+            package_name: None,
+            changes: page.changes.iter().map(ChangeDto::from).collect(),
+            next_token: page.next_token.as_deref(),
+        }
+    }
+
+    pub fn of_package(name: &'a str, page: &'a HistoryPage) -> Self {
+        Self {
+            aws_instance_id: None,
+            package_name: Some(name),
+            ..Self::of_instance("", page)
+        }
+    }
+}
+
+/// One change: a package's (`package_name` and the versions before and
+/// after) or a state's (`old_state`, `new_state`); empty sides are left out.
+#[derive(Debug, Serialize)]
+pub struct ChangeDto<'a> {
+    pub aws_instance_id: &'a str,
+    pub change_date_utc: String,
+    pub source: &'static str,
+    pub change: ChangeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_state: Option<&'static str>,
+}
+
+impl<'a> From<&'a Change> for ChangeDto<'a> {
+    fn from(c: &'a Change) -> Self {
+        Self {
+            aws_instance_id: c.instance_id.as_str(),
+            change_date_utc: format_utc(&c.at),
+            source: c.source.as_str(),
+            change: c.kind,
+            package_name: c.package_name.as_deref(),
+            old_version: c.old_version.as_deref(),
+            new_version: c.new_version.as_deref(),
+            old_state: c.old_state.map(|s| s.as_str()),
+            new_state: c.new_state.map(|s| s.as_str()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

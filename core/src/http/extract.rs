@@ -15,6 +15,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use percent_encoding::percent_decode_str;
 
 use super::dto::InstanceBody;
@@ -24,13 +25,18 @@ use crate::model::{
     check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
     MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_VERSION_LEN,
 };
-use crate::query::{parse_search_limit, SearchQuery};
+use crate::query::{parse_search_limit, HistoryQuery, SearchQuery};
 use crate::usecases::instances;
+use crate::version::Bound;
 
 /// The query parameters `GET /ec2` accepts.
-pub const SEARCH_PARAMS: [&str; 7] = [
+pub const SEARCH_PARAMS: [&str; 11] = [
     "package_name",
     "package_version",
+    "version_lt",
+    "version_le",
+    "version_gt",
+    "version_ge",
     "aws_account",
     "aws_region",
     "state",
@@ -51,16 +57,29 @@ impl<S: Send + Sync> FromRequestParts<S> for InstancePath {
     }
 }
 
-/// The `{*name}` of `/packages/{*name}`, decoded and validated.
+/// What `/packages/{*rest}` asks for, the name decoded and validated: the
+/// versions of the package, or with a trailing `/history` its history. A
+/// name that itself ends in `/history` writes its slash as `%2F`.
 #[derive(Debug)]
-pub struct PackagePath(pub String);
+pub enum PackagePath {
+    Versions(String),
+    History(String),
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for PackagePath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let name = path_param(parts, state, "package_name").await?;
-        Ok(Self(package_name(&name)?))
+        // The path as sent: an encoded `%2F` does not end it in `/history`.
+        let history = parts.uri.path().ends_with("/history");
+        match name
+            .strip_suffix("/history")
+            .filter(|n| history && !n.is_empty())
+        {
+            Some(name) => Ok(Self::History(package_name(name)?)),
+            None => Ok(Self::Versions(package_name(&name)?)),
+        }
     }
 }
 
@@ -98,6 +117,73 @@ impl<S: Send + Sync> FromRequestParts<S> for Search {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         search_query(parts.uri.query()).map(Self)
     }
+}
+
+/// The query string of a history route as its page.
+#[derive(Debug)]
+pub struct History(pub HistoryQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for History {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        history_query(parts.uri.query()).map(Self)
+    }
+}
+
+/// The query parameters the history routes accept.
+pub const HISTORY_PARAMS: [&str; 4] = ["since", "until", "limit", "next_token"];
+
+fn history_query(raw: Option<&str>) -> Result<HistoryQuery, ApiError> {
+    let mut q = HistoryQuery::default();
+    for (key, value) in parse_query(raw)? {
+        match key.as_str() {
+            "since" => q.since = Some(parse_utc("since", &value)?),
+            "until" => q.until = Some(parse_utc("until", &value)?),
+            "limit" => q.limit = parse_search_limit(&value)?,
+            "next_token" => q.next_token = Some(value),
+            _ => return Err(unknown_param(&key, &HISTORY_PARAMS)),
+        }
+    }
+    q.validate()?;
+    Ok(q)
+}
+
+/// A time in a query: RFC 3339 (`2026-11-24T10:00:00Z`), or UTC as
+/// `2026-11-24 10:00:00[.f]` (the answers' format) or `2026-11-24`.
+fn parse_utc(field: &str, raw: &str) -> Result<DateTime<Utc>, ValidationError> {
+    let raw = raw.trim();
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })
+        .filter(|t| (1000..=9999).contains(&t.year()))
+        .ok_or_else(|| {
+            ValidationError::new(
+                field,
+                "must be a time such as 2026-11-24T10:00:00Z, 2026-11-24 10:00:00 or 2026-11-24, \
+                 in the years 1000 to 9999",
+            )
+        })
+}
+
+fn unknown_param(key: &str, expected: &[&str]) -> ApiError {
+    let shown: String = key.chars().take(64).collect();
+    ValidationError::new(
+        shown,
+        format!("unknown query parameter; expected {}", expected.join(", ")),
+    )
+    .into()
 }
 
 /// `POST` and `PUT /ec2/{id}`: the instance the caller describes. The id is
@@ -214,26 +300,42 @@ fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
             "package_name" => q.package_name = Some(package_name(&value)?),
             // May be empty: SSM reports some packages without a version.
             "package_version" => q.package_version = Some(package_version(&value)?),
+            "version_lt" | "version_le" => {
+                let bound = version_bound(&key, &value, key == "version_le")?;
+                if q.version_range.upper.replace(bound).is_some() {
+                    return Err(one_bound_error(&key, "version_lt", "version_le"));
+                }
+            }
+            "version_gt" | "version_ge" => {
+                let bound = version_bound(&key, &value, key == "version_ge")?;
+                if q.version_range.lower.replace(bound).is_some() {
+                    return Err(one_bound_error(&key, "version_gt", "version_ge"));
+                }
+            }
             "aws_account" => q.account = Some(Account::parse(&value)?),
             "aws_region" => q.region = Some(Region::parse(&value)?),
             "state" => q.state = Some(value.parse::<InstanceState>()?),
             "limit" => q.limit = parse_search_limit(&value)?,
             "next_token" => q.next_token = Some(value),
-            _ => {
-                let shown: String = key.chars().take(64).collect();
-                return Err(ValidationError::new(
-                    shown,
-                    format!(
-                        "unknown query parameter; expected {}",
-                        SEARCH_PARAMS.join(", ")
-                    ),
-                )
-                .into());
-            }
+            _ => return Err(unknown_param(&key, &SEARCH_PARAMS)),
         }
     }
     q.validate()?;
     Ok(q)
+}
+
+/// A bound of a version range: a version as `package_version` takes it,
+/// but not empty.
+fn version_bound(field: &str, raw: &str, inclusive: bool) -> Result<Bound, ValidationError> {
+    let version = package_version(raw).map_err(|e| ValidationError::new(field, e.message))?;
+    if version.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    Ok(Bound { version, inclusive })
+}
+
+fn one_bound_error(field: &str, exclusive: &str, inclusive: &str) -> ApiError {
+    ValidationError::new(field, format!("give one of {exclusive} and {inclusive}")).into()
 }
 
 /// A package name from a path or query: 1 to 255 characters.

@@ -27,8 +27,9 @@ use tracing::Instrument;
 pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
 
-use extract::{DescribedInstance, InstancePath, PackagePath, Search};
+use extract::{DescribedInstance, History, InstancePath, PackagePath, Search};
 
+use crate::query::HistoryQuery;
 use crate::store::Store;
 use crate::usecases::{instances, queries};
 
@@ -61,8 +62,12 @@ const SEARCH: Route = Route {
     template: "/ec2",
     allow: "GET",
 };
+const INSTANCE_HISTORY: Route = Route {
+    template: "/ec2/{id}/history",
+    allow: "GET",
+};
 const PACKAGE: Route = Route {
-    template: "/packages/{name}",
+    template: "/packages/{name}[/history]",
     allow: "GET",
 };
 
@@ -70,8 +75,9 @@ const PACKAGE: Route = Route {
 /// `x-request-id` header, errors included (a 404, a 405, an extractor's
 /// rejection); a panic inside is answered 500. One log line per request.
 ///
-/// `/packages/{*name}` takes the rest of the path, so a name with `/` works
-/// both raw and as `%2F`.
+/// `/packages/{*rest}` takes the rest of the path, so a name with `/` works
+/// both raw and as `%2F`; a raw `/history` at its end asks for the package's
+/// history (see `extract::PackagePath`).
 pub fn router(store: Store) -> Router {
     Router::new()
         .route("/ec2", answers(SEARCH, get(search)))
@@ -85,7 +91,11 @@ pub fn router(store: Store) -> Router {
                     .delete(delete_instance),
             ),
         )
-        .route("/packages/{*name}", answers(PACKAGE, get(package_versions)))
+        .route(
+            "/ec2/{id}/history",
+            answers(INSTANCE_HISTORY, get(instance_history)),
+        )
+        .route("/packages/{*rest}", answers(PACKAGE, get(package)))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(store.clone(), edge))
@@ -166,15 +176,40 @@ async fn search(State(store): State<Store>, Search(q): Search) -> Result<Respons
     }))
 }
 
-async fn package_versions(
+async fn instance_history(
     State(store): State<Store>,
-    PackagePath(name): PackagePath,
+    InstancePath(id): InstancePath,
+    History(q): History,
 ) -> Result<Response, ApiError> {
-    let versions = queries::package_versions(&store, &name).await?;
-    Ok(json(&dto::PackageAnswer {
-        package_name: &name,
-        versions: versions.iter().map(dto::VersionCountDto::from).collect(),
-    }))
+    let page = queries::instance_history(&store, &id, &q).await?;
+    Ok(json(&dto::HistoryAnswer::of_instance(id.as_str(), &page)))
+}
+
+async fn package(
+    State(store): State<Store>,
+    path: PackagePath,
+    history: Result<History, ApiError>,
+) -> Result<Response, ApiError> {
+    match path {
+        PackagePath::Versions(name) => {
+            if !matches!(&history, Ok(History(q)) if q == &HistoryQuery::default()) {
+                return Err(ApiError::BadRequest(
+                    "/packages/{name} takes no query parameters; /packages/{name}/history does"
+                        .into(),
+                ));
+            }
+            let versions = queries::package_versions(&store, &name).await?;
+            Ok(json(&dto::PackageAnswer {
+                package_name: &name,
+                versions: versions.iter().map(dto::VersionCountDto::from).collect(),
+            }))
+        }
+        PackagePath::History(name) => {
+            let History(q) = history?;
+            let page = queries::package_history(&store, &name, &q).await?;
+            Ok(json(&dto::HistoryAnswer::of_package(&name, &page)))
+        }
+    }
 }
 
 fn json<T: Serialize>(answer: &T) -> Response {
