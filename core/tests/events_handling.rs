@@ -856,6 +856,72 @@ async fn the_schedule_syncs_running_instances_without_fresh_inventory() {
     }
 }
 
+/// The README's tour: the launch, then the next day's inventory with openssl
+/// upgraded (`events/fixtures/upgrade`). The history holds the upgrade at its
+/// capture time, redelivery adds nothing, and a range in dpkg's ordering
+/// (from the `.deb` package ids) finds the instance.
+#[tokio::test]
+async fn the_next_days_inventory_records_the_upgrade() {
+    use inventory_core::query::{ChangeKind, HistoryQuery, SearchQuery};
+    use inventory_core::version::{Bound, VersionRange};
+    common::on_each_backend(async |db| {
+        let name = db.name;
+        let launch = handler(&db.store, fixtures(), fixtures());
+        handle(&launch, sample("ec2-running.json"), name).await;
+        let upgrade_fixtures = FixtureSources::new(repo_path("events/fixtures/upgrade"));
+        let next_day = handler(&db.store, upgrade_fixtures.clone(), upgrade_fixtures);
+        for _ in 0..2 {
+            handle(&next_day, sample("ssm-inventory-upgrade.json"), name).await;
+        }
+        let page = db
+            .store
+            .instance_history(&id(WEB), &HistoryQuery::default())
+            .await
+            .unwrap();
+        let latest = &page.changes[0];
+        assert_eq!(latest.kind, ChangeKind::Changed, "{name}: {latest:?}");
+        assert_eq!(latest.package_name.as_deref(), Some("openssl"), "{name}");
+        assert_eq!(
+            latest.old_version.as_deref(),
+            Some("3.0.19-1~deb12u2"),
+            "{name}"
+        );
+        assert_eq!(
+            latest.new_version.as_deref(),
+            Some("3.0.20-1~deb12u1"),
+            "{name}"
+        );
+        assert_eq!(
+            (latest.source, latest.at),
+            (Source::Event, at("2026-11-25T09:58:12Z")),
+            "{name}"
+        );
+        // The launch: its state and 300 installs; the upgrade: one change.
+        let all = db
+            .count(&format!(
+                "SELECT COUNT(*) FROM ec2_history WHERE ec2_id = '{WEB}'"
+            ))
+            .await;
+        assert_eq!(all, 1 + 300 + 1, "{name}");
+        // 3.0.20 > 3.0.19 > 3.0.9 in dpkg's ordering (not as text).
+        let q = SearchQuery {
+            package_name: Some("openssl".into()),
+            version_range: VersionRange {
+                lower: Some(Bound {
+                    version: "3.0.9".into(),
+                    inclusive: false,
+                }),
+                upper: None,
+            },
+            ..SearchQuery::default()
+        };
+        let found = db.store.search(&q).await.unwrap();
+        assert_eq!(found.instances.len(), 1, "{name}");
+        assert_eq!(found.instances[0].id.as_str(), WEB, "{name}");
+    })
+    .await;
+}
+
 /// The scheduled sync prunes history older than the retention (counted from
 /// the schedule's time), and keeps everything with a retention of 0.
 #[tokio::test]
