@@ -80,18 +80,10 @@ fn launch_event(n: usize) -> Value {
     })
 }
 
-fn arg(n: usize, default: usize) -> usize {
-    std::env::args()
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
-    let events = arg(1, 200);
-    let packages = arg(2, 300);
+    let events = common::bench_arg(1, 200);
+    let packages = common::bench_arg(2, 300);
     let concurrency: Vec<usize> = match std::env::args().filter(|a| !a.starts_with('-')).nth(3) {
         Some(c) => vec![c.parse().expect("CONCURRENCY")],
         None => vec![1, 8],

@@ -19,19 +19,11 @@ use inventory_core::config::{FleetSettings, SyncSettings};
 use inventory_core::usecases::EventHandler;
 use serde_json::json;
 
-fn arg(n: usize, default: usize) -> usize {
-    std::env::args()
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
     let fleet = GeneratedFleet {
-        instances: arg(1, 1000),
-        packages: arg(2, 300),
+        instances: common::bench_arg(1, 1000),
+        packages: common::bench_arg(2, 300),
     };
     let schedule = json!({
         "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",

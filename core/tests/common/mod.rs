@@ -132,6 +132,22 @@ pub fn auto_pause(idle: Duration) -> impl Fn(&mut Config) {
     move |c| c.auto_pause = Some(idle)
 }
 
+/// A bench's `n`th number on its command line (flags are skipped), or `default`.
+pub fn bench_arg(n: usize, default: usize) -> usize {
+    std::env::args()
+        .filter(|a| !a.starts_with('-'))
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Only PostgreSQL, when its URL is set (else after the SKIPPED line): for
+/// benches of what the product runs on.
+pub async fn postgres() -> Option<TestDb> {
+    let url = optional::POSTGRES.url()?;
+    Some(TestDb::postgres(&url, &|_| {}).await)
+}
+
 /// Only the SQLite backend (always available), for tests that need one database.
 pub async fn sqlite() -> TestDb {
     TestDb::sqlite(&|_| {}).await
