@@ -101,17 +101,17 @@ impl Store {
         match (&self.sql().writes, captured) {
             (Writes::Routines(r), _) => {
                 params.push(opt_time("captured_at", captured.map(|p| p.at)));
-                match captured.map(|p| p.chunks.as_slice()) {
-                    Some([_, _, ..]) => {
+                match captured {
+                    Some(oversized) if oversized.chunks.len() > 1 => {
                         self.retrying(|| {
                             self.in_transaction(|tx| {
-                                self.state_chunks_by_routine(r, tx, c, &params, captured)
+                                self.state_chunks_by_routine(r, tx, c, &params, oversized)
                             })
                         })
                         .await
                     }
-                    chunks => {
-                        let first = chunks.and_then(|c| c.first()).map(String::as_str);
+                    _ => {
+                        let first = captured.and_then(|p| p.chunks.first()).map(String::as_str);
                         params.push(opt_text("packages", first));
                         if r.own_transaction {
                             params.push(long("own_transaction", 1));
@@ -138,17 +138,14 @@ impl Store {
         tx: Tx,
         c: &StateChange,
         params: &[SqlParameter],
-        captured: Option<&Captured>,
+        captured: &Captured,
     ) -> (Tx, Result<StateWrite, StoreError>) {
-        let chunks = captured.map_or(&[][..], |p| p.chunks.as_slice());
         let result = async {
-            let Some(captured) = captured else {
-                return Err(StoreError::UnexpectedResult(
-                    "an oversized state write without packages".into(),
-                ));
-            };
             let mut params = params.to_vec();
-            params.push(opt_text("packages", chunks.first().map(String::as_str)));
+            params.push(opt_text(
+                "packages",
+                captured.chunks.first().map(String::as_str),
+            ));
             if r.own_transaction {
                 params.push(long("own_transaction", 0));
             }
