@@ -1,6 +1,8 @@
 //! Versioned schema files (`ddl/<dialect>/NNN_name.sql`), applied through the
-//! Data API one statement per call. PostgreSQL and SQLite apply each file in a
-//! transaction; MySQL commits DDL as it goes, so its files are idempotent.
+//! Data API one statement per call, then the write routines' current
+//! definition (`ddl/<dialect>/routines.sql`). PostgreSQL and SQLite apply each
+//! file in a transaction, the routines in the last one's; MySQL commits DDL
+//! as it goes, so its files are idempotent.
 
 use super::calls::Tx;
 use super::values::{long, now, time};
@@ -55,6 +57,17 @@ pub(crate) const FILES: &[SchemaFile] = &[
 
 /// The newest schema version this build knows: the last file's.
 pub const SCHEMA_VERSION: u32 = FILES[FILES.len() - 1].version;
+
+/// The write routines as they are now, applied after the versioned files
+/// whenever any is: a change to them comes with a new schema version, whose
+/// file drops what the change leaves behind. SQLite has no stored routines.
+pub(crate) fn routines(dialect: Dialect) -> Option<&'static str> {
+    match dialect {
+        Dialect::Postgres => Some(include_str!("../../../ddl/postgres/routines.sql")),
+        Dialect::Mysql => Some(include_str!("../../../ddl/mysql/routines.sql")),
+        Dialect::Sqlite => None,
+    }
+}
 
 impl SchemaFile {
     pub(crate) fn text(&self, dialect: Dialect) -> &'static str {
@@ -128,8 +141,10 @@ impl Store {
                 "the database has schema version {from}, newer than this build's {SCHEMA_VERSION}"
             )));
         }
-        for file in FILES.iter().filter(|f| f.version > from) {
-            self.apply_file(file).await?;
+        let pending: Vec<&SchemaFile> = FILES.iter().filter(|f| f.version > from).collect();
+        for (index, file) in pending.iter().enumerate() {
+            let with_routines = index + 1 == pending.len();
+            self.apply_file(file, with_routines).await?;
             tracing::info!(version = file.version, %dialect, "schema migrated");
         }
         Ok(Migration {
@@ -138,18 +153,29 @@ impl Store {
         })
     }
 
-    async fn apply_file(&self, file: &SchemaFile) -> Result<(), StoreError> {
+    async fn apply_file(&self, file: &SchemaFile, with_routines: bool) -> Result<(), StoreError> {
         if self.dialect() == Dialect::Mysql {
-            return self.apply_statements(None, file).await;
+            return self.apply_statements(None, file, with_routines).await;
         }
         let tx = self.begin().await?;
-        let result = self.apply_statements(Some(&tx), file).await;
+        let result = self.apply_statements(Some(&tx), file, with_routines).await;
         self.finish(tx, result).await
     }
 
-    /// The file's statements and its `schema_version` row, in `tx` if given.
-    async fn apply_statements(&self, tx: Option<&Tx>, file: &SchemaFile) -> Result<(), StoreError> {
-        for sql in statements(file.text(self.dialect())) {
+    /// The file's statements, then the routines if `with_routines`, and its
+    /// `schema_version` row, in `tx` if given.
+    async fn apply_statements(
+        &self,
+        tx: Option<&Tx>,
+        file: &SchemaFile,
+        with_routines: bool,
+    ) -> Result<(), StoreError> {
+        let dialect = self.dialect();
+        let routines = routines(dialect).filter(|_| with_routines);
+        let ddl = statements(file.text(dialect))
+            .into_iter()
+            .chain(routines.into_iter().flat_map(statements));
+        for sql in ddl {
             self.execute("migrate.ddl", tx, &sql, &[]).await?;
         }
         let record = [long("version", file.version.into()), time("applied", now())];
@@ -175,9 +201,10 @@ mod tests {
             s,
             vec!["CREATE TABLE a (\nx int\n)", "CREATE INDEX i ON a (x)"]
         );
-        for file in FILES {
-            for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
-                for s in statements(file.text(d)) {
+        for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+            let texts = FILES.iter().map(|f| f.text(d)).chain(routines(d));
+            for text in texts {
+                for s in statements(text) {
                     // Named parameters start with ':'; DDL must have none.
                     assert!(!s.contains(':'), "{d}: {s}");
                     // Only a routine's body holds a ';'.
@@ -211,16 +238,15 @@ mod tests {
                 "SELECT 2"
             ]
         );
-        let routines = |d| {
-            FILES
+        let bodies = |text| {
+            statements(text)
                 .iter()
-                .flat_map(|f| statements(f.text(d)))
                 .filter(|s| s.contains("BEGIN"))
                 .count()
         };
-        // Schema 2's four write routines, replaced in 4; MySQL's 4 also has
-        // the procedure that adds the sort key column.
-        assert_eq!(routines(Dialect::Postgres), 8);
-        assert_eq!(routines(Dialect::Mysql), 9);
+        // The lock helper, the link routine and the three writes.
+        assert_eq!(routines(Dialect::Postgres).map(bodies), Some(5));
+        assert_eq!(routines(Dialect::Mysql).map(bodies), Some(5));
+        assert_eq!(routines(Dialect::Sqlite), None);
     }
 }

@@ -2,10 +2,9 @@
 //! RDS Data API (`aws-sdk-rdsdata`) to PostgreSQL, MySQL or SQLite.
 //!
 //! Data API budget: writing an instance with N packages is atomic and costs
-//! ONE call on PostgreSQL and MySQL (a routine of schema version 2, 4 since
-//! it records the history too) for any N
-//! whose package list fits one request, a fixed number on SQLite; reading one
-//! costs 1 call.
+//! ONE call on PostgreSQL and MySQL (a routine of `ddl/<dialect>/routines.sql`,
+//! which records the history too) for any N whose package list fits one
+//! request, a fixed number on SQLite; reading one costs 1 call.
 //!
 //! Where things are: [`Store`] (this file: the client and its call counter),
 //! `target` (dialect and cluster), `error`, `calls` (the Data API call

@@ -214,222 +214,6 @@ CONSTRAINT ec2_package_ec2 FOREIGN KEY (ec2_id) REFERENCES ec2 (id) ON DELETE CA
 CONSTRAINT ec2_package_package FOREIGN KEY (package_id) REFERENCES package (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
--- schema version 2, statement 1
-DROP PROCEDURE IF EXISTS inventory_link_packages
-
--- schema version 2, statement 2
-DROP PROCEDURE IF EXISTS inventory_write_instance
-
--- schema version 2, statement 3
-DROP PROCEDURE IF EXISTS inventory_replace_packages
-
--- schema version 2, statement 4
-DROP PROCEDURE IF EXISTS inventory_apply_state
-
--- schema version 2, statement 5
-CREATE PROCEDURE inventory_link_packages(
-IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN)
-BEGIN
-DECLARE v_changed INT;
-INSERT IGNORE INTO package (name, version, publisher, architecture)
-SELECT j.name, j.version, j.publisher, j.architecture
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
-name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
-publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
-WHERE NOT EXISTS (
-SELECT 1 FROM package k
-WHERE k.name_version_hash = UNHEX(j.h))
-ORDER BY j.ord;
-SELECT COUNT(*) INTO v_changed
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
-WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
-OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture));
-IF v_changed > 0 THEN
-UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a')) AS j
-STRAIGHT_JOIN package p
-ON p.name_version_hash = UNHEX(j.h)
-SET p.publisher = COALESCE(j.publisher, p.publisher),
-p.architecture = COALESCE(j.architecture, p.architecture);
-END IF;
-IF p_replace THEN
-DELETE ep FROM ec2_package ep
-LEFT JOIN (
-SELECT p.id
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (
-h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p
-ON p.name_version_hash = UNHEX(j.h)
-) AS wanted ON wanted.id = ep.package_id
-WHERE ep.ec2_id = p_id AND wanted.id IS NULL;
-END IF;
-INSERT INTO ec2_package (ec2_id, package_id)
-SELECT p_id, p.id
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (
-h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
-ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
-END
-
--- schema version 2, statement 6
-CREATE PROCEDURE inventory_write_instance(
-IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
-IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
-IN p_image_id VARCHAR(255), IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6),
-IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages LONGTEXT,
-IN p_own_transaction BOOLEAN)
-BEGIN
-DECLARE v_written VARCHAR(8) DEFAULT 'created';
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-IF p_mode = 'create' THEN
-BEGIN
-DECLARE CONTINUE HANDLER FOR 1062 SET v_written = 'skipped';
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now);
-END;
-ELSE
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
-ON DUPLICATE KEY UPDATE account = VALUES(account), region = VALUES(region),
-state = VALUES(state), instance_type = VALUES(instance_type),
-image_id = VALUES(image_id), platform = VALUES(platform),
-launch_time = VALUES(launch_time), tags = VALUES(tags), source = VALUES(source),
-updated = VALUES(updated),
-terminated_at = CASE WHEN VALUES(state) = 'terminated'
-THEN COALESCE(terminated_at, VALUES(terminated_at)) END,
-inventory_captured_at = VALUES(inventory_captured_at);
-IF ROW_COUNT() <> 1 THEN
-SET v_written = 'replaced';
-END IF;
-END IF;
-IF v_written <> 'skipped' THEN
-CALL inventory_link_packages(p_id, p_packages, v_written = 'replaced');
-END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
-SELECT v_written AS written;
-END
-
--- schema version 2, statement 7
-CREATE PROCEDURE inventory_replace_packages(
-IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
-IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
-BEGIN
-DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
-WHERE id = p_id
-AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
-IF ROW_COUNT() > 0 THEN
-CALL inventory_link_packages(p_id, p_packages, TRUE);
-SET v_written = 'replaced';
-END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
-SELECT v_written AS written;
-END
-
--- schema version 2, statement 8
-CREATE PROCEDURE inventory_apply_state(
-IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
-IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
-IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
-IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
-IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
-BEGIN
-DECLARE v_applied BOOLEAN DEFAULT FALSE;
-DECLARE v_written BOOLEAN DEFAULT FALSE;
-DECLARE v_raced BOOLEAN DEFAULT FALSE;
-DECLARE v_done BOOLEAN DEFAULT FALSE;
-DECLARE v_known INT;
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-WHILE NOT v_done DO
-UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
-instance_type = IF(p_has_details, p_instance_type, instance_type),
-image_id = IF(p_has_details, p_image_id, image_id),
-platform = IF(p_has_details, p_platform, platform),
-launch_time = IF(p_has_details, p_launch_time, launch_time),
-tags = IF(p_has_details, p_tags, tags),
-source = p_source, updated = p_now,
-terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_time), terminated_at),
-last_event_time = p_time
-WHERE id = p_id AND (last_event_time IS NULL OR last_event_time < p_time);
-IF ROW_COUNT() > 0 THEN
-SET v_applied = TRUE, v_done = TRUE;
-ELSE
-SELECT COUNT(*) INTO v_known FROM ec2 WHERE id = p_id FOR UPDATE;
-IF v_known > 0 OR v_raced THEN
-SET v_done = TRUE;
-ELSE
-BEGIN
-DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id,
-platform, launch_time, tags, source, created, updated, terminated_at,
-last_event_time)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-p_platform, p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_time END, p_time);
-END;
-SET v_applied = NOT v_raced, v_done = NOT v_raced;
-END IF;
-END IF;
-END WHILE;
-IF p_packages IS NOT NULL THEN
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
-WHERE id = p_id AND state = 'running' AND last_event_time = p_time
-AND (v_applied OR inventory_captured_at IS NULL)
-AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
-IF ROW_COUNT() > 0 THEN
-CALL inventory_link_packages(p_id, p_packages, TRUE);
-SET v_written = TRUE;
-END IF;
-END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
-SELECT v_applied AS state_applied, v_written AS packages_written;
-END
-
 -- schema version 3, statement 1
 CREATE TABLE IF NOT EXISTS sync_cursor (
 scope VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -483,19 +267,22 @@ CONSTRAINT ec2_history_source CHECK (source IN ('event', 'api', 'sync')),
 CONSTRAINT ec2_history_kind CHECK (kind IN ('installed', 'removed', 'changed', 'state'))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
--- schema version 4, statement 6
+-- routines, statement 1
 DROP PROCEDURE IF EXISTS inventory_link_packages
 
--- schema version 4, statement 7
+-- routines, statement 2
+DROP PROCEDURE IF EXISTS inventory_lock_instance
+
+-- routines, statement 3
 DROP PROCEDURE IF EXISTS inventory_write_instance
 
--- schema version 4, statement 8
+-- routines, statement 4
 DROP PROCEDURE IF EXISTS inventory_replace_packages
 
--- schema version 4, statement 9
+-- routines, statement 5
 DROP PROCEDURE IF EXISTS inventory_apply_state
 
--- schema version 4, statement 10
+-- routines, statement 6
 CREATE PROCEDURE inventory_link_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
 IN p_source VARCHAR(8), IN p_at DATETIME(6))
@@ -606,7 +393,38 @@ ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END
 
--- schema version 4, statement 11
+-- routines, statement 7
+CREATE PROCEDURE inventory_lock_instance(
+IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
+IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
+IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
+IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_at DATETIME(6),
+IN p_captured_at DATETIME(6), IN p_event_time DATETIME(6),
+OUT p_old_state VARCHAR(16), OUT p_inserted BOOLEAN)
+BEGIN
+DECLARE v_known INT;
+DECLARE v_raced BOOLEAN DEFAULT FALSE;
+SET p_inserted = FALSE;
+SELECT COUNT(*), MAX(state) INTO v_known, p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+IF v_known = 0 THEN
+BEGIN
+DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at,
+inventory_captured_at, last_event_time)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time);
+END;
+IF v_raced THEN
+SELECT MAX(state) INTO p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+ELSE
+SET p_inserted = TRUE;
+END IF;
+END IF;
+END
+
+-- routines, statement 8
 CREATE PROCEDURE inventory_write_instance(
 IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
 IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
@@ -615,38 +433,15 @@ IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages 
 IN p_own_transaction BOOLEAN)
 BEGIN
 DECLARE v_written VARCHAR(8) DEFAULT 'created';
-DECLARE v_known INT;
 DECLARE v_old_state VARCHAR(16);
-DECLARE v_raced BOOLEAN DEFAULT FALSE;
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-SELECT COUNT(*), MAX(state) INTO v_known, v_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
-IF v_known = 0 THEN
-BEGIN
-DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now);
-END;
-IF v_raced THEN
-SELECT COUNT(*), MAX(state) INTO v_known, v_old_state
-FROM ec2 WHERE id = p_id FOR UPDATE;
-END IF;
-END IF;
-IF v_known > 0 AND p_mode = 'create' THEN
+DECLARE v_inserted BOOLEAN;
+DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
+p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL, v_old_state, v_inserted);
+IF NOT v_inserted AND p_mode = 'create' THEN
 SET v_written = 'skipped';
-ELSEIF v_known > 0 THEN
+ELSEIF NOT v_inserted THEN
 UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
 instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
 launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
@@ -660,45 +455,13 @@ IF NOT (v_old_state <=> p_state) THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
 VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
 END IF;
-CALL inventory_link_packages(p_id, p_packages, v_written = 'replaced', p_source, p_now);
+CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
 END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
+IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_written AS written;
 END
 
--- schema version 4, statement 12
-CREATE PROCEDURE inventory_replace_packages(
-IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
-IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
-BEGIN
-DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
-WHERE id = p_id
-AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
-IF ROW_COUNT() > 0 THEN
-CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
-SET v_written = 'replaced';
-END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
-SELECT v_written AS written;
-END
-
--- schema version 4, statement 13
+-- routines, statement 9
 CREATE PROCEDURE inventory_apply_state(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
 IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
@@ -706,27 +469,14 @@ IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
 IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
 IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
 BEGIN
-DECLARE v_applied BOOLEAN DEFAULT FALSE;
+DECLARE v_applied BOOLEAN;
 DECLARE v_written BOOLEAN DEFAULT FALSE;
-DECLARE v_raced BOOLEAN DEFAULT FALSE;
-DECLARE v_done BOOLEAN DEFAULT FALSE;
-DECLARE v_known INT;
 DECLARE v_old_state VARCHAR(16);
-DECLARE EXIT HANDLER FOR SQLEXCEPTION
-BEGIN
-IF p_own_transaction THEN
-ROLLBACK;
-END IF;
-RESIGNAL;
-END;
-IF p_own_transaction THEN
-SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-START TRANSACTION;
-END IF;
-WHILE NOT v_done DO
-SELECT COUNT(*), MAX(state) INTO v_known, v_old_state
-FROM ec2 WHERE id = p_id FOR UPDATE;
-IF v_known > 0 THEN
+DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
+p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time, v_old_state, v_applied);
+IF NOT v_applied THEN
 UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
 instance_type = IF(p_has_details, p_instance_type, instance_type),
 image_id = IF(p_has_details, p_image_id, image_id),
@@ -738,20 +488,8 @@ terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_time),
 terminated_at),
 last_event_time = p_time
 WHERE id = p_id AND (last_event_time IS NULL OR last_event_time < p_time);
-SET v_applied = ROW_COUNT() > 0, v_done = TRUE;
-ELSE
-BEGIN
-DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id,
-platform, launch_time, tags, source, created, updated, terminated_at,
-last_event_time)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-p_platform, p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_time END, p_time);
-END;
-SET v_applied = NOT v_raced, v_done = NOT v_raced;
+SET v_applied = ROW_COUNT() > 0;
 END IF;
-END WHILE;
 IF v_applied AND NOT (v_old_state <=> p_state) THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
 VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
@@ -766,8 +504,25 @@ CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
 SET v_written = TRUE;
 END IF;
 END IF;
-IF p_own_transaction THEN
-COMMIT;
-END IF;
+IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_applied AS state_applied, v_written AS packages_written;
+END
+
+-- routines, statement 10
+CREATE PROCEDURE inventory_replace_packages(
+IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
+IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+BEGIN
+DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
+DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+WHERE id = p_id
+AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+IF ROW_COUNT() > 0 THEN
+CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+SET v_written = 'replaced';
+END IF;
+IF p_own_transaction THEN COMMIT; END IF;
+SELECT v_written AS written;
 END

@@ -243,151 +243,6 @@ PRIMARY KEY (ec2_id, package_id)
 -- schema version 1, statement 6
 CREATE INDEX ec2_package_package ON ec2_package (package_id, ec2_id)
 
--- schema version 2, statement 1
-CREATE OR REPLACE FUNCTION inventory_link_packages(p_id text, p_packages json, p_replace boolean)
-RETURNS void LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-v_names text[];
-v_versions text[];
-v_publishers text[];
-v_architectures text[];
-v_ids bigint[];
-BEGIN
-SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
-coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
-coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
-coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}')
-INTO v_names, v_versions, v_publishers, v_architectures
-FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
-INSERT INTO package (name, version, publisher, architecture)
-SELECT u.name, u.version, u.publisher, u.architecture
-FROM unnest(v_names, v_versions, v_publishers, v_architectures) WITH ORDINALITY
-AS u(name, version, publisher, architecture, ord)
-ORDER BY u.ord
-ON CONFLICT (name, version) DO NOTHING;
-UPDATE package p
-SET publisher = coalesce(u.publisher, p.publisher),
-architecture = coalesce(u.architecture, p.architecture)
-FROM unnest(v_names, v_versions, v_publishers, v_architectures)
-AS u(name, version, publisher, architecture)
-WHERE p.name = u.name AND p.version = u.version
-AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
-OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture));
-SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
-FROM unnest(v_names, v_versions) AS u(name, version)
-JOIN package p ON p.name = u.name AND p.version = u.version;
-IF p_replace THEN
-DELETE FROM ec2_package
-WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
-END IF;
-INSERT INTO ec2_package (ec2_id, package_id)
-SELECT p_id, unnest(v_ids)
-ON CONFLICT DO NOTHING;
-END
-$$
-
--- schema version 2, statement 2
-CREATE OR REPLACE FUNCTION inventory_write_instance(
-p_mode text, p_id text, p_account text, p_region text, p_state text,
-p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
-p_tags jsonb, p_source text, p_now timestamp, p_packages json)
-RETURNS text LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-v_created boolean;
-BEGIN
-IF p_mode = 'create' THEN
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
-ON CONFLICT (id) DO NOTHING
-RETURNING true INTO v_created;
-IF v_created IS NULL THEN
-RETURN 'skipped';
-END IF;
-ELSE
-INSERT INTO ec2 AS e (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
-ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region,
-state = EXCLUDED.state, instance_type = EXCLUDED.instance_type,
-image_id = EXCLUDED.image_id, platform = EXCLUDED.platform,
-launch_time = EXCLUDED.launch_time, tags = EXCLUDED.tags, source = EXCLUDED.source,
-updated = EXCLUDED.updated,
-terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
-THEN coalesce(e.terminated_at, EXCLUDED.terminated_at) END,
-inventory_captured_at = EXCLUDED.inventory_captured_at
-RETURNING (xmax = 0) INTO v_created;
-END IF;
-PERFORM inventory_link_packages(p_id, p_packages, NOT v_created);
-RETURN CASE WHEN v_created THEN 'created' ELSE 'replaced' END;
-END
-$$
-
--- schema version 2, statement 3
-CREATE OR REPLACE FUNCTION inventory_replace_packages(
-p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
-RETURNS text LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
-WHERE id = p_id
-AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
-IF NOT FOUND THEN
-RETURN 'skipped';
-END IF;
-PERFORM inventory_link_packages(p_id, p_packages, true);
-RETURN 'replaced';
-END
-$$
-
--- schema version 2, statement 4
-CREATE OR REPLACE FUNCTION inventory_apply_state(
-p_id text, p_account text, p_region text, p_state text,
-p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
-p_tags jsonb, p_source text, p_now timestamp, p_time timestamp, p_has_details boolean,
-p_captured_at timestamp, p_packages json)
-RETURNS TABLE (state_applied boolean, packages_written boolean)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-v_applied boolean;
-BEGIN
-INSERT INTO ec2 AS e (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, last_event_time)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_time END, p_time)
-ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, region = EXCLUDED.region,
-state = EXCLUDED.state,
-instance_type = CASE WHEN p_has_details THEN EXCLUDED.instance_type ELSE e.instance_type END,
-image_id = CASE WHEN p_has_details THEN EXCLUDED.image_id ELSE e.image_id END,
-platform = CASE WHEN p_has_details THEN EXCLUDED.platform ELSE e.platform END,
-launch_time = CASE WHEN p_has_details THEN EXCLUDED.launch_time ELSE e.launch_time END,
-tags = CASE WHEN p_has_details THEN EXCLUDED.tags ELSE e.tags END,
-source = EXCLUDED.source, updated = EXCLUDED.updated,
-terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
-THEN coalesce(e.terminated_at, EXCLUDED.terminated_at) ELSE e.terminated_at END,
-last_event_time = EXCLUDED.last_event_time
-WHERE e.last_event_time IS NULL OR e.last_event_time < EXCLUDED.last_event_time
-RETURNING true INTO v_applied;
-state_applied = coalesce(v_applied, false);
-packages_written = false;
-IF p_packages IS NOT NULL THEN
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
-WHERE id = p_id AND state = 'running' AND last_event_time = p_time
-AND (state_applied OR inventory_captured_at IS NULL)
-AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
-IF FOUND THEN
-PERFORM inventory_link_packages(p_id, p_packages, true);
-packages_written = true;
-END IF;
-END IF;
-RETURN NEXT;
-END
-$$
-
 -- schema version 3, statement 1
 CREATE TABLE sync_cursor (
 scope varchar(64) COLLATE "C" PRIMARY KEY,
@@ -432,10 +287,10 @@ CREATE INDEX ec2_history_package ON ec2_history (package_name, changed_at, id)
 CREATE INDEX ec2_history_at ON ec2_history (changed_at)
 
 -- schema version 4, statement 7
-DROP FUNCTION inventory_link_packages(text, json, boolean)
+DROP FUNCTION IF EXISTS inventory_link_packages(text, json, boolean)
 
--- schema version 4, statement 8
-CREATE FUNCTION inventory_link_packages(
+-- routines, statement 1
+CREATE OR REPLACE FUNCTION inventory_link_packages(
 p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -532,7 +387,36 @@ ON CONFLICT DO NOTHING;
 END
 $$
 
--- schema version 4, statement 9
+-- routines, statement 2
+CREATE OR REPLACE FUNCTION inventory_lock_instance(
+p_id text, p_account text, p_region text, p_state text,
+p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+p_tags jsonb, p_source text, p_now timestamp, p_at timestamp,
+p_captured_at timestamp, p_event_time timestamp,
+OUT old_state text, OUT inserted boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+inserted = false;
+SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+IF FOUND THEN
+RETURN;
+END IF;
+INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+launch_time, tags, source, created, updated, terminated_at, inventory_captured_at,
+last_event_time)
+VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+p_launch_time, p_tags, p_source, p_now, p_now,
+CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time)
+ON CONFLICT (id) DO NOTHING
+RETURNING true INTO inserted;
+IF inserted IS NULL THEN
+inserted = false;
+SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+END IF;
+END
+$$
+
+-- routines, statement 3
 CREATE OR REPLACE FUNCTION inventory_write_instance(
 p_mode text, p_id text, p_account text, p_region text, p_state text,
 p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
@@ -540,28 +424,14 @@ p_tags jsonb, p_source text, p_now timestamp, p_packages json)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
 v_old_state text;
-v_known boolean;
 v_inserted boolean;
 BEGIN
-SELECT state INTO v_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
-v_known = FOUND;
-IF NOT v_known THEN
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, inventory_captured_at)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_now END, p_now)
-ON CONFLICT (id) DO NOTHING
-RETURNING true INTO v_inserted;
-IF v_inserted IS NULL THEN
-SELECT state INTO v_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
-v_known = true;
-END IF;
-END IF;
-IF v_known THEN
-IF p_mode = 'create' THEN
+SELECT l.old_state, l.inserted INTO v_old_state, v_inserted
+FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
+p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL) AS l;
+IF NOT v_inserted AND p_mode = 'create' THEN
 RETURN 'skipped';
-END IF;
+ELSIF NOT v_inserted THEN
 UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
 instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
 launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
@@ -574,12 +444,12 @@ IF v_old_state IS DISTINCT FROM p_state THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
 VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
 END IF;
-PERFORM inventory_link_packages(p_id, p_packages, v_known, p_source, p_now);
-RETURN CASE WHEN v_known THEN 'replaced' ELSE 'created' END;
+PERFORM inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+RETURN CASE WHEN v_inserted THEN 'created' ELSE 'replaced' END;
 END
 $$
 
--- schema version 4, statement 10
+-- routines, statement 4
 CREATE OR REPLACE FUNCTION inventory_replace_packages(
 p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
@@ -595,7 +465,7 @@ RETURN 'replaced';
 END
 $$
 
--- schema version 4, statement 11
+-- routines, statement 5
 CREATE OR REPLACE FUNCTION inventory_apply_state(
 p_id text, p_account text, p_region text, p_state text,
 p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
@@ -605,28 +475,11 @@ RETURNS TABLE (state_applied boolean, packages_written boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
 v_old_state text;
-v_known boolean;
-v_inserted boolean;
 BEGIN
-state_applied = false;
-SELECT e.state INTO v_old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
-v_known = FOUND;
-IF NOT v_known THEN
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-launch_time, tags, source, created, updated, terminated_at, last_event_time)
-VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-p_launch_time, p_tags, p_source, p_now, p_now,
-CASE WHEN p_state = 'terminated' THEN p_time END, p_time)
-ON CONFLICT (id) DO NOTHING
-RETURNING true INTO v_inserted;
-IF v_inserted IS NULL THEN
-SELECT e.state INTO v_old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
-v_known = true;
-ELSE
-state_applied = true;
-END IF;
-END IF;
-IF v_known THEN
+SELECT l.old_state, l.inserted INTO v_old_state, state_applied
+FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
+p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time) AS l;
+IF NOT state_applied THEN
 UPDATE ec2 e SET account = p_account, region = p_region, state = p_state,
 instance_type = CASE WHEN p_has_details THEN p_instance_type ELSE e.instance_type END,
 image_id = CASE WHEN p_has_details THEN p_image_id ELSE e.image_id END,

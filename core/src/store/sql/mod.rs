@@ -11,7 +11,8 @@
 //! `packages`: `[{"n": name, "v": version, "p": publisher?, "a": architecture?,
 //! "h": name_version_hash? (MySQL)}, ...]`.
 //!
-//! The schema itself is in `ddl/<dialect>/NNN_*.sql` (see `migrate`).
+//! The schema itself is in `ddl/<dialect>/NNN_*.sql`, and the write routines
+//! in `ddl/<dialect>/routines.sql` (see `migrate`).
 
 use super::Dialect;
 
@@ -40,7 +41,7 @@ pub(crate) enum Reports {
 
 /// How a dialect writes an instance.
 pub(crate) enum Writes {
-    /// PostgreSQL, MySQL: one call of a routine of schema version 2.
+    /// PostgreSQL, MySQL: one call of a routine.
     Routines(Routines),
     /// SQLite: one transaction of a fixed number of statements. SQLite has no
     /// stored routines; it is local only, so the calls of a transaction cost
@@ -49,9 +50,8 @@ pub(crate) enum Writes {
     Statements(Statements),
 }
 
-/// Calls of the server-side routines (`ddl/<dialect>/002_write_routines.sql`,
-/// replaced by `004_versions_history.sql`, which records the history too).
-/// Each answers one row.
+/// Calls of the server-side routines (`ddl/<dialect>/routines.sql`), which
+/// record the history too. Each answers one row.
 pub(crate) struct Routines {
     /// POST and PUT (`mode` 'create' or 'put', the `ec2` row's parameters,
     /// `packages`): `written` = 'created', 'replaced' or 'skipped'.
@@ -289,7 +289,7 @@ mod tests {
     //! change to any SQL shows up as a reviewable diff there.
 
     use super::*;
-    use crate::store::migrate::{statements, FILES};
+    use crate::store::migrate::{routines, statements, FILES};
 
     const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
     /// The statements two or three dialects write the same way.
@@ -440,7 +440,7 @@ mod tests {
     }
 
     /// What the store sends to `dialect`: its statements, then the schema
-    /// files' statements as the migration splits them.
+    /// files' and the routines' statements as the migration splits them.
     fn render(dialect: Dialect) -> String {
         let mut out = format!(
             "-- Every statement the store sends to {dialect}, rendered by the test\n\
@@ -459,6 +459,18 @@ mod tests {
                     sql.trim_end()
                 ));
             }
+        }
+        for (i, sql) in routines(dialect)
+            .map(statements)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let n = i + 1;
+            out.push_str(&format!(
+                "\n-- routines, statement {n}\n{}\n",
+                sql.trim_end()
+            ));
         }
         out
     }

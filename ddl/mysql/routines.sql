@@ -1,0 +1,344 @@
+-- The write routines, MySQL 8 / MariaDB 10.6+: every instance write is ONE
+-- Data API call, `CALL inventory_...(...)`. This file holds their current
+-- definition; `inventory migrate` applies it after the versioned files
+-- whenever it applies any, so a change here comes with a new schema version.
+--
+-- Why procedures: the hosted Data API runs one statement per call and keeps
+-- no session between calls, so a write of several statements needed a
+-- transaction of 5-6 calls. A procedure runs them in one call. Called outside
+-- a transaction (autocommit), each statement would commit on its own, so with
+-- `p_own_transaction` 1 the procedure runs START TRANSACTION ... COMMIT
+-- itself, and on any error ROLLBACK and RESIGNAL (the caller sees the
+-- engine's error, e.g. a deadlock to retry). With 0 it runs inside the
+-- caller's Data API transaction (the chunked path of an oversized list).
+--
+-- Snapshots: each procedure first takes the instance row's lock
+-- (`inventory_lock_instance`, or the capture's UPDATE of the `ec2` row), so
+-- every writer of that instance queues there.
+-- Its own transaction runs at READ COMMITTED: as in PostgreSQL, each statement
+-- after the lock reads the newest committed rows, so the last writer to
+-- commit leaves exactly its own set; and reads of shared `package` rows take
+-- no locks (REPEATABLE READ would lock them, gaps included, and writers of
+-- different instances sharing packages would queue or deadlock). Inside a
+-- caller's transaction (REPEATABLE READ) every statement that decides the
+-- set is a locking ("current") read anyway. READ COMMITTED needs row or mixed
+-- binary logging when binary logging is on (Aurora's and MariaDB's default).
+--
+-- Joins with JSON_TABLE are STRAIGHT_JOINs, JSON first: the optimizer has
+-- no row estimate for JSON_TABLE and, with small or stale statistics of
+-- `package`, put `package` first, hashing every JSON row for every package
+-- row: O(N x packages). That was MariaDB's jump from 9 ms (100 packages) to
+-- 173 ms (1,000) and seconds at 10,000; JSON first, each row is one lookup
+-- of the unique `name_version_hash`.
+--
+-- Statements end with `;` at the end of a line, except between
+-- `DELIMITER //` and `DELIMITER ;` (the mysql client's convention), where a
+-- statement ends with `//`: each CREATE PROCEDURE is one statement and one
+-- call. MySQL commits DDL as it goes: DROP ... IF EXISTS then CREATE makes a
+-- rerun of this file safe. No colon may appear (the Data API reads `:name`
+-- as a parameter).
+
+DROP PROCEDURE IF EXISTS inventory_link_packages;
+
+DROP PROCEDURE IF EXISTS inventory_lock_instance;
+
+DROP PROCEDURE IF EXISTS inventory_write_instance;
+
+DROP PROCEDURE IF EXISTS inventory_replace_packages;
+
+DROP PROCEDURE IF EXISTS inventory_apply_state;
+
+DELIMITER //
+
+-- Makes the package links of `p_id` exactly `p_packages` (a JSON array of
+-- {"n", "v", "p"?, "a"?, "k": version_key, "h": name_version_hash in hex},
+-- distinct by name and version), inserting new packages, and records what
+-- changed at `p_at` from `p_source`. With `p_replace` false only adds: a
+-- first write (every package installed) or a further chunk of an oversized
+-- write, which takes back what the first chunk recorded as removed. The
+-- caller holds the row lock. JSON first in every join (see above).
+--
+-- The wanted packages, and the links gone and come, are temporary tables
+-- with keys: the optimizer re-evaluated JSON_TABLE (or a CTE over it) once
+-- per link in a join, O(links x N), seconds at 1,000 packages. Each statement
+-- names each temporary table once (MySQL cannot reopen one in a statement).
+-- They live in the call's session and are dropped before the call ends.
+CREATE PROCEDURE inventory_link_packages(
+    IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
+    IN p_source VARCHAR(8), IN p_at DATETIME(6))
+BEGIN
+    DECLARE v_changed INT;
+    -- New packages, in the caller's (sorted) order. NOT EXISTS skips the
+    -- known ones cheaply; IGNORE only settles a race with a concurrent
+    -- writer inserting the same new package.
+    INSERT IGNORE INTO package (name, version, publisher, architecture, version_key)
+    SELECT j.name, j.version, j.publisher, j.architecture, j.version_key
+    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
+        name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
+        publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+        version_key VARCHAR(700) PATH '$.k')) AS j
+    WHERE NOT EXISTS (
+        SELECT 1 FROM package k
+        WHERE k.name_version_hash = UNHEX(j.h))
+    ORDER BY j.ord;
+    -- A publisher or architecture the input adds or changes, or a package
+    -- without a sort key yet (recorded before schema 004): rare, so look
+    -- first, and only then update (which locks the rows it reads).
+    SELECT COUNT(*) INTO v_changed
+    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+        publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+        version_key VARCHAR(700) PATH '$.k')) AS j
+    STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
+    WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+       OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+       OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
+    IF v_changed > 0 THEN
+        UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+            publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+            version_key VARCHAR(700) PATH '$.k')) AS j
+        STRAIGHT_JOIN package p
+        ON p.name_version_hash = UNHEX(j.h)
+        SET p.publisher = COALESCE(j.publisher, p.publisher),
+            p.architecture = COALESCE(j.architecture, p.architecture),
+            p.version_key = COALESCE(p.version_key, j.version_key);
+    END IF;
+    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+    CREATE TEMPORARY TABLE inventory_wanted (
+        id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
+        version VARCHAR(128) NOT NULL
+    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+    INSERT INTO inventory_wanted (id, name, version)
+    SELECT p.id, p.name, p.version
+    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+    STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+    -- What comes: the wanted packages not linked yet.
+    CREATE TEMPORARY TABLE inventory_came (
+        name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
+    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+    INSERT INTO inventory_came (name, version)
+    SELECT w.name, w.version
+    FROM inventory_wanted w
+    WHERE NOT EXISTS (
+        SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
+    IF p_replace THEN
+        -- What goes: the links not wanted. A name with one version gone and
+        -- one come changed version.
+        CREATE TEMPORARY TABLE inventory_gone (
+            name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
+        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+        INSERT INTO inventory_gone (name, version)
+        SELECT p.name, p.version
+        FROM ec2_package ep
+        JOIN package p ON p.id = ep.package_id
+        WHERE ep.ec2_id = p_id
+          AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+            new_version)
+        SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
+        FROM inventory_gone g
+        JOIN inventory_came c ON c.name = g.name
+        GROUP BY g.name
+        HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+            new_version)
+        SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
+        FROM inventory_gone g
+        WHERE NOT EXISTS (
+            SELECT 1 FROM ec2_history h
+            WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
+              AND h.kind = 'changed');
+        DELETE ep FROM ec2_package ep
+        LEFT JOIN inventory_wanted w ON w.id = ep.package_id
+        WHERE ep.ec2_id = p_id AND w.id IS NULL;
+    END IF;
+    -- Installs: what came, but for the changes just recorded and, in a
+    -- further chunk, for what the first chunk recorded as removed (or as
+    -- the old side of a change): those were kept.
+    INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+        new_version)
+    SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
+    FROM inventory_came c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM ec2_history h
+        WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+          AND ((p_replace AND h.kind = 'changed')
+            OR (NOT p_replace AND h.kind IN ('removed', 'changed')
+                AND h.old_version = c.version)));
+    IF NOT p_replace AND EXISTS (
+        SELECT 1 FROM ec2_history h
+        WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+    ) THEN
+        DELETE h FROM inventory_came c
+        STRAIGHT_JOIN ec2_history h
+            ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+           AND h.kind = 'removed' AND h.old_version = c.version;
+        UPDATE inventory_came c
+        STRAIGHT_JOIN ec2_history h
+            ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+           AND h.kind = 'changed' AND h.old_version = c.version
+        SET h.kind = 'installed', h.old_version = NULL;
+    END IF;
+    INSERT INTO ec2_package (ec2_id, package_id)
+    SELECT p_id, w.id
+    FROM inventory_wanted w
+    ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
+    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+END //
+
+-- Takes the lock of instance `p_id`'s row, inserting the row with the given
+-- columns when the id is new (`terminated_at` is `p_at`, the write's time,
+-- when the state is 'terminated'), and answers the state stored before
+-- (`p_old_state`, NULL when new) and whether this call inserted the row.
+-- When a concurrent writer inserts the same new id first, the call waits
+-- for that writer's row and answers as for a known instance: the writers of
+-- one instance queue here, in the order they take the lock.
+CREATE PROCEDURE inventory_lock_instance(
+    IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
+    IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
+    IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
+    IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_at DATETIME(6),
+    IN p_captured_at DATETIME(6), IN p_event_time DATETIME(6),
+    OUT p_old_state VARCHAR(16), OUT p_inserted BOOLEAN)
+BEGIN
+    DECLARE v_known INT;
+    DECLARE v_raced BOOLEAN DEFAULT FALSE;
+    SET p_inserted = FALSE;
+    SELECT COUNT(*), MAX(state) INTO v_known, p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+    IF v_known = 0 THEN
+        BEGIN
+            DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
+            INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+                launch_time, tags, source, created, updated, terminated_at,
+                inventory_captured_at, last_event_time)
+            VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+                p_launch_time, p_tags, p_source, p_now, p_now,
+                IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time);
+        END;
+        IF v_raced THEN
+            SELECT MAX(state) INTO p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
+        ELSE
+            SET p_inserted = TRUE;
+        END IF;
+    END IF;
+END //
+
+-- POST (`p_mode` 'create': nothing when the id is recorded) and PUT ('put':
+-- insert or replace every field and the package set). Answers one row,
+-- `written`: 'created', 'replaced' or 'skipped'.
+CREATE PROCEDURE inventory_write_instance(
+    IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
+    IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
+    IN p_image_id VARCHAR(255), IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6),
+    IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages LONGTEXT,
+    IN p_own_transaction BOOLEAN)
+BEGIN
+    DECLARE v_written VARCHAR(8) DEFAULT 'created';
+    DECLARE v_old_state VARCHAR(16);
+    DECLARE v_inserted BOOLEAN;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+    IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+    CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
+        p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL, v_old_state, v_inserted);
+    IF NOT v_inserted AND p_mode = 'create' THEN
+        SET v_written = 'skipped';
+    ELSEIF NOT v_inserted THEN
+        -- The request's fields win; `created` stays, and so does
+        -- `terminated_at` while the instance stays terminated.
+        UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
+            instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
+            launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
+            terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_now), NULL),
+            inventory_captured_at = p_now
+        WHERE id = p_id;
+        SET v_written = 'replaced';
+    END IF;
+    IF v_written <> 'skipped' THEN
+        IF NOT (v_old_state <=> p_state) THEN
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+            VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
+        END IF;
+        CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+    END IF;
+    IF p_own_transaction THEN COMMIT; END IF;
+    SELECT v_written AS written;
+END //
+
+-- A state event, with the packages SSM reported for a `running` one
+-- (`p_packages` NULL: none). The state applies only when newer than the last
+-- event applied, and is recorded in the history when it differs from the
+-- stored one; the packages when this event's state stands (just applied,
+-- or a redelivery of it whose packages never arrived) and their capture is
+-- newer than the stored one. Details only when `p_has_details`. Answers
+-- `state_applied`, `packages_written` (0 or 1).
+CREATE PROCEDURE inventory_apply_state(
+    IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
+    IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
+    IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
+    IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
+    IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+BEGIN
+    DECLARE v_applied BOOLEAN;
+    DECLARE v_written BOOLEAN DEFAULT FALSE;
+    DECLARE v_old_state VARCHAR(16);
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+    IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+    CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
+        p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time, v_old_state, v_applied);
+    IF NOT v_applied THEN
+        -- Known, or inserted first by a concurrent event: an update, applied
+        -- only when this event is newer than the last one applied.
+        -- Assignments run left to right: last_event_time must come last.
+        UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
+            instance_type = IF(p_has_details, p_instance_type, instance_type),
+            image_id = IF(p_has_details, p_image_id, image_id),
+            platform = IF(p_has_details, p_platform, platform),
+            launch_time = IF(p_has_details, p_launch_time, launch_time),
+            tags = IF(p_has_details, p_tags, tags),
+            source = p_source, updated = p_now,
+            terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_time),
+                terminated_at),
+            last_event_time = p_time
+        WHERE id = p_id AND (last_event_time IS NULL OR last_event_time < p_time);
+        SET v_applied = ROW_COUNT() > 0;
+    END IF;
+    IF v_applied AND NOT (v_old_state <=> p_state) THEN
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+        VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
+    END IF;
+    IF p_packages IS NOT NULL THEN
+        UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+        WHERE id = p_id AND state = 'running' AND last_event_time = p_time
+          AND (v_applied OR inventory_captured_at IS NULL)
+          AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+        IF ROW_COUNT() > 0 THEN
+            CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+            SET v_written = TRUE;
+        END IF;
+    END IF;
+    IF p_own_transaction THEN COMMIT; END IF;
+    SELECT v_applied AS state_applied, v_written AS packages_written;
+END //
+
+-- A package set from an inventory capture: written only when the capture is
+-- newer than the stored one. Answers `written`: 'replaced' or 'skipped'.
+CREATE PROCEDURE inventory_replace_packages(
+    IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
+    IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+BEGIN
+    DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
+    IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
+    -- UPDATE waits for the row lock, then checks the capture time on the
+    -- newest committed row: the newest capture wins.
+    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+    WHERE id = p_id
+      AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+    IF ROW_COUNT() > 0 THEN
+        CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+        SET v_written = 'replaced';
+    END IF;
+    IF p_own_transaction THEN COMMIT; END IF;
+    SELECT v_written AS written;
+END //
+
+DELIMITER ;

@@ -1,0 +1,285 @@
+-- The write routines, PostgreSQL: every instance write is ONE Data API call
+-- of one of these functions (`SELECT ... FROM inventory_...`). This file
+-- holds their current definition; `inventory migrate` applies it after the
+-- versioned files, in the last one's transaction, whenever it applies any.
+-- A change here therefore comes with a new schema version, whose file drops
+-- what the change leaves behind (a function whose arguments changed).
+--
+-- Why functions: the hosted Data API runs one statement per call, and one
+-- statement runs in ONE snapshot. A single statement of data-modifying CTEs
+-- could therefore neither see nor delete the links that a concurrent writer
+-- of the same instance committed while it waited for the row lock, and the
+-- instance ended up with the union of both sets. Inside a VOLATILE PL/pgSQL
+-- function under READ COMMITTED (the Data API's default), each statement takes
+-- a new snapshot. So each function first takes the instance row's lock
+-- (`inventory_lock_instance`, or the capture's UPDATE); every writer of that
+-- instance queues on it, and the statements after it see everything the
+-- previous writer committed: the last writer to commit leaves exactly its
+-- own set.
+--
+-- Statements end with `;` at the end of a line; a dollar-quoted body ($$ ...
+-- $$) is kept whole, so each CREATE FUNCTION is one statement and one call.
+-- Parameters are `p_...`; no colon may appear (the Data API reads `:name`
+-- as a parameter).
+
+-- Makes the package links of `p_id` exactly `p_packages` (JSON array of
+-- {"n", "v", "p"?, "a"?, "k": version_key}, distinct by name and version),
+-- upserting the packages, and records what changed at `p_at` from
+-- `p_source`. With `p_replace` false only adds: a first write (every
+-- package installed) or a further chunk of an oversized write, which takes
+-- back what the first chunk recorded as removed. The caller holds the row lock.
+-- The package ids are joined from unnest() (a hash or index join whatever
+-- the sizes) rather than tested with = ANY, which a plan may evaluate row by
+-- row against the whole array.
+CREATE OR REPLACE FUNCTION inventory_link_packages(
+    p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp)
+RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_names text[];
+    v_versions text[];
+    v_publishers text[];
+    v_architectures text[];
+    v_keys text[];
+    v_ids bigint[];
+BEGIN
+    SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
+           coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
+           coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
+           coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}'),
+           coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
+    INTO v_names, v_versions, v_publishers, v_architectures, v_keys
+    FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
+    -- New packages in the caller's (sorted) order, so that writers sharing
+    -- new packages wait for each other instead of deadlocking. DO NOTHING
+    -- leaves known rows unlocked: writers of different instances share them.
+    INSERT INTO package (name, version, publisher, architecture, version_key)
+    SELECT u.name, u.version, u.publisher, u.architecture, u.version_key
+    FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys) WITH ORDINALITY
+        AS u(name, version, publisher, architecture, version_key, ord)
+    ORDER BY u.ord
+    ON CONFLICT (name, version) DO NOTHING;
+    -- Only rows whose publisher or architecture the input adds or changes,
+    -- or that have no sort key yet (recorded before schema 004).
+    UPDATE package p
+    SET publisher = coalesce(u.publisher, p.publisher),
+        architecture = coalesce(u.architecture, p.architecture),
+        version_key = coalesce(p.version_key, u.version_key)
+    FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys)
+        AS u(name, version, publisher, architecture, version_key)
+    WHERE p.name = u.name AND p.version = u.version
+      AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+        OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
+        OR (p.version_key IS NULL AND u.version_key IS NOT NULL));
+    SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
+    FROM unnest(v_names, v_versions) AS u(name, version)
+    JOIN package p ON p.name = u.name AND p.version = u.version;
+    IF p_replace THEN
+        -- The changes, against the links before they change. A name with
+        -- one version gone and one come changed version.
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+        WITH gone AS (
+            SELECT p.name, p.version
+            FROM ec2_package ep
+            JOIN package p ON p.id = ep.package_id
+            WHERE ep.ec2_id = p_id AND ep.package_id NOT IN (SELECT unnest(v_ids))
+        ), came AS (
+            SELECT p.name, p.version
+            FROM unnest(v_ids) AS w(id)
+            JOIN package p ON p.id = w.id
+            WHERE NOT EXISTS (
+                  SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+        ), changed AS (
+            SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
+            FROM gone g
+            JOIN came c ON c.name = g.name
+            GROUP BY g.name
+            HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
+        )
+        SELECT p_id, p_at, p_source, 'changed', name, old_version, new_version FROM changed
+        UNION ALL
+        SELECT p_id, p_at, p_source, 'removed', name, version, NULL FROM gone
+        WHERE name NOT IN (SELECT name FROM changed)
+        UNION ALL
+        SELECT p_id, p_at, p_source, 'installed', name, NULL, version FROM came
+        WHERE name NOT IN (SELECT name FROM changed);
+        DELETE FROM ec2_package
+        WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
+    ELSE
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+        SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+        FROM unnest(v_ids) AS w(id)
+        JOIN package p ON p.id = w.id
+        WHERE NOT EXISTS (
+              SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM ec2_history h
+              WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+                AND h.package_name = p.name AND h.old_version = p.version);
+        -- A further chunk of an oversized write: a package the first chunk
+        -- recorded as removed (or as the old side of a change) was kept.
+        IF EXISTS (
+            SELECT 1 FROM ec2_history h
+            WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+        ) THEN
+            DELETE FROM ec2_history h
+            USING unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id
+            WHERE h.ec2_id = p_id AND h.changed_at = p_at
+              AND h.kind = 'removed' AND h.package_name = p.name AND h.old_version = p.version;
+            UPDATE ec2_history h SET kind = 'installed', old_version = NULL
+            FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id
+            WHERE h.ec2_id = p_id AND h.changed_at = p_at
+              AND h.kind = 'changed' AND h.package_name = p.name AND h.old_version = p.version;
+        END IF;
+    END IF;
+    INSERT INTO ec2_package (ec2_id, package_id)
+    SELECT p_id, unnest(v_ids)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+
+-- Takes the lock of instance `p_id`'s row, inserting the row with the given
+-- columns when the id is new (`terminated_at` is `p_at`, the write's time,
+-- when the state is 'terminated'), and answers the state stored before
+-- (`old_state`, NULL when new) and whether this call inserted the row. When a
+-- concurrent writer inserts the same new id first, the call waits for that
+-- writer's row and answers as for a known instance: the writers of one
+-- instance queue here, in the order they take the lock.
+CREATE OR REPLACE FUNCTION inventory_lock_instance(
+    p_id text, p_account text, p_region text, p_state text,
+    p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+    p_tags jsonb, p_source text, p_now timestamp, p_at timestamp,
+    p_captured_at timestamp, p_event_time timestamp,
+    OUT old_state text, OUT inserted boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    inserted = false;
+    SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+        launch_time, tags, source, created, updated, terminated_at, inventory_captured_at,
+        last_event_time)
+    VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+        p_launch_time, p_tags, p_source, p_now, p_now,
+        CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING true INTO inserted;
+    IF inserted IS NULL THEN
+        inserted = false;
+        SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
+    END IF;
+END
+$$;
+
+-- POST (`p_mode` 'create': nothing when the id is recorded) and PUT ('put':
+-- insert or replace every field and the package set). Answers 'created',
+-- 'replaced' or 'skipped'.
+CREATE OR REPLACE FUNCTION inventory_write_instance(
+    p_mode text, p_id text, p_account text, p_region text, p_state text,
+    p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+    p_tags jsonb, p_source text, p_now timestamp, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_old_state text;
+    v_inserted boolean;
+BEGIN
+    SELECT l.old_state, l.inserted INTO v_old_state, v_inserted
+    FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
+        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL) AS l;
+    IF NOT v_inserted AND p_mode = 'create' THEN
+        RETURN 'skipped';
+    ELSIF NOT v_inserted THEN
+        -- The request's fields win; `created` stays, and so does
+        -- `terminated_at` while the instance stays terminated.
+        UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
+            instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
+            launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
+            terminated_at = CASE WHEN p_state = 'terminated'
+                THEN coalesce(terminated_at, p_now) END,
+            inventory_captured_at = p_now
+        WHERE id = p_id;
+    END IF;
+    IF v_old_state IS DISTINCT FROM p_state THEN
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+        VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
+    END IF;
+    -- A row just inserted has no links to replace.
+    PERFORM inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+    RETURN CASE WHEN v_inserted THEN 'created' ELSE 'replaced' END;
+END
+$$;
+
+-- A package set from an inventory capture: written only when the capture is
+-- newer than the stored one. Answers 'replaced' or 'skipped' (unknown
+-- instance, or a capture as new or newer is stored).
+CREATE OR REPLACE FUNCTION inventory_replace_packages(
+    p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    -- UPDATE waits for the row lock, then re-checks the capture time on the
+    -- newest row version: the newest capture wins.
+    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+    WHERE id = p_id
+      AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
+    IF NOT FOUND THEN
+        RETURN 'skipped';
+    END IF;
+    PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+    RETURN 'replaced';
+END
+$$;
+
+-- A state event, with the packages SSM reported for a `running` one
+-- (`p_packages` NULL: none). The state applies only when newer than the last
+-- event applied, and is recorded in the history when it differs from the
+-- stored one; the packages when this event's state stands (just applied,
+-- or a redelivery of it whose packages never arrived) and their capture is
+-- newer than the stored one. Details only when `p_has_details`.
+CREATE OR REPLACE FUNCTION inventory_apply_state(
+    p_id text, p_account text, p_region text, p_state text,
+    p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
+    p_tags jsonb, p_source text, p_now timestamp, p_time timestamp, p_has_details boolean,
+    p_captured_at timestamp, p_packages json)
+RETURNS TABLE (state_applied boolean, packages_written boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_old_state text;
+BEGIN
+    SELECT l.old_state, l.inserted INTO v_old_state, state_applied
+    FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
+        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time) AS l;
+    IF NOT state_applied THEN
+        -- Known, or inserted first by a concurrent event: an update, applied
+        -- only when this event is newer than the last one applied.
+        UPDATE ec2 e SET account = p_account, region = p_region, state = p_state,
+            instance_type = CASE WHEN p_has_details THEN p_instance_type ELSE e.instance_type END,
+            image_id = CASE WHEN p_has_details THEN p_image_id ELSE e.image_id END,
+            platform = CASE WHEN p_has_details THEN p_platform ELSE e.platform END,
+            launch_time = CASE WHEN p_has_details THEN p_launch_time ELSE e.launch_time END,
+            tags = CASE WHEN p_has_details THEN p_tags ELSE e.tags END,
+            source = p_source, updated = p_now,
+            terminated_at = CASE WHEN p_state = 'terminated'
+                THEN coalesce(e.terminated_at, p_time) ELSE e.terminated_at END,
+            last_event_time = p_time
+        WHERE e.id = p_id AND (e.last_event_time IS NULL OR e.last_event_time < p_time);
+        state_applied = FOUND;
+    END IF;
+    IF state_applied AND v_old_state IS DISTINCT FROM p_state THEN
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
+        VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
+    END IF;
+    packages_written = false;
+    IF p_packages IS NOT NULL THEN
+        UPDATE ec2 e SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+        WHERE e.id = p_id AND e.state = 'running' AND e.last_event_time = p_time
+          AND (state_applied OR e.inventory_captured_at IS NULL)
+          AND (e.inventory_captured_at IS NULL OR e.inventory_captured_at < p_captured_at);
+        IF FOUND THEN
+            PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+            packages_written = true;
+        END IF;
+    END IF;
+    RETURN NEXT;
+END
+$$;
