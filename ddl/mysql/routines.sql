@@ -123,9 +123,7 @@ BEGIN
     IF p_replace THEN
         -- What goes: the links not wanted. A name with one version gone and
         -- one come changed version.
-        CREATE TEMPORARY TABLE inventory_gone (
-            name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
-        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+        CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
         INSERT INTO inventory_gone (name, version)
         SELECT p.name, p.version
         FROM ec2_package ep

@@ -90,10 +90,8 @@ BEGIN
                   SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
         ), changed AS (
             SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
-            FROM gone g
-            JOIN came c ON c.name = g.name
-            GROUP BY g.name
-            HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
+            FROM gone g JOIN came c ON c.name = g.name
+            GROUP BY g.name HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
         )
         SELECT p_id, p_at, p_source, 'changed', name, old_version, new_version FROM changed
         UNION ALL

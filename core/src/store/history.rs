@@ -89,8 +89,8 @@ impl Store {
             },
         };
         let (statement, key) = match subject {
-            Subject::Instance(id) => (sql.instance_history, text("id", id.as_str())),
-            Subject::Package(name) => (sql.package_history, text("name", name)),
+            Subject::Instance(id) => (sql.portable.instance_history, text("id", id.as_str())),
+            Subject::Package(name) => (sql.portable.package_history, text("name", name)),
         };
         let params = [
             key,

@@ -209,9 +209,7 @@ impl Store {
         let mut params = ec2_params(
             &i.id, &i.account, &i.region, i.state, &i.details, i.source, at,
         );
-        if let Writes::Routines(_) = self.sql().writes {
-            params.push(text("mode", write_mode(head)));
-        }
+        params.push(text("mode", write_mode(head)));
         let scheme = VersionScheme::detect(None, i.details.platform.as_deref());
         let plan = WritePlan {
             head,
@@ -372,7 +370,7 @@ impl Store {
                 let out = self
                     .execute("write.ec2", Some(tx), head_sql, &plan.params)
                     .await?;
-                written_by_count(plan.head, out.number_of_records_updated())
+                written_by_count(out.number_of_records_updated())
             }
         };
         if written == Written::Skipped {
@@ -457,7 +455,7 @@ impl Store {
         let out = self
             .query(
                 "get.instance",
-                sql.get_instance_row,
+                sql.portable.get_instance_row,
                 std::slice::from_ref(&key),
             )
             .await?;
@@ -473,7 +471,7 @@ impl Store {
                 long("limit", PACKAGES_PAGE),
             ];
             let page = self
-                .query("get.packages", sql.get_packages_page, &params)
+                .query("get.packages", sql.portable.get_packages_page, &params)
                 .await?;
             for row in page.iter() {
                 packages.push(package_from(&row)?);
@@ -491,7 +489,7 @@ impl Store {
         let out = self
             .run(
                 "delete",
-                self.sql().delete_instance,
+                self.sql().portable.delete_instance,
                 &[text("id", id.as_str())],
             )
             .await?;
@@ -499,8 +497,8 @@ impl Store {
     }
 }
 
-/// How the write routine (`mode`) or the state's history statement (SQLite)
-/// tells a POST from a PUT.
+/// How the write routine or statement (`mode`), and SQLite's state history
+/// statement, tell a POST from a PUT.
 fn write_mode(head: Head) -> &'static str {
     if head == Head::Create {
         "create"
@@ -532,12 +530,12 @@ fn written_by_routine(out: &Rows) -> Result<Written, StoreError> {
     }
 }
 
-/// What a head statement that reports only its count did.
-fn written_by_count(head: Head, updated: i64) -> Written {
-    match updated {
-        0 => Written::Skipped,
-        n if head == Head::Create || (head == Head::Put && n == 1) => Written::Created,
-        _ => Written::Replaced,
+/// What a head statement that reports only its count (a capture's) did.
+fn written_by_count(updated: i64) -> Written {
+    if updated == 0 {
+        Written::Skipped
+    } else {
+        Written::Replaced
     }
 }
 

@@ -46,7 +46,7 @@ impl Store {
             params.push(text(&format!("{}_from", scheme.as_str()), from));
             params.push(text(&format!("{}_to", scheme.as_str()), to));
         }
-        let sql = self.sql().search;
+        let sql = self.sql().portable.search;
         let out = self.query("search", sql, &params).await?;
         let mut instances = out
             .iter()
@@ -86,7 +86,7 @@ impl Store {
         let out = self
             .query(
                 "package_versions",
-                self.sql().package_versions,
+                self.sql().portable.package_versions,
                 &[text("name", name)],
             )
             .await?;

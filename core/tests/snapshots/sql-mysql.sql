@@ -20,17 +20,15 @@ CALL inventory_link_packages(:id, :packages, FALSE, :source, :at)
 
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
-       tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = :id
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
+       NULL AS packages
+FROM ec2 WHERE id = :id
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(LENGTH(p.name) + LENGTH(p.version)
-               + COALESCE(LENGTH(p.publisher), 0) + COALESCE(LENGTH(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture)) + 16)
+               OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = :id
@@ -137,20 +135,16 @@ FROM ec2
 WHERE id = :id
 
 -- instance_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.ec2_id = :id
   AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT :limit
+ORDER BY h.changed_at DESC, h.id DESC LIMIT :limit
 
 -- package_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.package_name = :name
   AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT :limit
+ORDER BY h.changed_at DESC, h.id DESC LIMIT :limit
 
 -- prune_history
 DELETE FROM ec2_history
@@ -334,9 +328,7 @@ FROM inventory_wanted w
 WHERE NOT EXISTS (
 SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
 IF p_replace THEN
-CREATE TEMPORARY TABLE inventory_gone (
-name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
-) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
 INSERT INTO inventory_gone (name, version)
 SELECT p.name, p.version
 FROM ec2_package ep

@@ -32,15 +32,13 @@ SELECT 1 FROM inventory_link_packages(
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,
        inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = CAST(:id AS text)
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+FROM ec2 WHERE id = CAST(:id AS text)
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture]))) AS text)
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(octet_length(p.name) + octet_length(p.version)
-               + COALESCE(octet_length(p.publisher), 0) + COALESCE(octet_length(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(octet_length(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, ''))
+               + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = CAST(:id AS text)
@@ -162,24 +160,18 @@ FROM ec2
 WHERE id = CAST(:id AS text)
 
 -- instance_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.ec2_id = CAST(:id AS text)
   AND h.changed_at >= CAST(:since AS timestamp)
-  AND (h.changed_at < CAST(:until AS timestamp)
-    OR (h.changed_at = CAST(:until AS timestamp) AND h.id < CAST(:before_id AS bigint)))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT CAST(:limit AS bigint)
+  AND (h.changed_at, h.id) < (CAST(:until AS timestamp), CAST(:before_id AS bigint))
+ORDER BY h.changed_at DESC, h.id DESC LIMIT CAST(:limit AS bigint)
 
 -- package_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.package_name = CAST(:name AS text)
   AND h.changed_at >= CAST(:since AS timestamp)
-  AND (h.changed_at < CAST(:until AS timestamp)
-    OR (h.changed_at = CAST(:until AS timestamp) AND h.id < CAST(:before_id AS bigint)))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT CAST(:limit AS bigint)
+  AND (h.changed_at, h.id) < (CAST(:until AS timestamp), CAST(:before_id AS bigint))
+ORDER BY h.changed_at DESC, h.id DESC LIMIT CAST(:limit AS bigint)
 
 -- prune_history
 DELETE FROM ec2_history
@@ -342,10 +334,8 @@ WHERE NOT EXISTS (
 SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
 ), changed AS (
 SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
-FROM gone g
-JOIN came c ON c.name = g.name
-GROUP BY g.name
-HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
+FROM gone g JOIN came c ON c.name = g.name
+GROUP BY g.name HAVING count(DISTINCT g.version) = 1 AND count(DISTINCT c.version) = 1
 )
 SELECT p_id, p_at, p_source, 'changed', name, old_version, new_version FROM changed
 UNION ALL

@@ -2,16 +2,7 @@
 -- store::sql::tests::sql_snapshot (core/src/store/sql/mod.rs).
 -- Regenerate: UPDATE_SQL_SNAPSHOT=1 cargo test -p inventory-core --lib sql_snapshot
 
--- insert_instance
-INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time,
-                 tags, source, created, updated, terminated_at, last_event_time,
-                 inventory_captured_at)
-VALUES (:id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time,
-        :tags, :source, :now, :now, CASE WHEN :state = 'terminated' THEN :now END, NULL,
-        :now)
-ON CONFLICT (id) DO NOTHING
-
--- upsert_instance
+-- write_instance
 INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time,
                  tags, source, created, updated, terminated_at, last_event_time,
                  inventory_captured_at)
@@ -32,6 +23,7 @@ ON CONFLICT (id) DO UPDATE SET
     terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
                          THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END,
     inventory_captured_at = EXCLUDED.inventory_captured_at
+WHERE :mode = 'put'
 RETURNING id, created = :now AS created
 
 -- set_captured
@@ -111,10 +103,8 @@ WITH wanted AS (
     WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = w.id)
 ), changed AS (
     SELECT g.name, MIN(g.version) AS old_version, MIN(c.version) AS new_version
-    FROM gone g
-    JOIN came c ON c.name = g.name
-    GROUP BY g.name
-    HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1
+    FROM gone g JOIN came c ON c.name = g.name
+    GROUP BY g.name HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1
 )
 SELECT :id, :at, :source, 'changed', name, old_version, new_version FROM changed
 UNION ALL
@@ -167,18 +157,15 @@ WHERE NOT EXISTS (
 
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
-       tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = :id
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
+       NULL AS packages
+FROM ec2 WHERE id = :id
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        json_group_array(json_array(name, version, publisher, architecture))
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(length(CAST(p.name AS BLOB)) + length(CAST(p.version AS BLOB))
-               + COALESCE(length(CAST(p.publisher AS BLOB)), 0)
-               + COALESCE(length(CAST(p.architecture AS BLOB)), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(length(CAST(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, '') AS BLOB))
+               + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = :id
@@ -285,20 +272,16 @@ FROM ec2
 WHERE id = :id
 
 -- instance_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.ec2_id = :id
   AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT :limit
+ORDER BY h.changed_at DESC, h.id DESC LIMIT :limit
 
 -- package_history
-SELECT h.id, h.ec2_id, h.changed_at, h.source, h.kind, h.package_name, h.old_version, h.new_version, h.old_state, h.new_state
-FROM ec2_history h
+SELECT h.* FROM ec2_history h
 WHERE h.package_name = :name
   AND h.changed_at >= :since AND (h.changed_at < :until OR (h.changed_at = :until AND h.id < :before_id))
-ORDER BY h.changed_at DESC, h.id DESC
-LIMIT :limit
+ORDER BY h.changed_at DESC, h.id DESC LIMIT :limit
 
 -- prune_history
 DELETE FROM ec2_history

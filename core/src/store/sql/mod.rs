@@ -71,11 +71,12 @@ pub(crate) struct Routines {
 
 /// The statements of a write in a transaction (SQLite).
 pub(crate) struct Statements {
-    /// [`Head::Create`]: the `ec2` row, captured now, unless the id is recorded.
-    pub insert_instance: &'static str,
-    /// [`Head::Put`]: the request's columns win; `created` stays, and so does
-    /// `terminated_at` while still terminated. Answers `created`.
-    pub upsert_instance: &'static str,
+    /// [`Head::Create`] and [`Head::Put`] (`mode` 'create' or 'put'): the
+    /// `ec2` row, captured now; on a recorded id, nothing for 'create', and
+    /// for 'put' the request's columns win, `created` stays, and so does
+    /// `terminated_at` while still terminated. Answers `created`, no row
+    /// when nothing was written.
+    pub write_instance: &'static str,
     /// [`Head::Replace`]: the capture time, unless a newer one is stored.
     pub set_captured: &'static str,
     /// [`Head::ReplaceAfterState`]: as `set_captured`, only while the event
@@ -107,8 +108,7 @@ impl Statements {
     /// The statement of `head` and how it reports what it did.
     pub(crate) fn head(&self, head: Head) -> (&'static str, Reports) {
         match head {
-            Head::Create => (self.insert_instance, Reports::Count),
-            Head::Put => (self.upsert_instance, Reports::Returning),
+            Head::Create | Head::Put => (self.write_instance, Reports::Returning),
             Head::Replace => (self.set_captured, Reports::Count),
             Head::ReplaceAfterState => (self.set_captured_after_state, Reports::Count),
         }
@@ -124,6 +124,20 @@ pub(crate) struct Sql {
     /// once escaped, and few rows): 1 call, and compact enough that 10,000
     /// typical packages fit the 1 MiB response limit.
     pub get_instance: &'static str,
+    /// The fleet walk's cursor (`sync_cursor`, schema 3): creates the scope's
+    /// row unless it exists (the other cursor statements are portable).
+    pub sync_cursor_ensure: &'static str,
+    /// Deletes the history older than `before`, at most `limit` changes.
+    pub prune_history: &'static str,
+    /// The migrations' bookkeeping table.
+    pub schema_version_create: &'static str,
+    pub portable: &'static Portable,
+}
+
+/// The statements MySQL and SQLite write alike, one text of each in
+/// `shared/`; PostgreSQL has its own of each with explicit casts, but for
+/// `schema_version_read`, which has no parameter.
+pub(crate) struct Portable {
     /// The fallback read when `get_instance` is over the response limit: the
     /// instance row, then pages of its packages by id.
     pub get_instance_row: &'static str,
@@ -144,9 +158,7 @@ pub(crate) struct Sql {
     /// instances. Lengths are compared too: MySQL's collation ignores
     /// trailing spaces.
     pub search: &'static str,
-    /// The fleet walk's cursor (`sync_cursor`, schema 3): creates the scope's
-    /// row unless it exists, takes, reads, saves and gives back its lease.
-    pub sync_cursor_ensure: &'static str,
+    /// The fleet walk's cursor: takes, reads, saves and gives back its lease.
     pub sync_cursor_acquire: &'static str,
     pub sync_cursor_read: &'static str,
     pub sync_cursor_save: &'static str,
@@ -155,12 +167,9 @@ pub(crate) struct Sql {
     pub recorded_instance: &'static str,
     /// The history (schema 4), newest first: of an instance (`id`) or a
     /// package (`name`), from `since` to before (`until`, `before_id`), at
-    /// most `limit`; and the pruning of what is older than `before`.
+    /// most `limit`.
     pub instance_history: &'static str,
     pub package_history: &'static str,
-    pub prune_history: &'static str,
-    /// The migrations' bookkeeping table.
-    pub schema_version_create: &'static str,
     pub schema_version_read: &'static str,
     pub schema_version_record: &'static str,
 }
@@ -187,25 +196,47 @@ static POSTGRES: Sql = Sql {
         own_transaction: false,
     }),
     get_instance: include_str!("postgres/get_instance.sql"),
-    get_instance_row: include_str!("postgres/get_instance_row.sql"),
-    get_packages_page: include_str!("postgres/get_packages_page.sql"),
-    delete_instance: include_str!("postgres/delete_instance.sql"),
-    stale_running: include_str!("postgres/stale_running.sql"),
-    package_versions: include_str!("postgres/package_versions.sql"),
-    search: include_str!("postgres/search.sql"),
     sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
-    sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("postgres/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
-    recorded_instance: include_str!("postgres/recorded_instance.sql"),
-    instance_history: include_str!("postgres/instance_history.sql"),
-    package_history: include_str!("postgres/package_history.sql"),
     prune_history: include_str!("postgres/prune_history.sql"),
     schema_version_create: include_str!("postgres/schema_version_create.sql"),
+    portable: &Portable {
+        get_instance_row: include_str!("postgres/get_instance_row.sql"),
+        get_packages_page: include_str!("postgres/get_packages_page.sql"),
+        delete_instance: include_str!("postgres/delete_instance.sql"),
+        stale_running: include_str!("postgres/stale_running.sql"),
+        package_versions: include_str!("postgres/package_versions.sql"),
+        search: include_str!("postgres/search.sql"),
+        sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
+        sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
+        sync_cursor_save: include_str!("postgres/sync_cursor_save.sql"),
+        sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
+        recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
+        recorded_instance: include_str!("postgres/recorded_instance.sql"),
+        instance_history: include_str!("postgres/instance_history.sql"),
+        package_history: include_str!("postgres/package_history.sql"),
+        schema_version_read: include_str!("shared/schema_version_read.sql"),
+        schema_version_record: include_str!("postgres/schema_version_record.sql"),
+    },
+};
+
+/// The portable statements of MySQL and SQLite.
+static SHARED: Portable = Portable {
+    get_instance_row: include_str!("shared/get_instance_row.sql"),
+    get_packages_page: include_str!("shared/get_packages_page.sql"),
+    delete_instance: include_str!("shared/delete_instance.sql"),
+    stale_running: include_str!("shared/stale_running.sql"),
+    package_versions: include_str!("shared/package_versions.sql"),
+    search: include_str!("shared/search.sql"),
+    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
+    recorded_instance: include_str!("shared/recorded_instance.sql"),
+    instance_history: include_str!("shared/instance_history.sql"),
+    package_history: include_str!("shared/package_history.sql"),
     schema_version_read: include_str!("shared/schema_version_read.sql"),
-    schema_version_record: include_str!("postgres/schema_version_record.sql"),
+    schema_version_record: include_str!("shared/schema_version_record.sql"),
 };
 
 /// MySQL / MariaDB: an instance write is ONE call of a stored procedure,
@@ -220,33 +251,17 @@ static MYSQL: Sql = Sql {
         own_transaction: true,
     }),
     get_instance: include_str!("mysql/get_instance.sql"),
-    get_instance_row: include_str!("shared/get_instance_row.sql"),
-    get_packages_page: include_str!("shared/get_packages_page.sql"),
-    delete_instance: include_str!("shared/delete_instance.sql"),
-    stale_running: include_str!("shared/stale_running.sql"),
-    package_versions: include_str!("shared/package_versions.sql"),
-    search: include_str!("shared/search.sql"),
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
-    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
-    recorded_instance: include_str!("shared/recorded_instance.sql"),
-    instance_history: include_str!("shared/instance_history.sql"),
-    package_history: include_str!("shared/package_history.sql"),
     prune_history: include_str!("mysql/prune_history.sql"),
     schema_version_create: include_str!("mysql/schema_version_create.sql"),
-    schema_version_read: include_str!("shared/schema_version_read.sql"),
-    schema_version_record: include_str!("shared/schema_version_record.sql"),
+    portable: &SHARED,
 };
 
 /// SQLite: an instance write is a transaction of a fixed number of
 /// statements (`json_each` reads the package list).
 static SQLITE: Sql = Sql {
     writes: Writes::Statements(Statements {
-        insert_instance: include_str!("sqlite/insert_instance.sql"),
-        upsert_instance: include_str!("sqlite/upsert_instance.sql"),
+        write_instance: include_str!("sqlite/write_instance.sql"),
         set_captured: include_str!("sqlite/set_captured.sql"),
         set_captured_after_state: include_str!("sqlite/set_captured_after_state.sql"),
         unlink_packages: include_str!("sqlite/unlink_packages.sql"),
@@ -261,25 +276,10 @@ static SQLITE: Sql = Sql {
         record_state_event: include_str!("sqlite/record_state_event.sql"),
     }),
     get_instance: include_str!("sqlite/get_instance.sql"),
-    get_instance_row: include_str!("shared/get_instance_row.sql"),
-    get_packages_page: include_str!("shared/get_packages_page.sql"),
-    delete_instance: include_str!("shared/delete_instance.sql"),
-    stale_running: include_str!("shared/stale_running.sql"),
-    package_versions: include_str!("shared/package_versions.sql"),
-    search: include_str!("shared/search.sql"),
     sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
-    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
-    recorded_instance: include_str!("shared/recorded_instance.sql"),
-    instance_history: include_str!("shared/instance_history.sql"),
-    package_history: include_str!("shared/package_history.sql"),
     prune_history: include_str!("sqlite/prune_history.sql"),
     schema_version_create: include_str!("sqlite/schema_version_create.sql"),
-    schema_version_read: include_str!("shared/schema_version_read.sql"),
-    schema_version_record: include_str!("shared/schema_version_record.sql"),
+    portable: &SHARED,
 };
 
 #[cfg(test)]
@@ -292,8 +292,8 @@ mod tests {
     use crate::store::migrate::{routines, statements, FILES};
 
     const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
-    /// The statements two or three dialects write the same way.
-    const SHARED: &str = "shared";
+    /// The folder of the statements two or three dialects write the same way.
+    const SHARED_DIR: &str = "shared";
 
     /// Every statement of `sql` with its file name (without `.sql`).
     /// Destructured whole, so a new statement cannot be left out.
@@ -301,13 +301,18 @@ mod tests {
         let Sql {
             writes,
             get_instance,
+            sync_cursor_ensure,
+            prune_history,
+            schema_version_create,
+            portable,
+        } = sql;
+        let Portable {
             get_instance_row,
             get_packages_page,
             delete_instance,
             stale_running,
             package_versions,
             search,
-            sync_cursor_ensure,
             sync_cursor_acquire,
             sync_cursor_read,
             sync_cursor_save,
@@ -316,11 +321,9 @@ mod tests {
             recorded_instance,
             instance_history,
             package_history,
-            prune_history,
-            schema_version_create,
             schema_version_read,
             schema_version_record,
-        } = sql;
+        } = portable;
         let mut all = match writes {
             Writes::Routines(Routines {
                 write_instance,
@@ -335,8 +338,7 @@ mod tests {
                 ("call_link_packages", *link_packages),
             ],
             Writes::Statements(Statements {
-                insert_instance,
-                upsert_instance,
+                write_instance,
                 set_captured,
                 set_captured_after_state,
                 unlink_packages,
@@ -350,8 +352,7 @@ mod tests {
                 record_state_write,
                 record_state_event,
             }) => vec![
-                ("insert_instance", *insert_instance),
-                ("upsert_instance", *upsert_instance),
+                ("write_instance", *write_instance),
                 ("set_captured", *set_captured),
                 ("set_captured_after_state", *set_captured_after_state),
                 ("unlink_packages", *unlink_packages),
@@ -412,7 +413,7 @@ mod tests {
                     dialect.as_str()
                 } else {
                     used_shared.push(file_name.clone());
-                    SHARED
+                    SHARED_DIR
                 };
                 let path = dir().join(folder).join(&file_name);
                 let file = std::fs::read_to_string(&path)
@@ -423,9 +424,9 @@ mod tests {
             assert_eq!(own, listed, "{dialect}: files that are no statement");
         }
         // Each shared file serves at least two dialects.
-        for file in files_in(SHARED) {
+        for file in files_in(SHARED_DIR) {
             let users = used_shared.iter().filter(|f| **f == file).count();
-            assert!(users >= 2, "{SHARED}/{file} serves {users} dialect(s)");
+            assert!(users >= 2, "{SHARED_DIR}/{file} serves {users} dialect(s)");
         }
     }
 

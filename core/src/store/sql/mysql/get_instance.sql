@@ -1,15 +1,13 @@
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
-       tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = :id
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
+       NULL AS packages
+FROM ec2 WHERE id = :id
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(LENGTH(p.name) + LENGTH(p.version)
-               + COALESCE(LENGTH(p.publisher), 0) + COALESCE(LENGTH(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture)) + 16)
+               OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = :id

@@ -1,15 +1,13 @@
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,
        inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = CAST(:id AS text)
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+FROM ec2 WHERE id = CAST(:id AS text)
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture]))) AS text)
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(octet_length(p.name) + octet_length(p.version)
-               + COALESCE(octet_length(p.publisher), 0) + COALESCE(octet_length(p.architecture), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(octet_length(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, ''))
+               + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = CAST(:id AS text)

@@ -1,16 +1,13 @@
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
-       tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at, NULL AS packages
-FROM ec2
-WHERE id = :id
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
+       NULL AS packages
+FROM ec2 WHERE id = :id
+UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        json_group_array(json_array(name, version, publisher, architecture))
 FROM (
     SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(length(CAST(p.name AS BLOB)) + length(CAST(p.version AS BLOB))
-               + COALESCE(length(CAST(p.publisher AS BLOB)), 0)
-               + COALESCE(length(CAST(p.architecture AS BLOB)), 0) + 16) OVER (ORDER BY p.id) AS running
+           SUM(length(CAST(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, '') AS BLOB))
+               + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = :id

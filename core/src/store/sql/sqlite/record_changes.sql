@@ -14,10 +14,8 @@ WITH wanted AS (
     WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = w.id)
 ), changed AS (
     SELECT g.name, MIN(g.version) AS old_version, MIN(c.version) AS new_version
-    FROM gone g
-    JOIN came c ON c.name = g.name
-    GROUP BY g.name
-    HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1
+    FROM gone g JOIN came c ON c.name = g.name
+    GROUP BY g.name HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1
 )
 SELECT :id, :at, :source, 'changed', name, old_version, new_version FROM changed
 UNION ALL

@@ -18,4 +18,5 @@ ON CONFLICT (id) DO UPDATE SET
     terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
                          THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END,
     inventory_captured_at = EXCLUDED.inventory_captured_at
+WHERE :mode = 'put'
 RETURNING id, created = :now AS created
