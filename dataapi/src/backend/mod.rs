@@ -74,21 +74,24 @@ pub(crate) fn type_name<R: Row>(row: &R, index: usize) -> String {
     row.columns()[index].type_info().name().to_string()
 }
 
-/// Binding for SQLite and MySQL.
-pub(crate) fn bind_scalar<'q, DB: Database>(
+/// Binds `value`, a NULL as `null`: SQLite and MySQL take a typed one
+/// (`None::<i64>`), PostgreSQL an untyped one, so that the statement's cast
+/// gives it its type.
+pub(crate) fn bind_scalar<'q, DB: Database, N>(
     args: &mut <DB as Database>::Arguments<'q>,
     value: &'q ParamValue,
+    null: N,
 ) -> Result<(), ApiError>
 where
+    N: Encode<'q, DB> + Type<DB> + 'q,
     bool: Encode<'q, DB> + Type<DB>,
     i64: Encode<'q, DB> + Type<DB>,
     f64: Encode<'q, DB> + Type<DB>,
     &'q str: Encode<'q, DB> + Type<DB>,
     &'q [u8]: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     match value {
-        ParamValue::Null => args.add(None::<i64>),
+        ParamValue::Null => args.add(null),
         ParamValue::Bool(b) => args.add(*b),
         ParamValue::Long(v) => args.add(*v),
         ParamValue::Double(v) => args.add(*v),

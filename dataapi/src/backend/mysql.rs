@@ -46,7 +46,7 @@ impl Engine for MySql {
     const DIALECT: Dialect = Dialect::MySql;
 
     fn bind(args: &mut MySqlArguments, value: &ParamValue) -> Result<(), ApiError> {
-        bind_scalar::<Self>(args, value)
+        bind_scalar::<Self, _>(args, value, None::<i64>)
     }
 
     fn field(row: &MySqlRow, i: usize, o: &ResultOptions) -> Result<Field, ApiError> {

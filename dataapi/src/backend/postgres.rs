@@ -12,9 +12,9 @@ use sqlx::postgres::{
     PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgQueryResult, PgRow, PgTypeInfo,
 };
 use sqlx::types::{BigDecimal, JsonValue, Uuid};
-use sqlx::{Arguments, Connection, Encode, Postgres, Row, Type, ValueRef};
+use sqlx::{Connection, Encode, Postgres, Row, Type, ValueRef};
 
-use super::{get, invalid_parameter, quiet, type_name, Engine, Outcome};
+use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
 use crate::errors::ApiError;
 use crate::params::{Bound, Dialect, ParamValue};
 use crate::protocol::{ArrayValue, Blob, Field};
@@ -163,15 +163,7 @@ impl Engine for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn bind(args: &mut PgArguments, value: &ParamValue) -> Result<(), ApiError> {
-        match value {
-            ParamValue::Null => args.add(UntypedNull),
-            ParamValue::Bool(b) => args.add(*b),
-            ParamValue::Long(v) => args.add(*v),
-            ParamValue::Double(v) => args.add(*v),
-            ParamValue::Text(s) => args.add(s.as_str()),
-            ParamValue::Blob(b) => args.add(b.as_slice()),
-        }
-        .map_err(invalid_parameter)
+        bind_scalar::<Postgres, _>(args, value, UntypedNull)
     }
 
     fn field(row: &PgRow, i: usize, o: &ResultOptions) -> Result<Field, ApiError> {

@@ -52,7 +52,7 @@ impl Engine for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
 
     fn bind<'q>(args: &mut SqliteArguments<'q>, value: &'q ParamValue) -> Result<(), ApiError> {
-        bind_scalar::<Self>(args, value)
+        bind_scalar::<Self, _>(args, value, None::<i64>)
     }
 
     fn field(row: &SqliteRow, index: usize, options: &ResultOptions) -> Result<Field, ApiError> {
