@@ -59,11 +59,11 @@ pub trait ManagedNodes: Send + Sync {
 pub(crate) struct NodeFields<'a> {
     pub id: Option<&'a str>,
     pub ping_status: Option<&'a str>,
+    pub registration_date: Option<DateTime<Utc>>,
     pub name: Option<&'a str>,
     pub platform_name: Option<&'a str>,
     pub platform_version: Option<&'a str>,
     pub platform_type: Option<&'a str>,
-    pub registration_date: Option<DateTime<Utc>>,
 }
 
 impl NodeFields<'_> {

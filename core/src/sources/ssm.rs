@@ -2,9 +2,11 @@
 //! `TypeName=AWS:Application`, paged by `NextToken` (the Rust SDK has no
 //! paginator for it).
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationOutput;
 use aws_sdk_ssm::types::{InstanceInformation, InstanceInformationStringFilter};
 use aws_sdk_ssm::Client;
+use aws_smithy_runtime_api::client::{orchestrator::HttpResponse, result::SdkError};
 use chrono::DateTime;
 
 use super::fleet::{
@@ -18,6 +20,23 @@ use super::{
 use crate::model::InstanceId;
 
 const APPLICATION_TYPE: &str = "AWS:Application";
+
+/// SSM's answer to `operation`, or `None` when its error says the instance
+/// id is invalid: SSM does not know the instance (not managed, or gone).
+fn unless_unknown<T, E>(
+    answer: Result<T, SdkError<E, HttpResponse>>,
+    operation: &'static str,
+    is_invalid_instance_id: impl Fn(&E) -> bool,
+) -> Result<Option<T>, SourceError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.as_service_error().is_some_and(&is_invalid_instance_id) => Ok(None),
+        Err(err) => Err(sdk_failure("SSM", operation, err)),
+    }
+}
 
 /// [`PackageSource`] on the SSM API. Throttling and 5xx are retried by the
 /// SDK's retry policy (standard mode by default) before they surface here.
@@ -49,21 +68,14 @@ impl SsmPackageSource {
             .set_next_token(token)
             .send()
             .await;
-        match answer {
-            Ok(out) => Ok(Some(InventoryPage {
-                capture_time: out.capture_time,
-                entries: out.entries.unwrap_or_default(),
-                next_token: out.next_token,
-            })),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_invalid_instance_id()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(sdk_failure("SSM", LIST_INVENTORY_ENTRIES, err)),
-        }
+        let out = unless_unknown(answer, LIST_INVENTORY_ENTRIES, |e| {
+            e.is_invalid_instance_id()
+        })?;
+        Ok(out.map(|out| InventoryPage {
+            capture_time: out.capture_time,
+            entries: out.entries.unwrap_or_default(),
+            next_token: out.next_token,
+        }))
     }
 }
 
@@ -133,17 +145,10 @@ impl ManagedNodes for SsmPackageSource {
             .filters(node_filter("InstanceIds", id.as_str())?)
             .send()
             .await;
-        match answer {
-            Ok(out) => Ok(nodes_of(&out).find(|node| &node.id == id)),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_invalid_instance_id()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(sdk_failure("SSM", DESCRIBE_INSTANCE_INFORMATION, err)),
-        }
+        let out = unless_unknown(answer, DESCRIBE_INSTANCE_INFORMATION, |e| {
+            e.is_invalid_instance_id()
+        })?;
+        Ok(out.and_then(|out| nodes_of(&out).find(|node| &node.id == id)))
     }
 }
 
@@ -170,6 +175,12 @@ mod tests {
 
     fn id() -> InstanceId {
         InstanceId::parse(ID).unwrap()
+    }
+
+    /// The inventory of instance `id()`, which SSM must know.
+    async fn inventory_of(client: Client) -> Inventory {
+        let answer = SsmPackageSource::new(client).inventory(&id()).await;
+        answer.unwrap().expect("SSM knows the instance")
     }
 
     fn page(names: std::ops::Range<usize>, next: Option<&str>) -> ListInventoryEntriesOutput {
@@ -223,11 +234,7 @@ mod tests {
                 Some(other) => panic!("unexpected token {other}"),
             });
         let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&rule]);
-        let inv = SsmPackageSource::new(client)
-            .inventory(&id())
-            .await
-            .unwrap()
-            .unwrap();
+        let inv = inventory_of(client).await;
         assert_eq!(rule.num_calls(), 3);
         assert_eq!(inv.pages, 3);
         assert_eq!(inv.packages.len(), 120);
@@ -247,11 +254,7 @@ mod tests {
                 .build()
         });
         let client = mock_client!(aws_sdk_ssm, [&rule]);
-        let inv = SsmPackageSource::new(client)
-            .inventory(&id())
-            .await
-            .unwrap()
-            .unwrap();
+        let inv = inventory_of(client).await;
         assert!(inv.is_empty());
         assert_eq!(inv.captured_at, None);
         assert_eq!(inv.pages, 1);
@@ -278,11 +281,7 @@ mod tests {
                 .build()
         });
         let client = mock_client!(aws_sdk_ssm, [&rule]);
-        let inv = SsmPackageSource::new(client)
-            .inventory(&id())
-            .await
-            .unwrap()
-            .unwrap();
+        let inv = inventory_of(client).await;
         assert_eq!(inv.skipped, 1);
         assert_eq!(inv.packages.len(), 2);
         assert_eq!(inv.packages[0].version, "");
@@ -319,11 +318,7 @@ mod tests {
             .output(|| page(0..3, None))
             .build();
         let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule], fast_retries);
-        let inv = SsmPackageSource::new(client)
-            .inventory(&id())
-            .await
-            .unwrap()
-            .unwrap();
+        let inv = inventory_of(client).await;
         assert_eq!(rule.num_calls(), 3);
         assert_eq!(inv.packages.len(), 3);
     }
