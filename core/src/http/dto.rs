@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use crate::model::{self, Account, InstanceRecord, Package, Region, ValidationError};
+use crate::model::{self, Account, InstanceId, InstanceRecord, Package, Region, ValidationError};
 use crate::query::{Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount};
 
 /// The body of `POST` and `PUT /ec2/{id}`.
@@ -119,13 +119,12 @@ fn format_opt(t: &Option<DateTime<Utc>>) -> Option<String> {
     t.as_ref().map(format_utc)
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 pub struct PackageDto<'a> {
     pub package_name: &'a str,
     pub package_version: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub architecture: Option<&'a str>,
 }
 
@@ -152,31 +151,42 @@ pub struct NewRecordDto<'a> {
     pub packages: Vec<PackageDto<'a>>,
 }
 
-/// A stored instance as `GET /ec2/{id}` shows it.
+/// The keys an instance's answers (a record, a search hit) start with.
 #[derive(Debug, Serialize)]
-pub struct RecordDto<'a> {
+pub struct InstanceKeysDto<'a> {
     pub aws_instance_id: &'a str,
     pub aws_region: &'a str,
     pub aws_account: &'a str,
+}
+
+impl<'a> InstanceKeysDto<'a> {
+    fn new(id: &'a InstanceId, region: &'a Region, account: &'a Account) -> Self {
+        Self {
+            aws_instance_id: id.as_str(),
+            aws_region: region.as_str(),
+            aws_account: account.as_str(),
+        }
+    }
+}
+
+/// A stored instance as `GET /ec2/{id}` shows it.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct RecordDto<'a> {
+    #[serde(flatten)]
+    pub keys: InstanceKeysDto<'a>,
     pub creation_date_utc: String,
     pub packages: Vec<PackageDto<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub launch_time: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: &'a BTreeMap<String, String>,
     pub source: &'static str,
     pub updated_date_utc: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub terminated_date_utc: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_captured_utc: Option<String>,
 }
 
@@ -184,9 +194,7 @@ impl<'a> From<&'a InstanceRecord> for RecordDto<'a> {
     fn from(r: &'a InstanceRecord) -> Self {
         let i = &r.instance;
         Self {
-            aws_instance_id: i.id.as_str(),
-            aws_region: i.region.as_str(),
-            aws_account: i.account.as_str(),
+            keys: InstanceKeysDto::new(&i.id, &i.region, &i.account),
             creation_date_utc: format_utc(&r.created),
             packages: packages_dto(&i.packages),
             state: i.state.map(|s| s.as_str()),
@@ -287,21 +295,17 @@ impl<'a> HistoryAnswer<'a> {
 
 /// One change: a package's (`package_name` and the versions before and
 /// after) or a state's (`old_state`, `new_state`); empty sides are left out.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 pub struct ChangeDto<'a> {
     pub aws_instance_id: &'a str,
     pub change_date_utc: String,
     pub source: &'static str,
     pub change: ChangeKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_version: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_version: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_state: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_state: Option<&'static str>,
 }
 
@@ -328,14 +332,12 @@ pub struct ErrorAnswer<'a> {
 }
 
 /// One search hit.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 pub struct SummaryDto<'a> {
-    pub aws_instance_id: &'a str,
-    pub aws_region: &'a str,
-    pub aws_account: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
+    pub keys: InstanceKeysDto<'a>,
     pub state: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<&'a str>,
     pub updated_date_utc: String,
 }
@@ -343,9 +345,7 @@ pub struct SummaryDto<'a> {
 impl<'a> From<&'a InstanceSummary> for SummaryDto<'a> {
     fn from(s: &'a InstanceSummary) -> Self {
         Self {
-            aws_instance_id: s.id.as_str(),
-            aws_region: s.region.as_str(),
-            aws_account: s.account.as_str(),
+            keys: InstanceKeysDto::new(&s.id, &s.region, &s.account),
             state: s.state.map(|s| s.as_str()),
             instance_type: s.instance_type.as_deref(),
             updated_date_utc: format_utc(&s.updated),

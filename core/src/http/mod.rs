@@ -54,22 +54,16 @@ struct Route {
     allow: &'static str,
 }
 
-const INSTANCE: Route = Route {
-    template: "/ec2/{id}",
-    allow: "GET, POST, PUT, DELETE",
-};
-const SEARCH: Route = Route {
-    template: "/ec2",
-    allow: "GET",
-};
-const INSTANCE_HISTORY: Route = Route {
-    template: "/ec2/{id}/history",
-    allow: "GET",
-};
-const PACKAGE: Route = Route {
-    template: "/packages/{name}[/history]",
-    allow: "GET",
-};
+impl Route {
+    const fn new(template: &'static str, allow: &'static str) -> Self {
+        Self { template, allow }
+    }
+}
+
+const INSTANCE: Route = Route::new("/ec2/{id}", "GET, POST, PUT, DELETE");
+const SEARCH: Route = Route::new("/ec2", "GET");
+const INSTANCE_HISTORY: Route = Route::new("/ec2/{id}/history", "GET");
+const PACKAGE: Route = Route::new("/packages/{name}[/history]", "GET");
 
 /// The API over a migrated store. Every answer is JSON with an
 /// `x-request-id` header, errors included (a 404, a 405, an extractor's
