@@ -54,8 +54,9 @@ DELIMITER //
 -- {"n", "v", "p"?, "a"?, "k": version_key, "h": name_version_hash in hex},
 -- distinct by name and version), inserting new packages, and records what
 -- changed at `p_at` from `p_source`. With `p_replace` false only adds: a
--- first write (every package installed) or a further chunk of an oversized
--- write, which takes back what the first chunk recorded as removed. The
+-- first write or a further chunk of an oversized write, which takes back
+-- what the first chunk recorded as removed. An instance without links
+-- records every package as installed, without a diff. The
 -- caller holds the row lock. JSON first in every join (see above).
 --
 -- The wanted packages, and the links gone and come, are temporary tables
@@ -102,85 +103,101 @@ BEGIN
             p.architecture = COALESCE(j.architecture, p.architecture),
             p.version_key = COALESCE(p.version_key, j.version_key);
     END IF;
-    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
-    CREATE TEMPORARY TABLE inventory_wanted (
-        id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
-        version VARCHAR(128) NOT NULL
-    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-    INSERT INTO inventory_wanted (id, name, version)
-    SELECT p.id, p.name, p.version
-    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-    STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
-    -- What comes: the wanted packages not linked yet.
-    CREATE TEMPORARY TABLE inventory_came (
-        name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
-    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-    INSERT INTO inventory_came (name, version)
-    SELECT w.name, w.version
-    FROM inventory_wanted w
-    WHERE NOT EXISTS (
-        SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
-    IF p_replace THEN
-        -- What goes: the links not wanted. A name with one version gone and
-        -- one come changed version.
-        CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
-        INSERT INTO inventory_gone (name, version)
-        SELECT p.name, p.version
-        FROM ec2_package ep
-        JOIN package p ON p.id = ep.package_id
-        WHERE ep.ec2_id = p_id
-          AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+    IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
+        -- No links yet (a first write, or an instance that had none): every
+        -- package is an install and there is nothing to diff, so no
+        -- temporary tables. A further chunk always finds the first chunk's
+        -- links.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
             new_version)
-        SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
-        FROM inventory_gone g
-        JOIN inventory_came c ON c.name = g.name
-        GROUP BY g.name
-        HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
+        SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+        INSERT INTO ec2_package (ec2_id, package_id)
+        SELECT p_id, p.id
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+    ELSE
+        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+        CREATE TEMPORARY TABLE inventory_wanted (
+            id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
+            version VARCHAR(128) NOT NULL
+        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+        INSERT INTO inventory_wanted (id, name, version)
+        SELECT p.id, p.name, p.version
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+        -- What comes: the wanted packages not linked yet.
+        CREATE TEMPORARY TABLE inventory_came (
+            name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
+        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+        INSERT INTO inventory_came (name, version)
+        SELECT w.name, w.version
+        FROM inventory_wanted w
+        WHERE NOT EXISTS (
+            SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
+        IF p_replace THEN
+            -- What goes: the links not wanted. A name with one version gone and
+            -- one come changed version.
+            CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
+            INSERT INTO inventory_gone (name, version)
+            SELECT p.name, p.version
+            FROM ec2_package ep
+            JOIN package p ON p.id = ep.package_id
+            WHERE ep.ec2_id = p_id
+              AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                new_version)
+            SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
+            FROM inventory_gone g
+            JOIN inventory_came c ON c.name = g.name
+            GROUP BY g.name
+            HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                new_version)
+            SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
+            FROM inventory_gone g
+            WHERE NOT EXISTS (
+                SELECT 1 FROM ec2_history h
+                WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
+                  AND h.kind = 'changed');
+            DELETE ep FROM ec2_package ep
+            LEFT JOIN inventory_wanted w ON w.id = ep.package_id
+            WHERE ep.ec2_id = p_id AND w.id IS NULL;
+        END IF;
+        -- Installs: what came, but for the changes just recorded and, in a
+        -- further chunk, for what the first chunk recorded as removed (or as
+        -- the old side of a change): those were kept.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
             new_version)
-        SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
-        FROM inventory_gone g
+        SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
+        FROM inventory_came c
         WHERE NOT EXISTS (
             SELECT 1 FROM ec2_history h
-            WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
-              AND h.kind = 'changed');
-        DELETE ep FROM ec2_package ep
-        LEFT JOIN inventory_wanted w ON w.id = ep.package_id
-        WHERE ep.ec2_id = p_id AND w.id IS NULL;
+            WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+              AND ((p_replace AND h.kind = 'changed')
+                OR (NOT p_replace AND h.kind IN ('removed', 'changed')
+                    AND h.old_version = c.version)));
+        IF NOT p_replace AND EXISTS (
+            SELECT 1 FROM ec2_history h
+            WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+        ) THEN
+            DELETE h FROM inventory_came c
+            STRAIGHT_JOIN ec2_history h
+                ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+               AND h.kind = 'removed' AND h.old_version = c.version;
+            UPDATE inventory_came c
+            STRAIGHT_JOIN ec2_history h
+                ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+               AND h.kind = 'changed' AND h.old_version = c.version
+            SET h.kind = 'installed', h.old_version = NULL;
+        END IF;
+        INSERT INTO ec2_package (ec2_id, package_id)
+        SELECT p_id, w.id
+        FROM inventory_wanted w
+        ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
+        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
     END IF;
-    -- Installs: what came, but for the changes just recorded and, in a
-    -- further chunk, for what the first chunk recorded as removed (or as
-    -- the old side of a change): those were kept.
-    INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
-        new_version)
-    SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
-    FROM inventory_came c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM ec2_history h
-        WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-          AND ((p_replace AND h.kind = 'changed')
-            OR (NOT p_replace AND h.kind IN ('removed', 'changed')
-                AND h.old_version = c.version)));
-    IF NOT p_replace AND EXISTS (
-        SELECT 1 FROM ec2_history h
-        WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
-    ) THEN
-        DELETE h FROM inventory_came c
-        STRAIGHT_JOIN ec2_history h
-            ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-           AND h.kind = 'removed' AND h.old_version = c.version;
-        UPDATE inventory_came c
-        STRAIGHT_JOIN ec2_history h
-            ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-           AND h.kind = 'changed' AND h.old_version = c.version
-        SET h.kind = 'installed', h.old_version = NULL;
-    END IF;
-    INSERT INTO ec2_package (ec2_id, package_id)
-    SELECT p_id, w.id
-    FROM inventory_wanted w
-    ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
-    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END //
 
 -- Takes the lock of instance `p_id`'s row, inserting the row with the given

@@ -25,9 +25,10 @@
 -- Makes the package links of `p_id` exactly `p_packages` (JSON array of
 -- {"n", "v", "p"?, "a"?, "k": version_key}, distinct by name and version),
 -- upserting the packages, and records what changed at `p_at` from
--- `p_source`. With `p_replace` false only adds: a first write (every
--- package installed) or a further chunk of an oversized write, which takes
--- back what the first chunk recorded as removed. The caller holds the row lock.
+-- `p_source`. With `p_replace` false only adds: a first write or a further
+-- chunk of an oversized write, which takes back what the first chunk
+-- recorded as removed. An instance without links records every package as
+-- installed, without a diff. The caller holds the row lock.
 -- The package ids are joined from unnest() (a hash or index join whatever
 -- the sizes) rather than tested with = ANY, which a plan may evaluate row by
 -- row against the whole array.
@@ -41,6 +42,7 @@ DECLARE
     v_architectures text[];
     v_keys text[];
     v_ids bigint[];
+    v_linked bigint[];
 BEGIN
     SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
@@ -73,21 +75,31 @@ BEGIN
     SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
     FROM unnest(v_names, v_versions) AS u(name, version)
     JOIN package p ON p.name = u.name AND p.version = u.version;
-    IF p_replace THEN
+    -- What comes and goes are set differences of id arrays (EXCEPT hashes or
+    -- sorts): an anti-join planned from stale statistics (a fresh or fast
+    -- growing table looks nearly empty) became a nested loop, O(N x links),
+    -- 1.5 s to replace 10,000 packages.
+    SELECT coalesce(array_agg(ep.package_id), '{}') INTO v_linked
+    FROM ec2_package ep WHERE ep.ec2_id = p_id;
+    IF v_linked = '{}' THEN
+        -- No links yet (a first write, or an instance that had none): every
+        -- package is an install and there is nothing to diff. A further
+        -- chunk always finds the first chunk's links.
+        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+        SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+        FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id;
+    ELSIF p_replace THEN
         -- The changes, against the links before they change. A name with
         -- one version gone and one come changed version.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
         WITH gone AS (
             SELECT p.name, p.version
-            FROM ec2_package ep
-            JOIN package p ON p.id = ep.package_id
-            WHERE ep.ec2_id = p_id AND ep.package_id NOT IN (SELECT unnest(v_ids))
+            FROM (SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) AS g(id)
+            JOIN package p ON p.id = g.id
         ), came AS (
             SELECT p.name, p.version
-            FROM unnest(v_ids) AS w(id)
-            JOIN package p ON p.id = w.id
-            WHERE NOT EXISTS (
-                  SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+            FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+            JOIN package p ON p.id = c.id
         ), changed AS (
             SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
             FROM gone g JOIN came c ON c.name = g.name
@@ -105,11 +117,9 @@ BEGIN
     ELSE
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
         SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-        FROM unnest(v_ids) AS w(id)
-        JOIN package p ON p.id = w.id
+        FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+        JOIN package p ON p.id = c.id
         WHERE NOT EXISTS (
-              SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
-          AND NOT EXISTS (
               SELECT 1 FROM ec2_history h
               WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
                 AND h.package_name = p.name AND h.old_version = p.version);

@@ -53,6 +53,13 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/004_versions_history.sql"),
         sqlite: include_str!("../../../ddl/sqlite/004_versions_history.sql"),
     },
+    // No table changes: the routines record a first write without a diff.
+    SchemaFile {
+        version: 5,
+        postgres: include_str!("../../../ddl/postgres/005_first_write.sql"),
+        mysql: include_str!("../../../ddl/mysql/005_first_write.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/005_first_write.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

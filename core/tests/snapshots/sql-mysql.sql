@@ -310,6 +310,17 @@ SET p.publisher = COALESCE(j.publisher, p.publisher),
 p.architecture = COALESCE(j.architecture, p.architecture),
 p.version_key = COALESCE(p.version_key, j.version_key);
 END IF;
+IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+new_version)
+SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+INSERT INTO ec2_package (ec2_id, package_id)
+SELECT p_id, p.id
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+ELSE
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 CREATE TEMPORARY TABLE inventory_wanted (
 id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
@@ -383,6 +394,7 @@ SELECT p_id, w.id
 FROM inventory_wanted w
 ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+END IF;
 END
 
 -- routines, statement 7

@@ -292,6 +292,7 @@ v_publishers text[];
 v_architectures text[];
 v_keys text[];
 v_ids bigint[];
+v_linked bigint[];
 BEGIN
 SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
 coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
@@ -319,19 +320,22 @@ OR (p.version_key IS NULL AND u.version_key IS NOT NULL));
 SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
 FROM unnest(v_names, v_versions) AS u(name, version)
 JOIN package p ON p.name = u.name AND p.version = u.version;
-IF p_replace THEN
+SELECT coalesce(array_agg(ep.package_id), '{}') INTO v_linked
+FROM ec2_package ep WHERE ep.ec2_id = p_id;
+IF v_linked = '{}' THEN
+INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
+SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id;
+ELSIF p_replace THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
 WITH gone AS (
 SELECT p.name, p.version
-FROM ec2_package ep
-JOIN package p ON p.id = ep.package_id
-WHERE ep.ec2_id = p_id AND ep.package_id NOT IN (SELECT unnest(v_ids))
+FROM (SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) AS g(id)
+JOIN package p ON p.id = g.id
 ), came AS (
 SELECT p.name, p.version
-FROM unnest(v_ids) AS w(id)
-JOIN package p ON p.id = w.id
-WHERE NOT EXISTS (
-SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
+FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+JOIN package p ON p.id = c.id
 ), changed AS (
 SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
 FROM gone g JOIN came c ON c.name = g.name
@@ -349,11 +353,9 @@ WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
 ELSE
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
 SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-FROM unnest(v_ids) AS w(id)
-JOIN package p ON p.id = w.id
+FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+JOIN package p ON p.id = c.id
 WHERE NOT EXISTS (
-SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = p.id)
-AND NOT EXISTS (
 SELECT 1 FROM ec2_history h
 WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
 AND h.package_name = p.name AND h.old_version = p.version);

@@ -1,0 +1,3 @@
+-- Schema 5: no table changes. The write routines changed (routines.sql): a
+-- first write records its installs without diffing the package set. This
+-- version makes `inventory migrate` apply them to a database at version 4.

@@ -1,0 +1,2 @@
+-- Schema 5, SQLite: nothing to change. PostgreSQL and MySQL apply their
+-- changed write routines (a first write records its installs without a diff).
