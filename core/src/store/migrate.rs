@@ -1,8 +1,10 @@
 //! Versioned schema files (`ddl/<dialect>/NNN_name.sql`), applied through the
 //! Data API one statement per call, then the write routines' current
-//! definition (`ddl/<dialect>/routines.sql`). PostgreSQL and SQLite apply each
-//! file in a transaction, the routines in the last one's; MySQL commits DDL
-//! as it goes, so its files are idempotent.
+//! definition (`ddl/<dialect>/routines.sql`). PostgreSQL and SQLite apply all
+//! pending files and the routines in ONE transaction: a file that drops a
+//! routine the old routines call never leaves the writes broken, not even
+//! when a later file fails. MySQL commits DDL as it goes, so its files are
+//! idempotent.
 
 use super::calls::Tx;
 use super::values::{long, now, time};
@@ -149,10 +151,15 @@ impl Store {
             )));
         }
         let pending: Vec<&SchemaFile> = FILES.iter().filter(|f| f.version > from).collect();
-        for (index, file) in pending.iter().enumerate() {
-            let with_routines = index + 1 == pending.len();
-            self.apply_file(file, with_routines).await?;
-            tracing::info!(version = file.version, %dialect, "schema migrated");
+        if !pending.is_empty() {
+            if dialect == Dialect::Mysql {
+                self.apply_pending(None, &pending).await?;
+            } else {
+                let tx = self.begin().await?;
+                let result = self.apply_pending(Some(&tx), &pending).await;
+                self.finish(tx, result).await?;
+            }
+            tracing::info!(from, to = SCHEMA_VERSION, %dialect, "schema migrated");
         }
         Ok(Migration {
             from,
@@ -160,40 +167,35 @@ impl Store {
         })
     }
 
-    async fn apply_file(&self, file: &SchemaFile, with_routines: bool) -> Result<(), StoreError> {
-        if self.dialect() == Dialect::Mysql {
-            return self.apply_statements(None, file, with_routines).await;
-        }
-        let tx = self.begin().await?;
-        let result = self.apply_statements(Some(&tx), file, with_routines).await;
-        self.finish(tx, result).await
-    }
-
-    /// The file's statements, then the routines if `with_routines`, and its
-    /// `schema_version` row, in `tx` if given.
-    async fn apply_statements(
+    /// Each pending file's statements and its `schema_version` row, then
+    /// the routines, in `tx` if given.
+    async fn apply_pending(
         &self,
         tx: Option<&Tx>,
-        file: &SchemaFile,
-        with_routines: bool,
+        pending: &[&SchemaFile],
     ) -> Result<(), StoreError> {
         let dialect = self.dialect();
-        let routines = routines(dialect).filter(|_| with_routines);
-        let ddl = statements(file.text(dialect))
-            .into_iter()
-            .chain(routines.into_iter().flat_map(statements));
+        for file in pending {
+            self.apply_statements(tx, statements(file.text(dialect)))
+                .await?;
+            let record = [long("version", file.version.into()), time("applied", now())];
+            self.execute(
+                "migrate.record",
+                tx,
+                self.sql().portable.schema_version_record,
+                &record,
+            )
+            .await?;
+        }
+        let routines = routines(dialect).map(statements).unwrap_or_default();
+        self.apply_statements(tx, routines).await
+    }
+
+    async fn apply_statements(&self, tx: Option<&Tx>, ddl: Vec<String>) -> Result<(), StoreError> {
         for sql in ddl {
             self.execute("migrate.ddl", tx, &sql, &[]).await?;
         }
-        let record = [long("version", file.version.into()), time("applied", now())];
-        self.execute(
-            "migrate.record",
-            tx,
-            self.sql().portable.schema_version_record,
-            &record,
-        )
-        .await
-        .map(drop)
+        Ok(())
     }
 }
 
