@@ -129,10 +129,11 @@ BEGIN
         STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
         -- What comes: the wanted packages not linked yet.
         CREATE TEMPORARY TABLE inventory_came (
-            name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
+            id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
+            KEY (name)
         ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-        INSERT INTO inventory_came (name, version)
-        SELECT w.name, w.version
+        INSERT INTO inventory_came (id, name, version)
+        SELECT w.id, w.name, w.version
         FROM inventory_wanted w
         WHERE NOT EXISTS (
             SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
@@ -140,8 +141,8 @@ BEGIN
             -- What goes: the links not wanted. A name with one version gone and
             -- one come changed version.
             CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
-            INSERT INTO inventory_gone (name, version)
-            SELECT p.name, p.version
+            INSERT INTO inventory_gone (id, name, version)
+            SELECT p.id, p.name, p.version
             FROM ec2_package ep
             JOIN package p ON p.id = ep.package_id
             WHERE ep.ec2_id = p_id
@@ -192,10 +193,11 @@ BEGIN
                AND h.kind = 'changed' AND h.old_version = c.version
             SET h.kind = 'installed', h.old_version = NULL;
         END IF;
+        -- Only what came: the links kept are there already (the caller holds
+        -- the row lock, so nobody else links this instance meanwhile).
         INSERT INTO ec2_package (ec2_id, package_id)
-        SELECT p_id, w.id
-        FROM inventory_wanted w
-        ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
+        SELECT p_id, c.id
+        FROM inventory_came c;
         DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
     END IF;
 END //

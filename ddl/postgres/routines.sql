@@ -139,8 +139,10 @@ BEGIN
               AND h.kind = 'changed' AND h.package_name = p.name AND h.old_version = p.version;
         END IF;
     END IF;
+    -- Only the new links: the ones kept are there already.
     INSERT INTO ec2_package (ec2_id, package_id)
-    SELECT p_id, unnest(v_ids)
+    SELECT p_id, c.id
+    FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
     ON CONFLICT DO NOTHING;
 END
 $$;

@@ -331,17 +331,18 @@ SELECT p.id, p.name, p.version
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
 STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
 CREATE TEMPORARY TABLE inventory_came (
-name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL, KEY (name)
+id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
+KEY (name)
 ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO inventory_came (name, version)
-SELECT w.name, w.version
+INSERT INTO inventory_came (id, name, version)
+SELECT w.id, w.name, w.version
 FROM inventory_wanted w
 WHERE NOT EXISTS (
 SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
 IF p_replace THEN
 CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
-INSERT INTO inventory_gone (name, version)
-SELECT p.name, p.version
+INSERT INTO inventory_gone (id, name, version)
+SELECT p.id, p.name, p.version
 FROM ec2_package ep
 JOIN package p ON p.id = ep.package_id
 WHERE ep.ec2_id = p_id
@@ -390,9 +391,8 @@ AND h.kind = 'changed' AND h.old_version = c.version
 SET h.kind = 'installed', h.old_version = NULL;
 END IF;
 INSERT INTO ec2_package (ec2_id, package_id)
-SELECT p_id, w.id
-FROM inventory_wanted w
-ON DUPLICATE KEY UPDATE package_id = ec2_package.package_id;
+SELECT p_id, c.id
+FROM inventory_came c;
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END IF;
 END
