@@ -52,8 +52,7 @@ impl DatabaseServer {
 /// `println!`/`eprintln!` of passing tests, not writes to the stream itself,
 /// so it shows in a plain `cargo test`.
 pub fn skipped(what: &str, enable: &str) {
-    let suite = concat!(env!("CARGO_PKG_NAME"), " tests/", env!("CARGO_CRATE_NAME"));
-    let line = format!("SKIPPED {what} in {suite} (to run it: {enable})");
+    let line = format!("SKIPPED {what} in {} (to run it: {enable})", suite());
     if require_all() {
         panic!("{line}; {REQUIRE_ALL_VAR}=1 allows no skips");
     }
@@ -63,6 +62,17 @@ pub fn skipped(what: &str, enable: &str) {
         // One write call, so the line does not interleave with the harness's.
         let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
         reported.push(line);
+    }
+}
+
+/// The crate and the test's module (`inventory-core tests/it/store_writes`):
+/// the harness names each test's thread after its path in the test binary.
+fn suite() -> String {
+    let binary = concat!(env!("CARGO_PKG_NAME"), " tests/", env!("CARGO_CRATE_NAME"));
+    let thread = std::thread::current();
+    match thread.name().and_then(|name| name.split_once("::")) {
+        Some((module, _)) => format!("{binary}/{module}"),
+        None => binary.to_owned(),
     }
 }
 

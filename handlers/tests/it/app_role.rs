@@ -4,9 +4,8 @@
 //! routines created later included, and can do nothing else. Runs when
 //! INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set.
 
-mod local_support;
-#[path = "../../test-support/optional.rs"]
-mod optional;
+use crate::local_support;
+use crate::optional;
 
 use data_api_local::{Config, Server, LOCAL_SECRET_ARN};
 use inventory_handlers::custom_resource::{handle, Request, SecretSource, Status};

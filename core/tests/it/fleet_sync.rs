@@ -4,7 +4,7 @@
 //! events for unrecorded instances, against the local Data API on every
 //! backend.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 //! Each check returns the problems it finds; every check is also run on a
 //! template broken on purpose, to show it can fail.
 
-mod template_support;
+use crate::template_support;
 
 use inventory_core::config;
 use serde_yaml::Value;

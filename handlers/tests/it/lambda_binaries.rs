@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
-mod local_support;
+use crate::local_support;
 
 use local_support::xray_daemon::{subsegments_of, Daemon};
 use local_support::{local_sdk, settings};

@@ -2,7 +2,7 @@
 //! The interpreter is `INVENTORY_TEST_PYTHON` (CI points it at its virtualenv), else `python3`
 //! on the PATH; without boto3 there the test is reported as skipped.
 
-mod common;
+use crate::common;
 
 use common::{optional, Harness, Kind};
 use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-mod local_support;
+use crate::local_support;
 
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::model::InstanceId;

@@ -1,6 +1,6 @@
 //! Store: search, pagination and package versions on every backend.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use inventory_core::model::{InstanceId, InstanceState, Package, StateChange};

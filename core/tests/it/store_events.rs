@@ -1,7 +1,7 @@
 //! Store: the event path (state changes, package replacement, stale
 //! inventories) on every backend.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Store: searches by version range, in each package's own ordering (dpkg,
 //! rpm, dotted, natural), on every backend, in 1 Data API call a page.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

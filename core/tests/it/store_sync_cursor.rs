@@ -1,7 +1,7 @@
 //! The scheduled sync's cursor (`sync_cursor`, schema 003) and the walk's
 //! read of recorded instances, through the local Data API on every backend.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use inventory_core::model::{Account, InstanceId, InstanceState, Region, StateChange};

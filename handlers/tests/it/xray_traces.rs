@@ -37,7 +37,7 @@ fn sampled(parent: &str, flag: &str) -> impl Fn() -> Option<String> + Send + Syn
     move || Some(header.clone())
 }
 
-mod local_support;
+use crate::local_support;
 
 use local_support::xray_daemon::{subsegments_of, Daemon};
 use local_support::{local_sdk, settings};

@@ -3,7 +3,7 @@
 //! Data API on every backend (see `common`), with SSM and EC2 answered by the
 //! `events/fixtures` files or by aws-smithy-mocks clients.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

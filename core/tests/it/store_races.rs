@@ -3,7 +3,7 @@
 //! with that writer's fields: nothing of a losing writer survives. Every
 //! writer goes through the real SDK client and the local Data API.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! The endpoint driven by the real `aws-sdk-rdsdata` client, on every available backend.
 
-mod common;
+use crate::common;
 
 use aws_sdk_rdsdata::primitives::Blob;
 use aws_sdk_rdsdata::types::{

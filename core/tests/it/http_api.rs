@@ -1,7 +1,7 @@
 //! The HTTP API end to end: its Router over a real `Store`, through the
 //! `aws-sdk-rdsdata` client and the local Data API, on every backend.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

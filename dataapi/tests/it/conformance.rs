@@ -2,7 +2,7 @@
 //! parameters, one statement per call, malformed requests on a kept-alive connection, and
 //! transactions that hold connections.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

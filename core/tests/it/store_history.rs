@@ -1,7 +1,7 @@
 //! Store: the history of changes that every write records in its own call,
 //! read back a page at a time, and pruned; on every backend.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

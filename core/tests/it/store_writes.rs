@@ -1,6 +1,6 @@
 //! Store: the cost and atomicity of instance writes, on every backend.
 
-mod common;
+use crate::common;
 
 use inventory_core::model::{InstanceId, Package};
 use inventory_core::store::Dialect;

@@ -1,6 +1,6 @@
 //! Store: transient Data API errors are retried.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

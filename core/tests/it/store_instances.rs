@@ -1,6 +1,6 @@
 //! Store: instance writes and reads on every backend (see `common`).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Limits, auto-pause, metrics and protocol errors of the endpoint.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

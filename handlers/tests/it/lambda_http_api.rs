@@ -13,7 +13,7 @@ use lambda_http::tower::ServiceExt;
 use lambda_http::{Body, IntoResponse, Response};
 use serde_json::{json, Value};
 
-mod local_support;
+use crate::local_support;
 
 use local_support::{local_sdk, settings};
 

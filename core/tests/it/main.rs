@@ -1,0 +1,18 @@
+//! The integration tests of inventory-core, one test binary (each file a
+//! module): linking the AWS SDKs once instead of once per file.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod events_handling;
+mod fleet_sync;
+mod http_api;
+mod store_events;
+mod store_history;
+mod store_instances;
+mod store_races;
+mod store_retry;
+mod store_search;
+mod store_sync_cursor;
+mod store_versions;
+mod store_writes;
