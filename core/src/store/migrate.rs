@@ -1,13 +1,15 @@
 //! Versioned schema files (`ddl/<dialect>/NNN_name.sql`), applied through the
 //! Data API one statement per call, then the write routines' current
-//! definition (`ddl/<dialect>/routines.sql`). PostgreSQL and SQLite apply all
+//! definition (`ddl/<dialect>/routines.sql`) when a file was pending or the
+//! routines changed (their checksum, in `schema_routines`). PostgreSQL and SQLite apply all
 //! pending files and the routines in ONE transaction: a file that drops a
 //! routine the old routines call never leaves the writes broken, not even
 //! when a later file fails. MySQL commits DDL as it goes, so its files are
 //! idempotent.
 
 use super::calls::Tx;
-use super::values::{long, now, time};
+use super::sql::{Routines, Writes};
+use super::values::{long, now, text, time};
 use super::{Dialect, Store, StoreError};
 
 /// Schema versions before and after [`Store::migrate`].
@@ -68,8 +70,10 @@ pub(crate) const FILES: &[SchemaFile] = &[
 pub const SCHEMA_VERSION: u32 = FILES[FILES.len() - 1].version;
 
 /// The write routines as they are now, applied after the versioned files
-/// whenever any is: a change to them comes with a new schema version, whose
-/// file drops what the change leaves behind. SQLite has no stored routines.
+/// whenever any is pending, and whenever the file's checksum differs from the
+/// one the database recorded. A versioned file drops what a routine change
+/// leaves behind (a function whose arguments changed). SQLite has no stored
+/// routines.
 pub(crate) fn routines(dialect: Dialect) -> Option<&'static str> {
     match dialect {
         Dialect::Postgres => Some(include_str!("../../../ddl/postgres/routines.sql")),
@@ -130,8 +134,29 @@ pub(crate) fn statements(file: &str) -> Vec<String> {
     out
 }
 
+/// The routines of a dialect with their checksum (SHA-256 of the file, hex).
+struct RoutinesFile {
+    text: &'static str,
+    checksum: String,
+}
+
+impl RoutinesFile {
+    fn of(dialect: Dialect) -> Option<Self> {
+        use sha2::{Digest, Sha256};
+        routines(dialect).map(|text| Self {
+            text,
+            checksum: format!("{:x}", Sha256::digest(text)),
+        })
+    }
+}
+
 impl Store {
-    /// Applies pending schema files (idempotent: a second run only reads the version).
+    /// Applies pending schema files, and the write routines when any file
+    /// was pending or when `routines.sql` differs from what the database
+    /// holds (by checksum): a routine change needs no schema version, and a
+    /// database runs the routines of the build that migrated it last (a
+    /// rollback of the code rolls them back too). Idempotent: a second run
+    /// only reads.
     pub async fn migrate(&self) -> Result<Migration, StoreError> {
         let dialect = self.dialect();
         let sql = self.sql();
@@ -151,28 +176,49 @@ impl Store {
             )));
         }
         let pending: Vec<&SchemaFile> = FILES.iter().filter(|f| f.version > from).collect();
-        if !pending.is_empty() {
-            if dialect == Dialect::Mysql {
-                self.apply_pending(None, &pending).await?;
-            } else {
-                let tx = self.begin().await?;
-                let result = self.apply_pending(Some(&tx), &pending).await;
-                self.finish(tx, result).await?;
+        let routines = match (&sql.writes, RoutinesFile::of(dialect)) {
+            (Writes::Routines(r), Some(file)) => {
+                let held = self.routines_checksum(r).await?;
+                let stale = !pending.is_empty() || held.as_deref() != Some(file.checksum.as_str());
+                stale.then_some((r, file))
             }
-            tracing::info!(from, to = SCHEMA_VERSION, %dialect, "schema migrated");
+            _ => None,
+        };
+        if pending.is_empty() && routines.is_none() {
+            return Ok(Migration { from, to: from });
         }
+        if dialect == Dialect::Mysql {
+            self.apply_pending(None, &pending, routines).await?;
+        } else {
+            let tx = self.begin().await?;
+            let result = self.apply_pending(Some(&tx), &pending, routines).await;
+            self.finish(tx, result).await?;
+        }
+        tracing::info!(from, to = SCHEMA_VERSION, %dialect, "schema migrated");
         Ok(Migration {
             from,
-            to: SCHEMA_VERSION.max(from),
+            to: SCHEMA_VERSION,
         })
     }
 
+    /// The checksum of the routines the database holds, creating its table
+    /// when missing; `None` before any was recorded.
+    async fn routines_checksum(&self, r: &Routines) -> Result<Option<String>, StoreError> {
+        self.run("migrate.bootstrap", r.checksum_create, &[])
+            .await?;
+        let out = self.query("migrate.routines", r.checksum_read, &[]).await?;
+        out.first()
+            .map(|row| row.str("checksum").map(str::to_owned))
+            .transpose()
+    }
+
     /// Each pending file's statements and its `schema_version` row, then
-    /// the routines, in `tx` if given.
+    /// the routines and their checksum when given, in `tx` if given.
     async fn apply_pending(
         &self,
         tx: Option<&Tx>,
         pending: &[&SchemaFile],
+        routines: Option<(&Routines, RoutinesFile)>,
     ) -> Result<(), StoreError> {
         let dialect = self.dialect();
         for file in pending {
@@ -187,8 +233,14 @@ impl Store {
             )
             .await?;
         }
-        let routines = routines(dialect).map(statements).unwrap_or_default();
-        self.apply_statements(tx, routines).await
+        if let Some((r, file)) = routines {
+            self.apply_statements(tx, statements(file.text)).await?;
+            let record = [text("checksum", file.checksum), time("applied", now())];
+            self.execute("migrate.routines", tx, r.checksum_record, &record)
+                .await?;
+            tracing::info!(%dialect, "write routines applied");
+        }
+        Ok(())
     }
 
     async fn apply_statements(&self, tx: Option<&Tx>, ddl: Vec<String>) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
 use inventory_core::model::{InstanceDetails, InstanceId, InstanceState, Package, Source};
-use inventory_core::store::StoreError;
+use inventory_core::store::{Dialect, StoreError, SCHEMA_VERSION};
 
 fn id(s: &str) -> InstanceId {
     InstanceId::parse(s).unwrap()
@@ -238,6 +238,53 @@ async fn migrate_again_is_a_no_op() {
             .await
             .unwrap()
             .is_some());
+    })
+    .await;
+}
+
+/// A database whose write routines are not this build's (an older deploy,
+/// or one whose routines were dropped) gets them back from `migrate`, with
+/// no new schema version; a second `migrate` only reads.
+#[tokio::test]
+async fn migrate_applies_changed_routines_again() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let drop = match db.store.dialect() {
+            Dialect::Postgres => "DROP FUNCTION inventory_write_instance",
+            Dialect::Mysql => "DROP PROCEDURE inventory_write_instance",
+            // No stored routines: nothing to re-apply.
+            Dialect::Sqlite => return,
+        };
+        db.sql(drop).await;
+        db.sql("UPDATE schema_routines SET checksum = 'an older build'")
+            .await;
+        let i = common::instance("i-routines", common::packages(3));
+        assert!(db.store.put_instance(&i).await.is_err(), "{ctx}");
+
+        let m = db
+            .store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        assert_eq!((m.from, m.to), (SCHEMA_VERSION, SCHEMA_VERSION), "{ctx}");
+        assert!(db.store.put_instance(&i).await.unwrap(), "{ctx}");
+        assert_eq!(
+            db.record(&i.id).await.instance.packages,
+            i.packages,
+            "{ctx}"
+        );
+
+        // Now the checksum matches: the schema version, the routines' table
+        // and checksum are read (and the two tables created if missing).
+        let before = db.store.data_api_calls();
+        db.store.migrate().await.unwrap();
+        assert_eq!(db.store.data_api_calls() - before, 4, "{ctx}");
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM schema_routines WHERE checksum <> 'an older build'")
+                .await,
+            1,
+            "{ctx}"
+        );
     })
     .await;
 }

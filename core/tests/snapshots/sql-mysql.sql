@@ -18,6 +18,17 @@ CALL inventory_apply_state(
 -- call_link_packages
 CALL inventory_link_packages(:id, :packages, FALSE, :source, :at)
 
+-- routines_checksum_create
+CREATE TABLE IF NOT EXISTS schema_routines (id INT NOT NULL PRIMARY KEY CHECK (id = 1), checksum VARCHAR(64) CHARACTER SET ascii NOT NULL, applied DATETIME(6) NOT NULL) ENGINE=InnoDB
+
+-- routines_checksum_read
+SELECT checksum FROM schema_routines WHERE id = 1
+
+-- routines_checksum_record
+INSERT INTO schema_routines (id, checksum, applied)
+VALUES (1, :checksum, :applied)
+ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), applied = VALUES(applied)
+
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,

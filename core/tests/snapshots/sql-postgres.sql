@@ -28,6 +28,17 @@ SELECT 1 FROM inventory_link_packages(
     CAST(:id AS text), CAST(:packages AS json), false, CAST(:source AS text),
     CAST(:at AS timestamp))
 
+-- routines_checksum_create
+CREATE TABLE IF NOT EXISTS schema_routines (id integer PRIMARY KEY CHECK (id = 1), checksum varchar(64) NOT NULL, applied timestamp(6) NOT NULL)
+
+-- routines_checksum_read
+SELECT checksum FROM schema_routines WHERE id = 1
+
+-- routines_checksum_record
+INSERT INTO schema_routines (id, checksum, applied)
+VALUES (1, :checksum, CAST(:applied AS timestamp))
+ON CONFLICT (id) DO UPDATE SET checksum = EXCLUDED.checksum, applied = EXCLUDED.applied
+
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,

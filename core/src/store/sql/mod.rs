@@ -67,6 +67,11 @@ pub(crate) struct Routines {
     /// The routines take `own_transaction` (MySQL): 1 to begin and commit
     /// inside the call, 0 inside the caller's transaction.
     pub own_transaction: bool,
+    /// The checksum of the routines a database holds (`schema_routines`, one
+    /// row), so that `migrate` re-applies `routines.sql` when it changed.
+    pub checksum_create: &'static str,
+    pub checksum_read: &'static str,
+    pub checksum_record: &'static str,
 }
 
 /// The statements of a write in a transaction (SQLite).
@@ -194,6 +199,9 @@ static POSTGRES: Sql = Sql {
         apply_state: include_str!("postgres/call_apply_state.sql"),
         link_packages: include_str!("postgres/call_link_packages.sql"),
         own_transaction: false,
+        checksum_create: include_str!("postgres/routines_checksum_create.sql"),
+        checksum_read: include_str!("shared/routines_checksum_read.sql"),
+        checksum_record: include_str!("postgres/routines_checksum_record.sql"),
     }),
     get_instance: include_str!("postgres/get_instance.sql"),
     sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
@@ -249,6 +257,9 @@ static MYSQL: Sql = Sql {
         apply_state: include_str!("mysql/call_apply_state.sql"),
         link_packages: include_str!("mysql/call_link_packages.sql"),
         own_transaction: true,
+        checksum_create: include_str!("mysql/routines_checksum_create.sql"),
+        checksum_read: include_str!("shared/routines_checksum_read.sql"),
+        checksum_record: include_str!("mysql/routines_checksum_record.sql"),
     }),
     get_instance: include_str!("mysql/get_instance.sql"),
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
@@ -331,11 +342,17 @@ mod tests {
                 apply_state,
                 link_packages,
                 own_transaction: _,
+                checksum_create,
+                checksum_read,
+                checksum_record,
             }) => vec![
                 ("call_write_instance", *write_instance),
                 ("call_replace_packages", *replace_packages),
                 ("call_apply_state", *apply_state),
                 ("call_link_packages", *link_packages),
+                ("routines_checksum_create", *checksum_create),
+                ("routines_checksum_read", *checksum_read),
+                ("routines_checksum_record", *checksum_record),
             ],
             Writes::Statements(Statements {
                 write_instance,

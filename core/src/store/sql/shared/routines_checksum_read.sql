@@ -1,0 +1,1 @@
+SELECT checksum FROM schema_routines WHERE id = 1
