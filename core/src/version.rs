@@ -206,6 +206,72 @@ impl VersionScheme {
         truncate_key(key)
     }
 
+    /// Whether `version` is well-formed in this scheme, as the package tools read it; the error
+    /// says what is wrong. Advisory feeds use it to refuse a record rather than store a bound that
+    /// orders by accident.
+    ///
+    /// - dpkg (deb-version(7), and what `dpkg --compare-versions` warns or fails on): an epoch of
+    ///   digits, an upstream part that starts with a digit and holds only `A-Za-z0-9.+~-:`, a
+    ///   revision of `A-Za-z0-9.+~`, nothing empty around `:` or the last `-`, no spaces.
+    /// - rpm: an epoch of digits, a version and a release of `A-Za-z0-9._+~^` (rpmbuild refuses
+    ///   others), nothing empty around `:` or `-`.
+    /// - dotted and natural: any non-empty text without control characters.
+    pub fn check_syntax(self, version: &str) -> Result<(), &'static str> {
+        if version.is_empty() {
+            return Err("empty version");
+        }
+        if version.chars().any(char::is_control) {
+            return Err("version has control characters");
+        }
+        let (epoch, rest) = match version.split_once(':') {
+            Some((epoch, rest)) => (Some(epoch), rest),
+            None => (None, version),
+        };
+        match self {
+            VersionScheme::Dpkg | VersionScheme::Rpm => {
+                if version.contains(char::is_whitespace) {
+                    return Err("version has spaces");
+                }
+                if let Some(epoch) = epoch {
+                    if epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err("epoch is not a number");
+                    }
+                }
+                if rest.is_empty() {
+                    return Err("nothing after the epoch");
+                }
+            }
+            VersionScheme::Dotted | VersionScheme::Natural => return Ok(()),
+        }
+        let (upstream, revision) = split_release(rest);
+        if upstream.is_empty() {
+            return Err("version part is empty");
+        }
+        if revision == Some("") {
+            return Err("revision or release is empty");
+        }
+        let dpkg_upstream = |c: char| c.is_ascii_alphanumeric() || ".+~-:".contains(c);
+        let dpkg_revision = |c: char| c.is_ascii_alphanumeric() || ".+~".contains(c);
+        let rpm_part = |c: char| c.is_ascii_alphanumeric() || "._+~^".contains(c);
+        let (upstream_ok, revision_ok): (&dyn Fn(char) -> bool, &dyn Fn(char) -> bool) = match self
+        {
+            VersionScheme::Dpkg => {
+                if !upstream.starts_with(|c: char| c.is_ascii_digit()) {
+                    return Err("version does not start with a digit");
+                }
+                (&dpkg_upstream, &dpkg_revision)
+            }
+            _ => (&rpm_part, &rpm_part),
+        };
+        if !upstream.chars().all(upstream_ok) {
+            return Err("invalid character in the version part");
+        }
+        if !revision.unwrap_or_default().chars().all(revision_ok) {
+            return Err("invalid character in the revision or release");
+        }
+        Ok(())
+    }
+
     /// Reference comparison, written straight from the ecosystems' algorithms (dpkg's verrevcmp, rpm's rpmvercmp),
     /// independent of sort_key: the tests check that sort_key agrees with it.
     pub fn compare(self, a: &str, b: &str) -> Ordering {
@@ -1205,5 +1271,42 @@ mod tests {
         );
         assert_eq!(VersionScheme::detect(None, Some("Linux/UNIX")), Natural);
         assert_eq!(VersionScheme::detect(None, None), Natural);
+    }
+
+    #[test]
+    fn check_syntax_refuses_what_dpkg_and_rpm_refuse() {
+        let good = [
+            (Dpkg, "0"),
+            (Dpkg, "3.0.15-1~deb12u1"),
+            (Dpkg, "1:10.0.2+ds-2+deb13u1~bpo12+1"),
+            (Dpkg, "0.17+2.4-2+deb12u3"),
+            (Dpkg, "1.0-1-2"),
+            (Rpm, "1:3.0.8-1.amzn2023.0.12"),
+            (Rpm, "8.7p1-38.el9"),
+            (Rpm, "1.0~rc1^git1-1"),
+            (Natural, "1.2.3 beta"),
+        ];
+        for (scheme, version) in good {
+            assert_eq!(scheme.check_syntax(version), Ok(()), "{scheme:?} {version}");
+        }
+        let bad = [
+            (Dpkg, "", "empty"),
+            (Dpkg, "1.0 beta", "spaces"),
+            (Dpkg, "1:", "nothing after the epoch"),
+            (Dpkg, ":1.0", "epoch"),
+            (Dpkg, "a:1.0", "epoch"),
+            (Dpkg, "1.0-", "empty"),
+            (Dpkg, "abc", "start with a digit"),
+            (Dpkg, "1.0_1", "invalid character in the version"),
+            (Dpkg, "1.0-a_b", "invalid character in the revision"),
+            (Rpm, "x:1.0-1", "epoch"),
+            (Rpm, "1.0-1/2", "invalid character in the revision"),
+            (Rpm, "-1", "version part is empty"),
+            (Natural, "\u{7}", "control"),
+        ];
+        for (scheme, version, why) in bad {
+            let err = scheme.check_syntax(version).expect_err(version);
+            assert!(err.contains(why), "{scheme:?} {version:?}: {err}");
+        }
     }
 }
