@@ -1,11 +1,13 @@
 //! ec2-inventory core: the domain model, the Data API store, the package and
 //! instance sources, the use cases and the HTTP API (one axum Router that the
 //! Lambda and `inventory serve` both serve), and the version orderings of
-//! package ecosystems (`version`).
+//! package ecosystems (`version`), and the security advisory feeds matched against installed
+//! packages (`advisories`).
 //!
 //! Core never knows whether it runs in Lambda or locally: callers hand it SDK
 //! clients and a [`config::Settings`].
 
+pub mod advisories;
 pub mod config;
 pub mod eventbridge;
 pub mod http;
