@@ -4,8 +4,10 @@
 //! - `inventory migrate`: apply the schema through the Data API (real or local)
 //! - `inventory replay`: run the state-change handler on a sample event
 //! - `inventory sync`: walk a fleet (fixtures or AWS) as the scheduled sync does, to the end of a pass
-//! - `inventory get | search | packages`: the HTTP API's reads, from the command line
+//! - `inventory get | search | packages | history | vulnerabilities`: the HTTP API's reads, from the command line
+//! - `inventory advisories import | show`: advisory feeds into the store; who an advisory affects
 
+mod advisories;
 mod client;
 mod migrate;
 mod query;
@@ -47,6 +49,12 @@ enum Command {
     /// The changes of an instance, or of a package across the fleet, as
     /// `GET /ec2/{id}/history` and `GET /packages/{name}/history` do.
     History(query::HistoryArgs),
+    /// Security advisories: import feeds, show who an advisory affects.
+    #[command(subcommand)]
+    Advisories(advisories::Command),
+    /// What affects an instance, or the fleet's advisories by reach, as
+    /// `GET /ec2/{id}/vulnerabilities` and `GET /vulnerabilities` do.
+    Vulnerabilities(query::VulnerabilitiesArgs),
 }
 
 #[tokio::main]
@@ -68,6 +76,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Search(args) => query::search(args).await,
         Command::Packages(args) => query::packages(args).await,
         Command::History(args) => query::history(args).await,
+        Command::Advisories(command) => advisories::run(command).await,
+        Command::Vulnerabilities(args) => query::vulnerabilities(args).await,
     }
 }
 

@@ -93,6 +93,80 @@ pub struct HistoryArgs {
     target: TargetArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct AdvisoryArgs {
+    /// Advisory id (DSA-5764-1, ALAS2023-2024-640) or an alias such as a CVE id.
+    id: String,
+    #[command(flatten)]
+    instances: InstanceFilters,
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VulnerabilitiesArgs {
+    /// Instance id: the advisories that affect it (as
+    /// `GET /ec2/{id}/vulnerabilities`). Without it, the fleet's advisories
+    /// with instance counts (as `GET /vulnerabilities`).
+    id: Option<String>,
+    /// Fleet view only: advisories of this severity (critical, high,
+    /// medium, low, unknown).
+    #[arg(long, conflicts_with = "id")]
+    severity: Option<String>,
+    #[command(flatten)]
+    instances: InstanceFilters,
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// Which instances a vulnerability view counts (not with an instance id).
+#[derive(Debug, clap::Args)]
+pub struct InstanceFilters {
+    /// Instances of this AWS account (12 digits).
+    #[arg(long)]
+    aws_account: Option<String>,
+    /// Instances in this region, e.g. us-east-1.
+    #[arg(long)]
+    aws_region: Option<String>,
+    /// Instances in this state (terminated ones count only when asked).
+    #[arg(long)]
+    state: Option<String>,
+}
+
+pub async fn advisory(args: AdvisoryArgs) -> anyhow::Result<()> {
+    let limit = args.page.limit.map(|n| n.to_string());
+    let query = query_string(&[
+        ("aws_account", args.instances.aws_account.as_deref()),
+        ("aws_region", args.instances.aws_region.as_deref()),
+        ("state", args.instances.state.as_deref()),
+        ("limit", limit.as_deref()),
+        ("next_token", args.page.next_token.as_deref()),
+    ]);
+    let path = format!("/advisories/{}?{query}", encode(&args.id));
+    answer(args.target, path).await
+}
+
+pub async fn vulnerabilities(args: VulnerabilitiesArgs) -> anyhow::Result<()> {
+    let limit = args.page.limit.map(|n| n.to_string());
+    let query = query_string(&[
+        ("severity", args.severity.as_deref()),
+        ("aws_account", args.instances.aws_account.as_deref()),
+        ("aws_region", args.instances.aws_region.as_deref()),
+        ("state", args.instances.state.as_deref()),
+        ("limit", limit.as_deref()),
+        ("next_token", args.page.next_token.as_deref()),
+    ]);
+    let path = match &args.id {
+        Some(id) => format!("/ec2/{}/vulnerabilities?{query}", encode(id)),
+        None => format!("/vulnerabilities?{query}"),
+    };
+    answer(args.target, path).await
+}
+
 pub async fn get(args: GetArgs) -> anyhow::Result<()> {
     let path = format!("/ec2/{}", encode(&args.id));
     answer(args.target, path).await

@@ -11,12 +11,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::advisories::Release;
+use crate::version::VersionScheme;
+
 pub const MAX_INSTANCE_ID_LEN: usize = 255;
 pub const MAX_PACKAGES: usize = 10_000;
 pub const MAX_PACKAGE_NAME_LEN: usize = 255;
 pub const MAX_PACKAGE_VERSION_LEN: usize = 128;
 pub const MAX_PACKAGE_PUBLISHER_LEN: usize = 255;
 pub const MAX_PACKAGE_ARCHITECTURE_LEN: usize = 32;
+pub const MAX_PLATFORM_NAME_LEN: usize = 255;
+pub const MAX_PLATFORM_VERSION_LEN: usize = 64;
 
 /// Input that breaks a rule of the model; `field` names the offending input.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -245,6 +250,10 @@ pub struct Package {
     pub version: String,
     pub publisher: Option<String>,
     pub architecture: Option<String>,
+    /// The source package this build came from, where the inventory says
+    /// (SSM's source RPM file name for an RPM): advisories that name source
+    /// packages meet binary ones through it.
+    pub source_name: Option<String>,
 }
 
 impl Package {
@@ -254,6 +263,7 @@ impl Package {
             version: version.into(),
             publisher: None,
             architecture: None,
+            source_name: None,
         }
     }
 
@@ -282,6 +292,11 @@ impl Package {
                 "architecture",
                 self.architecture.as_ref(),
                 MAX_PACKAGE_ARCHITECTURE_LEN,
+            ),
+            (
+                "source_name",
+                self.source_name.as_ref(),
+                MAX_PACKAGE_NAME_LEN,
             ),
         ];
         for (name, value, max) in limits {
@@ -337,6 +352,68 @@ pub struct InstanceDetails {
     pub tags: BTreeMap<String, String>,
 }
 
+/// The operating system an instance reports: SSM's `AWS:InstanceInformation`
+/// `PlatformName` and `PlatformVersion` ("Debian GNU/Linux", "12"), or a PUT's
+/// `platform_name` and `platform_version`. The OS release it names decides
+/// which advisories apply and how the instance's versions order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsPlatform {
+    pub name: String,
+    pub version: String,
+}
+
+impl OsPlatform {
+    /// Checks lengths and storability; fields are named as the HTTP API names them.
+    pub fn parse(name: &str, version: &str) -> Result<Self, ValidationError> {
+        for (field, value, max) in [
+            ("platform_name", name, MAX_PLATFORM_NAME_LEN),
+            ("platform_version", version, MAX_PLATFORM_VERSION_LEN),
+        ] {
+            check_storable(field, value)?;
+            if value.chars().count() > max {
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be at most {max} characters"),
+                ));
+            }
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            version: version.to_owned(),
+        })
+    }
+
+    /// The OS release, when it is one the advisory feeds know.
+    pub fn release(&self) -> Option<Release> {
+        Release::of_platform(&self.name, &self.version)
+    }
+}
+
+/// A package set to write: the packages, the scheme their versions are keyed
+/// in, and the OS the inventory reported with them (`None` keeps the stored one).
+#[derive(Debug, Clone, Copy)]
+pub struct PackageSet<'a> {
+    pub packages: &'a [Package],
+    pub scheme: VersionScheme,
+    pub os: Option<&'a OsPlatform>,
+}
+
+impl<'a> PackageSet<'a> {
+    /// Packages keyed in `scheme`, with no OS reported.
+    pub fn new(packages: &'a [Package], scheme: VersionScheme) -> Self {
+        Self {
+            packages,
+            scheme,
+            os: None,
+        }
+    }
+
+    pub fn with_os(mut self, os: Option<&'a OsPlatform>) -> Self {
+        self.os = os;
+        self
+    }
+}
+
 /// An instance as written: identity, state, details and packages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -345,6 +422,8 @@ pub struct Instance {
     pub region: Region,
     pub state: Option<InstanceState>,
     pub details: InstanceDetails,
+    /// The OS it reports (a PUT's, or SSM's); `None` when unknown.
+    pub os: Option<OsPlatform>,
     pub source: Source,
     pub packages: Vec<Package>,
 }
@@ -353,6 +432,10 @@ pub struct Instance {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceRecord {
     pub instance: Instance,
+    /// The OS release its platform names (`debian:12`), as the findings use it.
+    pub os_release: Option<String>,
+    /// The scheme its packages' versions were keyed in by the last write.
+    pub version_scheme: Option<VersionScheme>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub terminated: Option<DateTime<Utc>>,

@@ -6,8 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::advisories::Severity;
 use crate::model::{Account, InstanceId, InstanceState, Region, Source, ValidationError};
-use crate::version::VersionRange;
+use crate::version::{VersionRange, VersionScheme};
 
 const DEFAULT_SEARCH_LIMIT: u32 = 100;
 const MAX_SEARCH_LIMIT: u32 = 1000;
@@ -112,6 +113,8 @@ pub struct InstanceSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageVersionCount {
     pub version: String,
+    /// The order the version's rows were keyed in (an instance's OS decides).
+    pub scheme: VersionScheme,
     pub instances: u64,
 }
 
@@ -202,6 +205,116 @@ pub struct Change {
 pub struct HistoryPage {
     pub changes: Vec<Change>,
     /// Present when more changes may follow.
+    pub next_token: Option<String>,
+}
+
+/// The instances a vulnerability query looks at, and the page wanted.
+/// Terminated instances count only when `state` asks for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VulnerabilityQuery {
+    pub account: Option<Account>,
+    pub region: Option<Region>,
+    pub state: Option<InstanceState>,
+    /// The fleet view only: advisories of this severity.
+    pub severity: Option<Severity>,
+    /// 1 to 1000; 100 by default.
+    pub limit: u32,
+    /// Opaque token from a previous page.
+    pub next_token: Option<String>,
+}
+
+impl Default for VulnerabilityQuery {
+    fn default() -> Self {
+        Self {
+            account: None,
+            region: None,
+            state: None,
+            severity: None,
+            limit: DEFAULT_SEARCH_LIMIT,
+            next_token: None,
+        }
+    }
+}
+
+impl VulnerabilityQuery {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=MAX_SEARCH_LIMIT).contains(&self.limit) {
+            return Err(limit_error());
+        }
+        Ok(())
+    }
+}
+
+/// An advisory as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryRecord {
+    pub id: String,
+    /// "osv" or "alas".
+    pub feed: String,
+    pub summary: Option<String>,
+    pub severity: Severity,
+    pub aliases: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub modified: DateTime<Utc>,
+    pub withdrawn: Option<DateTime<Utc>>,
+}
+
+/// An instance a package of which an advisory affects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AffectedPackage {
+    pub instance_id: InstanceId,
+    pub advisory_id: String,
+    pub package_name: String,
+    pub package_version: String,
+    /// `None` when the advisory has no fix for it.
+    pub fixed_version: Option<String>,
+    /// How the names met: "package", "source_map", "source_rpm" or "same_name".
+    pub matched_by: String,
+}
+
+/// What `GET /advisories/{id}` answers: the advisory (several when the id
+/// is an alias, such as a CVE, that several advisories share) and a page of
+/// the instances it affects, by instance id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryPage {
+    pub advisories: Vec<AdvisoryRecord>,
+    pub affected: Vec<AffectedPackage>,
+    pub next_token: Option<String>,
+}
+
+/// One advisory that affects one package of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vulnerability {
+    pub advisory_id: String,
+    pub aliases: Vec<String>,
+    pub severity: Severity,
+    pub package_name: String,
+    pub package_version: String,
+    pub fixed_version: Option<String>,
+    pub matched_by: String,
+}
+
+/// An instance's vulnerabilities, most severe first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VulnerabilityPage {
+    pub vulnerabilities: Vec<Vulnerability>,
+    pub next_token: Option<String>,
+}
+
+/// An advisory with the number of instances it affects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryCount {
+    pub advisory_id: String,
+    pub aliases: Vec<String>,
+    pub severity: Severity,
+    pub summary: Option<String>,
+    pub instances: u64,
+}
+
+/// The fleet's advisories, most severe then most widespread first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryCountPage {
+    pub advisories: Vec<AdvisoryCount>,
     pub next_token: Option<String>,
 }
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
+pub mod advisories;
 pub mod instances;
 pub mod queries;
 pub mod sync;
@@ -27,7 +28,7 @@ use std::collections::HashSet;
 
 use crate::config::{FleetSettings, SyncSettings};
 use crate::eventbridge::{self, Command, Event, MalformedEvent, Target};
-use crate::model::{InstanceDetails, InstanceId, InstanceState, Source, StateChange};
+use crate::model::{InstanceDetails, InstanceId, InstanceState, PackageSet, Source, StateChange};
 use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use crate::store::{Store, StoreError};
@@ -327,10 +328,10 @@ where
         };
         let (applied, packages) = match to_write {
             Some(Ok((inventory, captured_at))) => {
-                let scheme = scheme_of(&inventory, change.details.as_ref());
+                let set = package_set(&inventory, change.details.as_ref());
                 let written = self
                     .store
-                    .apply_state_with_packages(&change, &inventory.packages, captured_at, scheme)
+                    .apply_state_with_packages(&change, set, captured_at)
                     .await?;
                 let packages = packages_outcome(&inventory, captured_at, written.packages_written);
                 (written.state_applied, packages)
@@ -366,10 +367,10 @@ where
             Ok(read) => read,
             Err(nothing) => return Ok(InstanceOutcome::packages_only(id.clone(), nothing)),
         };
-        let scheme = scheme_of(&inventory, None);
+        let set = package_set(&inventory, None);
         let written = self
             .store
-            .replace_packages(id, &inventory.packages, captured_at, Source::Event, scheme)
+            .replace_packages(id, set, captured_at, Source::Event)
             .await?;
         if written || self.store.recorded_instance(id).await?.is_some() {
             let packages = packages_outcome(&inventory, captured_at, written);
@@ -392,10 +393,10 @@ where
             time,
             details,
         };
-        let scheme = scheme_of(&inventory, change.details.as_ref());
+        let set = package_set(&inventory, change.details.as_ref());
         let written = self
             .store
-            .apply_state_with_packages(&change, &inventory.packages, captured_at, scheme)
+            .apply_state_with_packages(&change, set, captured_at)
             .await?;
         tracing::info!(instance_id = %id, applied = written.state_applied, "recorded an unknown instance from its inventory");
         Ok(InstanceOutcome {
@@ -439,10 +440,10 @@ where
             Ok(read) => read,
             Err(nothing) => return Ok(nothing),
         };
-        let scheme = scheme_of(&inventory, None);
+        let set = package_set(&inventory, None);
         let written = self
             .store
-            .replace_packages(id, &inventory.packages, captured_at, source, scheme)
+            .replace_packages(id, set, captured_at, source)
             .await?;
         Ok(packages_outcome(&inventory, captured_at, written))
     }
@@ -546,12 +547,19 @@ where
     }
 }
 
-/// How the versions of `inventory` order: as its entries say, else as the
-/// instance's platform (when the write has its details) implies, else the
-/// natural fallback.
-fn scheme_of(inventory: &Inventory, details: Option<&InstanceDetails>) -> VersionScheme {
+/// The package set of `inventory` with the OS it reported, its versions
+/// ordered as its entries say, else as its OS release, else as the
+/// instance's EC2 platform (when the write has its details) implies, else
+/// the natural fallback.
+fn package_set<'a>(inventory: &'a Inventory, details: Option<&InstanceDetails>) -> PackageSet<'a> {
     let platform = details.and_then(|d| d.platform.as_deref());
-    VersionScheme::detect(inventory.package_format, platform)
+    let release = inventory.os.as_ref().and_then(|os| os.release());
+    let scheme = VersionScheme::detect(
+        inventory.package_format,
+        release.map(|r| r.scheme()),
+        platform,
+    );
+    PackageSet::new(&inventory.packages, scheme).with_os(inventory.os.as_ref())
 }
 
 /// What a package write of `inventory` did.

@@ -78,6 +78,18 @@ const RPM_ALPHA_END: char = '.';
 const RPM_NO_RELEASE: char = '!';
 const RPM_RELEASE: char = '-';
 
+impl std::str::FromStr for VersionScheme {
+    type Err = String;
+
+    /// The stored name ([`VersionScheme::as_str`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|scheme| scheme.as_str() == s)
+            .ok_or_else(|| format!("unknown version scheme {s:?}"))
+    }
+}
+
 impl VersionScheme {
     /// Every scheme, in tag order.
     pub const ALL: [VersionScheme; 4] = [
@@ -164,9 +176,15 @@ impl VersionScheme {
         }
     }
 
-    /// The scheme of a write: the packages' own format (from SSM attributes) wins, then the platform, then Natural.
-    pub fn detect(package_format: Option<VersionScheme>, platform: Option<&str>) -> VersionScheme {
+    /// The scheme of a write: the packages' own format (from SSM attributes) wins, then the OS
+    /// release's (`Release::scheme`), then what EC2's platform implies, then Natural.
+    pub fn detect(
+        package_format: Option<VersionScheme>,
+        release: Option<VersionScheme>,
+        platform: Option<&str>,
+    ) -> VersionScheme {
         package_format
+            .or(release)
             .or_else(|| platform.and_then(VersionScheme::from_platform))
             .unwrap_or(VersionScheme::Natural)
     }
@@ -1261,16 +1279,41 @@ mod tests {
 
     #[test]
     fn scheme_detection() {
-        assert_eq!(VersionScheme::detect(Some(Rpm), Some("Ubuntu 22.04")), Rpm);
-        assert_eq!(VersionScheme::detect(Some(Dpkg), None), Dpkg);
-        assert_eq!(VersionScheme::detect(None, Some("Ubuntu 22.04")), Dpkg);
-        assert_eq!(VersionScheme::detect(None, Some("Amazon Linux 2023")), Rpm);
         assert_eq!(
-            VersionScheme::detect(None, Some("Windows with SQL Server Standard")),
+            VersionScheme::detect(Some(Rpm), Some(Dpkg), Some("Ubuntu")),
+            Rpm
+        );
+        assert_eq!(VersionScheme::detect(Some(Dpkg), None, None), Dpkg);
+        // The OS release says more than EC2's platform.
+        assert_eq!(
+            VersionScheme::detect(None, Some(Dpkg), Some("Linux/UNIX")),
+            Dpkg
+        );
+        assert_eq!(
+            VersionScheme::detect(None, Some(Rpm), Some("Ubuntu 22.04")),
+            Rpm
+        );
+        assert_eq!(
+            VersionScheme::detect(None, None, Some("Ubuntu 22.04")),
+            Dpkg
+        );
+        assert_eq!(
+            VersionScheme::detect(None, None, Some("Amazon Linux 2023")),
+            Rpm
+        );
+        assert_eq!(
+            VersionScheme::detect(None, None, Some("Windows with SQL Server Standard")),
             Dotted
         );
-        assert_eq!(VersionScheme::detect(None, Some("Linux/UNIX")), Natural);
-        assert_eq!(VersionScheme::detect(None, None), Natural);
+        assert_eq!(
+            VersionScheme::detect(None, None, Some("Linux/UNIX")),
+            Natural
+        );
+        assert_eq!(VersionScheme::detect(None, None, None), Natural);
+        for scheme in VersionScheme::ALL {
+            assert_eq!(scheme.as_str().parse::<VersionScheme>(), Ok(scheme));
+        }
+        assert!("deb".parse::<VersionScheme>().is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@
 -- `package`, put `package` first, hashing every JSON row for every package
 -- row: O(N x packages). That was MariaDB's jump from 9 ms (100 packages) to
 -- 173 ms (1,000) and seconds at 10,000; JSON first, each row is one lookup
--- of the unique `name_version_hash`.
+-- of the unique `identity_hash`.
 --
 -- Statements end with `;` at the end of a line, except between
 -- `DELIMITER //` and `DELIMITER ;` (the mysql client's convention), where a
@@ -51,9 +51,10 @@ DROP PROCEDURE IF EXISTS inventory_apply_state;
 DELIMITER //
 
 -- Makes the package links of `p_id` exactly `p_packages` (a JSON array of
--- {"n", "v", "p"?, "a"?, "k": version_key, "h": name_version_hash in hex},
--- distinct by name and version), inserting new packages, and records what
--- changed at `p_at` from `p_source`. With `p_replace` false only adds: a
+-- {"n", "v", "p"?, "a"?, "s"?: source package, "k": version_key, "h":
+-- identity_hash in hex}, distinct by name and version), inserting new
+-- packages of scheme `p_scheme`, and records what changed at `p_at` from
+-- `p_source`. With `p_replace` false only adds: a
 -- first write or a further chunk of an oversized write, which takes back
 -- what the first chunk recorded as removed. An instance without links
 -- records every package as installed, without a diff. The
@@ -64,44 +65,88 @@ DELIMITER //
 -- per link in a join, O(links x N), seconds at 1,000 packages. Each statement
 -- names each temporary table once (MySQL cannot reopen one in a statement).
 -- They live in the call's session and are dropped before the call ends.
+--
+-- New packages get their findings (the view `package_match`, schema 006) in
+-- the same call. Every write first takes the 'findings' row of
+-- `inventory_lock` shared, before it touches `package`; an import takes it
+-- exclusively to match its new ranges against every package. So either the
+-- import's matching runs after the write committed and sees its packages,
+-- or the write runs after the import committed and sees its ranges.
 CREATE PROCEDURE inventory_link_packages(
     IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
-    IN p_source VARCHAR(8), IN p_at DATETIME(6))
+    IN p_source VARCHAR(8), IN p_at DATETIME(6), IN p_scheme VARCHAR(8))
 BEGIN
     DECLARE v_changed INT;
+    DECLARE v_locked INT;
+    DECLARE v_before BIGINT;
+    DECLARE v_package BIGINT;
+    SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
+    -- Ids only grow: every package this call inserts has a larger one.
+    SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
     -- New packages, in the caller's (sorted) order. NOT EXISTS skips the
     -- known ones cheaply; IGNORE only settles a race with a concurrent
     -- writer inserting the same new package.
-    INSERT IGNORE INTO package (name, version, publisher, architecture, version_key)
-    SELECT j.name, j.version, j.publisher, j.architecture, j.version_key
+    INSERT IGNORE INTO package (name, version, scheme, publisher, architecture, source_name,
+        version_key)
+    SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
+        j.version_key
     FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
         name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
         publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-        version_key VARCHAR(700) PATH '$.k')) AS j
+        source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
     WHERE NOT EXISTS (
         SELECT 1 FROM package k
-        WHERE k.name_version_hash = UNHEX(j.h))
+        WHERE k.identity_hash = UNHEX(j.h))
     ORDER BY j.ord;
-    -- A publisher or architecture the input adds or changes, or a package
-    -- without a sort key yet (recorded before schema 004): rare, so look
-    -- first, and only then update (which locks the rows it reads).
+    IF ROW_COUNT() > 0 THEN
+        INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+        SELECT m.package_id, m.range_id, m.matched_by
+        FROM package_match m
+        WHERE m.package_id > v_before;
+    END IF;
+    -- A publisher, architecture or source the input adds or changes, or a
+    -- package without a sort key yet (recorded before schema 004): rare, so
+    -- look first, and only then update (which locks the rows it reads).
     SELECT COUNT(*) INTO v_changed
     FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
         publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-        version_key VARCHAR(700) PATH '$.k')) AS j
-    STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
+        source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+    STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
     WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
        OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+       OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
        OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
     IF v_changed > 0 THEN
+        -- The packages whose key or source changes get their findings again,
+        -- one by one: the view takes a condition on one id, not a list.
+        DROP TEMPORARY TABLE IF EXISTS inventory_rematch;
+        CREATE TEMPORARY TABLE inventory_rematch (id BIGINT NOT NULL PRIMARY KEY);
+        INSERT INTO inventory_rematch (id)
+        SELECT p.id
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
+        WHERE (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
+           OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
         UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
             publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-            version_key VARCHAR(700) PATH '$.k')) AS j
+            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
         STRAIGHT_JOIN package p
-        ON p.name_version_hash = UNHEX(j.h)
+        ON p.identity_hash = UNHEX(j.h)
         SET p.publisher = COALESCE(j.publisher, p.publisher),
             p.architecture = COALESCE(j.architecture, p.architecture),
+            p.source_name = COALESCE(j.source_name, p.source_name),
             p.version_key = COALESCE(p.version_key, j.version_key);
+        SELECT MIN(id) INTO v_package FROM inventory_rematch;
+        WHILE v_package IS NOT NULL DO
+            DELETE FROM package_finding WHERE package_id = v_package;
+            INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+            SELECT m.package_id, m.range_id, m.matched_by
+            FROM package_match m
+            WHERE m.package_id = v_package;
+            SELECT MIN(id) INTO v_package FROM inventory_rematch WHERE id > v_package;
+        END WHILE;
+        DROP TEMPORARY TABLE inventory_rematch;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
         -- No links yet (a first write, or an instance that had none): every
@@ -112,11 +157,11 @@ BEGIN
             new_version)
         SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
         FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
         INSERT INTO ec2_package (ec2_id, package_id)
         SELECT p_id, p.id
         FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
     ELSE
         DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
         CREATE TEMPORARY TABLE inventory_wanted (
@@ -126,11 +171,13 @@ BEGIN
         INSERT INTO inventory_wanted (id, name, version)
         SELECT p.id, p.name, p.version
         FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
-        -- What comes: the wanted packages not linked yet.
+        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+        -- What comes: the wanted packages not linked yet. `same` marks a
+        -- link that moves to another row of the same name and version (the
+        -- instance's scheme changed): no change for the history.
         CREATE TEMPORARY TABLE inventory_came (
             id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
-            KEY (name)
+            same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
         ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
         INSERT INTO inventory_came (id, name, version)
         SELECT w.id, w.name, w.version
@@ -147,18 +194,22 @@ BEGIN
             JOIN package p ON p.id = ep.package_id
             WHERE ep.ec2_id = p_id
               AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+            UPDATE inventory_came c
+            JOIN inventory_gone g ON g.name = c.name AND g.version = c.version
+            SET c.same = TRUE, g.same = TRUE;
             INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
                 new_version)
             SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
             FROM inventory_gone g
-            JOIN inventory_came c ON c.name = g.name
+            JOIN inventory_came c ON c.name = g.name AND NOT c.same
+            WHERE NOT g.same
             GROUP BY g.name
             HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
             INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
                 new_version)
             SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
             FROM inventory_gone g
-            WHERE NOT EXISTS (
+            WHERE NOT g.same AND NOT EXISTS (
                 SELECT 1 FROM ec2_history h
                 WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
                   AND h.kind = 'changed');
@@ -173,7 +224,7 @@ BEGIN
             new_version)
         SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
         FROM inventory_came c
-        WHERE NOT EXISTS (
+        WHERE NOT c.same AND NOT EXISTS (
             SELECT 1 FROM ec2_history h
             WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
               AND ((p_replace AND h.kind = 'changed')
@@ -215,6 +266,8 @@ CREATE PROCEDURE inventory_lock_instance(
     IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
     IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_at DATETIME(6),
     IN p_captured_at DATETIME(6), IN p_event_time DATETIME(6),
+    IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+    IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8),
     OUT p_old_state VARCHAR(16), OUT p_inserted BOOLEAN)
 BEGIN
     DECLARE v_known INT;
@@ -226,10 +279,12 @@ BEGIN
             DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
             INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
                 launch_time, tags, source, created, updated, terminated_at,
-                inventory_captured_at, last_event_time)
+                inventory_captured_at, last_event_time, platform_name, platform_version,
+                os_release, version_scheme)
             VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
                 p_launch_time, p_tags, p_source, p_now, p_now,
-                IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time);
+                IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time,
+                p_platform_name, p_platform_version, p_os_release, p_version_scheme);
         END;
         IF v_raced THEN
             SELECT MAX(state) INTO p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
@@ -240,14 +295,16 @@ BEGIN
 END //
 
 -- POST (`p_mode` 'create': nothing when the id is recorded) and PUT ('put':
--- insert or replace every field and the package set). Answers one row,
--- `written`: 'created', 'replaced' or 'skipped'.
+-- insert or replace every field and the package set, whose versions are
+-- keyed in `p_version_scheme`). Answers one row, `written`: 'created',
+-- 'replaced' or 'skipped'.
 CREATE PROCEDURE inventory_write_instance(
     IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
     IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
     IN p_image_id VARCHAR(255), IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6),
     IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages LONGTEXT,
-    IN p_own_transaction BOOLEAN)
+    IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+    IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
     DECLARE v_written VARCHAR(8) DEFAULT 'created';
     DECLARE v_old_state VARCHAR(16);
@@ -255,7 +312,8 @@ BEGIN
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
     IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
     CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-        p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL, v_old_state, v_inserted);
+        p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL,
+        p_platform_name, p_platform_version, p_os_release, p_version_scheme, v_old_state, v_inserted);
     IF NOT v_inserted AND p_mode = 'create' THEN
         SET v_written = 'skipped';
     ELSEIF NOT v_inserted THEN
@@ -265,7 +323,9 @@ BEGIN
             instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
             launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
             terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_now), NULL),
-            inventory_captured_at = p_now
+            inventory_captured_at = p_now, platform_name = p_platform_name,
+            platform_version = p_platform_version, os_release = p_os_release,
+            version_scheme = p_version_scheme
         WHERE id = p_id;
         SET v_written = 'replaced';
     END IF;
@@ -274,7 +334,8 @@ BEGIN
             INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
             VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
         END IF;
-        CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+        CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now,
+            p_version_scheme);
     END IF;
     IF p_own_transaction THEN COMMIT; END IF;
     SELECT v_written AS written;
@@ -285,14 +346,17 @@ END //
 -- event applied, and is recorded in the history when it differs from the
 -- stored one; the packages when this event's state stands (just applied,
 -- or a redelivery of it whose packages never arrived) and their capture is
--- newer than the stored one. Details only when `p_has_details`. Answers
--- `state_applied`, `packages_written` (0 or 1).
+-- newer than the stored one, with the OS release the capture reported.
+-- Details only when `p_has_details`. Answers `state_applied`,
+-- `packages_written` (0 or 1).
 CREATE PROCEDURE inventory_apply_state(
     IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
     IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
     IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
     IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
-    IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+    IN p_captured_at DATETIME(6), IN p_packages LONGTEXT,
+    IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+    IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
     DECLARE v_applied BOOLEAN;
     DECLARE v_written BOOLEAN DEFAULT FALSE;
@@ -300,7 +364,8 @@ BEGIN
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
     IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
     CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-        p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time, v_old_state, v_applied);
+        p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time,
+        NULL, NULL, NULL, NULL, v_old_state, v_applied);
     IF NOT v_applied THEN
         -- Known, or inserted first by a concurrent event: an update, applied
         -- only when this event is newer than the last one applied.
@@ -323,12 +388,16 @@ BEGIN
         VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
     END IF;
     IF p_packages IS NOT NULL THEN
-        UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+        UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+            platform_name = COALESCE(p_platform_name, platform_name),
+            platform_version = COALESCE(p_platform_version, platform_version),
+            os_release = COALESCE(p_os_release, os_release), version_scheme = p_version_scheme
         WHERE id = p_id AND state = 'running' AND last_event_time = p_time
           AND (v_applied OR inventory_captured_at IS NULL)
           AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
         IF ROW_COUNT() > 0 THEN
-            CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+            CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at,
+                p_version_scheme);
             SET v_written = TRUE;
         END IF;
     END IF;
@@ -337,21 +406,28 @@ BEGIN
 END //
 
 -- A package set from an inventory capture: written only when the capture is
--- newer than the stored one. Answers `written`: 'replaced' or 'skipped'.
+-- newer than the stored one, with the OS release the capture reported (NULL:
+-- the stored one stays). Answers `written`: 'replaced' or 'skipped'.
 CREATE PROCEDURE inventory_replace_packages(
     IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
-    IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+    IN p_source VARCHAR(8), IN p_packages LONGTEXT,
+    IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+    IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
     DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
     IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
     -- UPDATE waits for the row lock, then checks the capture time on the
     -- newest committed row: the newest capture wins.
-    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+        platform_name = COALESCE(p_platform_name, platform_name),
+        platform_version = COALESCE(p_platform_version, platform_version),
+        os_release = COALESCE(p_os_release, os_release), version_scheme = p_version_scheme
     WHERE id = p_id
       AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
     IF ROW_COUNT() > 0 THEN
-        CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+        CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at,
+            p_version_scheme);
         SET v_written = 'replaced';
     END IF;
     IF p_own_transaction THEN COMMIT; END IF;

@@ -22,59 +22,104 @@
 -- Parameters are `p_...`; no colon may appear (the Data API reads `:name`
 -- as a parameter).
 
+-- The advisory locks of the findings: shared by a write that inserts
+-- packages, exclusive while an import matches its ranges (see
+-- inventory_link_packages); and one import at a time.
+CREATE OR REPLACE FUNCTION inventory_findings_lock() RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT 7411960006 $$;
+
+CREATE OR REPLACE FUNCTION inventory_import_lock() RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT 7411960007 $$;
+
 -- Makes the package links of `p_id` exactly `p_packages` (JSON array of
--- {"n", "v", "p"?, "a"?, "k": version_key}, distinct by name and version),
--- upserting the packages, and records what changed at `p_at` from
--- `p_source`. With `p_replace` false only adds: a first write or a further
+-- {"n", "v", "p"?, "a"?, "s"?: source package, "k": version_key}, distinct
+-- by name and version), upserting the packages of scheme `p_scheme`, and
+-- records what changed at `p_at` from `p_source`. With `p_replace` false only adds: a first write or a further
 -- chunk of an oversized write, which takes back what the first chunk
 -- recorded as removed. An instance without links records every package as
 -- installed, without a diff. The caller holds the row lock.
 -- The package ids are joined from unnest() (a hash or index join whatever
 -- the sizes) rather than tested with = ANY, which a plan may evaluate row by
 -- row against the whole array.
+--
+-- New packages get their findings (the view `package_match`, schema 006) in
+-- the same call. An import matches its new ranges against every package
+-- while it holds the advisory lock `inventory_findings_lock()` exclusively; a
+-- write that inserted packages takes it shared before matching them, so
+-- either the import's matching sees the write's committed packages, or the
+-- write's matching runs after the import committed and sees its ranges.
 CREATE OR REPLACE FUNCTION inventory_link_packages(
-    p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp)
+    p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp,
+    p_scheme text)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_names text[];
     v_versions text[];
     v_publishers text[];
     v_architectures text[];
+    v_sources text[];
     v_keys text[];
     v_ids bigint[];
     v_linked bigint[];
+    v_inserted bigint[];
+    v_changed bigint[];
 BEGIN
     SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}'),
+           coalesce(array_agg(j.e ->> 's' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
-    INTO v_names, v_versions, v_publishers, v_architectures, v_keys
+    INTO v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys
     FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
     -- New packages in the caller's (sorted) order, so that writers sharing
     -- new packages wait for each other instead of deadlocking. DO NOTHING
     -- leaves known rows unlocked: writers of different instances share them.
-    INSERT INTO package (name, version, publisher, architecture, version_key)
-    SELECT u.name, u.version, u.publisher, u.architecture, u.version_key
-    FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys) WITH ORDINALITY
-        AS u(name, version, publisher, architecture, version_key, ord)
-    ORDER BY u.ord
-    ON CONFLICT (name, version) DO NOTHING;
-    -- Only rows whose publisher or architecture the input adds or changes,
-    -- or that have no sort key yet (recorded before schema 004).
-    UPDATE package p
-    SET publisher = coalesce(u.publisher, p.publisher),
-        architecture = coalesce(u.architecture, p.architecture),
-        version_key = coalesce(p.version_key, u.version_key)
-    FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_keys)
-        AS u(name, version, publisher, architecture, version_key)
-    WHERE p.name = u.name AND p.version = u.version
-      AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
-        OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
-        OR (p.version_key IS NULL AND u.version_key IS NOT NULL));
+    WITH inserted AS (
+        INSERT INTO package (name, version, scheme, publisher, architecture, source_name,
+            version_key)
+        SELECT u.name, u.version, p_scheme, u.publisher, u.architecture, u.source_name,
+            u.version_key
+        FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
+            WITH ORDINALITY
+            AS u(name, version, publisher, architecture, source_name, version_key, ord)
+        ORDER BY u.ord
+        ON CONFLICT (name, version, scheme) DO NOTHING
+        RETURNING id
+    )
+    SELECT coalesce(array_agg(id), '{}') INTO v_inserted FROM inserted;
+    -- Only rows whose publisher, architecture or source the input adds or
+    -- changes, or that have no sort key yet (recorded before schema 004).
+    WITH changed AS (
+        UPDATE package p
+        SET publisher = coalesce(u.publisher, p.publisher),
+            architecture = coalesce(u.architecture, p.architecture),
+            source_name = coalesce(u.source_name, p.source_name),
+            version_key = coalesce(p.version_key, u.version_key)
+        FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
+            AS u(name, version, publisher, architecture, source_name, version_key)
+        WHERE p.name = u.name AND p.version = u.version AND p.scheme = p_scheme
+          AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+            OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
+            OR (u.source_name IS NOT NULL AND p.source_name IS DISTINCT FROM u.source_name)
+            OR (p.version_key IS NULL AND u.version_key IS NOT NULL))
+        RETURNING p.id
+    )
+    SELECT coalesce(array_agg(id), '{}') INTO v_changed FROM changed;
+    -- The findings of the packages inserted, and again of those whose key or
+    -- source just changed.
+    IF v_inserted <> '{}' OR v_changed <> '{}' THEN
+        PERFORM pg_advisory_xact_lock_shared(inventory_findings_lock());
+        DELETE FROM package_finding WHERE package_id = ANY(v_changed);
+        INSERT INTO package_finding (package_id, range_id, matched_by)
+        SELECT m.package_id, m.range_id, m.matched_by
+        FROM package_match m
+        WHERE m.package_id = ANY(v_inserted || v_changed)
+        ON CONFLICT DO NOTHING;
+    END IF;
     SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
     FROM unnest(v_names, v_versions) AS u(name, version)
-    JOIN package p ON p.name = u.name AND p.version = u.version;
+    JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
     -- What comes and goes are set differences of id arrays (EXCEPT hashes or
     -- sorts): an anti-join planned from stale statistics (a fresh or fast
     -- growing table looks nearly empty) became a nested loop, O(N x links),
@@ -90,16 +135,22 @@ BEGIN
         FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id;
     ELSIF p_replace THEN
         -- The changes, against the links before they change. A name with
-        -- one version gone and one come changed version.
+        -- one version gone and one come changed version. A link that moves
+        -- to another row of the same name and version (the instance's
+        -- scheme changed) is no change.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
-        WITH gone AS (
+        WITH unlinked AS (
             SELECT p.name, p.version
             FROM (SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) AS g(id)
             JOIN package p ON p.id = g.id
-        ), came AS (
+        ), linked AS (
             SELECT p.name, p.version
             FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
             JOIN package p ON p.id = c.id
+        ), gone AS (
+            SELECT name, version FROM unlinked EXCEPT SELECT name, version FROM linked
+        ), came AS (
+            SELECT name, version FROM linked EXCEPT SELECT name, version FROM unlinked
         ), changed AS (
             SELECT g.name, min(g.version) AS old_version, min(c.version) AS new_version
             FROM gone g JOIN came c ON c.name = g.name
@@ -159,6 +210,7 @@ CREATE OR REPLACE FUNCTION inventory_lock_instance(
     p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
     p_tags jsonb, p_source text, p_now timestamp, p_at timestamp,
     p_captured_at timestamp, p_event_time timestamp,
+    p_platform_name text, p_platform_version text, p_os_release text, p_version_scheme text,
     OUT old_state text, OUT inserted boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
@@ -169,10 +221,11 @@ BEGIN
     END IF;
     INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
         launch_time, tags, source, created, updated, terminated_at, inventory_captured_at,
-        last_event_time)
+        last_event_time, platform_name, platform_version, os_release, version_scheme)
     VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
         p_launch_time, p_tags, p_source, p_now, p_now,
-        CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time)
+        CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time,
+        p_platform_name, p_platform_version, p_os_release, p_version_scheme)
     ON CONFLICT (id) DO NOTHING
     RETURNING true INTO inserted;
     IF inserted IS NULL THEN
@@ -183,12 +236,13 @@ END
 $$;
 
 -- POST (`p_mode` 'create': nothing when the id is recorded) and PUT ('put':
--- insert or replace every field and the package set). Answers 'created',
--- 'replaced' or 'skipped'.
+-- insert or replace every field and the package set, whose versions are
+-- keyed in `p_version_scheme`). Answers 'created', 'replaced' or 'skipped'.
 CREATE OR REPLACE FUNCTION inventory_write_instance(
     p_mode text, p_id text, p_account text, p_region text, p_state text,
     p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
-    p_tags jsonb, p_source text, p_now timestamp, p_packages json)
+    p_tags jsonb, p_source text, p_now timestamp, p_packages json,
+    p_platform_name text, p_platform_version text, p_os_release text, p_version_scheme text)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_old_state text;
@@ -196,7 +250,8 @@ DECLARE
 BEGIN
     SELECT l.old_state, l.inserted INTO v_old_state, v_inserted
     FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
-        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL) AS l;
+        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL,
+        p_platform_name, p_platform_version, p_os_release, p_version_scheme) AS l;
     IF NOT v_inserted AND p_mode = 'create' THEN
         RETURN 'skipped';
     ELSIF NOT v_inserted THEN
@@ -207,7 +262,9 @@ BEGIN
             launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
             terminated_at = CASE WHEN p_state = 'terminated'
                 THEN coalesce(terminated_at, p_now) END,
-            inventory_captured_at = p_now
+            inventory_captured_at = p_now, platform_name = p_platform_name,
+            platform_version = p_platform_version, os_release = p_os_release,
+            version_scheme = p_version_scheme
         WHERE id = p_id;
     END IF;
     IF v_old_state IS DISTINCT FROM p_state THEN
@@ -215,27 +272,34 @@ BEGIN
         VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
     END IF;
     -- A row just inserted has no links to replace.
-    PERFORM inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+    PERFORM inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now,
+        p_version_scheme);
     RETURN CASE WHEN v_inserted THEN 'created' ELSE 'replaced' END;
 END
 $$;
 
 -- A package set from an inventory capture: written only when the capture is
--- newer than the stored one. Answers 'replaced' or 'skipped' (unknown
--- instance, or a capture as new or newer is stored).
+-- newer than the stored one, with the OS release the capture reported (NULL:
+-- the stored one stays). Answers 'replaced' or 'skipped' (unknown instance,
+-- or a capture as new or newer is stored).
 CREATE OR REPLACE FUNCTION inventory_replace_packages(
-    p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json)
+    p_id text, p_captured_at timestamp, p_now timestamp, p_source text, p_packages json,
+    p_platform_name text, p_platform_version text, p_os_release text, p_version_scheme text)
 RETURNS text LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     -- UPDATE waits for the row lock, then re-checks the capture time on the
     -- newest row version: the newest capture wins.
-    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+    UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+        platform_name = coalesce(p_platform_name, platform_name),
+        platform_version = coalesce(p_platform_version, platform_version),
+        os_release = coalesce(p_os_release, os_release), version_scheme = p_version_scheme
     WHERE id = p_id
       AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
     IF NOT FOUND THEN
         RETURN 'skipped';
     END IF;
-    PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+    PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at,
+        p_version_scheme);
     RETURN 'replaced';
 END
 $$;
@@ -245,12 +309,14 @@ $$;
 -- event applied, and is recorded in the history when it differs from the
 -- stored one; the packages when this event's state stands (just applied,
 -- or a redelivery of it whose packages never arrived) and their capture is
--- newer than the stored one. Details only when `p_has_details`.
+-- newer than the stored one, with the OS release the capture reported.
+-- Details only when `p_has_details`.
 CREATE OR REPLACE FUNCTION inventory_apply_state(
     p_id text, p_account text, p_region text, p_state text,
     p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
     p_tags jsonb, p_source text, p_now timestamp, p_time timestamp, p_has_details boolean,
-    p_captured_at timestamp, p_packages json)
+    p_captured_at timestamp, p_packages json,
+    p_platform_name text, p_platform_version text, p_os_release text, p_version_scheme text)
 RETURNS TABLE (state_applied boolean, packages_written boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -258,7 +324,8 @@ DECLARE
 BEGIN
     SELECT l.old_state, l.inserted INTO v_old_state, state_applied
     FROM inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type,
-        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time) AS l;
+        p_image_id, p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time,
+        NULL, NULL, NULL, NULL) AS l;
     IF NOT state_applied THEN
         -- Known, or inserted first by a concurrent event: an update, applied
         -- only when this event is newer than the last one applied.
@@ -281,12 +348,16 @@ BEGIN
     END IF;
     packages_written = false;
     IF p_packages IS NOT NULL THEN
-        UPDATE ec2 e SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+        UPDATE ec2 e SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+            platform_name = coalesce(p_platform_name, e.platform_name),
+            platform_version = coalesce(p_platform_version, e.platform_version),
+            os_release = coalesce(p_os_release, e.os_release), version_scheme = p_version_scheme
         WHERE e.id = p_id AND e.state = 'running' AND e.last_event_time = p_time
           AND (state_applied OR e.inventory_captured_at IS NULL)
           AND (e.inventory_captured_at IS NULL OR e.inventory_captured_at < p_captured_at);
         IF FOUND THEN
-            PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at);
+            PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at,
+                p_version_scheme);
             packages_written = true;
         END IF;
     END IF;

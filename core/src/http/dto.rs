@@ -10,8 +10,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use crate::model::{self, Account, InstanceId, InstanceRecord, Package, Region, ValidationError};
+use crate::model::{
+    self, Account, InstanceId, InstanceRecord, OsPlatform, Package, Region, ValidationError,
+};
 use crate::query::{Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount};
+use crate::version::VersionScheme;
 
 /// The body of `POST` and `PUT /ec2/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,16 +23,35 @@ pub struct InstanceBody {
     pub region: Region,
     /// In input order, duplicates included (the POST answer echoes them).
     pub packages: Vec<Package>,
+    /// PUT only: the OS (`platform_name` and `platform_version`, both or neither).
+    pub os: Option<OsPlatform>,
 }
 
-const BODY_FIELDS: [&str; 3] = ["aws_region", "aws_account", "packages"];
-const PACKAGE_FIELDS: [&str; 2] = ["package_name", "package_version"];
+/// POST keeps the original sample's exact three fields.
+const POST_FIELDS: &[&str] = &["aws_region", "aws_account", "packages"];
+/// PUT may say which OS the instance runs, so that its versions order as
+/// that OS orders them and its release's advisories apply.
+const PUT_FIELDS: &[&str] = &[
+    "aws_region",
+    "aws_account",
+    "packages",
+    "platform_name",
+    "platform_version",
+];
+const PACKAGE_FIELDS: &[&str] = &["package_name", "package_version"];
+
+/// Which request a body belongs to: the fields it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyOf {
+    Post,
+    Put,
+}
 
 impl InstanceBody {
     /// Parses and validates a body. Walking a `Value` rather than deriving
     /// `Deserialize` lets every error name its field, down to
     /// `packages[3].package_version`.
-    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    pub fn parse(body: &[u8], of: BodyOf) -> Result<Self, ApiError> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
         let Value::Object(fields) = value else {
@@ -37,7 +59,11 @@ impl InstanceBody {
                 "request body must be a JSON object".into(),
             ));
         };
-        reject_unknown(&fields, &BODY_FIELDS, "")?;
+        let known = match of {
+            BodyOf::Post => POST_FIELDS,
+            BodyOf::Put => PUT_FIELDS,
+        };
+        reject_unknown(&fields, known, "")?;
         let account = Account::parse(required_str(&fields, "aws_account", "")?)?;
         let region = Region::parse(required_str(&fields, "aws_region", "")?)?;
         let list = match fields.get("packages") {
@@ -51,10 +77,30 @@ impl InstanceBody {
             .map(|(i, item)| parse_package(i, item))
             .collect::<Result<Vec<_>, _>>()?;
         model::validate_packages(&packages)?;
+        let os = match (
+            optional_str(&fields, "platform_name")?,
+            optional_str(&fields, "platform_version")?,
+        ) {
+            (None, None) => None,
+            (Some(name), Some(version)) => Some(OsPlatform::parse(name, version)?),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "platform_version",
+                    "is required with platform_name",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "platform_name",
+                    "is required with platform_version",
+                ))
+            }
+        };
         Ok(Self {
             account,
             region,
             packages,
+            os,
         })
     }
 }
@@ -64,7 +110,7 @@ fn parse_package(index: usize, item: &Value) -> Result<Package, ApiError> {
     let Value::Object(fields) = item else {
         return Err(invalid(&format!("packages[{index}]"), "must be an object"));
     };
-    reject_unknown(fields, &PACKAGE_FIELDS, &prefix)?;
+    reject_unknown(fields, PACKAGE_FIELDS, &prefix)?;
     Ok(Package::new(
         required_str(fields, "package_name", &prefix)?,
         required_str(fields, "package_version", &prefix)?,
@@ -90,6 +136,18 @@ fn reject_unknown(
                 &format!("unknown field; expected {}", known.join(", ")),
             ))
         }
+    }
+}
+
+/// A string field that may be missing (or null).
+fn optional_str<'a>(
+    fields: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(name, "must be a string")),
     }
 }
 
@@ -126,6 +184,7 @@ pub struct PackageDto<'a> {
     pub package_version: &'a str,
     pub publisher: Option<&'a str>,
     pub architecture: Option<&'a str>,
+    pub source_package: Option<&'a str>,
 }
 
 impl<'a> From<&'a Package> for PackageDto<'a> {
@@ -135,6 +194,7 @@ impl<'a> From<&'a Package> for PackageDto<'a> {
             package_version: &p.version,
             publisher: p.publisher.as_deref(),
             architecture: p.architecture.as_deref(),
+            source_package: p.source_name.as_deref(),
         }
     }
 }
@@ -188,6 +248,13 @@ pub struct RecordDto<'a> {
     pub updated_date_utc: String,
     pub terminated_date_utc: Option<String>,
     pub inventory_captured_utc: Option<String>,
+    pub platform_name: Option<&'a str>,
+    pub platform_version: Option<&'a str>,
+    /// The OS release the platform names (`debian:12`): its advisories apply.
+    pub os_release: Option<&'a str>,
+    /// How the instance's versions order (`dpkg`, `rpm`, `dotted`); omitted
+    /// for the natural fallback.
+    pub version_scheme: Option<&'static str>,
 }
 
 impl<'a> From<&'a InstanceRecord> for RecordDto<'a> {
@@ -207,6 +274,14 @@ impl<'a> From<&'a InstanceRecord> for RecordDto<'a> {
             updated_date_utc: format_utc(&r.updated),
             terminated_date_utc: format_opt(&r.terminated),
             inventory_captured_utc: format_opt(&r.inventory_captured_at),
+            platform_name: i.os.as_ref().map(|os| os.name.as_str()),
+            platform_version: i.os.as_ref().map(|os| os.version.as_str()),
+            os_release: r.os_release.as_deref(),
+            // The natural fallback says nothing: no scheme is known.
+            version_scheme: r
+                .version_scheme
+                .filter(|s| *s != VersionScheme::Natural)
+                .map(VersionScheme::as_str),
         }
     }
 }
@@ -353,10 +428,13 @@ impl<'a> From<&'a InstanceSummary> for SummaryDto<'a> {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 pub struct VersionCountDto<'a> {
     pub package_version: &'a str,
     pub instances: u64,
+    /// How the version orders; omitted for the natural fallback.
+    pub version_scheme: Option<&'static str>,
 }
 
 impl<'a> From<&'a PackageVersionCount> for VersionCountDto<'a> {
@@ -364,6 +442,7 @@ impl<'a> From<&'a PackageVersionCount> for VersionCountDto<'a> {
         Self {
             package_version: &v.version,
             instances: v.instances,
+            version_scheme: (v.scheme != VersionScheme::Natural).then(|| v.scheme.as_str()),
         }
     }
 }
@@ -376,7 +455,11 @@ mod tests {
     use super::*;
 
     fn field_of(body: Value) -> String {
-        match InstanceBody::parse(body.to_string().as_bytes()).unwrap_err() {
+        field_of_body(body, BodyOf::Post)
+    }
+
+    fn field_of_body(body: Value, of: BodyOf) -> String {
+        match InstanceBody::parse(body.to_string().as_bytes(), of).unwrap_err() {
             ApiError::Validation(v) => v.field,
             other => panic!("not a validation error: {other}"),
         }
@@ -395,7 +478,7 @@ mod tests {
             {"package_name": "a", "package_version": ""},
             {"package_name": "b", "package_version": "1"}
         ]);
-        let parsed = InstanceBody::parse(body.to_string().as_bytes()).unwrap();
+        let parsed = InstanceBody::parse(body.to_string().as_bytes(), BodyOf::Post).unwrap();
         let names: Vec<_> = parsed.packages.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["b", "a", "b"]);
         assert_eq!(parsed.account.as_str(), "123456789012");
@@ -431,18 +514,44 @@ mod tests {
             body[key] = value;
             assert_eq!(field_of(body), field, "{key}");
         }
-        for missing in BODY_FIELDS {
+        for &missing in POST_FIELDS {
             let mut body = valid();
             body.as_object_mut().unwrap().remove(missing);
             assert_eq!(field_of(body), missing);
         }
     }
 
+    /// POST keeps the original's three fields; PUT may name the OS, both
+    /// fields or neither.
+    #[test]
+    fn only_put_names_the_os() {
+        let mut body = valid();
+        body["platform_name"] = json!("Debian GNU/Linux");
+        assert_eq!(field_of(body.clone()), "platform_name");
+        assert_eq!(field_of_body(body.clone(), BodyOf::Put), "platform_version");
+        body["platform_version"] = json!("12");
+        let parsed = InstanceBody::parse(body.to_string().as_bytes(), BodyOf::Put).unwrap();
+        let os = parsed.os.expect("the OS");
+        assert_eq!(
+            (os.name.as_str(), os.version.as_str()),
+            ("Debian GNU/Linux", "12")
+        );
+        assert_eq!(os.release().map(|r| r.key()).as_deref(), Some("debian:12"));
+        body.as_object_mut().unwrap().remove("platform_name");
+        assert_eq!(field_of_body(body.clone(), BodyOf::Put), "platform_name");
+        body["platform_name"] = json!(12);
+        assert_eq!(field_of_body(body.clone(), BodyOf::Put), "platform_name");
+        body["platform_name"] = json!("x".repeat(256));
+        assert_eq!(field_of_body(body.clone(), BodyOf::Put), "platform_name");
+        let parsed = InstanceBody::parse(valid().to_string().as_bytes(), BodyOf::Put).unwrap();
+        assert_eq!(parsed.os, None);
+    }
+
     #[test]
     fn rejects_non_objects_and_bad_json() {
         for bad in ["", "[]", "null", "{", "{\"aws_region\": }"] {
             assert!(matches!(
-                InstanceBody::parse(bad.as_bytes()),
+                InstanceBody::parse(bad.as_bytes(), BodyOf::Put),
                 Err(ApiError::BadRequest(_))
             ));
         }

@@ -28,6 +28,10 @@ pub enum ApiError {
     AlreadyRecorded(String),
     #[error("no instance {0} is recorded")]
     InstanceNotFound(String),
+    #[error(
+        "no advisory has the id or alias {0:?}; import its feed with `inventory advisories import`"
+    )]
+    AdvisoryNotFound(String),
     #[error("no route for {0}")]
     NoRoute(String),
     #[error("method {method} is not allowed on {route}; allowed: {allow}")]
@@ -56,7 +60,9 @@ impl ApiError {
             Self::BadRequest(_) | Self::Validation(_) | Self::AlreadyRecorded(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::InstanceNotFound(_) | Self::NoRoute(_) => StatusCode::NOT_FOUND,
+            Self::InstanceNotFound(_) | Self::AdvisoryNotFound(_) | Self::NoRoute(_) => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

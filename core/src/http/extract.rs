@@ -14,18 +14,19 @@ use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use percent_encoding::percent_decode_str;
 
-use super::dto::InstanceBody;
+use super::dto::{BodyOf, InstanceBody};
 use super::errors::ApiError;
 use super::MAX_BODY_BYTES;
+use crate::advisories::Severity;
 use crate::model::{
     check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
     MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_VERSION_LEN,
 };
-use crate::query::{parse_search_limit, HistoryQuery, SearchQuery};
+use crate::query::{parse_search_limit, HistoryQuery, SearchQuery, VulnerabilityQuery};
 use crate::usecases::instances;
 use crate::version::Bound;
 
@@ -131,6 +132,112 @@ impl<S: Send + Sync> FromRequestParts<S> for History {
     }
 }
 
+/// The `{id}` of `/advisories/{id}`: an advisory id or an alias (a CVE id),
+/// 1 to 128 printable characters.
+#[derive(Debug)]
+pub struct AdvisoryPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdvisoryPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let id = path_param(parts, state, "advisory_id").await?;
+        let chars = id.chars().count();
+        if !(1..=MAX_ADVISORY_ID_LEN).contains(&chars) || id.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                "advisory_id",
+                format!("must be 1 to {MAX_ADVISORY_ID_LEN} printable characters"),
+            )
+            .into());
+        }
+        Ok(Self(id))
+    }
+}
+
+const MAX_ADVISORY_ID_LEN: usize = 128;
+
+/// The query string of a vulnerability route: the page, and the filters
+/// the route takes (`T` names them).
+#[derive(Debug)]
+pub struct Vulnerabilities<T>(pub VulnerabilityQuery, std::marker::PhantomData<T>);
+
+impl<T> Vulnerabilities<T> {
+    pub fn query(self) -> VulnerabilityQuery {
+        self.0
+    }
+}
+
+/// Which query parameters a vulnerability route takes.
+pub trait VulnerabilityParams {
+    const PARAMS: &'static [&'static str];
+}
+
+/// `GET /ec2/{id}/vulnerabilities`: the page only.
+#[derive(Debug)]
+pub enum OfInstance {}
+
+impl VulnerabilityParams for OfInstance {
+    const PARAMS: &'static [&'static str] = &["limit", "next_token"];
+}
+
+/// `GET /advisories/{id}`: the instances' account, region and state.
+#[derive(Debug)]
+pub enum OfAdvisory {}
+
+impl VulnerabilityParams for OfAdvisory {
+    const PARAMS: &'static [&'static str] =
+        &["aws_account", "aws_region", "state", "limit", "next_token"];
+}
+
+/// `GET /vulnerabilities`: those and the advisories' severity.
+#[derive(Debug)]
+pub enum OfFleet {}
+
+impl VulnerabilityParams for OfFleet {
+    const PARAMS: &'static [&'static str] = &[
+        "severity",
+        "aws_account",
+        "aws_region",
+        "state",
+        "limit",
+        "next_token",
+    ];
+}
+
+impl<S: Send + Sync, T: VulnerabilityParams> FromRequestParts<S> for Vulnerabilities<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        vulnerability_query(parts.uri.query(), T::PARAMS).map(|q| Self(q, std::marker::PhantomData))
+    }
+}
+
+fn vulnerability_query(raw: Option<&str>, params: &[&str]) -> Result<VulnerabilityQuery, ApiError> {
+    let mut q = VulnerabilityQuery::default();
+    for (key, value) in parse_query(raw)? {
+        if !params.contains(&key.as_str()) {
+            return Err(unknown_param(&key, params));
+        }
+        match key.as_str() {
+            "severity" => {
+                q.severity = Some(value.parse::<Severity>().map_err(|_| {
+                    ValidationError::new(
+                        "severity",
+                        "must be one of critical, high, medium, low, unknown",
+                    )
+                })?)
+            }
+            "aws_account" => q.account = Some(Account::parse(&value)?),
+            "aws_region" => q.region = Some(Region::parse(&value)?),
+            "state" => q.state = Some(value.parse::<InstanceState>()?),
+            "limit" => q.limit = parse_search_limit(&value)?,
+            _ => q.next_token = Some(value),
+        }
+    }
+    q.validate()?;
+    Ok(q)
+}
+
 /// The query parameters the history routes accept.
 pub const HISTORY_PARAMS: [&str; 4] = ["since", "until", "limit", "next_token"];
 
@@ -197,25 +304,27 @@ impl<S: Send + Sync> FromRequest<S> for DescribedInstance {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let (mut parts, body) = req.into_parts();
         let InstancePath(id) = InstancePath::from_request_parts(&mut parts, state).await?;
-        let body = InstanceBody::from_request(Request::from_parts(parts, body), state).await?;
-        let instance = instances::described(id, body.account, body.region, body.packages);
+        let of = if parts.method == Method::PUT {
+            BodyOf::Put
+        } else {
+            BodyOf::Post
+        };
+        let body = read_body(Request::from_parts(parts, body), state).await?;
+        let body = InstanceBody::parse(&body, of)?;
+        let instance = instances::described(id, body.account, body.region, body.packages, body.os);
         Ok(Self(instance))
     }
 }
 
 /// The body of `POST` and `PUT /ec2/{id}`: at most [`MAX_BODY_BYTES`]
-/// (413), a JSON content type or none (415), then [`InstanceBody::parse`].
-impl<S: Send + Sync> FromRequest<S> for InstanceBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = json_content_type(req.headers());
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(unreadable_body)?;
-        content_type?;
-        Self::parse(&body)
-    }
+/// (413), a JSON content type or none (415); then [`InstanceBody::parse`].
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let content_type = json_content_type(req.headers());
+    let body = Bytes::from_request(req, state)
+        .await
+        .map_err(unreadable_body)?;
+    content_type?;
+    Ok(body)
 }
 
 /// The body limit is `DefaultBodyLimit`'s, set on the router.
@@ -410,6 +519,29 @@ mod tests {
             assert_eq!(field_of(raw), field, "{raw}");
         }
         assert!(search_query(Some("limit=1000")).is_ok());
+    }
+
+    #[test]
+    fn vulnerability_queries_take_only_their_routes_parameters() {
+        let q = vulnerability_query(
+            Some("severity=high&aws_account=123456789012&state=running&limit=5"),
+            OfFleet::PARAMS,
+        )
+        .unwrap();
+        assert_eq!(q.severity, Some(Severity::High));
+        assert_eq!((q.state, q.limit), (Some(InstanceState::Running), 5));
+        for (raw, params, field) in [
+            ("severity=urgent", OfFleet::PARAMS, "severity"),
+            ("severity=high", OfAdvisory::PARAMS, "severity"),
+            ("aws_region=eu-west-1", OfInstance::PARAMS, "aws_region"),
+            ("limit=0", OfInstance::PARAMS, "limit"),
+            ("state=asleep", OfAdvisory::PARAMS, "state"),
+        ] {
+            match vulnerability_query(Some(raw), params).unwrap_err() {
+                ApiError::Validation(v) => assert_eq!(v.field, field, "{raw}"),
+                other => panic!("{raw}: {other}"),
+            }
+        }
     }
 
     #[test]

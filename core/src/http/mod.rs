@@ -6,6 +6,7 @@
 //! request (`extract`), the JSON shapes (`dto`) and the error answers
 //! (`errors`).
 
+mod advisories;
 mod dto;
 mod errors;
 mod extract;
@@ -64,6 +65,9 @@ const INSTANCE: Route = Route::new("/ec2/{id}", "GET, POST, PUT, DELETE");
 const SEARCH: Route = Route::new("/ec2", "GET");
 const INSTANCE_HISTORY: Route = Route::new("/ec2/{id}/history", "GET");
 const PACKAGE: Route = Route::new("/packages/{name}[/history]", "GET");
+const ADVISORY: Route = Route::new("/advisories/{id}", "GET");
+const INSTANCE_VULNERABILITIES: Route = Route::new("/ec2/{id}/vulnerabilities", "GET");
+const VULNERABILITIES: Route = Route::new("/vulnerabilities", "GET");
 
 /// The API over a migrated store. Every answer is JSON with an
 /// `x-request-id` header, errors included (a 404, a 405, an extractor's
@@ -89,7 +93,22 @@ pub fn router(store: Store) -> Router {
             "/ec2/{id}/history",
             answers(INSTANCE_HISTORY, get(instance_history)),
         )
+        .route(
+            "/ec2/{id}/vulnerabilities",
+            answers(
+                INSTANCE_VULNERABILITIES,
+                get(advisories::instance_vulnerabilities),
+            ),
+        )
         .route("/packages/{*rest}", answers(PACKAGE, get(package)))
+        .route(
+            "/advisories/{id}",
+            answers(ADVISORY, get(advisories::advisory)),
+        )
+        .route(
+            "/vulnerabilities",
+            answers(VULNERABILITIES, get(advisories::fleet_vulnerabilities)),
+        )
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(store.clone(), edge))

@@ -6,7 +6,8 @@
 //! - `ssm/<instance-id>/page-1.json`, `page-2.json`, …: `ListInventoryEntries`
 //!   answers (`CaptureTime`, `Entries`, `NextToken`). A page with a `NextToken`
 //!   continues with the next-numbered file. No directory: SSM does not know the
-//!   instance (`InvalidInstanceId`).
+//!   instance (`InvalidInstanceId`). `instance-information.json` beside them:
+//!   the `AWS:InstanceInformation` answer (the OS); none, no OS reported.
 //! - `ec2/<instance-id>.json`: a `DescribeInstances` answer (`Reservations[].
 //!   Instances[]`). No file: the instance is looked up in the fleet pages,
 //!   and is `InvalidInstanceID.NotFound` if they do not list it either.
@@ -27,14 +28,18 @@ use super::fleet::{
     Ec2Fleet, FleetPage, ListedInstance, ManagedNodes, NodeFields, DESCRIBE_INSTANCE_INFORMATION,
 };
 use super::{
-    collect_inventory, InstanceFields, InstanceSource, Inventory, InventoryPage, PackageSource,
-    SourceError, DESCRIBE_INSTANCES, LIST_INVENTORY_ENTRIES,
+    collect_inventory, os_of, InstanceFields, InstanceSource, Inventory, InventoryPage,
+    PackageSource, SourceError, DESCRIBE_INSTANCES, LIST_INVENTORY_ENTRIES,
 };
 use crate::model::{InstanceDetails, InstanceId};
 
 /// The page a fixture token names: the fixture answers `page-<n>` as the
 /// token of the next file, whatever `NextToken` the file holds.
 const PAGE_TOKEN_PREFIX: &str = "page-";
+
+/// The instance's `AWS:InstanceInformation` listing, beside its pages; no
+/// file: SSM reports no OS.
+const INSTANCE_INFORMATION_FILE: &str = "instance-information.json";
 
 /// Both sources over one fixtures directory.
 #[derive(Debug, Clone)]
@@ -196,7 +201,7 @@ impl PackageSource for FixtureSources {
             return Ok(None);
         }
         let mut number = 0;
-        collect_inventory("fixture SSM", |_token| {
+        let inventory = collect_inventory("fixture SSM", |_token| {
             number += 1;
             let path = dir.join(format!("page-{number}.json"));
             async move {
@@ -215,7 +220,17 @@ impl PackageSource for FixtureSources {
                 }))
             }
         })
-        .await
+        .await?;
+        let Some(mut inventory) = inventory else {
+            return Ok(None);
+        };
+        if !inventory.is_empty() {
+            let path = dir.join(INSTANCE_INFORMATION_FILE);
+            let file: Option<ListInventoryEntriesFile> =
+                read_json(&path, "fixture SSM", LIST_INVENTORY_ENTRIES).await?;
+            inventory.os = file.and_then(|f| os_of(&f.entries));
+        }
+        Ok(Some(inventory))
     }
 }
 

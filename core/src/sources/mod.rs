@@ -25,7 +25,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::model::{InstanceDetails, InstanceId, Package, MAX_PACKAGES};
+use crate::model::{InstanceDetails, InstanceId, OsPlatform, Package, MAX_PACKAGES};
 use crate::version::VersionScheme;
 
 /// SSM's page size limit for `ListInventoryEntries`.
@@ -74,6 +74,9 @@ pub struct Inventory {
     /// How the packages' versions order, as their entries tell: `.deb` or
     /// `.rpm` package ids, or an RPM `Release`; `None` when none says.
     pub package_format: Option<VersionScheme>,
+    /// The OS the instance reported (`AWS:InstanceInformation`), read with
+    /// the packages; `None` when SSM has no such entry.
+    pub os: Option<OsPlatform>,
 }
 
 impl Inventory {
@@ -218,6 +221,28 @@ fn attribute(entry: &HashMap<String, String>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The OS an `AWS:InstanceInformation` listing reports (`PlatformName`,
+/// `PlatformVersion` of its one entry); `None` when missing, blank, or over
+/// the model's limits.
+pub(crate) fn os_of(entries: &[HashMap<String, String>]) -> Option<OsPlatform> {
+    let entry = entries.first()?;
+    let name = attribute(entry, "PlatformName")?;
+    let version = attribute(entry, "PlatformVersion").unwrap_or_default();
+    OsPlatform::parse(&name, &version)
+        .inspect_err(|err| tracing::warn!(error = %err, "ignoring an OS the model cannot hold"))
+        .ok()
+}
+
+/// The source package of an RPM, from its source RPM file name as SSM
+/// reports it in `PackageId` (`openssl-3.0.8-1.amzn2023.0.12.src.rpm` ->
+/// `openssl`: name, version and release are split at the last two dashes).
+fn source_rpm_name(package_id: &str) -> Option<String> {
+    let nvr = package_id.strip_suffix(".src.rpm")?;
+    let mut parts = nvr.rsplitn(3, '-');
+    let (_release, _version, name) = (parts.next()?, parts.next()?, parts.next()?);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 /// The version ordering an entry's own attributes imply.
 fn package_format(entry: &HashMap<String, String>) -> Option<VersionScheme> {
     attribute(entry, "PackageId")
@@ -250,6 +275,7 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
         version,
         publisher: attr("Publisher"),
         architecture: attr("Architecture"),
+        source_name: attr("PackageId").as_deref().and_then(source_rpm_name),
     };
     match package.validate(0) {
         Ok(()) => Some(package),
@@ -326,6 +352,57 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// SSM's `PackageId` of an RPM is its source RPM (`%{SOURCERPM}`), of a
+    /// deb `name_version_arch.deb`: only the first names a source package.
+    #[test]
+    fn source_packages_from_source_rpms() {
+        let libs = package_from_entry(&entry(&[
+            ("Name", "openssl-libs"),
+            ("Version", "3.0.8"),
+            ("Release", "1.amzn2023.0.12"),
+            ("Epoch", "1"),
+            ("PackageId", "openssl-3.0.8-1.amzn2023.0.12.src.rpm"),
+        ]))
+        .unwrap();
+        assert_eq!(libs.version, "1:3.0.8-1.amzn2023.0.12");
+        assert_eq!(libs.source_name.as_deref(), Some("openssl"));
+        for (id, source) in [
+            (
+                "python3-dnf-plugin-versionlock-4.3.0-13.amzn2023.0.4.src.rpm",
+                Some("python3-dnf-plugin-versionlock"),
+            ),
+            ("libssl3_3.0.11-1~deb12u2_amd64.deb", None),
+            ("bash-5.2.15-1.amzn2023.0.2.x86_64.rpm", None),
+            ("nodash.src.rpm", None),
+            ("a-1.src.rpm", None),
+            ("-1-2.src.rpm", None),
+        ] {
+            assert_eq!(source_rpm_name(id).as_deref(), source, "{id}");
+        }
+    }
+
+    #[test]
+    fn the_os_of_instance_information() {
+        let os = os_of(&[entry(&[
+            ("PlatformName", "Ubuntu"),
+            ("PlatformVersion", "22.04"),
+        ])]);
+        assert_eq!(
+            os.and_then(|os| os.release()).map(|r| r.key()).as_deref(),
+            Some("ubuntu:22.04")
+        );
+        assert_eq!(os_of(&[]), None);
+        assert_eq!(os_of(&[entry(&[("PlatformVersion", "12")])]), None);
+        let long = "x".repeat(crate::model::MAX_PLATFORM_VERSION_LEN + 1);
+        assert_eq!(
+            os_of(&[entry(&[
+                ("PlatformName", "Debian"),
+                ("PlatformVersion", &long)
+            ])]),
+            None
+        );
     }
 
     #[test]

@@ -14,12 +14,14 @@ use super::fleet::{
     SSM_PAGE_SIZE,
 };
 use super::{
-    collect_inventory, sdk_failure, Inventory, InventoryPage, PackageSource, SourceError,
+    collect_inventory, os_of, sdk_failure, Inventory, InventoryPage, PackageSource, SourceError,
     LIST_INVENTORY_ENTRIES, MAX_INVENTORY_PAGE,
 };
-use crate::model::InstanceId;
+use crate::model::{InstanceId, OsPlatform};
 
+/// The inventory types read: the packages, and the OS the agent reports.
 const APPLICATION_TYPE: &str = "AWS:Application";
+const INSTANCE_INFORMATION_TYPE: &str = "AWS:InstanceInformation";
 
 /// SSM's answer to `operation`, or `None` when its error says the instance
 /// id is invalid: SSM does not know the instance (not managed, or gone).
@@ -77,11 +79,35 @@ impl SsmPackageSource {
             next_token: out.next_token,
         }))
     }
+
+    /// The OS the agent reports (`AWS:InstanceInformation`, one entry).
+    async fn os(&self, id: &InstanceId) -> Result<Option<OsPlatform>, SourceError> {
+        let answer = self
+            .client
+            .list_inventory_entries()
+            .instance_id(id.as_str())
+            .type_name(INSTANCE_INFORMATION_TYPE)
+            .send()
+            .await;
+        let out = unless_unknown(answer, LIST_INVENTORY_ENTRIES, |e| {
+            e.is_invalid_instance_id()
+        })?;
+        Ok(out.and_then(|out| os_of(out.entries())))
+    }
 }
 
 impl PackageSource for SsmPackageSource {
+    /// The packages, then (when there are some) the OS they were reported
+    /// with: one call more.
     async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
-        collect_inventory("SSM", |token| self.page(id, token)).await
+        let Some(mut inventory) = collect_inventory("SSM", |token| self.page(id, token)).await?
+        else {
+            return Ok(None);
+        };
+        if !inventory.is_empty() {
+            inventory.os = self.os(id).await?;
+        }
+        Ok(Some(inventory))
     }
 }
 
@@ -201,6 +227,27 @@ mod tests {
             .build()
     }
 
+    /// SSM's `AWS:InstanceInformation` listing, with the OS when given.
+    fn os_rule(os: Option<(&'static str, &'static str)>) -> aws_smithy_mocks::Rule {
+        mock!(Client::list_inventory_entries)
+            .match_requests(|req| req.type_name() == Some(INSTANCE_INFORMATION_TYPE))
+            .then_output(move || {
+                let entries = os.map(|(name, version)| {
+                    HashMap::from([
+                        ("PlatformName".to_string(), name.to_string()),
+                        ("PlatformVersion".to_string(), version.to_string()),
+                        ("AgentType".to_string(), "amazon-ssm-agent".to_string()),
+                    ])
+                });
+                ListInventoryEntriesOutput::builder()
+                    .type_name(INSTANCE_INFORMATION_TYPE)
+                    .instance_id(ID)
+                    .capture_time(CAPTURED)
+                    .set_entries(entries.map(|e| vec![e]))
+                    .build()
+            })
+    }
+
     fn throttled() -> HttpResponse {
         HttpResponse::new(
             StatusCode::try_from(400).unwrap(),
@@ -233,10 +280,17 @@ mod tests {
                 Some("t2") => page(100..120, None),
                 Some(other) => panic!("unexpected token {other}"),
             });
-        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&rule]);
+        let os = os_rule(Some(("Debian GNU/Linux", "12")));
+        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&rule, &os]);
         let inv = inventory_of(client).await;
         assert_eq!(rule.num_calls(), 3);
+        assert_eq!(os.num_calls(), 1);
         assert_eq!(inv.pages, 3);
+        let os = inv.os.expect("the OS");
+        assert_eq!(
+            (os.name.as_str(), os.version.as_str()),
+            ("Debian GNU/Linux", "12")
+        );
         assert_eq!(inv.packages.len(), 120);
         assert_eq!(inv.packages[119], Package::new("pkg-119", "1.119"));
         assert_eq!(
@@ -253,11 +307,14 @@ mod tests {
                 .instance_id(ID)
                 .build()
         });
-        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let os = os_rule(Some(("Debian GNU/Linux", "12")));
+        let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&rule, &os]);
         let inv = inventory_of(client).await;
         assert!(inv.is_empty());
         assert_eq!(inv.captured_at, None);
         assert_eq!(inv.pages, 1);
+        // No packages to write: the OS is not read.
+        assert_eq!((os.num_calls(), inv.os), (0, None));
     }
 
     #[tokio::test]
@@ -280,8 +337,10 @@ mod tests {
                 ]))
                 .build()
         });
-        let client = mock_client!(aws_sdk_ssm, [&rule]);
+        let os = os_rule(None);
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule, &os]);
         let inv = inventory_of(client).await;
+        assert_eq!(inv.os, None, "no InstanceInformation entry: no OS");
         assert_eq!(inv.skipped, 1);
         assert_eq!(inv.packages.len(), 2);
         assert_eq!(inv.packages[0].version, "");
@@ -317,10 +376,23 @@ mod tests {
             .times(2)
             .output(|| page(0..3, None))
             .build();
-        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule], fast_retries);
+        let os = os_rule(Some(("Amazon Linux", "2023")));
+        let client = mock_client!(
+            aws_sdk_ssm,
+            RuleMode::Sequential,
+            [&rule, &os],
+            fast_retries
+        );
         let inv = inventory_of(client).await;
         assert_eq!(rule.num_calls(), 3);
         assert_eq!(inv.packages.len(), 3);
+        assert_eq!(
+            inv.os
+                .and_then(|os| os.release())
+                .map(|r| r.key())
+                .as_deref(),
+            Some("amzn:2023")
+        );
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ use super::values::{long, micros, now, opt_text, opt_time, text, time, Row, Rows
 use super::{Store, StoreError};
 use crate::model::{
     distinct_packages, validate_packages, Account, Instance, InstanceDetails, InstanceId,
-    InstanceRecord, InstanceState, Package, Region, Source,
+    InstanceRecord, InstanceState, OsPlatform, Package, PackageSet, Region, Source,
 };
 use crate::version::VersionScheme;
 
@@ -43,24 +43,30 @@ struct PackageJson<'a> {
     p: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     a: Option<&'a str>,
+    /// The source package (`package.source_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'a str>,
     /// The version's sort key in the write's scheme (`package.version_key`).
     k: String,
-    /// MySQL: the package's `name_version_hash` in hex (SHA-256 of name, NUL,
-    /// version, as the DDL's generated column), so that the procedure finds
-    /// packages by it without hashing each JSON row in every statement.
+    /// MySQL: the package's `identity_hash` in hex (SHA-256 of name, NUL,
+    /// version, NUL, scheme, as the DDL's generated column), so that the
+    /// procedure finds packages by it without hashing each JSON row in every
+    /// statement.
     #[serde(skip_serializing_if = "Option::is_none")]
     h: Option<String>,
 }
 
-/// SHA-256 of `name` NUL `version` in hex: MySQL's `name_version_hash`.
-fn name_version_hash(p: &Package) -> String {
+/// SHA-256 of `name` NUL `version` NUL `scheme` in hex: MySQL's `identity_hash`.
+fn identity_hash(p: &Package, scheme: VersionScheme) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(p.name.as_bytes())
         .chain_update([0u8])
         .chain_update(p.version.as_bytes())
+        .chain_update([0u8])
+        .chain_update(scheme.as_str().as_bytes())
         .finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{digest:x}")
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -71,7 +77,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 /// The package list as JSON arrays, each at most `budget` bytes once escaped
 /// into the request; one array (possibly `[]`) when everything fits. Each
 /// package carries its version's sort key in `scheme`, and with `hashed` its
-/// `name_version_hash` (MySQL).
+/// `identity_hash` (MySQL).
 pub(crate) fn package_chunks(
     packages: &[Package],
     scheme: VersionScheme,
@@ -87,8 +93,9 @@ pub(crate) fn package_chunks(
             v: &p.version,
             p: p.publisher.as_deref(),
             a: p.architecture.as_deref(),
+            s: p.source_name.as_deref(),
             k: scheme.sort_key(&p.version),
-            h: hashed.then(|| name_version_hash(p)),
+            h: hashed.then(|| identity_hash(p, scheme)),
         });
         // The parameter is itself a JSON string in the request: count the escapes.
         let cost = to_json(&item).len() - 2 + 1;
@@ -139,14 +146,31 @@ pub(super) fn ec2_params(
     ]
 }
 
+/// The parameters of the OS an instance reports, the release it names, and
+/// the scheme of the package set written with it (all NULL for a state alone).
+pub(super) fn os_params(
+    os: Option<&OsPlatform>,
+    scheme: Option<VersionScheme>,
+) -> [SqlParameter; 4] {
+    let release = os.and_then(OsPlatform::release).map(|r| r.key());
+    [
+        opt_text("platform_name", os.map(|o| o.name.as_str())),
+        opt_text("platform_version", os.map(|o| o.version.as_str())),
+        opt_text("os_release", release.as_deref()),
+        opt_text("version_scheme", scheme.map(VersionScheme::as_str)),
+    ]
+}
+
 /// An instance write: the head's parameters (all but `packages`), the
-/// package chunks (at least one), and what its history records: the source
-/// and the time of the changes (the request's, or the capture's).
+/// package chunks (at least one), their scheme, and what its history
+/// records: the source and the time of the changes (the request's, or the
+/// capture's).
 pub(crate) struct WritePlan<'a> {
     pub head: Head,
     pub id: &'a InstanceId,
     pub params: Vec<SqlParameter>,
     pub chunks: Vec<String>,
+    pub scheme: VersionScheme,
     pub source: Source,
     pub at: DateTime<Utc>,
     /// The state a POST or PUT writes (SQLite records its change apart).
@@ -154,11 +178,13 @@ pub(crate) struct WritePlan<'a> {
 }
 
 impl WritePlan<'_> {
-    /// The parameters of a history statement about the `n`th chunk (SQLite).
-    fn history_params(&self, chunk: usize) -> [SqlParameter; 4] {
+    /// The parameters of a statement about the `n`th chunk's packages: their
+    /// links, history and rows (SQLite), or a further chunk's link call.
+    fn chunk_params(&self, chunk: usize) -> [SqlParameter; 5] {
         [
             text("id", self.id.as_str()),
             text("packages", self.chunks[chunk].as_str()),
+            text("version_scheme", self.scheme.as_str()),
             text("source", self.source.as_str()),
             time("at", self.at),
         ]
@@ -210,12 +236,19 @@ impl Store {
             &i.id, &i.account, &i.region, i.state, &i.details, i.source, at,
         );
         params.push(text("mode", write_mode(head)));
-        let scheme = VersionScheme::detect(None, i.details.platform.as_deref());
+        let release = i.os.as_ref().and_then(OsPlatform::release);
+        let scheme = VersionScheme::detect(
+            None,
+            release.map(|r| r.scheme()),
+            i.details.platform.as_deref(),
+        );
+        params.extend(os_params(i.os.as_ref(), Some(scheme)));
         let plan = WritePlan {
             head,
             id: &i.id,
             params,
             chunks: self.package_chunks(&packages, scheme),
+            scheme,
             source: i.source,
             at,
             state: i.state,
@@ -224,31 +257,33 @@ impl Store {
     }
 
     /// Replaces the package set of a recorded instance (and sets its
-    /// `inventory_captured_at`) unless a newer capture is stored; true when
-    /// written, false (nothing written) for an unknown instance or a stale
-    /// capture. Versions get sort keys in `scheme`; the history records the
-    /// changes at the capture's time.
+    /// `inventory_captured_at`, and its OS when the set reports one) unless a
+    /// newer capture is stored; true when written, false (nothing written)
+    /// for an unknown instance or a stale capture. Versions get sort keys in
+    /// the set's scheme; the history records the changes at the capture's time.
     pub async fn replace_packages(
         &self,
         id: &InstanceId,
-        packages: &[Package],
+        set: PackageSet<'_>,
         captured_at: DateTime<Utc>,
         source: Source,
-        scheme: VersionScheme,
     ) -> Result<bool, StoreError> {
-        validate_packages(packages)?;
-        let packages = distinct_packages(packages);
+        validate_packages(set.packages)?;
+        let packages = distinct_packages(set.packages);
         let at = micros(captured_at);
+        let mut params = vec![
+            text("id", id.as_str()),
+            time("captured_at", at),
+            time("now", now()),
+            text("source", source.as_str()),
+        ];
+        params.extend(os_params(set.os, Some(set.scheme)));
         let plan = WritePlan {
             head: Head::Replace,
             id,
-            params: vec![
-                text("id", id.as_str()),
-                time("captured_at", at),
-                time("now", now()),
-                text("source", source.as_str()),
-            ],
-            chunks: self.package_chunks(&packages, scheme),
+            params,
+            chunks: self.package_chunks(&packages, set.scheme),
+            scheme: set.scheme,
             source,
             at,
             state: None,
@@ -327,7 +362,7 @@ impl Store {
                 "write.packages",
                 Some(tx),
                 r.link_packages,
-                &plan.history_params(chunk),
+                &plan.chunk_params(chunk),
             )
             .await?;
         }
@@ -377,15 +412,22 @@ impl Store {
             return Ok(written);
         }
         let id = text("id", plan.id.as_str());
-        for (n, chunk) in plan.chunks.iter().enumerate() {
-            let params = [id.clone(), text("packages", chunk.as_str())];
-            let history = plan.history_params(n);
-            self.execute("write.packages", Some(tx), sql.upsert_packages, &params)
+        for n in 0..plan.chunks.len() {
+            // `id`, `packages`, `version_scheme`, `source`, `at`: each
+            // statement takes those it names.
+            let params = plan.chunk_params(n);
+            let [_, packages, scheme, source, at] = &params;
+            let (of_rows, linked) = (
+                [packages.clone(), scheme.clone()],
+                [id.clone(), packages.clone(), scheme.clone()],
+            );
+            let history = [id.clone(), packages.clone(), source.clone(), at.clone()];
+            self.execute("write.packages", Some(tx), sql.upsert_packages, &of_rows)
                 .await?;
             // A row just inserted has no links yet (they cascade with their
             // row): its packages are all installs.
             if n == 0 && written != Written::Created {
-                self.execute("write.history", Some(tx), sql.record_changes, &history)
+                self.execute("write.history", Some(tx), sql.record_changes, &params)
                     .await?;
                 self.execute(
                     "write.unlink",
@@ -395,7 +437,7 @@ impl Store {
                 )
                 .await?;
             } else {
-                self.execute("write.history", Some(tx), sql.record_installs, &history)
+                self.execute("write.history", Some(tx), sql.record_installs, &params)
                     .await?;
             }
             if n > 0 {
@@ -404,7 +446,7 @@ impl Store {
                         .await?;
                 }
             }
-            self.execute("write.link", Some(tx), sql.link_packages, &params)
+            self.execute("write.link", Some(tx), sql.link_packages, &linked)
                 .await?;
         }
         Ok(written)
@@ -545,11 +587,13 @@ fn package_from(row: &Row<'_>) -> Result<Package, StoreError> {
         version: row.str("version")?.to_owned(),
         publisher: row.opt_str("publisher")?.map(str::to_owned),
         architecture: row.opt_str("architecture")?.map(str::to_owned),
+        source_name: row.opt_str("source_name")?.map(str::to_owned),
     })
 }
 
-/// Reads a chunk of `[name, version, publisher, architecture]` arrays (an
-/// element may arrive as JSON text: MariaDB's JSON_ARRAYAGG quotes nested JSON).
+/// Reads a chunk of `[name, version, publisher, architecture, source_name]`
+/// arrays (an element may arrive as JSON text: MariaDB's JSON_ARRAYAGG quotes
+/// nested JSON).
 fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
     let bad = |e: serde_json::Error| StoreError::UnexpectedResult(format!("packages: {e}"));
     let items: Vec<serde_json::Value> = serde_json::from_str(chunk).map_err(bad)?;
@@ -560,9 +604,10 @@ fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
                 serde_json::Value::String(text) => serde_json::from_str(&text).map_err(bad)?,
                 other => other,
             };
-            let (name, version, publisher, architecture): (
+            let (name, version, publisher, architecture, source_name): (
                 String,
                 String,
+                Option<String>,
                 Option<String>,
                 Option<String>,
             ) = serde_json::from_value(item).map_err(bad)?;
@@ -571,6 +616,7 @@ fn packages_from_json(chunk: &str) -> Result<Vec<Package>, StoreError> {
                 version,
                 publisher,
                 architecture,
+                source_name,
             })
         })
         .collect()
@@ -614,11 +660,23 @@ fn instance_from(
             launch_time: row.opt_time("launch_time")?,
             tags,
         },
+        os: match (
+            row.opt_str("platform_name")?,
+            row.opt_str("platform_version")?,
+        ) {
+            (Some(name), Some(version)) => Some(OsPlatform {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            }),
+            _ => None,
+        },
         source: row.parsed("source")?,
         packages,
     };
     Ok(InstanceRecord {
         instance,
+        os_release: row.opt_str("os_release")?.map(str::to_owned),
+        version_scheme: row.opt_parsed("version_scheme")?,
         created: row.time("created")?,
         updated: row.time("updated")?,
         terminated: row.opt_time("terminated_at")?,
@@ -650,12 +708,13 @@ mod tests {
             )]
         );
         assert_eq!(package_chunks(&[], dpkg, 100, true), vec!["[]"]);
-        // MySQL's generated column: UNHEX(SHA2(CONCAT(name, CHAR(0), version), 256)).
+        // MySQL's generated column: UNHEX(SHA2(CONCAT(name, CHAR(0), version, CHAR(0),
+        // scheme), 256)), as MariaDB computes it for ('a', '1', 'dpkg').
         let hashed = package_chunks(&[Package::new("a", "1")], dpkg, PACKAGES_JSON_BUDGET, true);
         assert_eq!(
             hashed,
             vec![format!(
-                r#"[{{"n":"a","v":"1","k":"{k1}","h":"05a9c569a185ac60f5511f9760bc3f1ac046b20d18db2ad4d8fa86eda4f5b28e"}}]"#
+                r#"[{{"n":"a","v":"1","k":"{k1}","h":"bd1b5ce416fa54f453a9d39920d3bdd5ebdb2bc7df7a3b9c0ee5f40dae8a2f1a"}}]"#
             )]
         );
         let many: Vec<Package> = (0..100)

@@ -64,6 +64,14 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/005_first_write.sql"),
         sqlite: include_str!("../../../ddl/sqlite/005_first_write.sql"),
     },
+    // The OS release of an instance, packages per (name, version, scheme),
+    // advisories and the findings that match them to packages.
+    SchemaFile {
+        version: 6,
+        postgres: include_str!("../../../ddl/postgres/006_advisories.sql"),
+        mysql: include_str!("../../../ddl/mysql/006_advisories.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/006_advisories.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.
@@ -99,6 +107,8 @@ impl SchemaFile {
 /// - between the lines `DELIMITER //` and `DELIMITER ;` (the mysql client's
 ///   convention, around MySQL routine bodies) a statement ends with `//` at
 ///   the end of a line instead;
+/// - a `CREATE TRIGGER` (SQLite) ends with the line `END;`, as the sqlite3
+///   shell reads it;
 /// - `--` comment lines are dropped.
 pub(crate) fn statements(file: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -117,8 +127,11 @@ pub(crate) fn statements(file: &str) -> Vec<String> {
         if trimmed.matches("$$").count() % 2 == 1 {
             in_dollar_quote = !in_dollar_quote;
         }
+        let in_trigger = (current.starts_with("CREATE TRIGGER")
+            || trimmed.starts_with("CREATE TRIGGER"))
+            && trimmed != "END;";
         match trimmed.strip_suffix(terminator.as_str()) {
-            Some(last) if !in_dollar_quote => {
+            Some(last) if !in_dollar_quote && !in_trigger => {
                 current.push_str(last.trim_end());
                 out.push(std::mem::take(&mut current));
             }
@@ -271,7 +284,8 @@ mod tests {
                     // Only a routine's body holds a ';'.
                     let routine = s.starts_with("CREATE OR REPLACE FUNCTION")
                         || s.starts_with("CREATE FUNCTION")
-                        || s.starts_with("CREATE PROCEDURE");
+                        || s.starts_with("CREATE PROCEDURE")
+                        || s.starts_with("CREATE TRIGGER");
                     assert!(routine || !s.contains(';'), "{d}: {s}");
                 }
             }
@@ -288,6 +302,14 @@ mod tests {
             vec![
                 "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\nPERFORM 1;\nEND\n$$",
                 "SELECT 1"
+            ]
+        );
+        let sqlite = "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n  DELETE FROM b;\n  INSERT INTO b VALUES (1);\nEND;\nSELECT 3;\n";
+        assert_eq!(
+            statements(sqlite),
+            vec![
+                "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\nDELETE FROM b;\nINSERT INTO b VALUES (1);\nEND",
+                "SELECT 3"
             ]
         );
         let mysql = "DROP PROCEDURE IF EXISTS p;\nDELIMITER //\n-- c\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND //\nDELIMITER ;\nSELECT 2;\n";

@@ -19,6 +19,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod advisories;
 mod calls;
 mod error;
 mod history;
@@ -31,6 +32,7 @@ mod sync;
 mod target;
 mod values;
 
+pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use error::StoreError;
 pub use migrate::{Migration, SCHEMA_VERSION};

@@ -1,5 +1,6 @@
 //! Search with keyset pagination on the instance id, and package versions.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -78,7 +79,8 @@ impl Store {
     }
 
     /// Versions of a package across the fleet with their instance counts,
-    /// by version; versions no instance has are left out.
+    /// highest first in each version's own order (by scheme, then sort key
+    /// descending); versions no instance has are left out.
     pub async fn package_versions(
         &self,
         name: &str,
@@ -90,18 +92,28 @@ impl Store {
                 &[text("name", name)],
             )
             .await?;
-        // Exact name match and byte order in Rust: the same on every dialect
-        // (MySQL's collation ignores trailing spaces).
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        // Exact name match in Rust: the same on every dialect (MySQL's
+        // collation ignores trailing spaces, so `"a "` groups with `"a"`).
+        let mut counts: BTreeMap<(VersionScheme, Reverse<Option<String>>, String), u64> =
+            BTreeMap::new();
         for row in out.iter() {
             if row.str("name")? == name {
                 let n = u64::try_from(row.long("instances")?).unwrap_or(0);
-                *counts.entry(row.str("version")?.to_owned()).or_default() += n;
+                let key = (
+                    row.parsed("scheme")?,
+                    Reverse(row.opt_str("version_key")?.map(str::to_owned)),
+                    row.str("version")?.to_owned(),
+                );
+                *counts.entry(key).or_default() += n;
             }
         }
         Ok(counts
             .into_iter()
-            .map(|(version, instances)| PackageVersionCount { version, instances })
+            .map(|((scheme, _, version), instances)| PackageVersionCount {
+                version,
+                scheme,
+                instances,
+            })
             .collect())
     }
 }

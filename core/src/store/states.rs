@@ -6,13 +6,13 @@ use aws_sdk_rdsdata::types::SqlParameter;
 use chrono::{DateTime, Utc};
 
 use super::calls::Tx;
-use super::instances::{ec2_params, WritePlan, Written};
+use super::instances::{ec2_params, os_params, WritePlan, Written};
 use super::sql::{Head, Routines, Statements, Writes};
 use super::values::{long, micros, now, opt_text, opt_time, text, time, Rows};
 use super::{Store, StoreError};
 use crate::model::{
-    distinct_packages, validate_packages, InstanceDetails, InstanceKey, Package, Source,
-    StateChange,
+    distinct_packages, validate_packages, InstanceDetails, InstanceKey, OsPlatform, PackageSet,
+    Source, StateChange,
 };
 use crate::version::VersionScheme;
 
@@ -26,13 +26,16 @@ pub struct StateWrite {
     pub packages_written: bool,
 }
 
-/// The packages of a `running` event, as chunks of the request.
-struct Captured {
+/// The packages of a `running` event, as chunks of the request, with their
+/// scheme and the OS SSM reported with them.
+struct Captured<'a> {
     chunks: Vec<String>,
+    scheme: VersionScheme,
+    os: Option<&'a OsPlatform>,
     at: DateTime<Utc>,
 }
 
-impl Captured {
+impl Captured<'_> {
     /// The package write of the event `c`, with the head's `params`: its
     /// history records the changes at the capture's time.
     fn plan<'a>(&self, c: &'a StateChange, params: Vec<SqlParameter>) -> WritePlan<'a> {
@@ -41,6 +44,7 @@ impl Captured {
             id: &c.id,
             params,
             chunks: self.chunks.clone(),
+            scheme: self.scheme,
             source: Source::Event,
             at: self.at,
             state: None,
@@ -66,13 +70,14 @@ impl Store {
     pub async fn apply_state_with_packages(
         &self,
         c: &StateChange,
-        packages: &[Package],
+        set: PackageSet<'_>,
         captured_at: DateTime<Utc>,
-        scheme: VersionScheme,
     ) -> Result<StateWrite, StoreError> {
-        validate_packages(packages)?;
+        validate_packages(set.packages)?;
         let captured = Captured {
-            chunks: self.package_chunks(&distinct_packages(packages), scheme),
+            chunks: self.package_chunks(&distinct_packages(set.packages), set.scheme),
+            scheme: set.scheme,
+            os: set.os,
             at: micros(captured_at),
         };
         self.record_state(c, Some(&captured)).await
@@ -81,7 +86,7 @@ impl Store {
     async fn record_state(
         &self,
         c: &StateChange,
-        captured: Option<&Captured>,
+        captured: Option<&Captured<'_>>,
     ) -> Result<StateWrite, StoreError> {
         let empty = InstanceDetails::default();
         let d = c.details.as_ref().unwrap_or(&empty);
@@ -101,6 +106,10 @@ impl Store {
         match (&self.sql().writes, captured) {
             (Writes::Routines(r), _) => {
                 params.push(opt_time("captured_at", captured.map(|p| p.at)));
+                params.extend(os_params(
+                    captured.and_then(|p| p.os),
+                    captured.map(|p| p.scheme),
+                ));
                 match captured {
                     Some(oversized) if oversized.chunks.len() > 1 => {
                         self.retrying(|| {
@@ -138,7 +147,7 @@ impl Store {
         tx: Tx,
         c: &StateChange,
         params: &[SqlParameter],
-        captured: &Captured,
+        captured: &Captured<'_>,
     ) -> (Tx, Result<StateWrite, StoreError>) {
         let result = async {
             let mut params = params.to_vec();
@@ -171,7 +180,7 @@ impl Store {
         tx: Tx,
         c: &StateChange,
         params: &[SqlParameter],
-        captured: Option<&Captured>,
+        captured: Option<&Captured<'_>>,
     ) -> (Tx, Result<StateWrite, StoreError>) {
         let result = async {
             let history = [
@@ -197,17 +206,16 @@ impl Store {
                     packages_written: false,
                 });
             };
-            let plan = captured.plan(
-                c,
-                vec![
-                    text("id", c.id.as_str()),
-                    time("captured_at", captured.at),
-                    time("now", now()),
-                    text("source", Source::Event.as_str()),
-                    time("time", micros(c.time)),
-                    long("state_applied", i64::from(state_applied)),
-                ],
-            );
+            let mut head = vec![
+                text("id", c.id.as_str()),
+                time("captured_at", captured.at),
+                time("now", now()),
+                text("source", Source::Event.as_str()),
+                time("time", micros(c.time)),
+                long("state_applied", i64::from(state_applied)),
+            ];
+            head.extend(os_params(captured.os, Some(captured.scheme)));
+            let plan = captured.plan(c, head);
             let written = self.write_statements(s, &tx, &plan).await?;
             Ok(StateWrite {
                 state_applied,

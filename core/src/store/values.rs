@@ -74,6 +74,13 @@ pub(crate) fn long(name: &str, value: i64) -> SqlParameter {
     param(name, Field::LongValue(value))
 }
 
+pub(crate) fn opt_long(name: &str, value: Option<i64>) -> SqlParameter {
+    match value {
+        Some(v) => long(name, v),
+        None => param(name, Field::IsNull(true)),
+    }
+}
+
 /// A statement's result, its columns read by name: the call asks for
 /// `includeResultMetadata`, and the statements name every column they answer.
 pub(crate) struct Rows {

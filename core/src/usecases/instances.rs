@@ -3,17 +3,20 @@
 //! events' use cases are in the parent module.
 
 use crate::model::{
-    Account, Instance, InstanceDetails, InstanceId, InstanceRecord, Package, Region, Source,
+    Account, Instance, InstanceDetails, InstanceId, InstanceRecord, OsPlatform, Package, Region,
+    Source,
 };
 use crate::store::{Store, StoreError};
 
 /// An instance as an API caller describes it: no state and no EC2 details,
-/// the packages as given, duplicates included (the store keeps each once).
+/// the packages as given, duplicates included (the store keeps each once),
+/// and the OS a PUT may name.
 pub fn described(
     id: InstanceId,
     account: Account,
     region: Region,
     packages: Vec<Package>,
+    os: Option<OsPlatform>,
 ) -> Instance {
     Instance {
         id,
@@ -21,6 +24,7 @@ pub fn described(
         region,
         state: None,
         details: InstanceDetails::default(),
+        os,
         source: Source::Api,
         packages,
     }

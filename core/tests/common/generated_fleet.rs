@@ -70,6 +70,7 @@ pub fn generated_inventory(id: &InstanceId, packages: usize, captured_at: &str) 
         pages: packages.div_ceil(50) as u32,
         skipped: 0,
         package_format: None,
+        os: None,
     }
 }
 

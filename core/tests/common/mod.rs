@@ -29,6 +29,7 @@
 
 #![allow(dead_code)]
 
+pub mod fleet_data;
 pub mod generated_fleet;
 
 use std::time::Duration;
@@ -146,6 +147,12 @@ pub fn bench_arg(n: usize, default: usize) -> usize {
 pub async fn postgres() -> Option<TestDb> {
     let url = optional::POSTGRES.url()?;
     Some(TestDb::postgres(&url, &|_| {}).await)
+}
+
+/// Only MySQL/MariaDB, when its URL is set (else after the SKIPPED line).
+pub async fn mysql() -> Option<TestDb> {
+    let url = optional::MYSQL.url()?;
+    Some(TestDb::mysql(&url, &|_| {}).await)
 }
 
 /// Only the SQLite backend (always available), for tests that need one database.
@@ -377,6 +384,7 @@ pub fn instance(
         region: "us-east-1".parse().expect("region"),
         state: None,
         details: InstanceDetails::default(),
+        os: None,
         source: Source::Api,
         packages,
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use aws_sdk_ec2::operation::describe_instances::DescribeInstancesError;
 use aws_sdk_ssm::config::retry::RetryConfig;
 use aws_sdk_ssm::operation::list_inventory_entries::{
-    ListInventoryEntriesError, ListInventoryEntriesOutput,
+    ListInventoryEntriesError, ListInventoryEntriesInput, ListInventoryEntriesOutput,
 };
 use aws_sdk_ssm::types::error::InvalidInstanceId;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -165,11 +165,31 @@ fn empty_ssm_page() -> ListInventoryEntriesOutput {
         .build()
 }
 
+/// SSM's `AWS:InstanceInformation` listing without an OS entry: the
+/// instance's OS is unknown.
+fn no_os() -> Rule {
+    mock!(aws_sdk_ssm::Client::list_inventory_entries)
+        .match_requests(|r| r.type_name() == Some("AWS:InstanceInformation"))
+        .then_output(|| {
+            ListInventoryEntriesOutput::builder()
+                .type_name("AWS:InstanceInformation")
+                .build()
+        })
+}
+
+/// Only `AWS:Application` listings.
+fn packages_listing(r: &ListInventoryEntriesInput) -> bool {
+    r.type_name() == Some("AWS:Application")
+}
+
+/// SSM answering the packages from `rules` (which match only package
+/// listings), and no OS.
 fn ssm_client(rules: &[&Rule]) -> SsmPackageSource {
+    let os = no_os();
     SsmPackageSource::new(mock_client!(
         aws_sdk_ssm,
-        RuleMode::Sequential,
-        rules.iter().copied(),
+        RuleMode::MatchAny,
+        rules.iter().copied().chain([&os]),
         fast_retries
     ))
 }
@@ -399,7 +419,7 @@ async fn inventory_arriving_after_the_launch() {
     for db in common::backends().await {
         // SSM: nothing at launch, then one page, then nothing again.
         let ssm = mock!(aws_sdk_ssm::Client::list_inventory_entries)
-            .match_requests(|r| r.instance_id() == Some(WORKER))
+            .match_requests(|r| r.instance_id() == Some(WORKER) && packages_listing(r))
             .sequence()
             .output(empty_ssm_page)
             .output(|| ssm_page(0..40, None))
@@ -478,7 +498,8 @@ async fn ten_thousand_packages_over_two_hundred_pages_cost_what_three_hundred_do
                 let next = (page < 199).then(|| (page + 1).to_string());
                 ssm_page(page * 50..(page + 1) * 50, next)
             });
-        let ssm = SsmPackageSource::new(mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&big]));
+        let os = no_os();
+        let ssm = SsmPackageSource::new(mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&big, &os]));
         let h = handler(&db.store, ssm, fixtures());
         let outcome = handle(
             &h,
@@ -662,6 +683,7 @@ async fn throttling_fails_retryably_and_the_redelivery_completes_the_launch() {
     for db in common::backends().await {
         // Three throttled attempts (the SDK's retries) fail the first delivery.
         let ssm = mock!(aws_sdk_ssm::Client::list_inventory_entries)
+            .match_requests(packages_listing)
             .sequence()
             .http_response(throttled)
             .times(3)
@@ -878,9 +900,17 @@ async fn the_next_days_inventory_records_the_upgrade() {
             .instance_history(&id(WEB), &HistoryQuery::default())
             .await
             .unwrap();
-        let latest = &page.changes[0];
+        // openssl and libssl3 (built from it) moved together.
+        let upgraded: Vec<_> = page.changes[..2]
+            .iter()
+            .map(|c| c.package_name.as_deref().unwrap_or_default())
+            .collect();
+        assert!(upgraded.contains(&"libssl3"), "{name}: {upgraded:?}");
+        let latest = page.changes[..2]
+            .iter()
+            .find(|c| c.package_name.as_deref() == Some("openssl"))
+            .unwrap();
         assert_eq!(latest.kind, ChangeKind::Changed, "{name}: {latest:?}");
-        assert_eq!(latest.package_name.as_deref(), Some("openssl"), "{name}");
         assert_eq!(
             latest.old_version.as_deref(),
             Some("3.0.19-1~deb12u2"),
@@ -896,13 +926,13 @@ async fn the_next_days_inventory_records_the_upgrade() {
             (Source::Event, at("2026-11-25T09:58:12Z")),
             "{name}"
         );
-        // The launch: its state and 300 installs; the upgrade: one change.
+        // The launch: its state and 300 installs; the upgrade: two changes.
         let all = db
             .count(&format!(
                 "SELECT COUNT(*) FROM ec2_history WHERE ec2_id = '{WEB}'"
             ))
             .await;
-        assert_eq!(all, 1 + 300 + 1, "{name}");
+        assert_eq!(all, 1 + 300 + 2, "{name}");
         // 3.0.20 > 3.0.19 > 3.0.9 in dpkg's ordering (not as text).
         let q = SearchQuery {
             package_name: Some("openssl".into()),

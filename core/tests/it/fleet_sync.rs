@@ -240,12 +240,21 @@ fn nodes_rule(nodes: &[(&str, &str)]) -> Rule {
 
 /// Inventories: ids in `with_packages` have two packages captured
 /// 2026-11-25 09:00, ids in `unknown` are unknown to SSM, others have none.
+/// No instance reports its OS. `reads` counts the package listings.
 fn inventory_rule(with_packages: &[&str], unknown: &[&str], reads: &Reads) -> Rule {
     let with_packages: Vec<String> = with_packages.iter().map(|s| s.to_string()).collect();
     let unknown: Vec<String> = unknown.iter().map(|s| s.to_string()).collect();
     let reads = Arc::clone(reads);
     mock!(aws_sdk_ssm::Client::list_inventory_entries).then_compute_response(move |r| {
         let i = r.instance_id().unwrap_or_default().to_string();
+        if r.type_name() == Some("AWS:InstanceInformation") {
+            return MockResponse::Output(
+                ListInventoryEntriesOutput::builder()
+                    .type_name("AWS:InstanceInformation")
+                    .instance_id(&i)
+                    .build(),
+            );
+        }
         *reads.lock().unwrap().entry(i.clone()).or_default() += 1;
         if unknown.contains(&i) {
             return MockResponse::Error(ListInventoryEntriesError::InvalidInstanceId(
@@ -602,7 +611,9 @@ async fn throttling_mid_walk_resumes_at_the_failed_instance() {
         let with_packages: Vec<&str> = everyone.iter().map(String::as_str).collect();
         // D's inventory is throttled through the SDK's 3 attempts, once.
         let d_throttled = mock!(aws_sdk_ssm::Client::list_inventory_entries)
-            .match_requests(|r| r.instance_id() == Some(D))
+            .match_requests(|r| {
+                r.instance_id() == Some(D) && r.type_name() == Some("AWS:Application")
+            })
             .sequence()
             .http_response(throttled)
             .times(3)

@@ -521,8 +521,8 @@ async fn search_filters_and_paginates() {
         assert_eq!(
             versions.body,
             json!({"package_name": "openssl", "versions": [
-                {"package_version": "1.1", "instances": 2},
-                {"package_version": "3.0", "instances": 3}
+                {"package_version": "3.0", "instances": 3},
+                {"package_version": "1.1", "instances": 2}
             ]}),
             "{ctx}"
         );
@@ -1157,6 +1157,115 @@ async fn history_and_version_ranges_over_http() {
         }
         let answer = call(api, Method::POST, "/ec2/i-up/history", None).await;
         answer.assert_error(StatusCode::METHOD_NOT_ALLOWED, "GET", ctx);
+    })
+    .await;
+}
+
+/// The OS a PUT names decides the version order and the advisories that
+/// apply; the vulnerability routes answer who is exposed, and their bad
+/// parameters are 400s naming them.
+#[tokio::test]
+async fn vulnerabilities_over_http() {
+    use inventory_core::advisories::{Advisory, Affected, Feed, Interval, NameKind, Severity};
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let api = router(db.store.clone());
+        let mut put = body(
+            "123456789012",
+            "us-east-1",
+            &[("openssl", "3.0.14-1~deb12u1")],
+        );
+        put["platform_name"] = json!("Debian GNU/Linux");
+        put["platform_version"] = json!("12");
+        let answer = call(&api, Method::PUT, "/ec2/i-deb", Some(&put)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{ctx}: {}", answer.body);
+        let record = &get(&api, "/ec2/i-deb").await.body["record"];
+        assert_eq!(record["os_release"], "debian:12", "{ctx}: {record}");
+        assert_eq!(record["version_scheme"], "dpkg", "{ctx}");
+        assert_eq!(record["platform_name"], "Debian GNU/Linux", "{ctx}");
+        // POST keeps the original's three fields.
+        call(&api, Method::POST, "/ec2/i-post", Some(&put))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "platform_name", ctx);
+
+        let dsa = Advisory {
+            id: "DSA-5764-1".into(),
+            aliases: vec!["CVE-2024-5535".into()],
+            summary: Some("openssl security update".into()),
+            severity: Severity::High,
+            published: None,
+            modified: chrono::Utc::now(),
+            withdrawn: None,
+            source: Feed::Osv,
+            affected: vec![Affected {
+                release: "debian:12".parse().unwrap(),
+                package: "openssl".into(),
+                names: NameKind::Source,
+                ranges: vec![Interval {
+                    fixed: Some("3.0.14-1~deb12u2".into()),
+                    ..Interval::default()
+                }],
+                versions: vec![],
+            }],
+        };
+        let mut import = db.store.begin_import().await.unwrap();
+        import.advisories(&[dsa]).await.unwrap();
+        import.commit().await.unwrap();
+
+        for path in ["/advisories/DSA-5764-1", "/advisories/CVE-2024-5535"] {
+            let a = get(&api, path).await;
+            assert_eq!(a.status, StatusCode::OK, "{ctx}: {path}: {}", a.body);
+            assert_eq!(a.body["advisory"]["advisory_id"], "DSA-5764-1", "{ctx}");
+            assert_eq!(a.body["advisory"]["severity"], "high", "{ctx}");
+            assert_eq!(
+                a.body["affected"],
+                json!([{"aws_instance_id": "i-deb", "package_name": "openssl",
+                        "package_version": "3.0.14-1~deb12u1", "fixed_version": "3.0.14-1~deb12u2",
+                        "matched_by": "same_name", "advisory_id": "DSA-5764-1"}]),
+                "{ctx}"
+            );
+            assert_eq!(a.body["next_token"], Value::Null, "{ctx}");
+        }
+        get(&api, "/advisories/CVE-1999-0001").await.assert_error(
+            StatusCode::NOT_FOUND,
+            "CVE-1999-0001",
+            ctx,
+        );
+        let mine = get(&api, "/ec2/i-deb/vulnerabilities").await;
+        assert_eq!(
+            mine.body["vulnerabilities"][0]["advisory_id"], "DSA-5764-1",
+            "{ctx}"
+        );
+        assert_eq!(
+            mine.body["vulnerabilities"][0]["aliases"],
+            json!(["CVE-2024-5535"])
+        );
+        let fleet = get(&api, "/vulnerabilities?severity=high&aws_region=us-east-1").await;
+        assert_eq!(
+            fleet.body["advisories"][0]["instances"], 1,
+            "{ctx}: {}",
+            fleet.body
+        );
+        let none = get(&api, "/vulnerabilities?severity=low").await;
+        assert_eq!(none.body["advisories"], json!([]), "{ctx}");
+        for (path, field) in [
+            ("/vulnerabilities?severity=dire", "severity"),
+            ("/vulnerabilities?limit=0", "limit"),
+            ("/vulnerabilities?next_token=nonsense", "next_token"),
+            (
+                "/ec2/i-deb/vulnerabilities?aws_account=123456789012",
+                "aws_account",
+            ),
+            ("/advisories/DSA-5764-1?severity=high", "severity"),
+            ("/advisories/DSA-5764-1?state=asleep", "state"),
+        ] {
+            get(&api, path)
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, field, ctx);
+        }
+        call(&api, Method::DELETE, "/vulnerabilities", None)
+            .await
+            .assert_error(StatusCode::METHOD_NOT_ALLOWED, "GET", ctx);
     })
     .await;
 }

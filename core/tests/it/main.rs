@@ -4,9 +4,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod advisory_import;
 mod events_handling;
 mod fleet_sync;
 mod http_api;
+mod store_advisories;
 mod store_events;
 mod store_history;
 mod store_instances;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use inventory_core::model::{
-    InstanceDetails, InstanceId, InstanceKey, InstanceState, Package, Source, StateChange,
+    InstanceDetails, InstanceId, InstanceKey, InstanceState, Package, PackageSet, Source,
+    StateChange,
 };
 use inventory_core::version::VersionScheme;
 
@@ -115,9 +116,14 @@ async fn package_replacement_ignores_stale_captures() {
         let (s, ctx) = (&db.store, db.name);
         let id = InstanceId::parse("i-inv").unwrap();
         let replace = async |packages: &[Package], captured: i64, source: Source| {
-            s.replace_packages(&id, packages, at(captured), source, VersionScheme::Natural)
-                .await
-                .unwrap()
+            s.replace_packages(
+                &id,
+                PackageSet::new(packages, VersionScheme::Natural),
+                at(captured),
+                source,
+            )
+            .await
+            .unwrap()
         };
         let v1 = vec![Package::new("a", "1"), Package::new("b", "1")];
         assert!(
@@ -170,7 +176,12 @@ async fn stale_running_lists_missing_then_oldest_inventories() {
         ] {
             let id = InstanceId::parse(id).unwrap();
             assert!(s
-                .replace_packages(&id, &p, at(captured), Source::Event, VersionScheme::Natural)
+                .replace_packages(
+                    &id,
+                    PackageSet::new(&p, VersionScheme::Natural),
+                    at(captured),
+                    Source::Event
+                )
                 .await
                 .unwrap());
         }

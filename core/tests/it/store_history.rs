@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use inventory_core::model::{
-    InstanceDetails, InstanceId, InstanceState, Package, Source, StateChange,
+    InstanceDetails, InstanceId, InstanceState, Package, PackageSet, Source, StateChange,
 };
 use inventory_core::query::{Change, ChangeKind, HistoryQuery};
 use inventory_core::store::Store;
@@ -191,7 +191,11 @@ async fn writes_record_installs_removals_version_changes_and_states() {
         ]);
         let captured = Utc::now() + Duration::hours(1);
         let w = s
-            .apply_state_with_packages(&running, &inventory, captured, VersionScheme::Dpkg)
+            .apply_state_with_packages(
+                &running,
+                PackageSet::new(&inventory, VersionScheme::Dpkg),
+                captured,
+            )
             .await
             .unwrap();
         assert!(w.state_applied && w.packages_written, "{ctx}: {w:?}");
@@ -205,7 +209,11 @@ async fn writes_record_installs_removals_version_changes_and_states() {
             ),
         ] {
             let w = s
-                .apply_state_with_packages(&again, &inventory, captured, VersionScheme::Dpkg)
+                .apply_state_with_packages(
+                    &again,
+                    PackageSet::new(&inventory, VersionScheme::Dpkg),
+                    captured,
+                )
                 .await
                 .unwrap();
             assert!(!w.state_applied && !w.packages_written, "{ctx}: {w:?}");
@@ -215,10 +223,9 @@ async fn writes_record_installs_removals_version_changes_and_states() {
         assert!(
             !s.replace_packages(
                 &id("i-hist"),
-                &older_capture,
+                PackageSet::new(&older_capture, VersionScheme::Dpkg),
                 captured - Duration::minutes(1),
-                Source::Sync,
-                VersionScheme::Dpkg
+                Source::Sync
             )
             .await
             .unwrap(),
@@ -356,7 +363,7 @@ async fn racing_writers_leave_a_history_that_replays_to_the_stored_set() {
                         } else {
                             let captured = base + Duration::seconds(round as i64);
                             store
-                                .replace_packages(&id("i-race"), &set(w, round), captured, Source::Sync, VersionScheme::Natural)
+                                .replace_packages(&id("i-race"), PackageSet::new(&set(w, round), VersionScheme::Natural), captured, Source::Sync)
                                 .await?;
                         }
                     }

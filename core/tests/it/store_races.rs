@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use inventory_core::model::{
-    distinct_packages, Instance, InstanceId, Package, Source, StateChange,
+    distinct_packages, Instance, InstanceId, Package, PackageSet, Source, StateChange,
 };
 use inventory_core::store::{Store, StoreError};
 use inventory_core::version::VersionScheme;
@@ -149,10 +149,9 @@ async fn put_racing_event_replaces_leaves_exactly_one_written_set() {
                         store
                             .replace_packages(
                                 &id,
-                                &set_of(k, round),
+                                PackageSet::new(&set_of(k, round), VersionScheme::Natural),
                                 captured,
                                 Source::Event,
-                                VersionScheme::Natural,
                             )
                             .await?;
                     }
@@ -253,9 +252,8 @@ async fn running_events_racing_puts_leave_exactly_one_written_set() {
                         store
                             .apply_state_with_packages(
                                 &change,
-                                &set_of(k, round),
+                                PackageSet::new(&set_of(k, round), VersionScheme::Natural),
                                 time,
-                                VersionScheme::Natural,
                             )
                             .await?;
                     }

@@ -3,9 +3,10 @@
 use crate::common;
 
 use chrono::Utc;
-use inventory_core::model::{InstanceId, InstanceState, Package, StateChange};
+use inventory_core::model::{InstanceId, InstanceState, OsPlatform, Package, StateChange};
 use inventory_core::query::{PackageVersionCount, SearchQuery};
 use inventory_core::store::StoreError;
+use inventory_core::version::VersionScheme;
 
 async fn seed(db: &common::TestDb) {
     // 12 instances: i-00..i-11; even ones run openssl 3, odd ones openssl 1.1;
@@ -167,12 +168,14 @@ async fn package_versions_count_instances() {
             versions,
             vec![
                 PackageVersionCount {
-                    version: "1.1.1".into(),
-                    instances: 5
+                    version: "3.0.2".into(),
+                    scheme: VersionScheme::Natural,
+                    instances: 6
                 },
                 PackageVersionCount {
-                    version: "3.0.2".into(),
-                    instances: 6
+                    version: "1.1.1".into(),
+                    scheme: VersionScheme::Natural,
+                    instances: 5
                 },
             ],
             "{ctx}"
@@ -182,6 +185,52 @@ async fn package_versions_count_instances() {
         // A package no instance has any more is not listed.
         let removed = db.store.package_versions("only-11").await.unwrap();
         assert!(removed.is_empty(), "{ctx}");
+    })
+    .await;
+}
+
+/// Versions list highest first in their own scheme's order, not as text;
+/// the same version reported by a Debian instance and by one whose OS is
+/// unknown is a row of each scheme, each keyed in its own order.
+#[tokio::test]
+async fn package_versions_are_in_version_order_per_scheme() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let versions = [
+            "3.0.9-1",
+            "3.0.13-1",
+            "1:1.0-1",
+            "3.0.13-1~rc1",
+            "3.0.13-1+b1",
+        ];
+        for (n, version) in versions.iter().enumerate() {
+            let mut i = common::instance(&format!("i-deb{n}"), vec![Package::new("lib", *version)]);
+            i.os = Some(OsPlatform::parse("Debian GNU/Linux", "12").unwrap());
+            db.store.put_instance(&i).await.unwrap();
+        }
+        let natural = common::instance("i-natural", vec![Package::new("lib", "1:1.0-1")]);
+        db.store.put_instance(&natural).await.unwrap();
+        let listed: Vec<(String, VersionScheme)> = db
+            .store
+            .package_versions("lib")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.version, v.scheme))
+            .collect();
+        let dpkg = |v: &str| (v.to_string(), VersionScheme::Dpkg);
+        assert_eq!(
+            listed,
+            vec![
+                dpkg("1:1.0-1"),
+                dpkg("3.0.13-1+b1"),
+                dpkg("3.0.13-1"),
+                dpkg("3.0.13-1~rc1"),
+                dpkg("3.0.9-1"),
+                ("1:1.0-1".to_string(), VersionScheme::Natural),
+            ],
+            "{ctx}"
+        );
     })
     .await;
 }

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use inventory_core::model::{InstanceId, Package};
+use inventory_core::model::{InstanceId, Package, PackageSet};
 use inventory_core::store::Dialect;
 
 #[tokio::test]
@@ -174,10 +174,12 @@ async fn a_write_failing_midway_leaves_nothing_half_written() {
             .store
             .replace_packages(
                 &kept.id,
-                &replacement.packages,
+                PackageSet::new(
+                    &replacement.packages,
+                    inventory_core::version::VersionScheme::Natural,
+                ),
                 chrono::Utc::now(),
                 inventory_core::model::Source::Event,
-                inventory_core::version::VersionScheme::Natural,
             )
             .await;
         assert!(replaced.is_err(), "{ctx}");
@@ -195,7 +197,7 @@ async fn history_count(db: &common::TestDb, kind: &str) -> i64 {
 }
 
 /// Packages at the model's length limits: the package JSON outgrows one
-/// request (6,000 of them take about 4.3 MB; so the write goes in chunks
+/// request (6,000 of them take about 6 MB; so the write goes in chunks
 /// inside one transaction) and the read outgrows one response (so it falls
 /// back to paged reads).
 #[tokio::test]
@@ -213,6 +215,7 @@ async fn oversized_package_lists_are_chunked_and_paged() {
                 let mut p = Package::new(name, "v".repeat(MAX_PACKAGE_VERSION_LEN));
                 p.publisher = Some("p".repeat(MAX_PACKAGE_PUBLISHER_LEN));
                 p.architecture = Some("a".repeat(MAX_PACKAGE_ARCHITECTURE_LEN));
+                p.source_name = Some("s".repeat(MAX_PACKAGE_NAME_LEN));
                 p
             })
             .collect();
@@ -237,10 +240,10 @@ async fn oversized_package_lists_are_chunked_and_paged() {
 
         let rec = store.get_instance(&i.id).await.unwrap().unwrap();
         assert_eq!(rec.instance.packages, i.packages, "{ctx}");
-        // The failed single read, the instance, 20 pages of 300 and an empty one.
+        // The failed single read, the instance, 25 pages of 240 and an empty one.
         assert_eq!(
             store.data_api_calls() - write,
-            1 + 1 + 21,
+            1 + 1 + 26,
             "{ctx}: paged read calls"
         );
 

@@ -5,18 +5,22 @@
 -- call_write_instance
 CALL inventory_write_instance(
     :mode, :id, :account, :region, :state, :instance_type, :image_id, :platform,
-    :launch_time, :tags, :source, :now, :packages, :own_transaction)
+    :launch_time, :tags, :source, :now, :packages,
+    :platform_name, :platform_version, :os_release, :version_scheme, :own_transaction)
 
 -- call_replace_packages
-CALL inventory_replace_packages(:id, :captured_at, :now, :source, :packages, :own_transaction)
+CALL inventory_replace_packages(
+    :id, :captured_at, :now, :source, :packages,
+    :platform_name, :platform_version, :os_release, :version_scheme, :own_transaction)
 
 -- call_apply_state
 CALL inventory_apply_state(
     :id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time,
-    :tags, :source, :now, :time, :has_details, :captured_at, :packages, :own_transaction)
+    :tags, :source, :now, :time, :has_details, :captured_at, :packages,
+    :platform_name, :platform_version, :os_release, :version_scheme, :own_transaction)
 
 -- call_link_packages
-CALL inventory_link_packages(:id, :packages, FALSE, :source, :at)
+CALL inventory_link_packages(:id, :packages, FALSE, :source, :at, :version_scheme)
 
 -- routines_checksum_create
 CREATE TABLE IF NOT EXISTS schema_routines (id INT NOT NULL PRIMARY KEY CHECK (id = 1), checksum VARCHAR(64) CHARACTER SET ascii NOT NULL, applied DATETIME(6) NOT NULL) ENGINE=InnoDB
@@ -32,13 +36,14 @@ ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), applied = VALUES(applied)
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
-       NULL AS packages
+       platform_name, platform_version, os_release, version_scheme, NULL AS packages
 FROM ec2 WHERE id = :id
 UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)
+       NULL, NULL, NULL, NULL,
+       CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture, source_name)) AS CHAR)
 FROM (
-    SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture)) + 16)
+    SELECT p.name, p.version, p.publisher, p.architecture, p.source_name,
+           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture, p.source_name)) + 16)
                OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
@@ -50,12 +55,12 @@ ORDER BY 1
 -- get_instance_row
 SELECT account, region, state, instance_type, image_id, platform, launch_time,
        tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at
+       inventory_captured_at, platform_name, platform_version, os_release, version_scheme
 FROM ec2
 WHERE id = :id
 
 -- get_packages_page
-SELECT p.id, p.name, p.version, p.publisher, p.architecture
+SELECT p.id, p.name, p.version, p.publisher, p.architecture, p.source_name
 FROM ec2_package ep
 JOIN package p ON p.id = ep.package_id
 WHERE ep.ec2_id = :id
@@ -75,11 +80,11 @@ ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT :limit
 
 -- package_versions
-SELECT p.name, p.version, COUNT(*) AS instances
+SELECT p.name, p.version, p.scheme, p.version_key, COUNT(*) AS instances
 FROM package p
 JOIN ec2_package ep ON ep.package_id = p.id
 WHERE p.name = :name
-GROUP BY p.id, p.name, p.version
+GROUP BY p.id, p.name, p.version, p.scheme, p.version_key
 
 -- search
 SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
@@ -171,6 +176,168 @@ SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
 
 -- schema_version_record
 INSERT INTO schema_version (version, applied) VALUES (:version, :applied)
+
+-- advisory_range_watermark
+SELECT COALESCE(MAX(id), 0) AS id FROM advisory_range
+
+-- advisory_delete_older
+DELETE a
+FROM JSON_TABLE(:advisories, '$[*]' COLUMNS (
+        id VARCHAR(128) PATH '$.id', modified DATETIME(6) PATH '$.modified')) AS j
+STRAIGHT_JOIN advisory a ON a.id = j.id
+WHERE a.modified < j.modified
+
+-- advisory_insert
+INSERT IGNORE INTO advisory (id, feed, summary, severity, severity_rank, aliases, published,
+                             modified, withdrawn, imported)
+SELECT j.id, j.feed, j.summary, j.severity, j.severity_rank, j.aliases, j.published, j.modified,
+       j.withdrawn, :imported
+FROM JSON_TABLE(:advisories, '$[*]' COLUMNS (
+        id VARCHAR(128) PATH '$.id', feed VARCHAR(8) PATH '$.feed',
+        summary VARCHAR(1000) PATH '$.summary', severity VARCHAR(8) PATH '$.severity',
+        severity_rank SMALLINT PATH '$.severity_rank', aliases LONGTEXT PATH '$.aliases_json',
+        published DATETIME(6) PATH '$.published', modified DATETIME(6) PATH '$.modified',
+        withdrawn DATETIME(6) PATH '$.withdrawn')) AS j
+
+-- advisory_alias_insert
+INSERT IGNORE INTO advisory_alias (alias, advisory_id)
+SELECT j.alias, j.advisory_id
+FROM JSON_TABLE(:aliases, '$[*]' COLUMNS (
+        alias VARCHAR(128) PATH '$.alias', advisory_id VARCHAR(128) PATH '$.advisory_id')) AS j
+STRAIGHT_JOIN advisory a ON a.id = j.advisory_id AND a.imported = :imported
+
+-- advisory_range_insert
+INSERT INTO advisory_range (advisory_id, os_release, scheme, package_name, names_source,
+                            introduced_key, fixed_key, fixed_version, last_affected_key)
+SELECT j.advisory_id, j.os_release, j.scheme, j.package_name, j.names_source, j.introduced_key,
+       j.fixed_key, j.fixed_version, j.last_affected_key
+FROM JSON_TABLE(:ranges, '$[*]' COLUMNS (
+        advisory_id VARCHAR(128) PATH '$.advisory_id', os_release VARCHAR(32) PATH '$.os_release',
+        scheme VARCHAR(8) PATH '$.scheme', package_name VARCHAR(255) PATH '$.package_name',
+        names_source BOOLEAN PATH '$.names_source',
+        introduced_key VARCHAR(700) PATH '$.introduced_key',
+        fixed_key VARCHAR(700) PATH '$.fixed_key', fixed_version VARCHAR(128) PATH '$.fixed_version',
+        last_affected_key VARCHAR(700) PATH '$.last_affected_key')) AS j
+STRAIGHT_JOIN advisory a ON a.id = j.advisory_id AND a.imported = :imported
+
+-- source_map_clear
+DELETE FROM package_source_map WHERE os_release = :release
+
+-- source_map_insert
+INSERT INTO package_source_map (os_release, binary_name, source_name)
+SELECT :release, j.binary_name, j.source_name
+FROM JSON_TABLE(:pairs, '$[*]' COLUMNS (
+        binary_name VARCHAR(255) PATH '$.binary_name',
+        source_name VARCHAR(255) PATH '$.source_name')) AS j
+ON DUPLICATE KEY UPDATE source_name = VALUES(source_name)
+
+-- findings_forget_source_ranges
+DELETE FROM package_finding
+WHERE range_id IN (
+    SELECT id FROM advisory_range
+    WHERE os_release = :release AND names_source)
+
+-- findings_match_source_ranges
+INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.range_id IN (
+    SELECT id FROM advisory_range
+    WHERE os_release = :release AND names_source AND id <= :watermark)
+
+-- findings_match_new_ranges
+INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.range_id > :watermark
+
+-- advisory_affected
+WITH named AS (
+    SELECT a.id, a.feed, a.summary, a.severity, a.aliases, a.published, a.modified, a.withdrawn
+    FROM advisory a
+    WHERE a.id = :id
+       OR a.id IN (SELECT al.advisory_id FROM advisory_alias al WHERE al.alias = :id)
+), affected AS (
+    SELECT e.id AS ec2_id, p.name AS package_name, p.version AS package_version, r.advisory_id,
+           MIN(r.fixed_version) AS fixed_version, MIN(f.matched_by) AS matched_by
+    FROM named n
+    JOIN advisory_range r ON r.advisory_id = n.id
+    JOIN package_finding f ON f.range_id = r.id
+    JOIN ec2_package ep ON ep.package_id = f.package_id
+    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+    JOIN package p ON p.id = f.package_id
+    WHERE n.withdrawn IS NULL
+      AND (:account IS NULL OR e.account = :account)
+      AND (:region IS NULL OR e.region = :region)
+      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
+      AND (:after_id IS NULL
+        OR (e.id, p.name, p.version, r.advisory_id) > (:after_id, :after_name, :after_version,
+            :after_advisory))
+    GROUP BY e.id, p.name, p.version, r.advisory_id
+    ORDER BY e.id, p.name, p.version, r.advisory_id
+    LIMIT :limit
+)
+SELECT 0 AS part, n.id AS advisory_id, n.feed, n.summary, n.severity, n.aliases, n.published,
+       n.modified, n.withdrawn, NULL AS ec2_id, NULL AS package_name, NULL AS package_version,
+       NULL AS fixed_version, NULL AS matched_by
+FROM named n
+UNION ALL
+SELECT 1, f.advisory_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.ec2_id, f.package_name,
+       f.package_version, f.fixed_version, f.matched_by
+FROM affected f
+ORDER BY part, ec2_id, package_name, package_version, advisory_id
+
+-- instance_vulnerabilities
+SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, p.name AS package_name,
+       p.version AS package_version, MIN(r.fixed_version) AS fixed_version,
+       MIN(f.matched_by) AS matched_by
+FROM ec2 e
+JOIN ec2_package ep ON ep.ec2_id = e.id
+JOIN package_finding f ON f.package_id = ep.package_id
+JOIN advisory_range r ON r.id = f.range_id AND r.os_release = e.os_release
+JOIN advisory a ON a.id = r.advisory_id
+JOIN package p ON p.id = ep.package_id
+WHERE e.id = :id
+  AND a.withdrawn IS NULL
+  AND (:after_rank IS NULL
+    OR a.severity_rank < :after_rank
+    OR (a.severity_rank = :after_rank
+      AND (a.id, p.name, p.version) > (:after_advisory, :after_name, :after_version)))
+GROUP BY a.id, a.aliases, a.severity, a.severity_rank, p.name, p.version
+ORDER BY a.severity_rank DESC, a.id, p.name, p.version
+LIMIT :limit
+
+-- fleet_vulnerabilities
+WITH counts AS (
+    SELECT r.advisory_id, COUNT(DISTINCT ep.ec2_id) AS instances
+    FROM advisory_range r
+    JOIN advisory a ON a.id = r.advisory_id
+    JOIN package_finding f ON f.range_id = r.id
+    JOIN ec2_package ep ON ep.package_id = f.package_id
+    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+    WHERE a.withdrawn IS NULL
+      AND (:severity IS NULL OR a.severity = :severity)
+      AND (:account IS NULL OR e.account = :account)
+      AND (:region IS NULL OR e.region = :region)
+      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
+    GROUP BY r.advisory_id
+)
+SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
+FROM counts c
+JOIN advisory a ON a.id = c.advisory_id
+WHERE :after_rank IS NULL
+   OR a.severity_rank < :after_rank
+   OR (a.severity_rank = :after_rank
+     AND (c.instances < :after_instances
+       OR (c.instances = :after_instances AND a.id > :after_advisory)))
+ORDER BY a.severity_rank DESC, c.instances DESC, a.id
+LIMIT :limit
+
+-- import_lock
+SELECT 1 AS locked FROM inventory_lock WHERE name = 'import' FOR UPDATE
+
+-- findings_lock
+SELECT 1 AS locked FROM inventory_lock WHERE name = 'findings' FOR UPDATE
 
 -- schema version 1, statement 1
 CREATE TABLE IF NOT EXISTS ec2 (
@@ -272,6 +439,170 @@ CONSTRAINT ec2_history_source CHECK (source IN ('event', 'api', 'sync')),
 CONSTRAINT ec2_history_kind CHECK (kind IN ('installed', 'removed', 'changed', 'state'))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
+-- schema version 6, statement 1
+DROP PROCEDURE IF EXISTS inventory_migrate_006
+
+-- schema version 6, statement 2
+CREATE PROCEDURE inventory_migrate_006()
+BEGIN
+IF NOT EXISTS (
+SELECT 1 FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = 'ec2' AND column_name = 'os_release'
+) THEN
+ALTER TABLE ec2 ADD COLUMN platform_name VARCHAR(255) NULL,
+ADD COLUMN platform_version VARCHAR(64) NULL,
+ADD COLUMN os_release VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
+ADD COLUMN version_scheme VARCHAR(8) CHARACTER SET ascii NULL,
+ADD CONSTRAINT ec2_version_scheme CHECK (version_scheme IN ('dpkg', 'rpm', 'dotted', 'natural'));
+END IF;
+IF NOT EXISTS (
+SELECT 1 FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = 'package' AND column_name = 'scheme'
+) THEN
+ALTER TABLE package ADD COLUMN scheme VARCHAR(8) CHARACTER SET ascii NULL,
+ADD COLUMN source_name VARCHAR(255) NULL,
+ADD KEY package_source_name (source_name);
+END IF;
+UPDATE package SET scheme = CASE LEFT(version_key, 1)
+WHEN 'd' THEN 'dpkg' WHEN 'r' THEN 'rpm' WHEN 'w' THEN 'dotted' ELSE 'natural' END
+WHERE scheme IS NULL;
+IF EXISTS (
+SELECT 1 FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = 'package'
+AND column_name = 'name_version_hash'
+) THEN
+ALTER TABLE package MODIFY scheme VARCHAR(8) CHARACTER SET ascii NOT NULL,
+ADD CONSTRAINT package_scheme CHECK (scheme IN ('dpkg', 'rpm', 'dotted', 'natural')),
+DROP KEY package_name_version_hash,
+DROP COLUMN name_version_hash,
+ADD COLUMN identity_hash BINARY(32)
+AS (UNHEX(SHA2(CONCAT(name, CHAR(0), version, CHAR(0), scheme), 256))) STORED,
+ADD UNIQUE KEY package_identity_hash (identity_hash);
+END IF;
+END
+
+-- schema version 6, statement 3
+CALL inventory_migrate_006()
+
+-- schema version 6, statement 4
+DROP PROCEDURE inventory_migrate_006
+
+-- schema version 6, statement 5
+CREATE TABLE IF NOT EXISTS advisory (
+id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+feed VARCHAR(8) CHARACTER SET ascii NOT NULL,
+summary VARCHAR(1000) NULL,
+severity VARCHAR(8) CHARACTER SET ascii NOT NULL,
+severity_rank SMALLINT NOT NULL,
+aliases LONGTEXT NOT NULL,
+published DATETIME(6) NULL,
+modified DATETIME(6) NOT NULL,
+withdrawn DATETIME(6) NULL,
+imported DATETIME(6) NOT NULL,
+PRIMARY KEY (id),
+CONSTRAINT advisory_feed CHECK (feed IN ('osv', 'alas')),
+CONSTRAINT advisory_severity CHECK (severity IN ('critical', 'high', 'medium', 'low', 'unknown'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 6, statement 6
+CREATE TABLE IF NOT EXISTS advisory_alias (
+alias VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+advisory_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+PRIMARY KEY (alias, advisory_id),
+KEY advisory_alias_advisory (advisory_id),
+CONSTRAINT advisory_alias_advisory FOREIGN KEY (advisory_id) REFERENCES advisory (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 6, statement 7
+CREATE TABLE IF NOT EXISTS advisory_range (
+id BIGINT NOT NULL AUTO_INCREMENT,
+advisory_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+os_release VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+scheme VARCHAR(8) CHARACTER SET ascii NOT NULL,
+package_name VARCHAR(255) NOT NULL,
+names_source BOOLEAN NOT NULL,
+introduced_key VARBINARY(700) NULL,
+fixed_key VARBINARY(700) NULL,
+fixed_version VARCHAR(128) NULL,
+last_affected_key VARBINARY(700) NULL,
+PRIMARY KEY (id),
+KEY advisory_range_package (package_name, os_release),
+KEY advisory_range_advisory (advisory_id),
+CONSTRAINT advisory_range_advisory FOREIGN KEY (advisory_id) REFERENCES advisory (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 6, statement 8
+CREATE TABLE IF NOT EXISTS package_source_map (
+os_release VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+binary_name VARCHAR(255) NOT NULL,
+source_name VARCHAR(255) NOT NULL,
+PRIMARY KEY (os_release, binary_name),
+KEY package_source_map_source (os_release, source_name),
+KEY package_source_map_binary (binary_name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 6, statement 9
+CREATE TABLE IF NOT EXISTS package_finding (
+package_id BIGINT NOT NULL,
+range_id BIGINT NOT NULL,
+matched_by VARCHAR(10) CHARACTER SET ascii NOT NULL,
+PRIMARY KEY (package_id, range_id),
+KEY package_finding_range (range_id, package_id),
+CONSTRAINT package_finding_package FOREIGN KEY (package_id) REFERENCES package (id),
+CONSTRAINT package_finding_range FOREIGN KEY (range_id) REFERENCES advisory_range (id) ON DELETE CASCADE,
+CONSTRAINT package_finding_matched_by CHECK (matched_by IN ('package', 'source_map', 'source_rpm', 'same_name'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 6, statement 10
+CREATE OR REPLACE VIEW package_match AS
+SELECT p.id AS package_id, r.id AS range_id, 'package' AS matched_by
+FROM advisory_range r
+JOIN package p ON p.name = r.package_name AND p.scheme = r.scheme
+WHERE NOT r.names_source
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'source_map'
+FROM advisory_range r
+JOIN package_source_map m ON m.os_release = r.os_release AND m.source_name = r.package_name
+JOIN package p ON p.name = m.binary_name AND p.scheme = r.scheme
+WHERE r.names_source
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'source_rpm'
+FROM advisory_range r
+JOIN package p ON p.source_name = r.package_name AND p.scheme = r.scheme
+WHERE r.names_source
+AND NOT EXISTS (
+SELECT 1 FROM package_source_map m
+WHERE m.os_release = r.os_release AND m.binary_name = p.name)
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'same_name'
+FROM advisory_range r
+JOIN package p ON p.name = r.package_name AND p.scheme = r.scheme AND p.source_name IS NULL
+WHERE r.names_source
+AND NOT EXISTS (
+SELECT 1 FROM package_source_map m
+WHERE m.os_release = r.os_release AND m.binary_name = p.name)
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+
+-- schema version 6, statement 11
+CREATE TABLE IF NOT EXISTS inventory_lock (
+name VARCHAR(16) CHARACTER SET ascii NOT NULL,
+PRIMARY KEY (name)
+) ENGINE=InnoDB
+
+-- schema version 6, statement 12
+INSERT IGNORE INTO inventory_lock (name) VALUES ('findings'), ('import')
+
 -- routines, statement 1
 DROP PROCEDURE IF EXISTS inventory_link_packages
 
@@ -290,47 +621,81 @@ DROP PROCEDURE IF EXISTS inventory_apply_state
 -- routines, statement 6
 CREATE PROCEDURE inventory_link_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
-IN p_source VARCHAR(8), IN p_at DATETIME(6))
+IN p_source VARCHAR(8), IN p_at DATETIME(6), IN p_scheme VARCHAR(8))
 BEGIN
 DECLARE v_changed INT;
-INSERT IGNORE INTO package (name, version, publisher, architecture, version_key)
-SELECT j.name, j.version, j.publisher, j.architecture, j.version_key
+DECLARE v_locked INT;
+DECLARE v_before BIGINT;
+DECLARE v_package BIGINT;
+SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
+SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
+INSERT IGNORE INTO package (name, version, scheme, publisher, architecture, source_name,
+version_key)
+SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
+j.version_key
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
 name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-version_key VARCHAR(700) PATH '$.k')) AS j
+source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
 WHERE NOT EXISTS (
 SELECT 1 FROM package k
-WHERE k.name_version_hash = UNHEX(j.h))
+WHERE k.identity_hash = UNHEX(j.h))
 ORDER BY j.ord;
+IF ROW_COUNT() > 0 THEN
+INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.package_id > v_before;
+END IF;
 SELECT COUNT(*) INTO v_changed
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-version_key VARCHAR(700) PATH '$.k')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h)
+source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
 WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
 OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
 OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
 IF v_changed > 0 THEN
+DROP TEMPORARY TABLE IF EXISTS inventory_rematch;
+CREATE TEMPORARY TABLE inventory_rematch (id BIGINT NOT NULL PRIMARY KEY);
+INSERT INTO inventory_rematch (id)
+SELECT p.id
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
+WHERE (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
+OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
 UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-version_key VARCHAR(700) PATH '$.k')) AS j
+source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
 STRAIGHT_JOIN package p
-ON p.name_version_hash = UNHEX(j.h)
+ON p.identity_hash = UNHEX(j.h)
 SET p.publisher = COALESCE(j.publisher, p.publisher),
 p.architecture = COALESCE(j.architecture, p.architecture),
+p.source_name = COALESCE(j.source_name, p.source_name),
 p.version_key = COALESCE(p.version_key, j.version_key);
+SELECT MIN(id) INTO v_package FROM inventory_rematch;
+WHILE v_package IS NOT NULL DO
+DELETE FROM package_finding WHERE package_id = v_package;
+INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.package_id = v_package;
+SELECT MIN(id) INTO v_package FROM inventory_rematch WHERE id > v_package;
+END WHILE;
+DROP TEMPORARY TABLE inventory_rematch;
 END IF;
 IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
 new_version)
 SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
 INSERT INTO ec2_package (ec2_id, package_id)
 SELECT p_id, p.id
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
 ELSE
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 CREATE TEMPORARY TABLE inventory_wanted (
@@ -340,10 +705,10 @@ version VARCHAR(128) NOT NULL
 INSERT INTO inventory_wanted (id, name, version)
 SELECT p.id, p.name, p.version
 FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.name_version_hash = UNHEX(j.h);
+STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
 CREATE TEMPORARY TABLE inventory_came (
 id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
-KEY (name)
+same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
 ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 INSERT INTO inventory_came (id, name, version)
 SELECT w.id, w.name, w.version
@@ -358,18 +723,22 @@ FROM ec2_package ep
 JOIN package p ON p.id = ep.package_id
 WHERE ep.ec2_id = p_id
 AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+UPDATE inventory_came c
+JOIN inventory_gone g ON g.name = c.name AND g.version = c.version
+SET c.same = TRUE, g.same = TRUE;
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
 new_version)
 SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
 FROM inventory_gone g
-JOIN inventory_came c ON c.name = g.name
+JOIN inventory_came c ON c.name = g.name AND NOT c.same
+WHERE NOT g.same
 GROUP BY g.name
 HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
 new_version)
 SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
 FROM inventory_gone g
-WHERE NOT EXISTS (
+WHERE NOT g.same AND NOT EXISTS (
 SELECT 1 FROM ec2_history h
 WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
 AND h.kind = 'changed');
@@ -381,7 +750,7 @@ INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_ver
 new_version)
 SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
 FROM inventory_came c
-WHERE NOT EXISTS (
+WHERE NOT c.same AND NOT EXISTS (
 SELECT 1 FROM ec2_history h
 WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
 AND ((p_replace AND h.kind = 'changed')
@@ -415,6 +784,8 @@ IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(2
 IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
 IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_at DATETIME(6),
 IN p_captured_at DATETIME(6), IN p_event_time DATETIME(6),
+IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8),
 OUT p_old_state VARCHAR(16), OUT p_inserted BOOLEAN)
 BEGIN
 DECLARE v_known INT;
@@ -426,10 +797,12 @@ BEGIN
 DECLARE CONTINUE HANDLER FOR 1062 SET v_raced = TRUE;
 INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
 launch_time, tags, source, created, updated, terminated_at,
-inventory_captured_at, last_event_time)
+inventory_captured_at, last_event_time, platform_name, platform_version,
+os_release, version_scheme)
 VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
 p_launch_time, p_tags, p_source, p_now, p_now,
-IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time);
+IF(p_state = 'terminated', p_at, NULL), p_captured_at, p_event_time,
+p_platform_name, p_platform_version, p_os_release, p_version_scheme);
 END;
 IF v_raced THEN
 SELECT MAX(state) INTO p_old_state FROM ec2 WHERE id = p_id FOR UPDATE;
@@ -445,7 +818,8 @@ IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VAR
 IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
 IN p_image_id VARCHAR(255), IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6),
 IN p_tags LONGTEXT, IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_packages LONGTEXT,
-IN p_own_transaction BOOLEAN)
+IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
 DECLARE v_written VARCHAR(8) DEFAULT 'created';
 DECLARE v_old_state VARCHAR(16);
@@ -453,7 +827,8 @@ DECLARE v_inserted BOOLEAN;
 DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
 IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
 CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL, v_old_state, v_inserted);
+p_platform, p_launch_time, p_tags, p_source, p_now, p_now, p_now, NULL,
+p_platform_name, p_platform_version, p_os_release, p_version_scheme, v_old_state, v_inserted);
 IF NOT v_inserted AND p_mode = 'create' THEN
 SET v_written = 'skipped';
 ELSEIF NOT v_inserted THEN
@@ -461,7 +836,9 @@ UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
 instance_type = p_instance_type, image_id = p_image_id, platform = p_platform,
 launch_time = p_launch_time, tags = p_tags, source = p_source, updated = p_now,
 terminated_at = IF(p_state = 'terminated', COALESCE(terminated_at, p_now), NULL),
-inventory_captured_at = p_now
+inventory_captured_at = p_now, platform_name = p_platform_name,
+platform_version = p_platform_version, os_release = p_os_release,
+version_scheme = p_version_scheme
 WHERE id = p_id;
 SET v_written = 'replaced';
 END IF;
@@ -470,7 +847,8 @@ IF NOT (v_old_state <=> p_state) THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
 VALUES (p_id, p_now, p_source, 'state', v_old_state, p_state);
 END IF;
-CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now);
+CALL inventory_link_packages(p_id, p_packages, NOT v_inserted, p_source, p_now,
+p_version_scheme);
 END IF;
 IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_written AS written;
@@ -482,7 +860,9 @@ IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region 
 IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
 IN p_platform VARCHAR(255), IN p_launch_time DATETIME(6), IN p_tags LONGTEXT,
 IN p_source VARCHAR(8), IN p_now DATETIME(6), IN p_time DATETIME(6), IN p_has_details BOOLEAN,
-IN p_captured_at DATETIME(6), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+IN p_captured_at DATETIME(6), IN p_packages LONGTEXT,
+IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
 DECLARE v_applied BOOLEAN;
 DECLARE v_written BOOLEAN DEFAULT FALSE;
@@ -490,7 +870,8 @@ DECLARE v_old_state VARCHAR(16);
 DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
 IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
 CALL inventory_lock_instance(p_id, p_account, p_region, p_state, p_instance_type, p_image_id,
-p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time, v_old_state, v_applied);
+p_platform, p_launch_time, p_tags, p_source, p_now, p_time, NULL, p_time,
+NULL, NULL, NULL, NULL, v_old_state, v_applied);
 IF NOT v_applied THEN
 UPDATE ec2 SET account = p_account, region = p_region, state = p_state,
 instance_type = IF(p_has_details, p_instance_type, instance_type),
@@ -510,12 +891,16 @@ INSERT INTO ec2_history (ec2_id, changed_at, source, kind, old_state, new_state)
 VALUES (p_id, p_time, p_source, 'state', v_old_state, p_state);
 END IF;
 IF p_packages IS NOT NULL THEN
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+platform_name = COALESCE(p_platform_name, platform_name),
+platform_version = COALESCE(p_platform_version, platform_version),
+os_release = COALESCE(p_os_release, os_release), version_scheme = p_version_scheme
 WHERE id = p_id AND state = 'running' AND last_event_time = p_time
 AND (v_applied OR inventory_captured_at IS NULL)
 AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
 IF ROW_COUNT() > 0 THEN
-CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at,
+p_version_scheme);
 SET v_written = TRUE;
 END IF;
 END IF;
@@ -526,16 +911,22 @@ END
 -- routines, statement 10
 CREATE PROCEDURE inventory_replace_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
-IN p_source VARCHAR(8), IN p_packages LONGTEXT, IN p_own_transaction BOOLEAN)
+IN p_source VARCHAR(8), IN p_packages LONGTEXT,
+IN p_platform_name VARCHAR(255), IN p_platform_version VARCHAR(64),
+IN p_os_release VARCHAR(32), IN p_version_scheme VARCHAR(8), IN p_own_transaction BOOLEAN)
 BEGIN
 DECLARE v_written VARCHAR(8) DEFAULT 'skipped';
 DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN IF p_own_transaction THEN ROLLBACK; END IF; RESIGNAL; END;
 IF p_own_transaction THEN SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; END IF;
-UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source
+UPDATE ec2 SET inventory_captured_at = p_captured_at, updated = p_now, source = p_source,
+platform_name = COALESCE(p_platform_name, platform_name),
+platform_version = COALESCE(p_platform_version, platform_version),
+os_release = COALESCE(p_os_release, os_release), version_scheme = p_version_scheme
 WHERE id = p_id
 AND (inventory_captured_at IS NULL OR inventory_captured_at < p_captured_at);
 IF ROW_COUNT() > 0 THEN
-CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at);
+CALL inventory_link_packages(p_id, p_packages, TRUE, p_source, p_captured_at,
+p_version_scheme);
 SET v_written = 'replaced';
 END IF;
 IF p_own_transaction THEN COMMIT; END IF;

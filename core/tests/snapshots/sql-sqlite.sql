@@ -5,10 +5,11 @@
 -- write_instance
 INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time,
                  tags, source, created, updated, terminated_at, last_event_time,
-                 inventory_captured_at)
+                 inventory_captured_at, platform_name, platform_version, os_release,
+                 version_scheme)
 VALUES (:id, :account, :region, :state, :instance_type, :image_id, :platform, :launch_time,
         :tags, :source, :now, :now, CASE WHEN :state = 'terminated' THEN :now END, NULL,
-        :now)
+        :now, :platform_name, :platform_version, :os_release, :version_scheme)
 ON CONFLICT (id) DO UPDATE SET
     account = EXCLUDED.account,
     region = EXCLUDED.region,
@@ -22,19 +23,29 @@ ON CONFLICT (id) DO UPDATE SET
     updated = EXCLUDED.updated,
     terminated_at = CASE WHEN EXCLUDED.state = 'terminated'
                          THEN COALESCE(ec2.terminated_at, EXCLUDED.terminated_at) END,
-    inventory_captured_at = EXCLUDED.inventory_captured_at
+    inventory_captured_at = EXCLUDED.inventory_captured_at,
+    platform_name = EXCLUDED.platform_name,
+    platform_version = EXCLUDED.platform_version,
+    os_release = EXCLUDED.os_release,
+    version_scheme = EXCLUDED.version_scheme
 WHERE :mode = 'put'
 RETURNING id, created = :now AS created
 
 -- set_captured
 UPDATE ec2
-SET inventory_captured_at = :captured_at, updated = :now, source = :source
+SET inventory_captured_at = :captured_at, updated = :now, source = :source,
+    platform_name = COALESCE(:platform_name, platform_name),
+    platform_version = COALESCE(:platform_version, platform_version),
+    os_release = COALESCE(:os_release, os_release), version_scheme = :version_scheme
 WHERE id = :id
   AND (inventory_captured_at IS NULL OR inventory_captured_at < :captured_at)
 
 -- set_captured_after_state
 UPDATE ec2
-SET inventory_captured_at = :captured_at, updated = :now, source = :source
+SET inventory_captured_at = :captured_at, updated = :now, source = :source,
+    platform_name = COALESCE(:platform_name, platform_name),
+    platform_version = COALESCE(:platform_version, platform_version),
+    os_release = COALESCE(:os_release, os_release), version_scheme = :version_scheme
 WHERE id = :id
   AND state = 'running'
   AND last_event_time = :time
@@ -45,15 +56,17 @@ WHERE id = :id
 DELETE FROM ec2_package WHERE ec2_id = :id
 
 -- upsert_packages
-INSERT INTO package (name, version, publisher, architecture, version_key)
-SELECT json_extract(j.value, '$.n'), json_extract(j.value, '$.v'),
-       json_extract(j.value, '$.p'), json_extract(j.value, '$.a'), json_extract(j.value, '$.k')
+INSERT INTO package (name, version, scheme, publisher, architecture, source_name, version_key)
+SELECT json_extract(j.value, '$.n'), json_extract(j.value, '$.v'), :version_scheme,
+       json_extract(j.value, '$.p'), json_extract(j.value, '$.a'), json_extract(j.value, '$.s'),
+       json_extract(j.value, '$.k')
 FROM json_each(:packages) AS j
 WHERE true
 ORDER BY j.key
-ON CONFLICT (name, version) DO UPDATE SET
+ON CONFLICT (name, version, scheme) DO UPDATE SET
     publisher = COALESCE(excluded.publisher, package.publisher),
     architecture = COALESCE(excluded.architecture, package.architecture),
+    source_name = COALESCE(excluded.source_name, package.source_name),
     version_key = COALESCE(package.version_key, excluded.version_key)
 
 -- link_packages
@@ -61,6 +74,7 @@ INSERT INTO ec2_package (ec2_id, package_id)
 SELECT :id, p.id
 FROM json_each(:packages) AS j
 JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
+    AND p.scheme = :version_scheme
 
 -- upsert_state
 INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform, launch_time,
@@ -92,15 +106,20 @@ WITH wanted AS (
     SELECT p.id, p.name, p.version
     FROM json_each(:packages) AS j
     JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
-), gone AS (
+    AND p.scheme = :version_scheme
+), unlinked AS (
     SELECT p.name, p.version
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
     WHERE ep.ec2_id = :id AND ep.package_id NOT IN (SELECT id FROM wanted)
-), came AS (
+), linked AS (
     SELECT w.name, w.version
     FROM wanted w
     WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = w.id)
+), gone AS (
+    SELECT name, version FROM unlinked EXCEPT SELECT name, version FROM linked
+), came AS (
+    SELECT name, version FROM linked EXCEPT SELECT name, version FROM unlinked
 ), changed AS (
     SELECT g.name, MIN(g.version) AS old_version, MIN(c.version) AS new_version
     FROM gone g JOIN came c ON c.name = g.name
@@ -119,6 +138,7 @@ INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_ver
 SELECT :id, :at, :source, 'installed', p.name, NULL, p.version
 FROM json_each(:packages) AS j
 JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
+    AND p.scheme = :version_scheme
 WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = p.id)
   AND NOT EXISTS (
       SELECT 1 FROM ec2_history h
@@ -158,13 +178,15 @@ WHERE NOT EXISTS (
 -- get_instance
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
-       NULL AS packages
+       platform_name, platform_version, os_release, version_scheme, NULL AS packages
 FROM ec2 WHERE id = :id
 UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       json_group_array(json_array(name, version, publisher, architecture))
+       NULL, NULL, NULL, NULL,
+       json_group_array(json_array(name, version, publisher, architecture, source_name))
 FROM (
-    SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(length(CAST(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, '') AS BLOB))
+    SELECT p.name, p.version, p.publisher, p.architecture, p.source_name,
+           SUM(length(CAST(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, '')
+                           || coalesce(p.source_name, '') AS BLOB))
                + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id
@@ -176,12 +198,12 @@ ORDER BY 1
 -- get_instance_row
 SELECT account, region, state, instance_type, image_id, platform, launch_time,
        tags AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at
+       inventory_captured_at, platform_name, platform_version, os_release, version_scheme
 FROM ec2
 WHERE id = :id
 
 -- get_packages_page
-SELECT p.id, p.name, p.version, p.publisher, p.architecture
+SELECT p.id, p.name, p.version, p.publisher, p.architecture, p.source_name
 FROM ec2_package ep
 JOIN package p ON p.id = ep.package_id
 WHERE ep.ec2_id = :id
@@ -201,11 +223,11 @@ ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT :limit
 
 -- package_versions
-SELECT p.name, p.version, COUNT(*) AS instances
+SELECT p.name, p.version, p.scheme, p.version_key, COUNT(*) AS instances
 FROM package p
 JOIN ec2_package ep ON ep.package_id = p.id
 WHERE p.name = :name
-GROUP BY p.id, p.name, p.version
+GROUP BY p.id, p.name, p.version, p.scheme, p.version_key
 
 -- search
 SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
@@ -300,6 +322,160 @@ SELECT COALESCE(MAX(version), 0) AS version FROM schema_version
 -- schema_version_record
 INSERT INTO schema_version (version, applied) VALUES (:version, :applied)
 
+-- advisory_range_watermark
+SELECT COALESCE(MAX(id), 0) AS id FROM advisory_range
+
+-- advisory_delete_older
+DELETE FROM advisory
+WHERE id IN (
+    SELECT a.id
+    FROM json_each(:advisories) AS j
+    JOIN advisory a ON a.id = json_extract(j.value, '$.id')
+    WHERE a.modified < json_extract(j.value, '$.modified'))
+
+-- advisory_insert
+INSERT INTO advisory (id, feed, summary, severity, severity_rank, aliases, published, modified,
+                      withdrawn, imported)
+SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.feed'),
+       json_extract(j.value, '$.summary'), json_extract(j.value, '$.severity'),
+       json_extract(j.value, '$.severity_rank'), json_extract(j.value, '$.aliases_json'),
+       json_extract(j.value, '$.published'), json_extract(j.value, '$.modified'),
+       json_extract(j.value, '$.withdrawn'), :imported
+FROM json_each(:advisories) AS j
+WHERE true
+ON CONFLICT (id) DO NOTHING
+
+-- advisory_alias_insert
+INSERT OR IGNORE INTO advisory_alias (alias, advisory_id)
+SELECT json_extract(j.value, '$.alias'), a.id
+FROM json_each(:aliases) AS j
+JOIN advisory a ON a.id = json_extract(j.value, '$.advisory_id') AND a.imported = :imported
+
+-- advisory_range_insert
+INSERT INTO advisory_range (advisory_id, os_release, scheme, package_name, names_source,
+                            introduced_key, fixed_key, fixed_version, last_affected_key)
+SELECT a.id, json_extract(j.value, '$.os_release'), json_extract(j.value, '$.scheme'),
+       json_extract(j.value, '$.package_name'), json_extract(j.value, '$.names_source'),
+       json_extract(j.value, '$.introduced_key'), json_extract(j.value, '$.fixed_key'),
+       json_extract(j.value, '$.fixed_version'), json_extract(j.value, '$.last_affected_key')
+FROM json_each(:ranges) AS j
+JOIN advisory a ON a.id = json_extract(j.value, '$.advisory_id') AND a.imported = :imported
+
+-- source_map_clear
+DELETE FROM package_source_map WHERE os_release = :release
+
+-- source_map_insert
+INSERT INTO package_source_map (os_release, binary_name, source_name)
+SELECT :release, json_extract(j.value, '$.binary_name'), json_extract(j.value, '$.source_name')
+FROM json_each(:pairs) AS j
+WHERE true
+ON CONFLICT (os_release, binary_name) DO UPDATE SET source_name = excluded.source_name
+
+-- findings_forget_source_ranges
+DELETE FROM package_finding
+WHERE range_id IN (
+    SELECT id FROM advisory_range
+    WHERE os_release = :release AND names_source)
+
+-- findings_match_source_ranges
+INSERT OR IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.range_id IN (
+    SELECT id FROM advisory_range
+    WHERE os_release = :release AND names_source AND id <= :watermark)
+
+-- findings_match_new_ranges
+INSERT OR IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by
+FROM package_match m
+WHERE m.range_id > :watermark
+
+-- advisory_affected
+WITH named AS (
+    SELECT a.id, a.feed, a.summary, a.severity, a.aliases, a.published, a.modified, a.withdrawn
+    FROM advisory a
+    WHERE a.id = :id
+       OR a.id IN (SELECT al.advisory_id FROM advisory_alias al WHERE al.alias = :id)
+), affected AS (
+    SELECT e.id AS ec2_id, p.name AS package_name, p.version AS package_version, r.advisory_id,
+           MIN(r.fixed_version) AS fixed_version, MIN(f.matched_by) AS matched_by
+    FROM named n
+    JOIN advisory_range r ON r.advisory_id = n.id
+    JOIN package_finding f ON f.range_id = r.id
+    JOIN ec2_package ep ON ep.package_id = f.package_id
+    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+    JOIN package p ON p.id = f.package_id
+    WHERE n.withdrawn IS NULL
+      AND (:account IS NULL OR e.account = :account)
+      AND (:region IS NULL OR e.region = :region)
+      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
+      AND (:after_id IS NULL
+        OR (e.id, p.name, p.version, r.advisory_id) > (:after_id, :after_name, :after_version,
+            :after_advisory))
+    GROUP BY e.id, p.name, p.version, r.advisory_id
+    ORDER BY e.id, p.name, p.version, r.advisory_id
+    LIMIT :limit
+)
+SELECT 0 AS part, n.id AS advisory_id, n.feed, n.summary, n.severity, n.aliases, n.published,
+       n.modified, n.withdrawn, NULL AS ec2_id, NULL AS package_name, NULL AS package_version,
+       NULL AS fixed_version, NULL AS matched_by
+FROM named n
+UNION ALL
+SELECT 1, f.advisory_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.ec2_id, f.package_name,
+       f.package_version, f.fixed_version, f.matched_by
+FROM affected f
+ORDER BY part, ec2_id, package_name, package_version, advisory_id
+
+-- instance_vulnerabilities
+SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, p.name AS package_name,
+       p.version AS package_version, MIN(r.fixed_version) AS fixed_version,
+       MIN(f.matched_by) AS matched_by
+FROM ec2 e
+JOIN ec2_package ep ON ep.ec2_id = e.id
+JOIN package_finding f ON f.package_id = ep.package_id
+JOIN advisory_range r ON r.id = f.range_id AND r.os_release = e.os_release
+JOIN advisory a ON a.id = r.advisory_id
+JOIN package p ON p.id = ep.package_id
+WHERE e.id = :id
+  AND a.withdrawn IS NULL
+  AND (:after_rank IS NULL
+    OR a.severity_rank < :after_rank
+    OR (a.severity_rank = :after_rank
+      AND (a.id, p.name, p.version) > (:after_advisory, :after_name, :after_version)))
+GROUP BY a.id, a.aliases, a.severity, a.severity_rank, p.name, p.version
+ORDER BY a.severity_rank DESC, a.id, p.name, p.version
+LIMIT :limit
+
+-- fleet_vulnerabilities
+WITH counts AS (
+    SELECT r.advisory_id, COUNT(DISTINCT ep.ec2_id) AS instances
+    FROM advisory_range r
+    JOIN advisory a ON a.id = r.advisory_id
+    JOIN package_finding f ON f.range_id = r.id
+    JOIN ec2_package ep ON ep.package_id = f.package_id
+    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+    WHERE a.withdrawn IS NULL
+      AND (:severity IS NULL OR a.severity = :severity)
+      AND (:account IS NULL OR e.account = :account)
+      AND (:region IS NULL OR e.region = :region)
+      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
+    GROUP BY r.advisory_id
+)
+SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
+FROM counts c
+JOIN advisory a ON a.id = c.advisory_id
+WHERE :after_rank IS NULL
+   OR a.severity_rank < :after_rank
+   OR (a.severity_rank = :after_rank
+     AND (c.instances < :after_instances
+       OR (c.instances = :after_instances AND a.id > :after_advisory)))
+ORDER BY a.severity_rank DESC, c.instances DESC, a.id
+LIMIT :limit
+
+-- import_lock
+DELETE FROM advisory WHERE 0
+
 -- schema version 1, statement 1
 CREATE TABLE ec2 (
 id TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 255),
@@ -387,3 +563,177 @@ CREATE INDEX ec2_history_package ON ec2_history (package_name, changed_at, id)
 
 -- schema version 4, statement 6
 CREATE INDEX ec2_history_at ON ec2_history (changed_at)
+
+-- schema version 6, statement 1
+ALTER TABLE ec2 ADD COLUMN platform_name TEXT CHECK (length(platform_name) <= 255)
+
+-- schema version 6, statement 2
+ALTER TABLE ec2 ADD COLUMN platform_version TEXT CHECK (length(platform_version) <= 64)
+
+-- schema version 6, statement 3
+ALTER TABLE ec2 ADD COLUMN os_release TEXT CHECK (length(os_release) <= 32)
+
+-- schema version 6, statement 4
+ALTER TABLE ec2 ADD COLUMN version_scheme TEXT CHECK (version_scheme IN ('dpkg', 'rpm', 'dotted', 'natural'))
+
+-- schema version 6, statement 5
+PRAGMA defer_foreign_keys = ON
+
+-- schema version 6, statement 6
+CREATE TABLE package_new (
+id INTEGER PRIMARY KEY,
+name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+version TEXT NOT NULL CHECK (length(version) <= 128),
+scheme TEXT NOT NULL CHECK (scheme IN ('dpkg', 'rpm', 'dotted', 'natural')),
+publisher TEXT CHECK (length(publisher) <= 255),
+architecture TEXT CHECK (length(architecture) <= 32),
+version_key TEXT CHECK (length(CAST(version_key AS BLOB)) <= 700),
+source_name TEXT CHECK (length(source_name) <= 255),
+UNIQUE (name, version, scheme)
+)
+
+-- schema version 6, statement 7
+INSERT INTO package_new (id, name, version, scheme, publisher, architecture, version_key)
+SELECT id, name, version,
+CASE substr(version_key, 1, 1)
+WHEN 'd' THEN 'dpkg' WHEN 'r' THEN 'rpm' WHEN 'w' THEN 'dotted' ELSE 'natural' END,
+publisher, architecture, version_key
+FROM package
+
+-- schema version 6, statement 8
+DROP TABLE package
+
+-- schema version 6, statement 9
+ALTER TABLE package_new RENAME TO package
+
+-- schema version 6, statement 10
+CREATE INDEX package_name_version_key ON package (name, version_key)
+
+-- schema version 6, statement 11
+CREATE INDEX package_source_name ON package (source_name) WHERE source_name IS NOT NULL
+
+-- schema version 6, statement 12
+CREATE TABLE advisory (
+id TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+feed TEXT NOT NULL CHECK (feed IN ('osv', 'alas')),
+summary TEXT CHECK (length(summary) <= 1000),
+severity TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'unknown')),
+severity_rank INTEGER NOT NULL,
+aliases TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aliases)),
+published TEXT,
+modified TEXT NOT NULL,
+withdrawn TEXT,
+imported TEXT NOT NULL
+)
+
+-- schema version 6, statement 13
+CREATE TABLE advisory_alias (
+alias TEXT NOT NULL,
+advisory_id TEXT NOT NULL REFERENCES advisory (id) ON DELETE CASCADE,
+PRIMARY KEY (alias, advisory_id)
+) WITHOUT ROWID
+
+-- schema version 6, statement 14
+CREATE INDEX advisory_alias_advisory ON advisory_alias (advisory_id)
+
+-- schema version 6, statement 15
+CREATE TABLE advisory_range (
+id INTEGER PRIMARY KEY,
+advisory_id TEXT NOT NULL REFERENCES advisory (id) ON DELETE CASCADE,
+os_release TEXT NOT NULL,
+scheme TEXT NOT NULL,
+package_name TEXT NOT NULL,
+names_source INTEGER NOT NULL,
+introduced_key TEXT,
+fixed_key TEXT,
+fixed_version TEXT,
+last_affected_key TEXT
+)
+
+-- schema version 6, statement 16
+CREATE INDEX advisory_range_package ON advisory_range (package_name, os_release)
+
+-- schema version 6, statement 17
+CREATE INDEX advisory_range_advisory ON advisory_range (advisory_id)
+
+-- schema version 6, statement 18
+CREATE TABLE package_source_map (
+os_release TEXT NOT NULL,
+binary_name TEXT NOT NULL,
+source_name TEXT NOT NULL,
+PRIMARY KEY (os_release, binary_name)
+) WITHOUT ROWID
+
+-- schema version 6, statement 19
+CREATE INDEX package_source_map_source ON package_source_map (os_release, source_name)
+
+-- schema version 6, statement 20
+CREATE INDEX package_source_map_binary ON package_source_map (binary_name)
+
+-- schema version 6, statement 21
+CREATE TABLE package_finding (
+package_id INTEGER NOT NULL REFERENCES package (id),
+range_id INTEGER NOT NULL REFERENCES advisory_range (id) ON DELETE CASCADE,
+matched_by TEXT NOT NULL CHECK (matched_by IN ('package', 'source_map', 'source_rpm', 'same_name')),
+PRIMARY KEY (package_id, range_id)
+) WITHOUT ROWID
+
+-- schema version 6, statement 22
+CREATE INDEX package_finding_range ON package_finding (range_id, package_id)
+
+-- schema version 6, statement 23
+CREATE VIEW package_match AS
+SELECT p.id AS package_id, r.id AS range_id, 'package' AS matched_by
+FROM advisory_range r
+JOIN package p ON p.name = r.package_name AND p.scheme = r.scheme
+WHERE NOT r.names_source
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'source_map'
+FROM advisory_range r
+JOIN package_source_map m ON m.os_release = r.os_release AND m.source_name = r.package_name
+JOIN package p ON p.name = m.binary_name AND p.scheme = r.scheme
+WHERE r.names_source
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'source_rpm'
+FROM advisory_range r
+JOIN package p ON p.source_name = r.package_name AND p.scheme = r.scheme
+WHERE r.names_source
+AND NOT EXISTS (
+SELECT 1 FROM package_source_map m
+WHERE m.os_release = r.os_release AND m.binary_name = p.name)
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+UNION ALL
+SELECT p.id, r.id, 'same_name'
+FROM advisory_range r
+JOIN package p ON p.name = r.package_name AND p.scheme = r.scheme AND p.source_name IS NULL
+WHERE r.names_source
+AND NOT EXISTS (
+SELECT 1 FROM package_source_map m
+WHERE m.os_release = r.os_release AND m.binary_name = p.name)
+AND (r.introduced_key IS NULL OR p.version_key >= r.introduced_key)
+AND (r.fixed_key IS NULL OR p.version_key < r.fixed_key)
+AND (r.last_affected_key IS NULL OR p.version_key <= r.last_affected_key)
+
+-- schema version 6, statement 24
+CREATE TRIGGER package_findings_on_insert AFTER INSERT ON package
+BEGIN
+INSERT OR IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by FROM package_match m WHERE m.package_id = NEW.id;
+END
+
+-- schema version 6, statement 25
+CREATE TRIGGER package_findings_on_update AFTER UPDATE OF version_key, source_name ON package
+WHEN OLD.version_key IS NOT NEW.version_key OR OLD.source_name IS NOT NEW.source_name
+BEGIN
+DELETE FROM package_finding WHERE package_id = NEW.id;
+INSERT OR IGNORE INTO package_finding (package_id, range_id, matched_by)
+SELECT m.package_id, m.range_id, m.matched_by FROM package_match m WHERE m.package_id = NEW.id;
+END

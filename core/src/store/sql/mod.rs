@@ -7,9 +7,11 @@
 //!
 //! Parameters shared by the instance writes: `id`, `account`, `region`,
 //! `state`, `instance_type`, `image_id`, `platform`, `launch_time`, `tags`
-//! (JSON text), `source`, `now`; package lists travel as one JSON parameter
-//! `packages`: `[{"n": name, "v": version, "p": publisher?, "a": architecture?,
-//! "h": name_version_hash? (MySQL)}, ...]`.
+//! (JSON text), `source`, `now`, the OS (`platform_name`, `platform_version`,
+//! `os_release`) and the packages' `version_scheme`; package lists travel as
+//! one JSON parameter `packages`: `[{"n": name, "v": version, "p":
+//! publisher?, "a": architecture?, "s": source package?, "k": version sort
+//! key, "h": identity_hash? (MySQL)}, ...]`.
 //!
 //! The schema itself is in `ddl/<dialect>/NNN_*.sql`, and the write routines
 //! in `ddl/<dialect>/routines.sql` (see `migrate`).
@@ -89,7 +91,8 @@ pub(crate) struct Statements {
     pub set_captured_after_state: &'static str,
     pub unlink_packages: &'static str,
     /// Upserts the packages of a chunk (`WHERE true` keeps `ON CONFLICT`
-    /// from parsing as a join constraint).
+    /// from parsing as a join constraint). Triggers (schema 006) make the
+    /// findings of each package it inserts or whose key or source changes.
     pub upsert_packages: &'static str,
     pub link_packages: &'static str,
     /// A state event alone: its upsert, applied only when newer than the last
@@ -120,6 +123,43 @@ impl Statements {
     }
 }
 
+/// Advisory imports and the vulnerability queries (schema 006); see
+/// `store::advisories`.
+pub(crate) struct AdvisorySql {
+    /// One import at a time (SQLite: a write that takes the database's
+    /// write lock at once, as BeginTransaction opens a deferred
+    /// transaction, whose later writes would fail on a newer snapshot); the
+    /// findings lock, taken exclusively while an import matches its ranges
+    /// (SQLite: none, it has one writer).
+    pub import_lock: &'static str,
+    pub findings_lock: Option<&'static str>,
+    /// The largest range id.
+    pub range_watermark: &'static str,
+    /// A batch (`advisories`, `aliases`, `ranges`: JSON arrays; `imported`:
+    /// the batch's time): stored advisories with an older `modified` go,
+    /// the batch's are inserted unless stored, then the aliases and ranges
+    /// of those inserted.
+    pub delete_older: &'static str,
+    pub insert: &'static str,
+    pub alias_insert: &'static str,
+    pub range_insert: &'static str,
+    /// A release's binary -> source map (`release`, `pairs`).
+    pub source_map_clear: &'static str,
+    pub source_map_insert: &'static str,
+    /// The findings of a release's source-named ranges, made again after
+    /// its map changed, up to `watermark`; and of every range above it.
+    pub forget_source_ranges: &'static str,
+    pub match_source_ranges: &'static str,
+    pub match_new_ranges: &'static str,
+    /// `GET /advisories/{id}`: the advisories an id or alias names (`part`
+    /// 0) and a page of affected instances after the `after_*` keys (`part` 1).
+    pub affected: &'static str,
+    /// An instance's findings, most severe first, after the `after_*` keys.
+    pub instance_vulnerabilities: &'static str,
+    /// The fleet's advisories with instance counts.
+    pub fleet_vulnerabilities: &'static str,
+}
+
 /// Statements of one dialect.
 pub(crate) struct Sql {
     pub writes: Writes,
@@ -137,6 +177,7 @@ pub(crate) struct Sql {
     /// The migrations' bookkeeping table.
     pub schema_version_create: &'static str,
     pub portable: &'static Portable,
+    pub advisories: AdvisorySql,
 }
 
 /// The statements MySQL and SQLite write alike, one text of each in
@@ -179,9 +220,10 @@ pub(crate) struct Portable {
     pub schema_version_record: &'static str,
 }
 
-/// Page size of the fallback read: 300 packages of the longest allowed
-/// strings stay under the 1 MiB response limit.
-pub(crate) const PACKAGES_PAGE: i64 = 300;
+/// Page size of the fallback read: 240 packages of the longest allowed
+/// strings (name, version, publisher, architecture and source: 925
+/// characters, up to 4 bytes each) stay under the 1 MiB response limit.
+pub(crate) const PACKAGES_PAGE: i64 = 240;
 
 pub(crate) fn of(dialect: Dialect) -> &'static Sql {
     match dialect {
@@ -207,6 +249,23 @@ static POSTGRES: Sql = Sql {
     sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
     prune_history: include_str!("postgres/prune_history.sql"),
     schema_version_create: include_str!("postgres/schema_version_create.sql"),
+    advisories: AdvisorySql {
+        import_lock: include_str!("postgres/import_lock.sql"),
+        findings_lock: Some(include_str!("postgres/findings_lock.sql")),
+        range_watermark: include_str!("shared/advisory_range_watermark.sql"),
+        delete_older: include_str!("postgres/advisory_delete_older.sql"),
+        insert: include_str!("postgres/advisory_insert.sql"),
+        alias_insert: include_str!("postgres/advisory_alias_insert.sql"),
+        range_insert: include_str!("postgres/advisory_range_insert.sql"),
+        source_map_clear: include_str!("postgres/source_map_clear.sql"),
+        source_map_insert: include_str!("postgres/source_map_insert.sql"),
+        forget_source_ranges: include_str!("postgres/findings_forget_source_ranges.sql"),
+        match_source_ranges: include_str!("postgres/findings_match_source_ranges.sql"),
+        match_new_ranges: include_str!("postgres/findings_match_new_ranges.sql"),
+        affected: include_str!("postgres/advisory_affected.sql"),
+        instance_vulnerabilities: include_str!("postgres/instance_vulnerabilities.sql"),
+        fleet_vulnerabilities: include_str!("postgres/fleet_vulnerabilities.sql"),
+    },
     portable: &Portable {
         get_instance_row: include_str!("postgres/get_instance_row.sql"),
         get_packages_page: include_str!("postgres/get_packages_page.sql"),
@@ -265,6 +324,23 @@ static MYSQL: Sql = Sql {
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
     prune_history: include_str!("mysql/prune_history.sql"),
     schema_version_create: include_str!("mysql/schema_version_create.sql"),
+    advisories: AdvisorySql {
+        import_lock: include_str!("mysql/import_lock.sql"),
+        findings_lock: Some(include_str!("mysql/findings_lock.sql")),
+        range_watermark: include_str!("shared/advisory_range_watermark.sql"),
+        delete_older: include_str!("mysql/advisory_delete_older.sql"),
+        insert: include_str!("mysql/advisory_insert.sql"),
+        alias_insert: include_str!("mysql/advisory_alias_insert.sql"),
+        range_insert: include_str!("mysql/advisory_range_insert.sql"),
+        source_map_clear: include_str!("shared/source_map_clear.sql"),
+        source_map_insert: include_str!("mysql/source_map_insert.sql"),
+        forget_source_ranges: include_str!("shared/findings_forget_source_ranges.sql"),
+        match_source_ranges: include_str!("mysql/findings_match_source_ranges.sql"),
+        match_new_ranges: include_str!("mysql/findings_match_new_ranges.sql"),
+        affected: include_str!("shared/advisory_affected.sql"),
+        instance_vulnerabilities: include_str!("shared/instance_vulnerabilities.sql"),
+        fleet_vulnerabilities: include_str!("shared/fleet_vulnerabilities.sql"),
+    },
     portable: &SHARED,
 };
 
@@ -290,6 +366,23 @@ static SQLITE: Sql = Sql {
     sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
     prune_history: include_str!("sqlite/prune_history.sql"),
     schema_version_create: include_str!("sqlite/schema_version_create.sql"),
+    advisories: AdvisorySql {
+        import_lock: include_str!("sqlite/import_lock.sql"),
+        findings_lock: None,
+        range_watermark: include_str!("shared/advisory_range_watermark.sql"),
+        delete_older: include_str!("sqlite/advisory_delete_older.sql"),
+        insert: include_str!("sqlite/advisory_insert.sql"),
+        alias_insert: include_str!("sqlite/advisory_alias_insert.sql"),
+        range_insert: include_str!("sqlite/advisory_range_insert.sql"),
+        source_map_clear: include_str!("shared/source_map_clear.sql"),
+        source_map_insert: include_str!("sqlite/source_map_insert.sql"),
+        forget_source_ranges: include_str!("shared/findings_forget_source_ranges.sql"),
+        match_source_ranges: include_str!("sqlite/findings_match_source_ranges.sql"),
+        match_new_ranges: include_str!("sqlite/findings_match_new_ranges.sql"),
+        affected: include_str!("shared/advisory_affected.sql"),
+        instance_vulnerabilities: include_str!("shared/instance_vulnerabilities.sql"),
+        fleet_vulnerabilities: include_str!("shared/fleet_vulnerabilities.sql"),
+    },
     portable: &SHARED,
 };
 
@@ -316,7 +409,25 @@ mod tests {
             prune_history,
             schema_version_create,
             portable,
+            advisories,
         } = sql;
+        let AdvisorySql {
+            import_lock,
+            findings_lock,
+            range_watermark,
+            delete_older,
+            insert,
+            alias_insert,
+            range_insert,
+            source_map_clear,
+            source_map_insert,
+            forget_source_ranges,
+            match_source_ranges,
+            match_new_ranges,
+            affected,
+            instance_vulnerabilities,
+            fleet_vulnerabilities,
+        } = advisories;
         let Portable {
             get_instance_row,
             get_packages_page,
@@ -405,7 +516,22 @@ mod tests {
             ("schema_version_create", *schema_version_create),
             ("schema_version_read", *schema_version_read),
             ("schema_version_record", *schema_version_record),
+            ("advisory_range_watermark", *range_watermark),
+            ("advisory_delete_older", *delete_older),
+            ("advisory_insert", *insert),
+            ("advisory_alias_insert", *alias_insert),
+            ("advisory_range_insert", *range_insert),
+            ("source_map_clear", *source_map_clear),
+            ("source_map_insert", *source_map_insert),
+            ("findings_forget_source_ranges", *forget_source_ranges),
+            ("findings_match_source_ranges", *match_source_ranges),
+            ("findings_match_new_ranges", *match_new_ranges),
+            ("advisory_affected", *affected),
+            ("instance_vulnerabilities", *instance_vulnerabilities),
+            ("fleet_vulnerabilities", *fleet_vulnerabilities),
+            ("import_lock", *import_lock),
         ]);
+        all.extend(findings_lock.map(|s| ("findings_lock", s)));
         all
     }
 

@@ -1,1 +1,1 @@
-CALL inventory_link_packages(:id, :packages, FALSE, :source, :at)
+CALL inventory_link_packages(:id, :packages, FALSE, :source, :at, :version_scheme)

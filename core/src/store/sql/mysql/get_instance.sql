@@ -1,12 +1,13 @@
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        tags, source, created, updated, terminated_at, last_event_time, inventory_captured_at,
-       NULL AS packages
+       platform_name, platform_version, os_release, version_scheme, NULL AS packages
 FROM ec2 WHERE id = :id
 UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture)) AS CHAR)
+       NULL, NULL, NULL, NULL,
+       CAST(JSON_ARRAYAGG(JSON_ARRAY(name, version, publisher, architecture, source_name)) AS CHAR)
 FROM (
-    SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture)) + 16)
+    SELECT p.name, p.version, p.publisher, p.architecture, p.source_name,
+           SUM(LENGTH(CONCAT_WS('', p.name, p.version, p.publisher, p.architecture, p.source_name)) + 16)
                OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id

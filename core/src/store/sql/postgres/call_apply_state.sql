@@ -4,4 +4,6 @@ FROM inventory_apply_state(
     CAST(:instance_type AS text), CAST(:image_id AS text), CAST(:platform AS text),
     CAST(:launch_time AS timestamp), CAST(:tags AS jsonb), CAST(:source AS text),
     CAST(:now AS timestamp), CAST(:time AS timestamp), CAST(:has_details AS bigint) = 1,
-    CAST(:captured_at AS timestamp), CAST(:packages AS json))
+    CAST(:captured_at AS timestamp), CAST(:packages AS json),
+    CAST(:platform_name AS text), CAST(:platform_version AS text), CAST(:os_release AS text),
+    CAST(:version_scheme AS text))

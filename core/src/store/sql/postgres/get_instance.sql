@@ -1,12 +1,15 @@
 SELECT 0 AS part, account, region, state, instance_type, image_id, platform, launch_time,
        CAST(tags AS text) AS tags, source, created, updated, terminated_at, last_event_time,
-       inventory_captured_at, NULL AS packages
+       inventory_captured_at, platform_name, platform_version, os_release, version_scheme,
+       NULL AS packages
 FROM ec2 WHERE id = CAST(:id AS text)
 UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture]))) AS text)
+       NULL, NULL, NULL, NULL,
+       CAST(array_to_json(array_agg(to_json(ARRAY[name, version, publisher, architecture, source_name]))) AS text)
 FROM (
-    SELECT p.name, p.version, p.publisher, p.architecture,
-           SUM(octet_length(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, ''))
+    SELECT p.name, p.version, p.publisher, p.architecture, p.source_name,
+           SUM(octet_length(p.name || p.version || coalesce(p.publisher, '') || coalesce(p.architecture, '')
+                            || coalesce(p.source_name, ''))
                + 16) OVER (ORDER BY p.id) AS running
     FROM ec2_package ep
     JOIN package p ON p.id = ep.package_id

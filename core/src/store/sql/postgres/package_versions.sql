@@ -1,5 +1,5 @@
-SELECT p.name, p.version, COUNT(*) AS instances
+SELECT p.name, p.version, p.scheme, p.version_key, COUNT(*) AS instances
 FROM package p
 JOIN ec2_package ep ON ep.package_id = p.id
 WHERE p.name = CAST(:name AS text)
-GROUP BY p.id, p.name, p.version
+GROUP BY p.id, p.name, p.version, p.scheme, p.version_key

@@ -1,4 +1,4 @@
-SELECT p.id, p.name, p.version, p.publisher, p.architecture
+SELECT p.id, p.name, p.version, p.publisher, p.architecture, p.source_name
 FROM ec2_package ep
 JOIN package p ON p.id = ep.package_id
 WHERE ep.ec2_id = :id

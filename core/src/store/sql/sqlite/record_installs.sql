@@ -2,6 +2,7 @@ INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_ver
 SELECT :id, :at, :source, 'installed', p.name, NULL, p.version
 FROM json_each(:packages) AS j
 JOIN package p ON p.name = json_extract(j.value, '$.n') AND p.version = json_extract(j.value, '$.v')
+    AND p.scheme = :version_scheme
 WHERE NOT EXISTS (SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = :id AND ep.package_id = p.id)
   AND NOT EXISTS (
       SELECT 1 FROM ec2_history h

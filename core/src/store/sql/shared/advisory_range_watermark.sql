@@ -1,0 +1,1 @@
+SELECT COALESCE(MAX(id), 0) AS id FROM advisory_range
