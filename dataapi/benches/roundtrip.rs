@@ -75,7 +75,7 @@ async fn via_sdk(h: &Harness, n: usize) -> Spread {
 async fn via_driver<C: Connection>(mut conn: C, n: usize) -> Spread
 where
     for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
-    for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
 {
     time_calls!(n, {
         let row = sqlx::query(SQL)

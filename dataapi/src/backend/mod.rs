@@ -14,8 +14,8 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{
-    Arguments, Column, ConnectOptions, Database, Decode, Either, Encode, Executor, IntoArguments,
-    Row, Sqlite, Statement, Type, TypeInfo,
+    Arguments, AssertSqlSafe, Column, ConnectOptions, Database, Decode, Either, Encode, Executor,
+    IntoArguments, Row, SqlSafeStr, Sqlite, Statement, Type, TypeInfo,
 };
 
 pub(crate) use pool::TransactionSlot;
@@ -43,10 +43,7 @@ pub(crate) struct Outcome {
 /// The per-engine part of running a statement.
 pub(crate) trait Engine: Database {
     const DIALECT: Dialect;
-    fn bind<'q>(
-        args: &mut <Self as Database>::Arguments<'q>,
-        value: &'q ParamValue,
-    ) -> Result<(), ApiError>;
+    fn bind(args: &mut <Self as Database>::Arguments, value: &ParamValue) -> Result<(), ApiError>;
     fn field(row: &Self::Row, index: usize, options: &ResultOptions) -> Result<Field, ApiError>;
     fn rows_affected(result: &Self::QueryResult) -> u64;
     /// The type reported in column metadata.
@@ -78,12 +75,12 @@ pub(crate) fn type_name<R: Row>(row: &R, index: usize) -> String {
 /// (`None::<i64>`), PostgreSQL an untyped one, so that the statement's cast
 /// gives it its type.
 pub(crate) fn bind_scalar<'q, DB: Database, N>(
-    args: &mut <DB as Database>::Arguments<'q>,
+    args: &mut <DB as Database>::Arguments,
     value: &'q ParamValue,
     null: N,
 ) -> Result<(), ApiError>
 where
-    N: Encode<'q, DB> + Type<DB> + 'q,
+    N: Encode<'q, DB> + Type<DB>,
     bool: Encode<'q, DB> + Type<DB>,
     i64: Encode<'q, DB> + Type<DB>,
     f64: Encode<'q, DB> + Type<DB>,
@@ -162,20 +159,22 @@ pub(crate) async fn run<DB: Engine>(
 ) -> Result<Outcome, ApiError>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    <DB as Database>::Arguments: IntoArguments<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
+    // The SQL is the client's, as on the hosted service; its values are bound, never spliced in.
+    let statement = || AssertSqlSafe(sql);
     let mut outcome = Outcome::default();
     let mut total = 0usize;
     {
         let mut stream = if text_protocol {
-            sqlx::raw_sql(sql).fetch_many(&mut *conn)
+            sqlx::raw_sql(statement()).fetch_many(&mut *conn)
         } else {
             let mut args = <DB as Database>::Arguments::default();
             for value in values {
                 DB::bind(&mut args, value)?;
             }
-            (&mut *conn).fetch_many(sqlx::query_with(sql, args))
+            (&mut *conn).fetch_many(sqlx::query_with(statement(), args))
         };
         while let Some(item) = stream.try_next().await? {
             match item {
@@ -206,8 +205,8 @@ where
         }
     }
     if outcome.rows.is_empty() && want_columns && !text_protocol {
-        let statement = (&mut *conn).prepare(sql).await?;
-        outcome.columns = columns::<DB>(statement.columns());
+        let prepared = (&mut *conn).prepare(statement().into_sql_str()).await?;
+        outcome.columns = columns::<DB>(prepared.columns());
     }
     outcome.returns_rows = !outcome.rows.is_empty() || !outcome.columns.is_empty() || is_query(sql);
     if outcome.returns_rows {
@@ -408,7 +407,7 @@ impl Conn {
         }
     }
 
-    async fn simple(&mut self, sql: &str) -> Result<(), ApiError> {
+    async fn simple(&mut self, sql: &'static str) -> Result<(), ApiError> {
         match self {
             Conn::Sqlite(c) => (&mut **c).execute(sql).await.map(drop)?,
             Conn::Postgres(c) => (&mut **c).execute(sql).await.map(drop)?,

@@ -51,7 +51,7 @@ pub(super) fn remove(path: &Path) {
 impl Engine for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
 
-    fn bind<'q>(args: &mut SqliteArguments<'q>, value: &'q ParamValue) -> Result<(), ApiError> {
+    fn bind(args: &mut SqliteArguments, value: &ParamValue) -> Result<(), ApiError> {
         bind_scalar::<Self, _>(args, value, None::<i64>)
     }
 

@@ -103,7 +103,8 @@ where
     for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
 {
     let mut conn = C::connect(url).await.expect("admin connection");
-    sqlx::raw_sql(sql)
+    // Test setup and teardown text, written by the tests themselves.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(&mut conn)
         .await
         .expect("admin statement");
