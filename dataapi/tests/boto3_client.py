@@ -1,6 +1,7 @@
 """An independent Data API client (boto3 `rds-data`) run against the local endpoint.
 
-Usage: boto3_client.py ENDPOINT_URL RESOURCE_ARN SECRET_ARN
+Usage: boto3_client.py ENDPOINT_URL RESOURCE_ARN SECRET_ARN ENGINE
+ENGINE (sqlite, postgres or mysql) picks the SQL the engine understands.
 Exits non-zero on any mismatch, or when boto3 is missing (CI installs it with pip).
 """
 import sys
@@ -8,8 +9,12 @@ import sys
 import boto3
 from botocore.config import Config
 
+# The engine's word for a binary column, and what its duplicate-key error says.
+BLOB_TYPE = {"sqlite": "BLOB", "postgres": "BYTEA", "mysql": "BLOB"}
+DUPLICATE_KEY = {"sqlite": "UNIQUE", "postgres": "duplicate key", "mysql": "Duplicate entry"}
 
-def main(endpoint, cluster, secret):
+
+def main(endpoint, cluster, secret, engine):
     client = boto3.client(
         "rds-data",
         endpoint_url=endpoint,
@@ -23,7 +28,7 @@ def main(endpoint, cluster, secret):
     def run(sql, **kwargs):
         return client.execute_statement(sql=sql, **common, **kwargs)
 
-    run("CREATE TABLE py (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw BLOB)")
+    run(f"CREATE TABLE py (id INTEGER PRIMARY KEY, name TEXT, score REAL, raw {BLOB_TYPE[engine]})")
     out = run(
         "INSERT INTO py (id, name, score, raw) VALUES (:id, :name, :score, :raw)",
         parameters=[
@@ -75,7 +80,7 @@ def main(endpoint, cluster, secret):
         run("INSERT INTO py (id) VALUES (1)")
         raise AssertionError("duplicate key accepted")
     except client.exceptions.DatabaseErrorException as e:
-        assert "UNIQUE" in str(e), e
+        assert DUPLICATE_KEY[engine] in str(e), e
 
     # Numbered parameters, as query builders send them.
     out = run(
@@ -115,4 +120,4 @@ def main(endpoint, cluster, secret):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
