@@ -110,10 +110,11 @@ fn execute_response(
         return response;
     }
     if as_json {
+        // The model: `records` and `columnMetadata` are blank when formatRecordsAs is JSON.
         response.formatted_records = Some(formatted_records(&outcome.columns, &outcome.rows));
-    } else {
-        response.records = Some(outcome.rows);
+        return response;
     }
+    response.records = Some(outcome.rows);
     if include_metadata {
         response.column_metadata = Some(outcome.columns);
     }

@@ -4,6 +4,7 @@ Usage: boto3_client.py ENDPOINT_URL RESOURCE_ARN SECRET_ARN ENGINE
 ENGINE (sqlite, postgres or mysql) picks the SQL the engine understands.
 Exits non-zero on any mismatch, or when boto3 is missing (CI installs it with pip).
 """
+import json
 import sys
 
 import boto3
@@ -116,6 +117,11 @@ def main(endpoint, cluster, secret, engine):
         raise AssertionError("unknown transaction accepted")
     except client.exceptions.TransactionNotFoundException:
         pass
+
+    # JSON format: formattedRecords only; columnMetadata is blank like records.
+    out = run("SELECT id, name FROM py WHERE id = 1", formatRecordsAs="JSON", includeResultMetadata=True)
+    assert "columnMetadata" not in out and "records" not in out, out
+    assert json.loads(out["formattedRecords"]) == [{"id": 1, "name": "one"}], out
     print("boto3 client: all checks passed")
 
 

@@ -1,12 +1,13 @@
 //! What the hosted service accepts and refuses, through the real SDK on every backend: numbered
-//! parameters, one statement per call, malformed requests on a kept-alive connection, and
-//! transactions that hold connections.
+//! parameters, one statement per call, malformed requests on a kept-alive connection,
+//! transactions that hold connections, the `schema` parameter, results in JSON format, and the
+//! result types the service refuses or returns as blobs.
 
 use crate::common;
 
 use std::time::Duration;
 
-use aws_sdk_rdsdata::types::Field;
+use aws_sdk_rdsdata::types::{Field, RecordsFormatType};
 use common::*;
 use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 
@@ -470,4 +471,38 @@ async fn a_call_on_a_busy_transaction_is_refused_not_queued() {
         assert_eq!(h.end(&tx, true).await.unwrap(), "Transaction Committed");
         h.finish().await;
     }
+}
+
+#[tokio::test]
+async fn json_records_come_without_column_metadata() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE jm (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+            .await;
+        h.rows("INSERT INTO jm VALUES (1, 'one')").await;
+        for sql in [
+            "SELECT id, name FROM jm",
+            "SELECT id, name FROM jm WHERE id < 0",
+        ] {
+            let out = h
+                .execute(sql)
+                .format_records_as(RecordsFormatType::Json)
+                .include_result_metadata(true)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{:?}: {sql}: {e:?}", h.kind));
+            // The model: columnMetadata "is blank if formatRecordsAs is JSON", like records.
+            assert_eq!(out.column_metadata, None, "{:?}: {sql}", h.kind);
+            assert_eq!(out.records, None, "{:?}: {sql}", h.kind);
+            assert!(out.formatted_records.is_some(), "{:?}: {sql}", h.kind);
+        }
+        // Without JSON the metadata comes as asked.
+        let out = h
+            .execute("SELECT id, name FROM jm")
+            .include_result_metadata(true)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.column_metadata().len(), 2, "{:?}", h.kind);
+    })
+    .await;
 }
