@@ -100,25 +100,25 @@ fn execute_response(
     outcome: Outcome,
     include_metadata: bool,
     as_json: bool,
-) -> ExecuteStatementResponse {
+) -> Result<ExecuteStatementResponse, ApiError> {
     let mut response = ExecuteStatementResponse {
         number_of_records_updated: i64::try_from(outcome.updated).unwrap_or(i64::MAX),
         ..ExecuteStatementResponse::default()
     };
     if !outcome.returns_rows {
         response.generated_fields = Some(outcome.generated);
-        return response;
+        return Ok(response);
     }
     if as_json {
         // The model: `records` and `columnMetadata` are blank when formatRecordsAs is JSON.
-        response.formatted_records = Some(formatted_records(&outcome.columns, &outcome.rows));
-        return response;
+        response.formatted_records = Some(formatted_records(&outcome.columns, &outcome.rows)?);
+        return Ok(response);
     }
     response.records = Some(outcome.rows);
     if include_metadata {
         response.column_metadata = Some(outcome.columns);
     }
-    response
+    Ok(response)
 }
 
 async fn run_sets(conn: &mut Conn, bounds: &[Bound]) -> Result<Vec<UpdateResult>, ApiError> {
@@ -224,11 +224,7 @@ impl Service {
         target.done(false).await;
         let outcome = outcome?;
         state.pause.touch();
-        Ok(execute_response(
-            outcome,
-            req.include_result_metadata,
-            as_json,
-        ))
+        execute_response(outcome, req.include_result_metadata, as_json)
     }
 
     async fn batch_execute(

@@ -1,6 +1,8 @@
 //! Result values as Aurora returns them: text formats for times and decimals, `resultSetOptions`,
 //! column metadata and `formattedRecords`.
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 use crate::errors::ApiError;
@@ -179,8 +181,19 @@ fn field_json(f: &Field) -> serde_json::Value {
     }
 }
 
-/// `formatRecordsAs: JSON`: an array of objects keyed by column label.
-pub(crate) fn formatted_records(columns: &[ColumnMetadata], rows: &[Vec<Field>]) -> String {
+/// `formatRecordsAs: JSON`: an array of objects keyed by column label, in column order. Two
+/// columns of one label would be one key: the service refuses such a result (the JSON guide).
+pub(crate) fn formatted_records(
+    columns: &[ColumnMetadata],
+    rows: &[Vec<Field>],
+) -> Result<String, ApiError> {
+    let mut labels = HashSet::new();
+    if let Some(twice) = columns.iter().find(|c| !labels.insert(c.label.as_str())) {
+        return Err(ApiError::BadRequest(format!(
+            "The result has more than one column named {}, and duplicate keys aren't allowed in JSON: give the columns unique labels with AS",
+            twice.label
+        )));
+    }
     let list: Vec<serde_json::Value> = rows
         .iter()
         .map(|row| {
@@ -192,7 +205,7 @@ pub(crate) fn formatted_records(columns: &[ColumnMetadata], rows: &[Vec<Field>])
             serde_json::Value::Object(object)
         })
         .collect();
-    serde_json::Value::Array(list).to_string()
+    Ok(serde_json::Value::Array(list).to_string())
 }
 
 fn array_size(a: &ArrayValue) -> usize {
@@ -266,7 +279,22 @@ mod tests {
             column_metadata("b", "TEXT", Dialect::Postgres),
         ];
         let rows = vec![vec![Field::LongValue(1), Field::IsNull(true)]];
-        assert_eq!(formatted_records(&cols, &rows), r#"[{"a":1,"b":null}]"#);
+        assert_eq!(
+            formatted_records(&cols, &rows).unwrap(),
+            r#"[{"a":1,"b":null}]"#
+        );
+        // Keys keep the column order; a second column of one label is refused, rows or not.
+        let reversed = [cols[1].clone(), cols[0].clone()];
+        let row = vec![Field::IsNull(true), Field::LongValue(1)];
+        assert_eq!(
+            formatted_records(&reversed, &[row]).unwrap(),
+            r#"[{"b":null,"a":1}]"#
+        );
+        let twice = [cols[0].clone(), cols[0].clone()];
+        assert!(matches!(
+            formatted_records(&twice, &[]),
+            Err(ApiError::BadRequest(m)) if m.contains("more than one column named a")
+        ));
         assert_eq!(cols[0].type_name, "int8");
         assert_eq!(cols[0].type_code, -5);
     }

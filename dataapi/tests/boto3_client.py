@@ -9,10 +9,21 @@ import sys
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # The engine's word for a binary column, and what its duplicate-key error says.
 BLOB_TYPE = {"sqlite": "BLOB", "postgres": "BYTEA", "mysql": "BLOB"}
 DUPLICATE_KEY = {"sqlite": "UNIQUE", "postgres": "duplicate key", "mysql": "Duplicate entry"}
+
+
+def refused(call, code):
+    """The message of the error `code` that `call` must raise."""
+    try:
+        call()
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == code, e.response
+        return e.response["Error"]["Message"]
+    raise AssertionError(f"accepted; expected {code}")
 
 
 def main(endpoint, cluster, secret, engine):
@@ -122,6 +133,9 @@ def main(endpoint, cluster, secret, engine):
     out = run("SELECT id, name FROM py WHERE id = 1", formatRecordsAs="JSON", includeResultMetadata=True)
     assert "columnMetadata" not in out and "records" not in out, out
     assert json.loads(out["formattedRecords"]) == [{"id": 1, "name": "one"}], out
+    # Two columns of one name cannot both be JSON keys.
+    refused(lambda: run("SELECT id, id FROM py", formatRecordsAs="JSON"), "BadRequestException")
+    assert len(run("SELECT id, id FROM py WHERE id = 1")["records"][0]) == 2
     print("boto3 client: all checks passed")
 
 

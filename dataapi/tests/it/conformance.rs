@@ -506,3 +506,44 @@ async fn json_records_come_without_column_metadata() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn json_records_refuse_two_columns_of_one_name() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE jd (id BIGINT PRIMARY KEY)").await;
+        let refused_as_json = async |sql: &str| {
+            let call = h.execute(sql).format_records_as(RecordsFormatType::Json);
+            let err = call.send().await.unwrap_err();
+            (error_code(&err), error_message(&err))
+        };
+        // A self-join names two columns `id`, already in a result without rows.
+        let self_join = "SELECT x.id, y.id FROM jd x JOIN jd y ON y.id = x.id";
+        let (code, _) = refused_as_json(self_join).await;
+        assert_eq!(code, "BadRequestException", "{:?}: no rows", h.kind);
+        h.rows("INSERT INTO jd VALUES (7)").await;
+        for sql in [self_join, "SELECT 1 AS a, 2 AS a"] {
+            let (code, message) = refused_as_json(sql).await;
+            assert_eq!(code, "BadRequestException", "{:?}: {sql}", h.kind);
+            assert!(
+                message.contains("more than one column") && message.contains("JSON"),
+                "{:?}: {message}",
+                h.kind
+            );
+            // The same result as records has both columns.
+            assert_eq!(h.rows(sql).await[0].len(), 2, "{:?}: {sql}", h.kind);
+        }
+        // Labels that differ in case are different JSON keys.
+        let out = h
+            .execute(h.sql(
+                r#"SELECT 1 AS a, 2 AS "A""#,
+                r#"SELECT 1 AS a, 2 AS "A""#,
+                "SELECT 1 AS a, 2 AS `A`",
+            ))
+            .format_records_as(RecordsFormatType::Json)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{:?}: {e:?}", h.kind));
+        assert_eq!(out.formatted_records(), Some(r#"[{"a":1,"A":2}]"#));
+    })
+    .await;
+}
