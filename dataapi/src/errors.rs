@@ -24,6 +24,10 @@ pub(crate) enum ApiError {
     /// A malformed call or one the service refuses (bad parameter, limit exceeded, unknown cluster).
     #[error("{0}")]
     BadRequest(String),
+    /// A request the service's validation refuses. Not in the rds-data model: the common AWS
+    /// error, as the service answers the `schema` parameter.
+    #[error("{0}")]
+    Validation(String),
     /// The database rejected the statement; carries the engine's message.
     #[error("{0}")]
     Database(String),
@@ -49,6 +53,7 @@ impl ApiError {
     pub(crate) fn error_type(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "BadRequestException",
+            ApiError::Validation(_) => "ValidationException",
             ApiError::Database(_) => "DatabaseErrorException",
             ApiError::TransactionNotFound(_) => "TransactionNotFoundException",
             ApiError::Secrets(_) => "SecretsErrorException",

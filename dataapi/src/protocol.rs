@@ -69,6 +69,8 @@ pub(crate) struct CallScope {
     pub resource_arn: String,
     pub secret_arn: Option<String>,
     pub database: Option<String>,
+    /// Refused when given (see `Service::scoped`).
+    pub schema: Option<String>,
     /// Absent from BeginTransaction's input.
     pub transaction_id: Option<String>,
 }

@@ -175,7 +175,15 @@ impl Service {
         }
     }
 
+    /// The cluster of an ExecuteStatement, BatchExecuteStatement or BeginTransaction call, the
+    /// operations whose input has `schema`: Aurora Serverless v2 and provisioned clusters refuse
+    /// it, whatever its value ("Comparing Data API behaviors").
     fn scoped(&self, scope: &CallScope) -> Result<&ClusterState, ApiError> {
+        if scope.schema.is_some() {
+            return Err(ApiError::Validation(
+                "The schema parameter isn't supported".into(),
+            ));
+        }
         self.cluster(&scope.resource_arn, scope.secret_arn.as_deref())
     }
 

@@ -136,6 +136,14 @@ def main(endpoint, cluster, secret, engine):
     # Two columns of one name cannot both be JSON keys.
     refused(lambda: run("SELECT id, id FROM py", formatRecordsAs="JSON"), "BadRequestException")
     assert len(run("SELECT id, id FROM py WHERE id = 1")["records"][0]) == 2
+
+    # `schema` is refused, as on Aurora Serverless v2 and provisioned clusters.
+    for call in (
+        lambda: run("SELECT 1", schema="public"),
+        lambda: client.batch_execute_statement(sql="SELECT 1", schema="public", **common),
+        lambda: client.begin_transaction(schema="public", **common),
+    ):
+        assert refused(call, "ValidationException") == "The schema parameter isn't supported"
     print("boto3 client: all checks passed")
 
 

@@ -485,7 +485,7 @@ async fn array_parameters_are_refused_as_the_service_documents() {
 }
 
 #[tokio::test]
-async fn database_selects_where_statements_run_and_schema_is_ignored() {
+async fn database_selects_where_statements_run_and_schema_is_refused() {
     for kind in kinds().into_iter().filter(|k| *k != Kind::Sqlite) {
         let h = Harness::start(kind).await;
         let other = format!("dataapi_other_{}", uuid::Uuid::new_v4().simple());
@@ -507,14 +507,14 @@ async fn database_selects_where_statements_run_and_schema_is_ignored() {
         };
         admin(&admin_url, &create).await;
         if kind == Kind::Postgres {
-            // The service documents `schema` as not supported: it does not pick a search path.
+            // `schema` picks no search path: the service refuses it (conformance.rs).
             let err = h
                 .execute("SELECT v FROM only_there")
                 .schema(&other)
                 .send()
                 .await
                 .unwrap_err();
-            assert_eq!(error_code(&err), "DatabaseErrorException");
+            assert_eq!(error_code(&err), "ValidationException");
         } else {
             let out = h
                 .execute("SELECT v FROM only_there")

@@ -12,6 +12,9 @@ use common::*;
 use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 
 const MULTISTATEMENTS: &str = "Multistatements aren't supported.";
+/// The answer to `schema` on Aurora Serverless v2 and provisioned clusters ("Comparing Data API
+/// behaviors"), with the error type `ValidationException`.
+const SCHEMA_REFUSED: &str = "The schema parameter isn't supported";
 
 /// Far below the old 30 s wait for a pooled connection: a call that waits for a connection held
 /// by an abandoned transaction fails this bound.
@@ -544,6 +547,66 @@ async fn json_records_refuse_two_columns_of_one_name() {
             .await
             .unwrap_or_else(|e| panic!("{:?}: {e:?}", h.kind));
         assert_eq!(out.formatted_records(), Some(r#"[{"a":1,"A":2}]"#));
+    })
+    .await;
+}
+
+/// `(error type, message)` of a failed call, for comparing refusals whole.
+fn refusal<T, E: aws_sdk_rdsdata::error::ProvideErrorMetadata, R>(
+    result: Result<T, aws_sdk_rdsdata::error::SdkError<E, R>>,
+) -> Result<(), (String, String)> {
+    result
+        .map(drop)
+        .map_err(|e| (error_code(&e), error_message(&e)))
+}
+
+#[tokio::test]
+async fn the_schema_parameter_is_refused_as_on_serverless_v2() {
+    each_backend(async |h| {
+        h.rows("CREATE TABLE sp (id BIGINT PRIMARY KEY)").await;
+        // Any schema, the engine's default one and an empty name included.
+        for schema in [h.sql("main", "public", "test"), ""] {
+            let begin = h
+                .client
+                .begin_transaction()
+                .resource_arn(LOCAL_CLUSTER_ARN)
+                .secret_arn(LOCAL_SECRET_ARN)
+                .schema(schema);
+            let refusals = [
+                refusal(
+                    h.execute("INSERT INTO sp VALUES (1)")
+                        .schema(schema)
+                        .send()
+                        .await,
+                ),
+                refusal(
+                    h.batch("INSERT INTO sp VALUES (:id)")
+                        .schema(schema)
+                        .parameter_sets(vec![long("id", 2)])
+                        .send()
+                        .await,
+                ),
+                refusal(begin.send().await),
+            ];
+            let expected = (
+                "ValidationException".to_string(),
+                SCHEMA_REFUSED.to_string(),
+            );
+            for refused in refusals {
+                assert_eq!(
+                    refused,
+                    Err(expected.clone()),
+                    "{:?} schema {schema:?}",
+                    h.kind
+                );
+            }
+        }
+        let err = h.execute("SELECT 1").schema("x").send().await.unwrap_err();
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+        // Nothing of the refused calls ran, and the same calls without `schema` run.
+        assert_eq!(h.count("sp").await, 0, "{:?}", h.kind);
+        h.rows("INSERT INTO sp VALUES (1)").await;
+        assert_eq!(h.count("sp").await, 1);
     })
     .await;
 }
