@@ -107,6 +107,15 @@ pub(crate) fn text_or_blob(bytes: &[u8]) -> Field {
     }
 }
 
+/// PostgreSQL's own name of a type from the driver's (`INT8` → `int8`, `POINT[]` → `_point`).
+pub(crate) fn postgres_type_name(engine_type: &str) -> String {
+    let lower = engine_type.to_ascii_lowercase();
+    match lower.strip_suffix("[]") {
+        Some(element) => format!("_{element}"),
+        None => lower,
+    }
+}
+
 /// Metadata of a result column from the engine's type name.
 pub(crate) fn column_metadata(name: &str, engine_type: &str, dialect: Dialect) -> ColumnMetadata {
     let upper = engine_type.to_ascii_uppercase();
@@ -114,8 +123,7 @@ pub(crate) fn column_metadata(name: &str, engine_type: &str, dialect: Dialect) -
     let base = upper.trim_end_matches("[]");
     let type_code = jdbc_type(base);
     let type_name = match dialect {
-        Dialect::Postgres if is_array => format!("_{}", base.to_ascii_lowercase()),
-        Dialect::Postgres => base.to_ascii_lowercase(),
+        Dialect::Postgres => postgres_type_name(engine_type),
         _ => engine_type.to_string(),
     };
     ColumnMetadata {

@@ -144,6 +144,12 @@ def main(endpoint, cluster, secret, engine):
         lambda: client.begin_transaction(schema="public", **common),
     ):
         assert refused(call, "ValidationException") == "The schema parameter isn't supported"
+
+    if engine == "postgres":
+        message = refused(lambda: run("SELECT 12.5::money"), "UnsupportedResultException")
+        assert message == "The result contains the unsupported data type money", message
+        out = run("SELECT 12.5::money::text AS price")
+        assert out["records"] == [[{"stringValue": "$12.50"}]], out
     print("boto3 client: all checks passed")
 
 

@@ -18,7 +18,7 @@ use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
 use crate::errors::ApiError;
 use crate::params::{Bound, Dialect, ParamValue};
 use crate::protocol::{ArrayValue, Blob, Field};
-use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
+use crate::values::{date, postgres_type_name, text_or_blob, time, timestamp, ResultOptions};
 
 /// Prepared statements kept per connection: a cached statement saves the Parse/Describe round
 /// trip that would otherwise precede every call.
@@ -76,6 +76,12 @@ pub(super) async fn run(
         other => other,
     }
 }
+
+/// Result types the service refuses, arrays of them too: "certain PostgreSQL data types,
+/// including geometric and monetary types" ("Comparing Data API behaviors").
+const UNSUPPORTED_TYPES: [&str; 8] = [
+    "MONEY", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE",
+];
 
 /// A NULL of unspecified type (OID 0): the server infers it from the statement.
 struct UntypedNull;
@@ -167,11 +173,18 @@ impl Engine for Postgres {
     }
 
     fn field(row: &PgRow, i: usize, o: &ResultOptions) -> Result<Field, ApiError> {
+        let name = type_name(row, i);
+        // The type is refused, so a NULL of it too; the documented way out is a cast to text.
+        if UNSUPPORTED_TYPES.contains(&name.trim_end_matches("[]")) {
+            return Err(ApiError::UnsupportedResult(format!(
+                "The result contains the unsupported data type {}",
+                postgres_type_name(&name)
+            )));
+        }
         if row.try_get_raw(i)?.is_null() {
             return Ok(Field::IsNull(true));
         }
         type P = Postgres;
-        let name = type_name(row, i);
         Ok(match name.as_str() {
             "BOOL" => Field::BooleanValue(get::<P, bool>(row, i)?),
             "INT2" => o.long(get::<P, i16>(row, i)?.into()),

@@ -610,3 +610,64 @@ async fn the_schema_parameter_is_refused_as_on_serverless_v2() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn postgres_money_and_geometric_results_are_unsupported() {
+    if !kinds().contains(&Kind::Postgres) {
+        return;
+    }
+    let h = Harness::start(Kind::Postgres).await;
+    h.rows("CREATE TABLE shop (id BIGINT PRIMARY KEY, price MONEY, spot POINT)")
+        .await;
+    h.rows("INSERT INTO shop VALUES (1, 12.5, point(1, 2)), (2, NULL, NULL)")
+        .await;
+    for (sql, data_type) in [
+        ("SELECT 12.5::money", "money"),
+        ("SELECT id, price FROM shop WHERE id = 1", "money"),
+        // A NULL of the type too: the type is what the service refuses.
+        ("SELECT spot FROM shop WHERE id = 2", "point"),
+        ("SELECT point(1, 2)", "point"),
+        ("SELECT lseg(point(0, 0), point(1, 1))", "lseg"),
+        ("SELECT line(point(0, 0), point(1, 1))", "line"),
+        ("SELECT box(point(0, 0), point(1, 1))", "box"),
+        ("SELECT path(polygon '((0,0),(1,1),(1,0))')", "path"),
+        ("SELECT polygon '((0,0),(1,1),(1,0))'", "polygon"),
+        ("SELECT circle(point(0, 0), 1)", "circle"),
+        ("SELECT ARRAY[12.5::money]", "_money"),
+        ("SELECT ARRAY[point(1, 2)]", "_point"),
+    ] {
+        for format in [RecordsFormatType::None, RecordsFormatType::Json] {
+            let err = h
+                .execute(sql)
+                .format_records_as(format.clone())
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (error_code(&err), error_message(&err)),
+                (
+                    "UnsupportedResultException".to_string(),
+                    format!("The result contains the unsupported data type {data_type}")
+                ),
+                "{sql} ({format:?})"
+            );
+            assert!(err.into_service_error().is_unsupported_result_exception());
+        }
+    }
+    // The documented way out: cast to text. A result without rows has no value to refuse.
+    let rows = h
+        .rows("SELECT price::text, spot::text FROM shop WHERE id = 1")
+        .await;
+    assert_eq!(
+        rows[0],
+        [
+            Field::StringValue("$12.50".into()),
+            Field::StringValue("(1,2)".into())
+        ]
+    );
+    assert!(h
+        .rows("SELECT price FROM shop WHERE id < 0")
+        .await
+        .is_empty());
+    h.finish().await;
+}
