@@ -4,6 +4,7 @@ Usage: boto3_client.py ENDPOINT_URL RESOURCE_ARN SECRET_ARN ENGINE
 ENGINE (sqlite, postgres or mysql) picks the SQL the engine understands.
 Exits non-zero on any mismatch, or when boto3 is missing (CI installs it with pip).
 """
+import base64
 import json
 import sys
 
@@ -144,6 +145,16 @@ def main(endpoint, cluster, secret, engine):
         lambda: client.begin_transaction(schema="public", **common),
     ):
         assert refused(call, "ValidationException") == "The schema parameter isn't supported"
+
+    # Bytes that happen to be UTF-8 are still a blob, and base64 in JSON format (the guide's example).
+    hello = b"hello world"
+    run("INSERT INTO py (id, raw) VALUES (5, :raw)", parameters=[{"name": "raw", "value": {"blobValue": hello}}])
+    out = run("SELECT raw FROM py WHERE id = 5")
+    assert out["records"] == [[{"blobValue": hello}]], out
+    out = run("SELECT raw AS blob_column FROM py WHERE id = 5", formatRecordsAs="JSON")
+    records = json.loads(out["formattedRecords"])
+    assert records == [{"blob_column": "aGVsbG8gd29ybGQ="}], out
+    assert base64.b64decode(records[0]["blob_column"]) == hello
 
     if engine == "postgres":
         message = refused(lambda: run("SELECT 12.5::money"), "UnsupportedResultException")

@@ -46,9 +46,13 @@ pub(crate) trait Engine: Database {
     fn bind(args: &mut <Self as Database>::Arguments, value: &ParamValue) -> Result<(), ApiError>;
     fn field(row: &Self::Row, index: usize, options: &ResultOptions) -> Result<Field, ApiError>;
     fn rows_affected(result: &Self::QueryResult) -> u64;
-    /// The type reported in column metadata.
+    /// The type reported in column metadata: the driver's name.
+    fn metadata_type(column: &Self::Column) -> String {
+        column.type_info().name().to_string()
+    }
+    /// The type reported in column metadata for a column of `row`.
     fn column_type(row: &Self::Row, index: usize) -> String {
-        type_name(row, index)
+        Self::metadata_type(&row.columns()[index])
     }
     /// The auto-generated key of an insert, where the engine reports one.
     fn generated(_result: &Self::QueryResult, _sql: &str) -> Option<Field> {
@@ -219,7 +223,7 @@ where
 
 fn columns<DB: Engine>(cols: &[DB::Column]) -> Vec<ColumnMetadata> {
     cols.iter()
-        .map(|c| column_metadata(c.name(), c.type_info().name(), DB::DIALECT))
+        .map(|c| column_metadata(c.name(), &DB::metadata_type(c), DB::DIALECT))
         .collect()
 }
 

@@ -5,19 +5,27 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{
-    MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlQueryResult, MySqlRow,
+    MySqlArguments, MySqlColumn, MySqlConnectOptions, MySqlConnection, MySqlQueryResult, MySqlRow,
 };
-use sqlx::{MySql, Row, ValueRef};
+use sqlx::{Column, MySql, Row, Type, TypeInfo, ValueRef};
 
 use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
 use crate::errors::ApiError;
 use crate::params::{Bound, Dialect, ParamValue};
 use crate::protocol::{Blob, Field};
-use crate::values::{date, text_or_blob, time, timestamp, ResultOptions};
+use crate::values::{date, time, timestamp, ResultOptions};
 
 pub(super) fn options(url: &str) -> Result<MySqlConnectOptions, sqlx::Error> {
     let url = url.replacen("mariadb:", "mysql:", 1);
     Ok(quiet(MySqlConnectOptions::from_str(&url)?))
+}
+
+/// Whether a column holds text: a string type whose charset is not `binary` (collation 63), which
+/// is sqlx's test for `str`. The BINARY flag does not tell: text in a `_bin` collation (MariaDB's
+/// JSON is utf8mb4_bin LONGTEXT) carries it too. Text comes transcoded to the connection's utf8mb4;
+/// BLOB, BINARY, VARBINARY and binary expressions (`UNHEX()`, `X'..'`) are bytes whatever they hold.
+fn is_text(column: &MySqlColumn) -> bool {
+    <str as Type<MySql>>::compatible(column.type_info())
 }
 
 /// ER_UNSUPPORTED_PS (1295): "This command is not supported in the prepared statement protocol yet".
@@ -74,11 +82,30 @@ impl Engine for MySql {
                 Ok(t) => time(t),
                 Err(_) => get::<M, MySqlTime>(row, i)?.to_string(),
             }),
-            "GEOMETRY" => Field::BlobValue(Blob(get::<M, Vec<u8>>(row, i)?)),
-            // The protocol flags binary-collation text (MariaDB's JSON is utf8mb4_bin LONGTEXT) like
-            // binary data, without the charset: UTF-8 bytes come back as text, others as a blob.
-            _ => text_or_blob(get::<M, &[u8]>(row, i)?),
+            // MySQL's JSON type comes with the binary charset, yet is text.
+            "JSON" => Field::StringValue(get::<M, String>(row, i)?),
+            _ if is_text(&row.columns()[i]) => Field::StringValue(get::<M, String>(row, i)?),
+            _ => Field::BlobValue(Blob(get::<M, Vec<u8>>(row, i)?)),
         })
+    }
+
+    /// The driver names a column after its BINARY flag, which text in a `_bin` collation carries
+    /// too: such a column is reported by its text type, as its values are.
+    fn metadata_type(column: &MySqlColumn) -> String {
+        let name = column.type_info().name();
+        if !is_text(column) {
+            return name.to_string();
+        }
+        match name {
+            "BLOB" => "TEXT",
+            "TINYBLOB" => "TINYTEXT",
+            "MEDIUMBLOB" => "MEDIUMTEXT",
+            "LONGBLOB" => "LONGTEXT",
+            "VARBINARY" => "VARCHAR",
+            "BINARY" => "CHAR",
+            text => text,
+        }
+        .to_string()
     }
 
     fn rows_affected(result: &MySqlQueryResult) -> u64 {

@@ -7,6 +7,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use aws_sdk_rdsdata::primitives::Blob;
 use aws_sdk_rdsdata::types::{Field, RecordsFormatType};
 use common::*;
 use data_api_local::{LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
@@ -15,6 +16,8 @@ const MULTISTATEMENTS: &str = "Multistatements aren't supported.";
 /// The answer to `schema` on Aurora Serverless v2 and provisioned clusters ("Comparing Data API
 /// behaviors"), with the error type `ValidationException`.
 const SCHEMA_REFUSED: &str = "The schema parameter isn't supported";
+/// The JSON-format guide's example: a BLOB holding `hello world`, base64-encoded.
+const HELLO_WORLD_BASE64: &str = "aGVsbG8gd29ybGQ=";
 
 /// Far below the old 30 s wait for a pooled connection: a call that waits for a connection held
 /// by an abandoned transaction fails this bound.
@@ -669,5 +672,145 @@ async fn postgres_money_and_geometric_results_are_unsupported() {
         .rows("SELECT price FROM shop WHERE id < 0")
         .await
         .is_empty());
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn json_records_carry_blobs_in_base64() {
+    each_backend(async |h| {
+        h.rows(h.sql(
+            "CREATE TABLE jb (id BIGINT PRIMARY KEY, blob_column BLOB)",
+            "CREATE TABLE jb (id BIGINT PRIMARY KEY, blob_column BYTEA)",
+            "CREATE TABLE jb (id BIGINT PRIMARY KEY, blob_column BLOB)",
+        ))
+        .await;
+        // Bytes that are valid UTF-8 are still bytes.
+        let hello = Blob::new(b"hello world".to_vec());
+        h.execute("INSERT INTO jb VALUES (1, :b)")
+            .parameters(param("b", Field::BlobValue(hello.clone())))
+            .send()
+            .await
+            .unwrap();
+        let out = h
+            .execute("SELECT blob_column FROM jb")
+            .format_records_as(RecordsFormatType::Json)
+            .send()
+            .await
+            .unwrap();
+        let expected = format!(r#"[{{"blob_column":"{HELLO_WORLD_BASE64}"}}]"#);
+        assert_eq!(
+            out.formatted_records(),
+            Some(expected.as_str()),
+            "{:?}",
+            h.kind
+        );
+        let rows = h.rows("SELECT blob_column FROM jb").await;
+        assert_eq!(rows[0][0], Field::BlobValue(hello), "{:?}", h.kind);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mariadb_binary_columns_are_blobs_by_charset_not_by_content() {
+    if !kinds().contains(&Kind::MySql) {
+        return;
+    }
+    let h = Harness::start(Kind::MySql).await;
+    h.rows(
+        "CREATE TABLE bin (id BIGINT PRIMARY KEY,
+           bl BLOB, tb TINYBLOB, mb MEDIUMBLOB, lb LONGBLOB, vb VARBINARY(32), b BINARY(11),
+           t TEXT, tbin TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+           vbin VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+           a CHAR(11) CHARACTER SET ascii COLLATE ascii_bin,
+           l VARCHAR(11) CHARACTER SET latin1 COLLATE latin1_bin, j JSON)",
+    )
+    .await;
+    let hello = Blob::new(b"hello world".to_vec());
+    let binary = ["bl", "tb", "mb", "lb", "vb", "b"];
+    let text = ["t", "tbin", "vbin", "a", "l"];
+    let mut insert = h.execute(
+        "INSERT INTO bin VALUES (1, :bl, :tb, :mb, :lb, :vb, :b, :t, :tbin, :vbin, :a, :l, :j)",
+    );
+    for name in binary {
+        insert = insert.parameters(param(name, Field::BlobValue(hello.clone())));
+    }
+    for name in text {
+        insert = insert.parameters(common::text(name, "hello world"));
+    }
+    insert = insert.parameters(common::text("j", r#"{"a": "héllo"}"#));
+    insert.send().await.unwrap();
+
+    let out = h
+        .execute("SELECT bl, tb, mb, lb, vb, b, t, tbin, vbin, a, l, j FROM bin")
+        .include_result_metadata(true)
+        .send()
+        .await
+        .unwrap();
+    let row = &out.records()[0];
+    for (i, name) in binary.iter().enumerate() {
+        assert_eq!(row[i], Field::BlobValue(hello.clone()), "{name}");
+    }
+    for (i, name) in text.iter().enumerate() {
+        let got = &row[binary.len() + i];
+        assert_eq!(*got, Field::StringValue("hello world".into()), "{name}");
+    }
+    assert_eq!(
+        row[11],
+        Field::StringValue(r#"{"a": "héllo"}"#.into()),
+        "json"
+    );
+    // Column metadata tells the two kinds apart the same way.
+    let type_names: Vec<_> = out
+        .column_metadata()
+        .iter()
+        .map(|c| c.type_name().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        type_names,
+        // (The protocol sends every BLOB and TEXT size as BLOB; MariaDB's JSON is LONGTEXT.)
+        [
+            "BLOB",
+            "BLOB",
+            "BLOB",
+            "BLOB",
+            "VARBINARY",
+            "BINARY",
+            "TEXT",
+            "TEXT",
+            "VARCHAR",
+            "CHAR",
+            "VARCHAR",
+            "TEXT"
+        ]
+    );
+
+    // Expressions: binary strings are blobs, text with a binary collation is text.
+    let hello5 = Blob::new(b"hello".to_vec());
+    let rows = h
+        .rows(
+            "SELECT UNHEX('68656C6C6F'), CAST('hello' AS BINARY), X'68656C6C6F',
+                    'hello' COLLATE utf8mb4_bin, CONCAT('hel', 'lo'), JSON_OBJECT('a', 1)",
+        )
+        .await;
+    assert_eq!(
+        rows[0],
+        [
+            Field::BlobValue(hello5.clone()),
+            Field::BlobValue(hello5.clone()),
+            Field::BlobValue(hello5),
+            Field::StringValue("hello".into()),
+            Field::StringValue("hello".into()),
+            Field::StringValue(r#"{"a": 1}"#.into()),
+        ]
+    );
+    // In JSON format a binary value is its base64 text, a text value its text.
+    let out = h
+        .execute("SELECT bl AS blob_column, tbin FROM bin")
+        .format_records_as(RecordsFormatType::Json)
+        .send()
+        .await
+        .unwrap();
+    let expected = format!(r#"[{{"blob_column":"{HELLO_WORLD_BASE64}","tbin":"hello world"}}]"#);
+    assert_eq!(out.formatted_records(), Some(expected.as_str()));
     h.finish().await;
 }
