@@ -16,8 +16,27 @@ use sqlx::Connection;
 #[path = "../../../test-support/optional.rs"]
 pub mod optional;
 
+#[path = "../../../test-support/keepalive.rs"]
+pub mod keepalive;
+
 pub const POSTGRES_VAR: &str = optional::POSTGRES.url_var;
 pub const MYSQL_VAR: &str = optional::MYSQL.url_var;
+
+/// The path of each operation, as the SDKs call it.
+pub const OPERATION_PATHS: [&str; 6] = [
+    "/Execute",
+    "/BatchExecute",
+    "/BeginTransaction",
+    "/CommitTransaction",
+    "/RollbackTransaction",
+    "/ExecuteSql",
+];
+
+/// The body of an `/Execute` call that succeeds: `SELECT 1`.
+pub fn select_one_call() -> String {
+    serde_json::json!({"resourceArn": LOCAL_CLUSTER_ARN, "secretArn": LOCAL_SECRET_ARN, "sql": "SELECT 1"})
+        .to_string()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -373,10 +392,7 @@ pub async fn http(
 
 /// One keep-alive HTTP/1.1 connection to the endpoint, for exchanges the SDK cannot make
 /// (malformed bodies, unknown operations) and for checking the connection survives them.
-pub struct KeepAlive {
-    stream: tokio::io::BufReader<tokio::net::TcpStream>,
-    host: String,
-}
+pub struct KeepAlive(keepalive::Connection);
 
 /// An answer read from a [`KeepAlive`] connection.
 #[derive(Debug)]
@@ -388,71 +404,26 @@ pub struct Answer {
 
 impl KeepAlive {
     pub async fn connect(addr: std::net::SocketAddr) -> KeepAlive {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .expect("connects");
-        stream.set_nodelay(true).expect("nodelay");
-        KeepAlive {
-            stream: tokio::io::BufReader::new(stream),
-            host: addr.to_string(),
-        }
+        KeepAlive(keepalive::Connection::open(addr).await.expect("connects"))
     }
 
-    /// Sends one request and reads its answer; panics if the server closed the connection.
-    pub async fn send(&mut self, method: &str, path: &str, body: &str) -> Answer {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        self.stream
-            .get_mut()
-            .write_all(request.as_bytes())
+    /// Sends one request (the SDK's content type) and reads its answer; panics if the server
+    /// closed the connection or said it would.
+    pub async fn send(&mut self, method: &'static str, path: &str, body: &str) -> Answer {
+        let probe = keepalive::Probe::with_body(method, path, "application/x-amz-json-1.1", body);
+        let reply = self
+            .0
+            .send(&probe)
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: connection lost while sending: {e}"));
-        let mut status_line = String::new();
-        let n = self
-            .stream
-            .read_line(&mut status_line)
-            .await
-            .expect("reads");
-        assert!(n > 0, "{method} {path}: the server closed the connection");
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status");
-        let (mut length, mut error_type, mut closes) = (0usize, None, false);
-        loop {
-            let mut line = String::new();
-            self.stream
-                .read_line(&mut line)
-                .await
-                .expect("reads header");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line.split_once(':').expect("header");
-            let (name, value) = (name.to_ascii_lowercase(), value.trim());
-            match name.as_str() {
-                "content-length" => length = value.parse().expect("length"),
-                "x-amzn-errortype" => error_type = Some(value.to_string()),
-                "connection" => closes = value.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         assert!(
-            !closes,
+            !reply.close,
             "{method} {path}: the server asked to close the connection"
         );
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.expect("reads body");
         Answer {
-            status,
-            error_type,
-            body: String::from_utf8_lossy(&body).to_string(),
+            status: reply.status,
+            error_type: reply.header("x-amzn-errortype").map(str::to_owned),
+            body: String::from_utf8_lossy(&reply.body).into_owned(),
         }
     }
 }

@@ -194,26 +194,13 @@ async fn more_than_one_statement_is_refused_like_the_hosted_service() {
     .await;
 }
 
-/// A call that must succeed on the connection after each refused one.
-fn good_call() -> String {
-    serde_json::json!({"resourceArn": LOCAL_CLUSTER_ARN, "secretArn": LOCAL_SECRET_ARN, "sql": "SELECT 1"})
-        .to_string()
-}
-
 /// `(path, body, status, error type)` for malformed or refused requests on every operation.
 fn malformed_requests() -> Vec<(&'static str, String, u16, &'static str)> {
     use serde_json::json;
     let (arn, secret) = (LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN);
     let bad = "BadRequestException";
     let mut cases = Vec::new();
-    for path in [
-        "/Execute",
-        "/BatchExecute",
-        "/BeginTransaction",
-        "/CommitTransaction",
-        "/RollbackTransaction",
-        "/ExecuteSql",
-    ] {
+    for path in OPERATION_PATHS {
         for body in ["{not json", "", "[]", "{}", r#"{"resourceArn": 5}"#, "null"] {
             cases.push((path, body.to_string(), 400, bad));
         }
@@ -331,7 +318,7 @@ async fn malformed_requests_are_4xx_and_keep_the_connection() {
                 answer.body
             );
             assert!(answer.body.contains("\"message\""), "{}", answer.body);
-            let follow_up = conn.send("POST", "/Execute", &good_call()).await;
+            let follow_up = conn.send("POST", "/Execute", &select_one_call()).await;
             assert_eq!(
                 follow_up.status, 200,
                 "{:?} after {path} {body}: {}",
@@ -347,7 +334,9 @@ async fn malformed_requests_are_4xx_and_keep_the_connection() {
             );
         }
         assert_eq!(
-            conn.send("POST", "/Execute", &good_call()).await.status,
+            conn.send("POST", "/Execute", &select_one_call())
+                .await
+                .status,
             200
         );
     })
