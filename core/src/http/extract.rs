@@ -10,17 +10,16 @@
 use std::borrow::Cow;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, RawPathParamsRejection};
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use percent_encoding::percent_decode_str;
 
 use super::dto::{BodyOf, InstanceBody};
 use super::errors::ApiError;
-use super::MAX_BODY_BYTES;
 use crate::advisories::Severity;
 use crate::model::{
     check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
@@ -294,7 +293,7 @@ fn unknown_param(key: &str, expected: &[&str]) -> ApiError {
 }
 
 /// `POST` and `PUT /ec2/{id}`: the instance the caller describes. The id is
-/// validated before the body is read.
+/// validated before the body is parsed.
 #[derive(Debug)]
 pub struct DescribedInstance(pub Instance);
 
@@ -316,27 +315,18 @@ impl<S: Send + Sync> FromRequest<S> for DescribedInstance {
     }
 }
 
-/// The body of `POST` and `PUT /ec2/{id}`: at most [`MAX_BODY_BYTES`]
-/// (413), a JSON content type or none (415); then [`InstanceBody::parse`].
+/// The body of `POST` and `PUT /ec2/{id}`: a JSON content type or none
+/// (415). The router has read it whole, and refused one over
+/// [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES) (413); then
+/// [`InstanceBody::parse`].
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     let content_type = json_content_type(req.headers());
+    // Read whole by the router's `whole_body`, within the limit.
     let body = Bytes::from_request(req, state)
         .await
-        .map_err(unreadable_body)?;
+        .map_err(|_| ApiError::Internal(None))?;
     content_type?;
     Ok(body)
-}
-
-/// The body limit is `DefaultBodyLimit`'s, set on the router.
-fn unreadable_body(rejection: BytesRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge {
-            max: MAX_BODY_BYTES,
-        }
-    } else {
-        // The client went away or sent a broken body.
-        ApiError::BadRequest("the request body could not be read".into())
-    }
 }
 
 /// A missing content type is accepted (the original sample did not look at it).

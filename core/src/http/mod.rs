@@ -14,14 +14,16 @@ mod extract;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::header::{HeaderValue, CONTENT_TYPE};
+use axum::http::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use futures::FutureExt;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use tracing::Instrument;
 
@@ -110,7 +112,9 @@ pub fn router(store: Store) -> Router {
             answers(VULNERABILITIES, get(advisories::fleet_vulnerabilities)),
         )
         .fallback(no_route)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(whole_body))
+        // `whole_body` holds the limit; axum's own (2 MB) must not apply.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(store.clone(), edge))
         .with_state(store)
 }
@@ -269,6 +273,39 @@ async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response 
             tracing::info!(%method, route, status, duration_ms, data_api_calls, "request");
         }
     });
+    response
+}
+
+/// Reads the request body to its end before any route or fallback sees
+/// it, whatever the method and path. hyper closes a connection whose request
+/// body was left unread, without a word in the answer; a client reusing the
+/// connection (a pool) then fails its next request. A body over
+/// [`MAX_BODY_BYTES`] is not drained: it is answered 413 with `Connection:
+/// close`, unread when its declared length is already over (so a client that
+/// sent `Expect: 100-continue` is never asked for it).
+async fn whole_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let refusal = if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+        ApiError::PayloadTooLarge {
+            max: MAX_BODY_BYTES,
+        }
+    } else {
+        match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(whole) => {
+                let req = Request::from_parts(parts, Body::from(whole.to_bytes()));
+                return next.run(req).await;
+            }
+            Err(e) if e.is::<LengthLimitError>() => ApiError::PayloadTooLarge {
+                max: MAX_BODY_BYTES,
+            },
+            // The client went away or sent a broken body.
+            Err(_) => ApiError::BadRequest("the request body could not be read".into()),
+        }
+    };
+    let mut response = refusal.into_response();
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

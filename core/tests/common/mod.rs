@@ -43,6 +43,9 @@ use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
 #[path = "../../../test-support/optional.rs"]
 pub mod optional;
 
+#[path = "../../../test-support/keepalive.rs"]
+pub mod keepalive;
+
 pub const POSTGRES_URL_VAR: &str = optional::POSTGRES.url_var;
 pub const MYSQL_URL_VAR: &str = optional::MYSQL.url_var;
 

@@ -802,10 +802,18 @@ async fn rejections_are_json_errors() {
             .assert_error(StatusCode::BAD_REQUEST, needle, path);
     }
 
+    // Refused on any route, before it is read; the connection will not be
+    // reused (tests/it/http_keepalive.rs sends them over HTTP).
     let big = vec![b' '; MAX_BODY_BYTES + 1];
-    send(api, typed_request(Method::PUT, "/ec2/i-big", big, JSON))
-        .await
-        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "over the limit", "PUT");
+    for (method, path) in [(Method::PUT, "/ec2/i-big"), (Method::GET, "/nowhere")] {
+        let answer = send(api, typed_request(method.clone(), path, big.clone(), JSON)).await;
+        answer.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "over the limit", path);
+        assert_eq!(
+            answer.header("connection"),
+            Some("close"),
+            "{method} {path}"
+        );
+    }
     // A body that breaks off (the client went away).
     let chunks: [Result<Bytes, std::io::Error>; 2] = [
         Ok(Bytes::from_static(b"{\"aws_region\"")),
@@ -815,11 +823,13 @@ async fn rejections_are_json_errors() {
         .header("content-type", "application/json")
         .body(Body::from_stream(futures::stream::iter(chunks)))
         .unwrap();
-    send_body(api, broken).await.assert_error(
+    let answer = send_body(api, broken).await;
+    answer.assert_error(
         StatusCode::BAD_REQUEST,
         "the request body could not be read",
         "broken body",
     );
+    assert_eq!(answer.header("connection"), Some("close"), "broken body");
     db.finish().await;
 }
 

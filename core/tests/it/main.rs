@@ -8,6 +8,7 @@ mod advisory_import;
 mod events_handling;
 mod fleet_sync;
 mod http_api;
+mod http_keepalive;
 mod store_advisories;
 mod store_events;
 mod store_history;
