@@ -4,14 +4,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::State;
+use axum::body::{Body, HttpBody};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, Method, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -129,11 +130,14 @@ fn router(app: Arc<App>) -> Router {
         .route("/ExecuteSql", operation(Operation::ExecuteSql))
         .route("/metrics", get(metrics).fallback(unknown))
         .fallback(unknown)
+        .layer(middleware::from_fn(whole_body))
+        // `whole_body` holds the limit; axum's own (2 MB) must not apply.
+        .layer(DefaultBodyLimit::disable())
         .with_state(app)
 }
 
 fn operation(op: Operation) -> MethodRouter<Arc<App>> {
-    post(move |State(app): State<Arc<App>>, body: Body| handle(app, op, body)).fallback(unknown)
+    post(move |State(app): State<Arc<App>>, body: Bytes| handle(app, op, body)).fallback(unknown)
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
@@ -144,49 +148,46 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-/// Reads the body before answering: a body left unread makes the server close the connection.
-async fn unknown(method: Method, uri: Uri, body: Body) -> Response {
-    let _ = read_body(body).await;
+async fn unknown(method: Method, uri: Uri) -> Response {
     ApiError::UnknownOperation(format!("Unknown operation {method} {}", uri.path())).into_response()
 }
 
-/// Reads the whole body (so the client always gets the answer), keeping at most the limit.
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    let mut stream = body.into_data_stream();
-    let mut kept = BytesMut::new();
-    let mut too_large = false;
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("Cannot read request body: {e}")))?;
-        if kept.len() + chunk.len() > MAX_REQUEST_BYTES {
-            too_large = true;
-            kept.clear();
-        } else if !too_large {
-            kept.extend_from_slice(&chunk);
+/// Reads the request body to its end before any route sees it, whatever the method and path:
+/// hyper closes a connection whose request body was left unread without a word in the answer, and
+/// a client reusing it (the SDK's pool) fails its next call. A body over [`MAX_REQUEST_BYTES`] is
+/// not drained: it is refused with `Connection: close`, unread when its declared length is over.
+async fn whole_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let refusal = if body.size_hint().lower() > MAX_REQUEST_BYTES as u64 {
+        request_too_large()
+    } else {
+        match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+            Ok(whole) => {
+                let req = Request::from_parts(parts, Body::from(whole.to_bytes()));
+                return next.run(req).await;
+            }
+            Err(e) if e.is::<LengthLimitError>() => request_too_large(),
+            Err(e) => ApiError::BadRequest(format!("Cannot read request body: {e}")),
         }
-    }
-    if too_large {
-        return Err(request_too_large());
-    }
-    Ok(kept.freeze())
+    };
+    let mut response = refusal.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
-async fn handle(app: Arc<App>, op: Operation, body: Body) -> Response {
+async fn handle(app: Arc<App>, op: Operation, body: Bytes) -> Response {
     let started = Instant::now();
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
-    let result = match read_body(body).await {
-        Ok(bytes) => {
-            // Run apart from the connection task: a client hanging up must not cut a call short
-            // (a connection would go back to its pool mid-way).
-            let service = app.service.clone();
-            tokio::spawn(async move { service.call(op, bytes).await })
-                .await
-                .unwrap_or_else(|e| Err(ApiError::Internal(format!("call failed: {e}"))))
-        }
-        Err(e) => Err(e),
-    };
+    // Run apart from the connection task: a client hanging up must not cut a call short
+    // (a connection would go back to its pool mid-way).
+    let service = app.service.clone();
+    let result = tokio::spawn(async move { service.call(op, body).await })
+        .await
+        .unwrap_or_else(|e| Err(ApiError::Internal(format!("call failed: {e}"))));
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(_) => "ok",

@@ -161,6 +161,16 @@ def main(endpoint, cluster, secret, engine):
         assert message == "The result contains the unsupported data type money", message
         out = run("SELECT 12.5::money::text AS price")
         assert out["records"] == [[{"stringValue": "$12.50"}]], out
+
+    # A body over the endpoint's 4 MiB is refused with an answer, not a reset, and the client's
+    # connection pool goes on serving calls.
+    for _ in range(3):
+        try:
+            run("SELECT :big", parameters=[{"name": "big", "value": {"stringValue": "z" * 4194304}}])
+            raise AssertionError("a body over 4 MiB accepted")
+        except client.exceptions.BadRequestException as e:
+            assert "maximum size" in str(e), e
+        assert run("SELECT 1")["records"] == [[{"longValue": 1}]]
     print("boto3 client: all checks passed")
 
 

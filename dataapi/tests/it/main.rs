@@ -7,4 +7,5 @@ mod common;
 mod api;
 mod boto3;
 mod conformance;
+mod keepalive;
 mod operations;
