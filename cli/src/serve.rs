@@ -158,6 +158,20 @@ mod tests {
         assert!(database("redis://x").is_err());
     }
 
+    /// The query commands' default endpoint is `LOCAL_DATA_API_ADDR`
+    /// (`target::tests::no_flags_is_the_local_stack`).
+    #[test]
+    fn the_commands_look_where_serve_listens_by_default() {
+        use clap::Parser;
+        let cli = crate::Cli::try_parse_from(["inventory", "serve"]).unwrap();
+        let crate::Command::Serve(args) = cli.command else {
+            panic!("not serve: {cli:?}");
+        };
+        assert_eq!(args.data_api_bind.to_string(), LOCAL_DATA_API_ADDR);
+        assert_eq!(args.data_api_bind.to_string(), "127.0.0.1:8081");
+        assert_eq!(args.bind.to_string(), "127.0.0.1:8080");
+    }
+
     #[test]
     fn passwords_are_not_printed() {
         assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");

@@ -49,19 +49,14 @@ struct Serve {
 }
 
 impl Serve {
-    /// `serve` on free ports.
+    /// `serve` on free ports (never the defaults, which another `serve` may
+    /// hold); its log goes next to the database.
     async fn start(db: &Path) -> Serve {
-        Self::start_with(db, &["--data-api-bind", "127.0.0.1:0"]).await
-    }
-
-    /// `serve` with its HTTP API on a free port and `args` added; its log
-    /// goes next to the database.
-    async fn start_with(db: &Path, args: &[&str]) -> Serve {
         let log_path = db.with_extension("log");
         let log = std::fs::File::create(&log_path).unwrap();
         let mut child = Command::new(BIN)
             .args(["serve", "--bind", "127.0.0.1:0"])
-            .args(args)
+            .args(["--data-api-bind", "127.0.0.1:0"])
             .arg("--database-url")
             .arg(format!("sqlite://{}", db.display()))
             .stdout(Stdio::piped())
@@ -256,13 +251,18 @@ async fn migrate_applies_the_schema_once() {
 }
 
 /// `inventory serve` in one terminal, then the query commands in another with
-/// no connection flags and no AWS or inventory settings at all: they find the
-/// stack where `serve` puts it by default (Data API on 127.0.0.1:8081).
+/// no flags, no credentials, region, ARNs or dialect: they find the stack.
+/// Where they look by default is where `serve` listens by default
+/// (127.0.0.1:8081): that is checked without binding the address, which
+/// another `serve` may hold (the unit tests
+/// `serve::tests::the_commands_look_where_serve_listens_by_default` and
+/// `target::tests::no_flags_is_the_local_stack`). Here `serve` listens on
+/// free ports, and the commands are told only where, in the variable every
+/// AWS SDK reads.
 #[tokio::test]
 async fn query_commands_find_the_local_stack_with_no_flags() {
     let dir = TempDir::new();
-    let serve = Serve::start_with(&dir.0.join("inventory.db"), &[]).await;
-    assert_eq!(serve.data_api, "http://127.0.0.1:8081");
+    let serve = Serve::start(&dir.0.join("inventory.db")).await;
     let id = "i-0c0ffee0c0ffee001";
     let input = json!({"aws_region": "eu-west-1", "aws_account": "210987654321", "packages": [
         {"package_name": "openssl", "package_version": "3.0.11-1~deb12u2"},
@@ -273,11 +273,13 @@ async fn query_commands_find_the_local_stack_with_no_flags() {
 
     let bare = |args: &'static [&'static str]| {
         let home = dir.0.clone();
+        let endpoint = serve.data_api.clone();
         async move {
             let output = Command::new(BIN)
                 .args(args)
                 .env_clear()
                 .env("HOME", home)
+                .env("AWS_ENDPOINT_URL_RDS_DATA", endpoint)
                 .output()
                 .await
                 .expect("run inventory");

@@ -193,6 +193,14 @@ pub async fn client(endpoint_url: &str) -> Client {
     Client::new(&config)
 }
 
+/// An endpoint URL where nothing listens: a port the system just gave out
+/// and took back (a fixed one, such as 9, may be in use on some machine).
+pub fn unreachable_endpoint_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = listener.local_addr().expect("its address");
+    format!("http://{addr}")
+}
+
 /// Fast retries, still long enough to ride out the endpoint's 2 s resume.
 pub fn test_retry_policy() -> RetryPolicy {
     RetryPolicy {

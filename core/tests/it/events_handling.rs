@@ -727,8 +727,8 @@ async fn throttling_fails_retryably_and_the_redelivery_completes_the_launch() {
 
 #[tokio::test]
 async fn an_unreachable_data_api_fails_retryably() {
-    // Nothing listens on port 9 of localhost: every call is a connection failure.
-    let client = common::client("http://127.0.0.1:9").await;
+    // Nothing listens there: every call is a connection failure.
+    let client = common::client(&common::unreachable_endpoint_url()).await;
     let store = Store::new(
         client,
         DbTarget {
