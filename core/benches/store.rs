@@ -1,9 +1,17 @@
 //! Store benchmark (not a test): Data API calls and wall time to write, to
 //! replace and to read one instance with N packages, per backend, with the
-//! local endpoint's simulated network latency at 0 and 30 ms, side by side
-//! with the figures before schema version 2 (docs/performance.md).
+//! local endpoint's simulated network latency at 0 and 30 ms.
 //!
-//! `cargo bench -p inventory-core --bench store` (SQLite always; PostgreSQL /
+//! Every figure is measured twice in the same run: "now", with this build's
+//! schema and write routines, and "before", with those of the git revision
+//! `INVENTORY_BENCH_BEFORE` (default `HEAD`: what the working tree changes),
+//! each in a database of its own on the same server. Their runs alternate
+//! (before first in even runs, now first in odd ones), so that the machine's
+//! other load weighs on both alike. SQLite's statements are compiled into the
+//! store, so its two sides differ only in the schema. Each database first
+//! takes an untimed warm-up (see [`warm_up`]).
+//!
+//! `cargo test -p inventory-core --bench store` (SQLite always; PostgreSQL /
 //! MySQL when INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set).
 
 #[path = "../tests/common/mod.rs"]
@@ -11,82 +19,132 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Schema, TestDb};
+use inventory_core::model::Package;
+use inventory_core::store::Store;
+
 const SIZES: [usize; 4] = [1, 100, 1_000, 10_000];
 const LATENCIES_MS: [u64; 2] = [0, 30];
 /// Each figure is the median of this many runs.
-const RUNS: usize = 5;
+const RUNS: usize = 7;
 
-/// Before schema version 2 (same machine, same bench): write calls, then
-/// write and read milliseconds for each of `SIZES`, per backend and latency.
-fn baseline(backend: &str, latency: u64) -> Option<(u64, [f64; 4], [f64; 4])> {
-    Some(match (backend, latency) {
-        ("postgres", 0) => (1, [2.2, 3.7, 19.7, 180.0], [1.8, 2.2, 6.1, 42.7]),
-        ("postgres", 30) => (1, [34.9, 37.2, 53.1, 228.0], [34.3, 34.6, 40.0, 74.6]),
-        ("mysql", 0) => (5, [6.4, 9.0, 173.0, 195.0], [2.0, 2.4, 7.1, 63.5]),
-        ("mysql", 30) => (5, [168.0, 171.0, 329.0, 353.0], [34.6, 35.7, 40.3, 95.2]),
-        ("sqlite", 0) => (5, [6.2, 7.1, 16.0, 111.0], [1.3, 1.8, 5.6, 42.2]),
-        ("sqlite", 30) => (5, [168.0, 167.0, 178.0, 271.0], [34.1, 34.1, 37.9, 75.4]),
-        _ => return None,
-    })
+/// The runs of one side at one size: durations and Data API calls of each
+/// operation.
+#[derive(Default)]
+struct Runs {
+    write: Vec<Duration>,
+    replace: Vec<Duration>,
+    read: Vec<Duration>,
+    calls: (u64, u64, u64),
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+impl Runs {
+    /// Writes a new instance with `n` packages, writes it again (a replace
+    /// of the same set), and reads it.
+    async fn run(&mut self, store: &Store, n: usize, run: usize) {
+        let i = common::instance(&format!("i-bench-{n}-{run}"), common::packages(n));
+        let c0 = store.data_api_calls();
+        let t = Instant::now();
+        store.put_instance(&i).await.expect("write");
+        self.write.push(t.elapsed());
+        let c1 = store.data_api_calls();
+        let t = Instant::now();
+        store.put_instance(&i).await.expect("replace");
+        self.replace.push(t.elapsed());
+        let c2 = store.data_api_calls();
+        let t = Instant::now();
+        let rec = store
+            .get_instance(&i.id)
+            .await
+            .expect("read")
+            .expect("found");
+        self.read.push(t.elapsed());
+        assert_eq!(rec.instance.packages.len(), n);
+        self.calls = (c1 - c0, c2 - c1, store.data_api_calls() - c2);
+    }
+}
+
+/// Untimed, before the runs: two instances with the same 10,000 other
+/// packages. MariaDB grows a table file smaller than one extent (1 MiB) a
+/// page at a time, each with two fdatasync calls (strace): in a new
+/// database that, not the write, took most of a 1,000-package write's time.
+/// A database in use is past it.
+async fn warm_up(store: &Store) {
+    let packages: Vec<Package> = (0..10_000)
+        .map(|i| Package::new(format!("warm-up-{i:05}"), "1"))
+        .collect();
+    for id in ["i-warm-up-1", "i-warm-up-2"] {
+        let i = common::instance(id, packages.clone());
+        store.put_instance(&i).await.expect("warm-up");
+    }
+}
+
+/// The median in milliseconds, and the spread of the runs around it:
+/// (max - min) / median.
+fn median(runs: &[Duration]) -> (f64, f64) {
+    let mut ms: Vec<f64> = runs.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let median = ms[ms.len() / 2];
+    (median, (ms[ms.len() - 1] - ms[0]) / median)
 }
 
 #[tokio::main]
 async fn main() {
+    let before = std::env::var("INVENTORY_BENCH_BEFORE").unwrap_or_else(|_| "HEAD".into());
+    println!("before: {before}; median of {RUNS} runs, milliseconds");
     println!(
-        "| backend | latency | packages | write calls | write ms | before: calls / ms | replace calls | replace ms | read calls | read ms | before: read ms |"
+        "| backend | latency | packages | calls write / replace / read (before; now) | write before | write now | replace before | replace now | read before | read now |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut spreads = Vec::new();
     for latency in LATENCIES_MS {
-        let dbs = common::backends_with(|c| c.latency = Duration::from_millis(latency)).await;
-        for db in dbs {
-            let before = baseline(db.name, latency);
-            for (size, n) in SIZES.into_iter().enumerate() {
-                let store = db.fresh_store();
-                let (mut write, mut replace, mut read) = (vec![], vec![], vec![]);
-                let mut calls = (0, 0, 0);
+        let configure = |c: &mut data_api_local::Config| c.latency = Duration::from_millis(latency);
+        let olds = common::backends_in(Schema::AtRevision(&before), configure).await;
+        let news = common::backends_in(Schema::Current, configure).await;
+        for (old, new) in olds.into_iter().zip(news) {
+            let sides: [&TestDb; 2] = [&old, &new];
+            for side in sides {
+                warm_up(&side.store).await;
+            }
+            for n in SIZES {
+                let stores = sides.map(TestDb::fresh_store);
+                let mut runs = [Runs::default(), Runs::default()];
                 for run in 0..RUNS {
-                    let i = common::instance(&format!("i-bench-{n}-{run}"), common::packages(n));
-                    let c0 = store.data_api_calls();
-                    let t = Instant::now();
-                    store.put_instance(&i).await.expect("write");
-                    write.push(t.elapsed());
-                    let c1 = store.data_api_calls();
-                    let t = Instant::now();
-                    store.put_instance(&i).await.expect("replace");
-                    replace.push(t.elapsed());
-                    let c2 = store.data_api_calls();
-                    let t = Instant::now();
-                    let rec = store
-                        .get_instance(&i.id)
-                        .await
-                        .expect("read")
-                        .expect("found");
-                    read.push(t.elapsed());
-                    assert_eq!(rec.instance.packages.len(), n);
-                    calls = (c1 - c0, c2 - c1, store.data_api_calls() - c2);
+                    let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+                    for side in order {
+                        runs[side].run(&stores[side], n, run).await;
+                    }
                 }
-                let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
-                let (before_write, before_read) = match before {
-                    Some((c, w, r)) => (format!("{c} / {}", w[size]), r[size].to_string()),
-                    None => ("-".into(), "-".into()),
-                };
+                let [b, a] = &runs;
+                let mut cells = Vec::new();
+                for (x, y) in [
+                    (&b.write, &a.write),
+                    (&b.replace, &a.replace),
+                    (&b.read, &a.read),
+                ] {
+                    for figures in [x, y] {
+                        let (ms, spread) = median(figures);
+                        spreads.push(spread);
+                        cells.push(format!("{ms:.1}"));
+                    }
+                }
+                let calls = |r: &Runs| format!("{} / {} / {}", r.calls.0, r.calls.1, r.calls.2);
                 println!(
-                    "| {} | {latency} ms | {n} | {} | {} | {before_write} | {} | {} | {} | {} | {before_read} |",
-                    db.name,
-                    calls.0,
-                    ms(median(write)),
-                    calls.1,
-                    ms(median(replace)),
-                    calls.2,
-                    ms(median(read)),
+                    "| {} | {latency} ms | {n} | {}; {} | {} |",
+                    new.name,
+                    calls(b),
+                    calls(a),
+                    cells.join(" | ")
                 );
             }
-            db.finish().await;
+            old.finish().await;
+            new.finish().await;
         }
     }
+    spreads.sort_by(f64::total_cmp);
+    println!(
+        "spread of the runs of one figure, (max - min) / median: median {:.0}%, largest {:.0}%",
+        spreads[spreads.len() / 2] * 100.0,
+        spreads[spreads.len() - 1] * 100.0
+    );
 }

@@ -110,7 +110,9 @@ impl SchemaFile {
 /// - a `CREATE TRIGGER` (SQLite) ends with the line `END;`, as the sqlite3
 ///   shell reads it;
 /// - `--` comment lines are dropped.
-pub(crate) fn statements(file: &str) -> Vec<String> {
+///
+/// Public for benches that load an earlier revision's files.
+pub fn schema_statements(file: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut terminator = ";".to_owned();
@@ -235,7 +237,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let dialect = self.dialect();
         for file in pending {
-            self.apply_statements(tx, statements(file.text(dialect)))
+            self.apply_statements(tx, schema_statements(file.text(dialect)))
                 .await?;
             let record = [long("version", file.version.into()), time("applied", now())];
             self.execute(
@@ -247,7 +249,7 @@ impl Store {
             .await?;
         }
         if let Some((r, file)) = routines {
-            self.apply_statements(tx, statements(file.text)).await?;
+            self.apply_statements(tx, schema_statements(file.text)).await?;
             let record = [text("checksum", file.checksum), time("applied", now())];
             self.execute("migrate.routines", tx, r.checksum_record, &record)
                 .await?;
@@ -270,7 +272,8 @@ mod tests {
 
     #[test]
     fn files_split_into_statements() {
-        let s = statements("-- c\nCREATE TABLE a (\n  x int\n);\n\nCREATE INDEX i ON a (x);\n");
+        let s =
+            schema_statements("-- c\nCREATE TABLE a (\n  x int\n);\n\nCREATE INDEX i ON a (x);\n");
         assert_eq!(
             s,
             vec!["CREATE TABLE a (\nx int\n)", "CREATE INDEX i ON a (x)"]
@@ -278,7 +281,7 @@ mod tests {
         for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
             let texts = FILES.iter().map(|f| f.text(d)).chain(routines(d));
             for text in texts {
-                for s in statements(text) {
+                for s in schema_statements(text) {
                     // Named parameters start with ':'; DDL must have none.
                     assert!(!s.contains(':'), "{d}: {s}");
                     // Only a routine's body holds a ';'.
@@ -298,7 +301,7 @@ mod tests {
         let pg =
             "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\nSELECT 1;\n";
         assert_eq!(
-            statements(pg),
+            schema_statements(pg),
             vec![
                 "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\nPERFORM 1;\nEND\n$$",
                 "SELECT 1"
@@ -306,7 +309,7 @@ mod tests {
         );
         let sqlite = "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\n  DELETE FROM b;\n  INSERT INTO b VALUES (1);\nEND;\nSELECT 3;\n";
         assert_eq!(
-            statements(sqlite),
+            schema_statements(sqlite),
             vec![
                 "CREATE TRIGGER t AFTER INSERT ON a\nBEGIN\nDELETE FROM b;\nINSERT INTO b VALUES (1);\nEND",
                 "SELECT 3"
@@ -314,7 +317,7 @@ mod tests {
         );
         let mysql = "DROP PROCEDURE IF EXISTS p;\nDELIMITER //\n-- c\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND //\nDELIMITER ;\nSELECT 2;\n";
         assert_eq!(
-            statements(mysql),
+            schema_statements(mysql),
             vec![
                 "DROP PROCEDURE IF EXISTS p",
                 "CREATE PROCEDURE p()\nBEGIN\nSELECT 1;\nEND",
@@ -322,7 +325,7 @@ mod tests {
             ]
         );
         let bodies = |text| {
-            statements(text)
+            schema_statements(text)
                 .iter()
                 .filter(|s| s.contains("BEGIN"))
                 .count()

@@ -35,7 +35,7 @@ mod values;
 pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use error::StoreError;
-pub use migrate::{Migration, SCHEMA_VERSION};
+pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};
 pub use states::StateWrite;
 pub use sync::{SyncCursor, SyncLease};
 pub use target::{DbTarget, Dialect, UnknownDialect};

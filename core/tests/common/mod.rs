@@ -38,7 +38,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_rdsdata::operation::execute_statement::ExecuteStatementOutput;
 use aws_sdk_rdsdata::Client;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
-use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
+use inventory_core::store::{schema_statements, DbTarget, Dialect, RetryPolicy, Store};
 
 #[path = "../../../test-support/optional.rs"]
 pub mod optional;
@@ -120,12 +120,33 @@ pub async fn backends() -> Vec<TestDb> {
 /// Every available backend, with endpoint settings changed by `configure`
 /// (e.g. `latency`, `auto_pause`).
 pub async fn backends_with(configure: impl Fn(&mut Config)) -> Vec<TestDb> {
+    backends_in(Schema::Current, configure).await
+}
+
+/// What a new test database is migrated with.
+#[derive(Debug, Clone, Copy)]
+pub enum Schema<'a> {
+    /// This build's schema files and write routines ([`Store::migrate`]).
+    Current,
+    /// The `ddl/<dialect>/` files of a git revision (the numbered files in
+    /// order, then `routines.sql`), each statement in its own call: the
+    /// "before" side of a bench that compares SQL. SQLite's statements are
+    /// compiled into the store, so there only the schema differs.
+    AtRevision(&'a str),
+}
+
+/// Every available backend migrated with `schema`, with endpoint settings
+/// changed by `configure`.
+pub async fn backends_in(schema: Schema<'_>, configure: impl Fn(&mut Config)) -> Vec<TestDb> {
     let mut dbs = vec![TestDb::sqlite(&configure).await];
     if let Some(url) = optional::POSTGRES.url() {
         dbs.push(TestDb::postgres(&url, &configure).await);
     }
     if let Some(url) = optional::MYSQL.url() {
         dbs.push(TestDb::mysql(&url, &configure).await);
+    }
+    for db in &dbs {
+        db.migrate(schema).await;
     }
     dbs
 }
@@ -149,7 +170,9 @@ pub fn bench_arg(n: usize, default: usize) -> usize {
 /// benches of what the product runs on.
 pub async fn postgres() -> Option<TestDb> {
     let url = optional::POSTGRES.url()?;
-    Some(TestDb::postgres(&url, &|_| {}).await)
+    let db = TestDb::postgres(&url, &|_| {}).await;
+    db.migrate(Schema::Current).await;
+    Some(db)
 }
 
 /// Only MySQL/MariaDB, when its URL is set (else after the SKIPPED line).
@@ -160,7 +183,9 @@ pub async fn mysql() -> Option<TestDb> {
 
 /// Only the SQLite backend (always available), for tests that need one database.
 pub async fn sqlite() -> TestDb {
-    TestDb::sqlite(&|_| {}).await
+    let db = TestDb::sqlite(&|_| {}).await;
+    db.migrate(Schema::Current).await;
+    db
 }
 
 /// Runs `test` on every available backend, each cleaned up after it (on
@@ -240,6 +265,23 @@ async fn bootstrap(url: &str, sql: &str) -> Result<(), String> {
     result
 }
 
+/// The output of `git` run in the workspace; panics when it fails.
+fn git(args: &[&str]) -> String {
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("git answers UTF-8")
+}
+
 /// `url` with its path (the database) replaced.
 fn with_database(url: &str, database: &str) -> String {
     let mut parsed = url::Url::parse(url).expect("INVENTORY_TEST_MYSQL_URL is not a URL");
@@ -265,9 +307,8 @@ impl TestDb {
         };
         let store =
             Store::new(client.clone(), target.clone()).with_retry_policy(test_retry_policy());
-        let name = dialect.as_str();
-        let db = TestDb {
-            name,
+        TestDb {
+            name: dialect.as_str(),
             dialect,
             store,
             client,
@@ -275,12 +316,31 @@ impl TestDb {
             endpoint_url,
             server: Some(server),
             cleanup,
-        };
-        db.store
-            .migrate()
-            .await
-            .unwrap_or_else(|e| panic!("{name}: migrate failed: {e:?}"));
-        db
+        }
+    }
+
+    async fn migrate(&self, schema: Schema<'_>) {
+        let name = self.name;
+        match schema {
+            Schema::Current => {
+                self.store
+                    .migrate()
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: migrate failed: {e:?}"));
+            }
+            Schema::AtRevision(revision) => {
+                let listed = git(&["ls-tree", "--name-only", revision, &format!("ddl/{name}/")]);
+                let mut files: Vec<&str> = listed.lines().filter(|f| f.ends_with(".sql")).collect();
+                // The numbered files in order, then the routines.
+                files.sort_by_key(|f| (f.ends_with("/routines.sql"), *f));
+                for file in files {
+                    let text = git(&["show", &format!("{revision}:{file}")]);
+                    for statement in schema_statements(&text) {
+                        self.sql(&statement).await;
+                    }
+                }
+            }
+        }
     }
 
     async fn sqlite(configure: &impl Fn(&mut Config)) -> TestDb {

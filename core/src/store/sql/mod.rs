@@ -393,7 +393,7 @@ mod tests {
     //! change to any SQL shows up as a reviewable diff there.
 
     use super::*;
-    use crate::store::migrate::{routines, statements, FILES};
+    use crate::store::migrate::{routines, schema_statements, FILES};
 
     const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
     /// The folder of the statements two or three dialects write the same way.
@@ -595,7 +595,7 @@ mod tests {
             out.push_str(&format!("\n-- {name}\n{}\n", sql.trim_end()));
         }
         for file in FILES {
-            for (i, sql) in statements(file.text(dialect)).iter().enumerate() {
+            for (i, sql) in schema_statements(file.text(dialect)).iter().enumerate() {
                 let n = i + 1;
                 out.push_str(&format!(
                     "\n-- schema version {}, statement {n}\n{}\n",
@@ -605,7 +605,7 @@ mod tests {
             }
         }
         for (i, sql) in routines(dialect)
-            .map(statements)
+            .map(schema_statements)
             .unwrap_or_default()
             .iter()
             .enumerate()
