@@ -1,7 +1,7 @@
 -- The write routines, MySQL 8 / MariaDB 10.6+: every instance write is ONE
 -- Data API call, `CALL inventory_...(...)`. This file holds their current
--- definition; `inventory migrate` applies it after the versioned files
--- whenever it applies any, so a change here comes with a new schema version.
+-- definition; `inventory migrate` applies it again whenever it changed (by
+-- its checksum) and after any pending versioned file.
 --
 -- Why procedures: the hosted Data API runs one statement per call and keeps
 -- no session between calls, so a write of several statements needed a
@@ -54,124 +54,141 @@ DELIMITER //
 -- {"n", "v", "p"?, "a"?, "s"?: source package, "k": version_key, "h":
 -- identity_hash in hex}, distinct by name and version), inserting new
 -- packages of scheme `p_scheme`, and records what changed at `p_at` from
--- `p_source`. With `p_replace` false only adds: a
--- first write or a further chunk of an oversized write, which takes back
--- what the first chunk recorded as removed. An instance without links
--- records every package as installed, without a diff. The
--- caller holds the row lock. JSON first in every join (see above).
+-- `p_source`. With `p_replace` false only adds: a first write or a further
+-- chunk of an oversized write, which takes back what the first chunk
+-- recorded as removed. An instance without links records every package as
+-- installed, without a diff; an unchanged set records nothing. The caller
+-- holds the row lock.
 --
--- The wanted packages, and the links gone and come, are temporary tables
--- with keys: the optimizer re-evaluated JSON_TABLE (or a CTE over it) once
--- per link in a join, O(links x N), seconds at 1,000 packages. Each statement
--- names each temporary table once (MySQL cannot reopen one in a statement).
--- They live in the call's session and are dropped before the call ends.
+-- The list is read once into `inventory_wanted`: each JSON row's package id
+-- (NULL while new) and whether the input adds or changes its publisher,
+-- architecture or source, or brings the sort key of a package recorded
+-- before schema 004. A lookup by `identity_hash` costs more than the rest of
+-- a row's work, so each package is looked up once, and JSON_TABLE is read
+-- again only to insert the new ones or to update the changed ones. Every
+-- other statement joins the keyed temporary tables, never JSON_TABLE: the
+-- optimizer re-evaluated JSON_TABLE (or a CTE over it) once per link in a
+-- join, O(links x N), seconds at 1,000 packages. The links gone and come
+-- are temporary tables too, made only when the set changed. They are
+-- InnoDB's (the default): MEMORY ones saved about 2 ms at 1,000 packages,
+-- but a write to a non-transactional table inside a transaction can break
+-- GTID consistency where the binary log is on. Each statement names
+-- each temporary table once (MySQL cannot reopen one in a statement). They
+-- live in the call's session and are dropped before the call ends.
 --
--- New packages get their findings (the view `package_match`, schema 006) in
--- the same call. Every write first takes the 'findings' row of
--- `inventory_lock` shared, before it touches `package`; an import takes it
--- exclusively to match its new ranges against every package. So either the
--- import's matching runs after the write committed and sees its packages,
--- or the write runs after the import committed and sees its ranges.
+-- New and changed packages get their findings (the view `package_match`,
+-- schema 006) in the same call. Every write first takes the 'findings' row
+-- of `inventory_lock` shared, before it touches `package`; an import takes
+-- it exclusively to match its new ranges against every package. So either
+-- the import's matching runs after the write committed and sees its
+-- packages, or the write runs after the import committed and sees its
+-- ranges.
 CREATE PROCEDURE inventory_link_packages(
     IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
     IN p_source VARCHAR(8), IN p_at DATETIME(6), IN p_scheme VARCHAR(8))
 BEGIN
-    DECLARE v_changed INT;
+    DECLARE v_wanted INT;
+    DECLARE v_new INT;
+    DECLARE v_stale INT;
+    DECLARE v_links INT;
+    DECLARE v_kept INT;
+    DECLARE v_looked INT DEFAULT 0;
     DECLARE v_locked INT;
     DECLARE v_before BIGINT;
     DECLARE v_package BIGINT;
     SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
-    -- Ids only grow: every package this call inserts has a larger one.
-    SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
-    -- New packages, in the caller's (sorted) order. NOT EXISTS skips the
-    -- known ones cheaply; IGNORE only settles a race with a concurrent
-    -- writer inserting the same new package.
-    INSERT IGNORE INTO package (name, version, scheme, publisher, architecture, source_name,
-        version_key)
-    SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
-        j.version_key
-    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
-        name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
-        publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-        source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-    WHERE NOT EXISTS (
-        SELECT 1 FROM package k
-        WHERE k.identity_hash = UNHEX(j.h))
-    ORDER BY j.ord;
-    IF ROW_COUNT() > 0 THEN
-        INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
-        SELECT m.package_id, m.range_id, m.matched_by
-        FROM package_match m
-        WHERE m.package_id > v_before;
-    END IF;
-    -- A publisher, architecture or source the input adds or changes, or a
-    -- package without a sort key yet (recorded before schema 004): rare, so
-    -- look first, and only then update (which locks the rows it reads).
-    SELECT COUNT(*) INTO v_changed
-    FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-        publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-        source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-    STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
-    WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
-       OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
-       OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-       OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
-    IF v_changed > 0 THEN
-        -- The packages whose key or source changes get their findings again,
-        -- one by one: the view takes a condition on one id, not a list.
-        DROP TEMPORARY TABLE IF EXISTS inventory_rematch;
-        CREATE TEMPORARY TABLE inventory_rematch (id BIGINT NOT NULL PRIMARY KEY);
-        INSERT INTO inventory_rematch (id)
-        SELECT p.id
-        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
-        WHERE (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-           OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
-        UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+    CREATE TEMPORARY TABLE inventory_wanted (
+        ord INT NOT NULL PRIMARY KEY, id BIGINT NULL, stale BOOLEAN NOT NULL, KEY (id)
+    );
+    -- At most twice: when some are new, insert them and look again.
+    WHILE v_looked = 0 OR (v_looked = 1 AND v_new > 0) DO
+        IF v_looked = 1 THEN
+            -- New packages, in the caller's (sorted) order, so that writers
+            -- sharing new packages wait for each other instead of
+            -- deadlocking. IGNORE settles a race with a concurrent writer
+            -- inserting the same new package, whose row may differ in
+            -- publisher or architecture: hence the second look. Ids only
+            -- grow: the packages this call inserts are above `v_before`.
+            SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
+            INSERT IGNORE INTO package (name, version, scheme, publisher, architecture,
+                source_name, version_key)
+            SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
+                j.version_key
+            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
+                publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+                source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+            STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
+            WHERE w.id IS NULL
+            ORDER BY j.ord;
+            IF ROW_COUNT() > 0 THEN
+                INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+                SELECT m.package_id, m.range_id, m.matched_by
+                FROM package_match m
+                WHERE m.package_id > v_before;
+            END IF;
+            DELETE FROM inventory_wanted;
+        END IF;
+        INSERT INTO inventory_wanted (ord, id, stale)
+        SELECT j.ord, p.id,
+            (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+            OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+            OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
+            OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
             publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
             source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-        STRAIGHT_JOIN package p
-        ON p.identity_hash = UNHEX(j.h)
+        LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+        SELECT COUNT(*), COUNT(*) - COUNT(id), SUM(stale)
+        INTO v_wanted, v_new, v_stale
+        FROM inventory_wanted;
+        SET v_looked = v_looked + 1;
+    END WHILE;
+    IF v_stale > 0 THEN
+        -- Rare; only those rows are updated (an update locks what it reads),
+        -- and their findings made again, one by one: the view takes a
+        -- condition on one id, not a list.
+        UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+            publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+        STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
+        STRAIGHT_JOIN package p ON p.id = w.id
         SET p.publisher = COALESCE(j.publisher, p.publisher),
             p.architecture = COALESCE(j.architecture, p.architecture),
             p.source_name = COALESCE(j.source_name, p.source_name),
-            p.version_key = COALESCE(p.version_key, j.version_key);
-        SELECT MIN(id) INTO v_package FROM inventory_rematch;
+            p.version_key = COALESCE(p.version_key, j.version_key)
+        WHERE w.stale;
+        SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale;
         WHILE v_package IS NOT NULL DO
             DELETE FROM package_finding WHERE package_id = v_package;
             INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
             SELECT m.package_id, m.range_id, m.matched_by
             FROM package_match m
             WHERE m.package_id = v_package;
-            SELECT MIN(id) INTO v_package FROM inventory_rematch WHERE id > v_package;
+            SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale AND id > v_package;
         END WHILE;
-        DROP TEMPORARY TABLE inventory_rematch;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
+    SELECT COUNT(*) INTO v_links FROM ec2_package WHERE ec2_id = p_id;
+    IF v_links = 0 THEN
         -- No links yet (a first write, or an instance that had none): every
-        -- package is an install and there is nothing to diff, so no
-        -- temporary tables. A further chunk always finds the first chunk's
-        -- links.
+        -- package is an install and there is nothing to diff. A further
+        -- chunk always finds the first chunk's links.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
             new_version)
         SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+        FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id;
         INSERT INTO ec2_package (ec2_id, package_id)
-        SELECT p_id, p.id
-        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+        SELECT p_id, w.id FROM inventory_wanted w;
     ELSE
-        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
-        CREATE TEMPORARY TABLE inventory_wanted (
-            id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
-            version VARCHAR(128) NOT NULL
-        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-        INSERT INTO inventory_wanted (id, name, version)
-        SELECT p.id, p.name, p.version
-        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+        -- The links kept: the instance's links, each looked up in
+        -- `inventory_wanted`. All wanted kept, and (for a replace) no other
+        -- link: nothing changed.
+        SELECT COUNT(*) INTO v_kept
+        FROM ec2_package ep STRAIGHT_JOIN inventory_wanted w ON w.id = ep.package_id
+        WHERE ep.ec2_id = p_id;
+    END IF;
+    IF v_links > 0 AND (v_kept < v_wanted OR (p_replace AND v_kept < v_links)) THEN
         -- What comes: the wanted packages not linked yet. `same` marks a
         -- link that moves to another row of the same name and version (the
         -- instance's scheme changed): no change for the history.
@@ -180,8 +197,8 @@ BEGIN
             same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
         ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
         INSERT INTO inventory_came (id, name, version)
-        SELECT w.id, w.name, w.version
-        FROM inventory_wanted w
+        SELECT p.id, p.name, p.version
+        FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id
         WHERE NOT EXISTS (
             SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
         IF p_replace THEN
@@ -213,9 +230,8 @@ BEGIN
                 SELECT 1 FROM ec2_history h
                 WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
                   AND h.kind = 'changed');
-            DELETE ep FROM ec2_package ep
-            LEFT JOIN inventory_wanted w ON w.id = ep.package_id
-            WHERE ep.ec2_id = p_id AND w.id IS NULL;
+            DELETE ep FROM inventory_gone g
+            STRAIGHT_JOIN ec2_package ep ON ep.ec2_id = p_id AND ep.package_id = g.id;
         END IF;
         -- Installs: what came, but for the changes just recorded and, in a
         -- further chunk, for what the first chunk recorded as removed (or as
@@ -249,8 +265,8 @@ BEGIN
         INSERT INTO ec2_package (ec2_id, package_id)
         SELECT p_id, c.id
         FROM inventory_came c;
-        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
     END IF;
+    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END //
 
 -- Takes the lock of instance `p_id`'s row, inserting the row with the given

@@ -1,9 +1,9 @@
 -- The write routines, PostgreSQL: every instance write is ONE Data API call
 -- of one of these functions (`SELECT ... FROM inventory_...`). This file
--- holds their current definition; `inventory migrate` applies it after the
--- versioned files, in the last one's transaction, whenever it applies any.
--- A change here therefore comes with a new schema version, whose file drops
--- what the change leaves behind (a function whose arguments changed).
+-- holds their current definition; `inventory migrate` applies it again
+-- whenever it changed (by its checksum), and after any pending versioned
+-- file, in that file's transaction. A change of a function's arguments
+-- comes with a versioned file that drops the old signature.
 --
 -- Why functions: the hosted Data API runs one statement per call, and one
 -- statement runs in ONE snapshot. A single statement of data-modifying CTEs
@@ -33,21 +33,26 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 7411960007 $$;
 
 -- Makes the package links of `p_id` exactly `p_packages` (JSON array of
 -- {"n", "v", "p"?, "a"?, "s"?: source package, "k": version_key}, distinct
--- by name and version), upserting the packages of scheme `p_scheme`, and
--- records what changed at `p_at` from `p_source`. With `p_replace` false only adds: a first write or a further
--- chunk of an oversized write, which takes back what the first chunk
--- recorded as removed. An instance without links records every package as
--- installed, without a diff. The caller holds the row lock.
--- The package ids are joined from unnest() (a hash or index join whatever
--- the sizes) rather than tested with = ANY, which a plan may evaluate row by
--- row against the whole array.
+-- by name and version), inserting new packages of scheme `p_scheme`, and
+-- records what changed at `p_at` from `p_source`. With `p_replace` false
+-- only adds: a first write or a further chunk of an oversized write, which
+-- takes back what the first chunk recorded as removed. An instance without
+-- links records every package as installed, without a diff; an unchanged
+-- set records nothing. The caller holds the row lock.
+-- Each package is looked up once, for its id and whether the input adds
+-- or changes its publisher, architecture or source, or brings the sort key
+-- of a package recorded before schema 004; only new and changed packages
+-- are written. Package ids are joined from unnest() (a hash or index join
+-- whatever the sizes) rather than tested with = ANY, which a plan may
+-- evaluate row by row against the whole array.
 --
--- New packages get their findings (the view `package_match`, schema 006) in
--- the same call. An import matches its new ranges against every package
--- while it holds the advisory lock `inventory_findings_lock()` exclusively; a
--- write that inserted packages takes it shared before matching them, so
--- either the import's matching sees the write's committed packages, or the
--- write's matching runs after the import committed and sees its ranges.
+-- New and changed packages get their findings (the view `package_match`,
+-- schema 006) in the same call. An import matches its new ranges against
+-- every package while it holds the advisory lock `inventory_findings_lock()`
+-- exclusively; a write that inserted or changed packages takes it shared
+-- before matching them, so either the import's matching sees the write's
+-- committed packages, or the write's matching runs after the import
+-- committed and sees its ranges.
 CREATE OR REPLACE FUNCTION inventory_link_packages(
     p_id text, p_packages json, p_replace boolean, p_source text, p_at timestamp,
     p_scheme text)
@@ -60,9 +65,13 @@ DECLARE
     v_sources text[];
     v_keys text[];
     v_ids bigint[];
+    v_stale boolean[];
+    v_new boolean;
+    v_inserted bigint[] = '{}';
+    v_changed bigint[] = '{}';
     v_linked bigint[];
-    v_inserted bigint[];
-    v_changed bigint[];
+    v_came bigint[];
+    v_gone bigint[];
 BEGIN
     SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
            coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
@@ -72,42 +81,56 @@ BEGIN
            coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
     INTO v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys
     FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
-    -- New packages in the caller's (sorted) order, so that writers sharing
-    -- new packages wait for each other instead of deadlocking. DO NOTHING
-    -- leaves known rows unlocked: writers of different instances share them.
-    WITH inserted AS (
-        INSERT INTO package (name, version, scheme, publisher, architecture, source_name,
-            version_key)
-        SELECT u.name, u.version, p_scheme, u.publisher, u.architecture, u.source_name,
-            u.version_key
+    FOR looked IN 1..2 LOOP
+        SELECT coalesce(array_agg(p.id ORDER BY u.ord), '{}'),
+               coalesce(array_agg(
+                   (u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+                   OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
+                   OR (u.source_name IS NOT NULL AND p.source_name IS DISTINCT FROM u.source_name)
+                   OR (p.version_key IS NULL AND u.version_key IS NOT NULL) ORDER BY u.ord), '{}'),
+               coalesce(bool_or(p.id IS NULL), false)
+        INTO v_ids, v_stale, v_new
         FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
             WITH ORDINALITY
             AS u(name, version, publisher, architecture, source_name, version_key, ord)
-        ORDER BY u.ord
-        ON CONFLICT (name, version, scheme) DO NOTHING
-        RETURNING id
-    )
-    SELECT coalesce(array_agg(id), '{}') INTO v_inserted FROM inserted;
-    -- Only rows whose publisher, architecture or source the input adds or
-    -- changes, or that have no sort key yet (recorded before schema 004).
-    WITH changed AS (
-        UPDATE package p
-        SET publisher = coalesce(u.publisher, p.publisher),
-            architecture = coalesce(u.architecture, p.architecture),
-            source_name = coalesce(u.source_name, p.source_name),
-            version_key = coalesce(p.version_key, u.version_key)
-        FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
-            AS u(name, version, publisher, architecture, source_name, version_key)
-        WHERE p.name = u.name AND p.version = u.version AND p.scheme = p_scheme
-          AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
-            OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
-            OR (u.source_name IS NOT NULL AND p.source_name IS DISTINCT FROM u.source_name)
-            OR (p.version_key IS NULL AND u.version_key IS NOT NULL))
-        RETURNING p.id
-    )
-    SELECT coalesce(array_agg(id), '{}') INTO v_changed FROM changed;
+        LEFT JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
+        EXIT WHEN NOT v_new OR looked = 2;
+        -- New packages in the caller's (sorted) order, so that writers
+        -- sharing new packages wait for each other instead of deadlocking.
+        -- DO NOTHING leaves known rows unlocked: writers of different
+        -- instances share them. Then look again: a concurrent writer may
+        -- have inserted some first, with other publishers.
+        WITH inserted AS (
+            INSERT INTO package (name, version, scheme, publisher, architecture, source_name,
+                version_key)
+            SELECT u.name, u.version, p_scheme, u.publisher, u.architecture, u.source_name,
+                u.version_key
+            FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
+                WITH ORDINALITY
+                AS u(name, version, publisher, architecture, source_name, version_key, ord)
+            WHERE v_ids[u.ord] IS NULL
+            ORDER BY u.ord
+            ON CONFLICT (name, version, scheme) DO NOTHING
+            RETURNING id
+        )
+        SELECT coalesce(array_agg(id), '{}') INTO v_inserted FROM inserted;
+    END LOOP;
+    IF true = ANY (v_stale) THEN
+        WITH changed AS (
+            UPDATE package p
+            SET publisher = coalesce(u.publisher, p.publisher),
+                architecture = coalesce(u.architecture, p.architecture),
+                source_name = coalesce(u.source_name, p.source_name),
+                version_key = coalesce(p.version_key, u.version_key)
+            FROM unnest(v_ids, v_stale, v_publishers, v_architectures, v_sources, v_keys)
+                AS u(id, stale, publisher, architecture, source_name, version_key)
+            WHERE p.id = u.id AND u.stale
+            RETURNING p.id
+        )
+        SELECT coalesce(array_agg(id), '{}') INTO v_changed FROM changed;
+    END IF;
     -- The findings of the packages inserted, and again of those whose key or
-    -- source just changed.
+    -- source may have changed.
     IF v_inserted <> '{}' OR v_changed <> '{}' THEN
         PERFORM pg_advisory_xact_lock_shared(inventory_findings_lock());
         DELETE FROM package_finding WHERE package_id = ANY(v_changed);
@@ -117,13 +140,6 @@ BEGIN
         WHERE m.package_id = ANY(v_inserted || v_changed)
         ON CONFLICT DO NOTHING;
     END IF;
-    SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
-    FROM unnest(v_names, v_versions) AS u(name, version)
-    JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
-    -- What comes and goes are set differences of id arrays (EXCEPT hashes or
-    -- sorts): an anti-join planned from stale statistics (a fresh or fast
-    -- growing table looks nearly empty) became a nested loop, O(N x links),
-    -- 1.5 s to replace 10,000 packages.
     SELECT coalesce(array_agg(ep.package_id), '{}') INTO v_linked
     FROM ec2_package ep WHERE ep.ec2_id = p_id;
     IF v_linked = '{}' THEN
@@ -131,22 +147,32 @@ BEGIN
         -- package is an install and there is nothing to diff. A further
         -- chunk always finds the first chunk's links.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
-        SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-        FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id;
-    ELSIF p_replace THEN
+        SELECT p_id, p_at, p_source, 'installed', u.name, NULL, u.version
+        FROM unnest(v_names, v_versions) AS u(name, version);
+        INSERT INTO ec2_package (ec2_id, package_id)
+        SELECT p_id, w.id FROM unnest(v_ids) AS w(id);
+        RETURN;
+    END IF;
+    -- What comes and goes are set differences of id arrays (EXCEPT hashes or
+    -- sorts): an anti-join planned from stale statistics (a fresh or fast
+    -- growing table looks nearly empty) became a nested loop, O(N x links),
+    -- 1.5 s to replace 10,000 packages.
+    v_came = ARRAY(SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked));
+    v_gone = CASE WHEN p_replace
+        THEN ARRAY(SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) ELSE '{}' END;
+    IF v_came = '{}' AND v_gone = '{}' THEN
+        RETURN;
+    END IF;
+    IF p_replace THEN
         -- The changes, against the links before they change. A name with
         -- one version gone and one come changed version. A link that moves
         -- to another row of the same name and version (the instance's
         -- scheme changed) is no change.
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
         WITH unlinked AS (
-            SELECT p.name, p.version
-            FROM (SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) AS g(id)
-            JOIN package p ON p.id = g.id
+            SELECT p.name, p.version FROM unnest(v_gone) AS g(id) JOIN package p ON p.id = g.id
         ), linked AS (
-            SELECT p.name, p.version
-            FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
-            JOIN package p ON p.id = c.id
+            SELECT p.name, p.version FROM unnest(v_came) AS c(id) JOIN package p ON p.id = c.id
         ), gone AS (
             SELECT name, version FROM unlinked EXCEPT SELECT name, version FROM linked
         ), came AS (
@@ -163,12 +189,13 @@ BEGIN
         UNION ALL
         SELECT p_id, p_at, p_source, 'installed', name, NULL, version FROM came
         WHERE name NOT IN (SELECT name FROM changed);
-        DELETE FROM ec2_package
-        WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
+        DELETE FROM ec2_package ep
+        USING unnest(v_gone) AS g(id)
+        WHERE ep.ec2_id = p_id AND ep.package_id = g.id;
     ELSE
         INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
         SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-        FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+        FROM unnest(v_came) AS c(id)
         JOIN package p ON p.id = c.id
         WHERE NOT EXISTS (
               SELECT 1 FROM ec2_history h
@@ -190,11 +217,10 @@ BEGIN
               AND h.kind = 'changed' AND h.package_name = p.name AND h.old_version = p.version;
         END IF;
     END IF;
-    -- Only the new links: the ones kept are there already.
+    -- Only the new links: the ones kept are there already (the caller holds
+    -- the row lock, so nobody else links this instance meanwhile).
     INSERT INTO ec2_package (ec2_id, package_id)
-    SELECT p_id, c.id
-    FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
-    ON CONFLICT DO NOTHING;
+    SELECT p_id, c.id FROM unnest(v_came) AS c(id);
 END
 $$;
 

@@ -623,23 +623,33 @@ CREATE PROCEDURE inventory_link_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
 IN p_source VARCHAR(8), IN p_at DATETIME(6), IN p_scheme VARCHAR(8))
 BEGIN
-DECLARE v_changed INT;
+DECLARE v_wanted INT;
+DECLARE v_new INT;
+DECLARE v_stale INT;
+DECLARE v_links INT;
+DECLARE v_kept INT;
+DECLARE v_looked INT DEFAULT 0;
 DECLARE v_locked INT;
 DECLARE v_before BIGINT;
 DECLARE v_package BIGINT;
 SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
+DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+CREATE TEMPORARY TABLE inventory_wanted (
+ord INT NOT NULL PRIMARY KEY, id BIGINT NULL, stale BOOLEAN NOT NULL, KEY (id)
+);
+WHILE v_looked = 0 OR (v_looked = 1 AND v_new > 0) DO
+IF v_looked = 1 THEN
 SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
-INSERT IGNORE INTO package (name, version, scheme, publisher, architecture, source_name,
-version_key)
+INSERT IGNORE INTO package (name, version, scheme, publisher, architecture,
+source_name, version_key)
 SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
 j.version_key
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
 name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
 source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-WHERE NOT EXISTS (
-SELECT 1 FROM package k
-WHERE k.identity_hash = UNHEX(j.h))
+STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
+WHERE w.id IS NULL
 ORDER BY j.ord;
 IF ROW_COUNT() > 0 THEN
 INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
@@ -647,72 +657,65 @@ SELECT m.package_id, m.range_id, m.matched_by
 FROM package_match m
 WHERE m.package_id > v_before;
 END IF;
-SELECT COUNT(*) INTO v_changed
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
-WHERE (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+DELETE FROM inventory_wanted;
+END IF;
+INSERT INTO inventory_wanted (ord, id, stale)
+SELECT j.ord, p.id,
+(j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
 OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
 OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
-IF v_changed > 0 THEN
-DROP TEMPORARY TABLE IF EXISTS inventory_rematch;
-CREATE TEMPORARY TABLE inventory_rematch (id BIGINT NOT NULL PRIMARY KEY);
-INSERT INTO inventory_rematch (id)
-SELECT p.id
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
-source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h)
-WHERE (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-OR (p.version_key IS NULL AND j.version_key IS NOT NULL);
-UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h',
+OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
+FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
 source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-STRAIGHT_JOIN package p
-ON p.identity_hash = UNHEX(j.h)
+LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+SELECT COUNT(*), COUNT(*) - COUNT(id), SUM(stale)
+INTO v_wanted, v_new, v_stale
+FROM inventory_wanted;
+SET v_looked = v_looked + 1;
+END WHILE;
+IF v_stale > 0 THEN
+UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
+STRAIGHT_JOIN package p ON p.id = w.id
 SET p.publisher = COALESCE(j.publisher, p.publisher),
 p.architecture = COALESCE(j.architecture, p.architecture),
 p.source_name = COALESCE(j.source_name, p.source_name),
-p.version_key = COALESCE(p.version_key, j.version_key);
-SELECT MIN(id) INTO v_package FROM inventory_rematch;
+p.version_key = COALESCE(p.version_key, j.version_key)
+WHERE w.stale;
+SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale;
 WHILE v_package IS NOT NULL DO
 DELETE FROM package_finding WHERE package_id = v_package;
 INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
 SELECT m.package_id, m.range_id, m.matched_by
 FROM package_match m
 WHERE m.package_id = v_package;
-SELECT MIN(id) INTO v_package FROM inventory_rematch WHERE id > v_package;
+SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale AND id > v_package;
 END WHILE;
-DROP TEMPORARY TABLE inventory_rematch;
 END IF;
-IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id) THEN
+SELECT COUNT(*) INTO v_links FROM ec2_package WHERE ec2_id = p_id;
+IF v_links = 0 THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
 new_version)
 SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id;
 INSERT INTO ec2_package (ec2_id, package_id)
-SELECT p_id, p.id
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+SELECT p_id, w.id FROM inventory_wanted w;
 ELSE
-DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
-CREATE TEMPORARY TABLE inventory_wanted (
-id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,
-version VARCHAR(128) NOT NULL
-) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO inventory_wanted (id, name, version)
-SELECT p.id, p.name, p.version
-FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
-STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+SELECT COUNT(*) INTO v_kept
+FROM ec2_package ep STRAIGHT_JOIN inventory_wanted w ON w.id = ep.package_id
+WHERE ep.ec2_id = p_id;
+END IF;
+IF v_links > 0 AND (v_kept < v_wanted OR (p_replace AND v_kept < v_links)) THEN
 CREATE TEMPORARY TABLE inventory_came (
 id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
 same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
 ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 INSERT INTO inventory_came (id, name, version)
-SELECT w.id, w.name, w.version
-FROM inventory_wanted w
+SELECT p.id, p.name, p.version
+FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id
 WHERE NOT EXISTS (
 SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
 IF p_replace THEN
@@ -742,9 +745,8 @@ WHERE NOT g.same AND NOT EXISTS (
 SELECT 1 FROM ec2_history h
 WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
 AND h.kind = 'changed');
-DELETE ep FROM ec2_package ep
-LEFT JOIN inventory_wanted w ON w.id = ep.package_id
-WHERE ep.ec2_id = p_id AND w.id IS NULL;
+DELETE ep FROM inventory_gone g
+STRAIGHT_JOIN ec2_package ep ON ep.ec2_id = p_id AND ep.package_id = g.id;
 END IF;
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
 new_version)
@@ -773,8 +775,8 @@ END IF;
 INSERT INTO ec2_package (ec2_id, package_id)
 SELECT p_id, c.id
 FROM inventory_came c;
-DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END IF;
+DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END
 
 -- routines, statement 7

@@ -631,9 +631,13 @@ v_architectures text[];
 v_sources text[];
 v_keys text[];
 v_ids bigint[];
+v_stale boolean[];
+v_new boolean;
+v_inserted bigint[] = '{}';
+v_changed bigint[] = '{}';
 v_linked bigint[];
-v_inserted bigint[];
-v_changed bigint[];
+v_came bigint[];
+v_gone bigint[];
 BEGIN
 SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
 coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
@@ -643,6 +647,20 @@ coalesce(array_agg(j.e ->> 's' ORDER BY j.ord), '{}'),
 coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
 INTO v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys
 FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
+FOR looked IN 1..2 LOOP
+SELECT coalesce(array_agg(p.id ORDER BY u.ord), '{}'),
+coalesce(array_agg(
+(u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
+OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
+OR (u.source_name IS NOT NULL AND p.source_name IS DISTINCT FROM u.source_name)
+OR (p.version_key IS NULL AND u.version_key IS NOT NULL) ORDER BY u.ord), '{}'),
+coalesce(bool_or(p.id IS NULL), false)
+INTO v_ids, v_stale, v_new
+FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
+WITH ORDINALITY
+AS u(name, version, publisher, architecture, source_name, version_key, ord)
+LEFT JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
+EXIT WHEN NOT v_new OR looked = 2;
 WITH inserted AS (
 INSERT INTO package (name, version, scheme, publisher, architecture, source_name,
 version_key)
@@ -651,27 +669,27 @@ u.version_key
 FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
 WITH ORDINALITY
 AS u(name, version, publisher, architecture, source_name, version_key, ord)
+WHERE v_ids[u.ord] IS NULL
 ORDER BY u.ord
 ON CONFLICT (name, version, scheme) DO NOTHING
 RETURNING id
 )
 SELECT coalesce(array_agg(id), '{}') INTO v_inserted FROM inserted;
+END LOOP;
+IF true = ANY (v_stale) THEN
 WITH changed AS (
 UPDATE package p
 SET publisher = coalesce(u.publisher, p.publisher),
 architecture = coalesce(u.architecture, p.architecture),
 source_name = coalesce(u.source_name, p.source_name),
 version_key = coalesce(p.version_key, u.version_key)
-FROM unnest(v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys)
-AS u(name, version, publisher, architecture, source_name, version_key)
-WHERE p.name = u.name AND p.version = u.version AND p.scheme = p_scheme
-AND ((u.publisher IS NOT NULL AND p.publisher IS DISTINCT FROM u.publisher)
-OR (u.architecture IS NOT NULL AND p.architecture IS DISTINCT FROM u.architecture)
-OR (u.source_name IS NOT NULL AND p.source_name IS DISTINCT FROM u.source_name)
-OR (p.version_key IS NULL AND u.version_key IS NOT NULL))
+FROM unnest(v_ids, v_stale, v_publishers, v_architectures, v_sources, v_keys)
+AS u(id, stale, publisher, architecture, source_name, version_key)
+WHERE p.id = u.id AND u.stale
 RETURNING p.id
 )
 SELECT coalesce(array_agg(id), '{}') INTO v_changed FROM changed;
+END IF;
 IF v_inserted <> '{}' OR v_changed <> '{}' THEN
 PERFORM pg_advisory_xact_lock_shared(inventory_findings_lock());
 DELETE FROM package_finding WHERE package_id = ANY(v_changed);
@@ -681,25 +699,28 @@ FROM package_match m
 WHERE m.package_id = ANY(v_inserted || v_changed)
 ON CONFLICT DO NOTHING;
 END IF;
-SELECT coalesce(array_agg(p.id), '{}') INTO v_ids
-FROM unnest(v_names, v_versions) AS u(name, version)
-JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
 SELECT coalesce(array_agg(ep.package_id), '{}') INTO v_linked
 FROM ec2_package ep WHERE ep.ec2_id = p_id;
 IF v_linked = '{}' THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
-SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-FROM unnest(v_ids) AS w(id) JOIN package p ON p.id = w.id;
-ELSIF p_replace THEN
+SELECT p_id, p_at, p_source, 'installed', u.name, NULL, u.version
+FROM unnest(v_names, v_versions) AS u(name, version);
+INSERT INTO ec2_package (ec2_id, package_id)
+SELECT p_id, w.id FROM unnest(v_ids) AS w(id);
+RETURN;
+END IF;
+v_came = ARRAY(SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked));
+v_gone = CASE WHEN p_replace
+THEN ARRAY(SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) ELSE '{}' END;
+IF v_came = '{}' AND v_gone = '{}' THEN
+RETURN;
+END IF;
+IF p_replace THEN
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
 WITH unlinked AS (
-SELECT p.name, p.version
-FROM (SELECT unnest(v_linked) EXCEPT SELECT unnest(v_ids)) AS g(id)
-JOIN package p ON p.id = g.id
+SELECT p.name, p.version FROM unnest(v_gone) AS g(id) JOIN package p ON p.id = g.id
 ), linked AS (
-SELECT p.name, p.version
-FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
-JOIN package p ON p.id = c.id
+SELECT p.name, p.version FROM unnest(v_came) AS c(id) JOIN package p ON p.id = c.id
 ), gone AS (
 SELECT name, version FROM unlinked EXCEPT SELECT name, version FROM linked
 ), came AS (
@@ -716,12 +737,13 @@ WHERE name NOT IN (SELECT name FROM changed)
 UNION ALL
 SELECT p_id, p_at, p_source, 'installed', name, NULL, version FROM came
 WHERE name NOT IN (SELECT name FROM changed);
-DELETE FROM ec2_package
-WHERE ec2_id = p_id AND package_id NOT IN (SELECT unnest(v_ids));
+DELETE FROM ec2_package ep
+USING unnest(v_gone) AS g(id)
+WHERE ep.ec2_id = p_id AND ep.package_id = g.id;
 ELSE
 INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version, new_version)
 SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
+FROM unnest(v_came) AS c(id)
 JOIN package p ON p.id = c.id
 WHERE NOT EXISTS (
 SELECT 1 FROM ec2_history h
@@ -742,9 +764,7 @@ AND h.kind = 'changed' AND h.package_name = p.name AND h.old_version = p.version
 END IF;
 END IF;
 INSERT INTO ec2_package (ec2_id, package_id)
-SELECT p_id, c.id
-FROM (SELECT unnest(v_ids) EXCEPT SELECT unnest(v_linked)) AS c(id)
-ON CONFLICT DO NOTHING;
+SELECT p_id, c.id FROM unnest(v_came) AS c(id);
 END
 $$
 
