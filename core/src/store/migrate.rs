@@ -72,6 +72,14 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/006_advisories.sql"),
         sqlite: include_str!("../../../ddl/sqlite/006_advisories.sql"),
     },
+    // PostgreSQL: the package links without foreign keys (a query per
+    // link); a trigger removes a deleted instance's links.
+    SchemaFile {
+        version: 7,
+        postgres: include_str!("../../../ddl/postgres/007_link_keys.sql"),
+        mysql: include_str!("../../../ddl/mysql/007_link_keys.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/007_link_keys.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

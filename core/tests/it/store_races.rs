@@ -274,3 +274,64 @@ async fn running_events_racing_puts_leave_exactly_one_written_set() {
     })
     .await;
 }
+
+/// Deletes race PUTs and package replacements of the same instance:
+/// whatever the order they commit in, no package link outlives its
+/// instance (PostgreSQL removes a deleted instance's links with a trigger
+/// of its own, not with a foreign key; see ddl/postgres/006_link_keys.sql).
+#[tokio::test]
+async fn deletes_racing_writes_leave_no_link_without_its_instance() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let id = InstanceId::parse("i-deleted").unwrap();
+        let base = Utc::now();
+        let mut tasks = Vec::new();
+        for k in 0..4usize {
+            let (store, id) = (db.fresh_store(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                for round in 0..8 {
+                    match k {
+                        0 => {
+                            store.delete_instance(&id).await?;
+                        }
+                        1 => {
+                            let captured = base + Duration::seconds(round as i64);
+                            let set = set_of(k, round);
+                            store
+                                .replace_packages(
+                                    &id,
+                                    &set,
+                                    captured,
+                                    Source::Sync,
+                                    VersionScheme::Natural,
+                                )
+                                .await?;
+                        }
+                        _ => {
+                            store.put_instance(&put_body(id.as_str(), k, round)).await?;
+                        }
+                    }
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        for task in tasks {
+            ok(ctx, "write or delete", task.await.unwrap());
+        }
+        let orphans = db
+            .count(
+                "SELECT COUNT(*) FROM ec2_package ep \
+                 WHERE NOT EXISTS (SELECT 1 FROM ec2 e WHERE e.id = ep.ec2_id)",
+            )
+            .await;
+        assert_eq!(orphans, 0, "{ctx}: links without their instance");
+        // Deleting what is left leaves no link at all.
+        db.store.delete_instance(&id).await.unwrap();
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM ec2_package").await,
+            0,
+            "{ctx}"
+        );
+    })
+    .await;
+}

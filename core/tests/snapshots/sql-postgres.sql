@@ -610,6 +610,24 @@ DROP FUNCTION IF EXISTS inventory_replace_packages(text, timestamp, timestamp, t
 -- schema version 6, statement 22
 DROP FUNCTION IF EXISTS inventory_apply_state(text, text, text, text, text, text, text, timestamp, jsonb, text, timestamp, timestamp, boolean, timestamp, json)
 
+-- schema version 7, statement 1
+ALTER TABLE ec2_package DROP CONSTRAINT IF EXISTS ec2_package_package_id_fkey
+
+-- schema version 7, statement 2
+ALTER TABLE ec2_package DROP CONSTRAINT IF EXISTS ec2_package_ec2_id_fkey
+
+-- schema version 7, statement 3
+CREATE FUNCTION inventory_unlink_deleted() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+DELETE FROM ec2_package WHERE ec2_id = OLD.id;
+RETURN NULL;
+END
+$$
+
+-- schema version 7, statement 4
+CREATE TRIGGER ec2_unlink_deleted AFTER DELETE ON ec2
+FOR EACH ROW EXECUTE FUNCTION inventory_unlink_deleted();
+
 -- routines, statement 1
 CREATE OR REPLACE FUNCTION inventory_findings_lock() RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$ SELECT 7411960006 $$

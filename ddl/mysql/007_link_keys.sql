@@ -1,0 +1,3 @@
+-- Schema 7, MySQL: nothing changes here. PostgreSQL drops the foreign keys
+-- of the package links (ddl/postgres/007_link_keys.sql), which cost it a
+-- query per link; InnoDB checks its foreign keys without one.

@@ -1,0 +1,1 @@
+-- Schema 7, SQLite: nothing changes here (see ddl/postgres/007_link_keys.sql).
