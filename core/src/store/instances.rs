@@ -97,8 +97,11 @@ pub(crate) fn package_chunks(
             k: scheme.sort_key(&p.version),
             h: hashed.then(|| identity_hash(p, scheme)),
         });
-        // The parameter is itself a JSON string in the request: count the escapes.
-        let cost = to_json(&item).len() - 2 + 1;
+        // The parameter is itself a JSON string in the request, where each
+        // quote and backslash of the item takes a byte more (serde_json
+        // writes no raw control characters); and a comma.
+        let escapes = item.bytes().filter(|b| matches!(b, b'"' | b'\\')).count();
+        let cost = item.len() + escapes + 1;
         if !items.is_empty() && size + cost > budget {
             chunks.push(format!("[{}]", items.join(",")));
             items.clear();
@@ -728,5 +731,25 @@ mod tests {
             .collect();
         assert_eq!(rejoined.len(), 100);
         assert!(chunks.iter().all(|c| to_json(c).len() <= 200 + 2));
+    }
+
+    #[test]
+    fn the_budget_counts_what_the_request_escapes() {
+        // Quotes and backslashes, escaped once in the package JSON and once
+        // more in the request; a tab, which the package JSON writes as \t.
+        let packages = [
+            Package::new("a\"b\\c\td", "1"),
+            Package::new("e\"f\\g\th", "2"),
+        ];
+        let dpkg = VersionScheme::Dpkg;
+        let whole = package_chunks(&packages, dpkg, usize::MAX, false);
+        let in_request = |chunk: &String| to_json(chunk).len() - 2;
+        // The list's size in the request, and the byte the budget keeps for
+        // a comma after the last package.
+        let fits = in_request(&whole[0]) + 1;
+        assert_eq!(package_chunks(&packages, dpkg, fits, false), whole);
+        let split = package_chunks(&packages, dpkg, fits - 1, false);
+        assert_eq!(split.len(), 2);
+        assert!(split.iter().all(|c| in_request(c) < fits - 1));
     }
 }
