@@ -257,7 +257,8 @@ impl Store {
             .await?;
         }
         if let Some((r, file)) = routines {
-            self.apply_statements(tx, schema_statements(file.text)).await?;
+            self.apply_statements(tx, schema_statements(file.text))
+                .await?;
             let record = [text("checksum", file.checksum), time("applied", now())];
             self.execute("migrate.routines", tx, r.checksum_record, &record)
                 .await?;

@@ -1,7 +1,5 @@
 //! Search with keyset pagination on the instance id, and package versions.
 
-use std::cmp::Reverse;
-use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -79,8 +77,8 @@ impl Store {
     }
 
     /// Versions of a package across the fleet with their instance counts,
-    /// highest first in each version's own order (by scheme, then sort key
-    /// descending); versions no instance has are left out.
+    /// highest first in each version's own order (by scheme name, then sort
+    /// key descending); versions no instance has are left out.
     pub async fn package_versions(
         &self,
         name: &str,
@@ -94,27 +92,17 @@ impl Store {
             .await?;
         // Exact name match in Rust: the same on every dialect (MySQL's
         // collation ignores trailing spaces, so `"a "` groups with `"a"`).
-        let mut counts: BTreeMap<(VersionScheme, Reverse<Option<String>>, String), u64> =
-            BTreeMap::new();
+        let mut versions = Vec::new();
         for row in out.iter() {
             if row.str("name")? == name {
-                let n = u64::try_from(row.long("instances")?).unwrap_or(0);
-                let key = (
-                    row.parsed("scheme")?,
-                    Reverse(row.opt_str("version_key")?.map(str::to_owned)),
-                    row.str("version")?.to_owned(),
-                );
-                *counts.entry(key).or_default() += n;
+                versions.push(PackageVersionCount {
+                    version: row.str("version")?.to_owned(),
+                    scheme: row.parsed("scheme")?,
+                    instances: u64::try_from(row.long("instances")?).unwrap_or(0),
+                });
             }
         }
-        Ok(counts
-            .into_iter()
-            .map(|((scheme, _, version), instances)| PackageVersionCount {
-                version,
-                scheme,
-                instances,
-            })
-            .collect())
+        Ok(versions)
     }
 }
 

@@ -24,11 +24,7 @@ fn release(key: &str) -> Release {
 type Entry<'a> = (&'a str, &'a str, NameKind, Vec<Interval>, Vec<&'a str>);
 
 /// An advisory with one affected entry per [`Entry`].
-fn advisory(
-    id: &str,
-    modified: DateTime<Utc>,
-    affected: Vec<Entry<'_>>,
-) -> Advisory {
+fn advisory(id: &str, modified: DateTime<Utc>, affected: Vec<Entry<'_>>) -> Advisory {
     Advisory {
         id: id.into(),
         aliases: vec![format!("CVE-{id}")],

@@ -300,10 +300,9 @@ async fn deletes_racing_writes_leave_no_link_without_its_instance() {
                             store
                                 .replace_packages(
                                     &id,
-                                    &set,
+                                    PackageSet::new(&set, VersionScheme::Natural),
                                     captured,
                                     Source::Sync,
-                                    VersionScheme::Natural,
                                 )
                                 .await?;
                         }

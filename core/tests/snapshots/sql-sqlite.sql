@@ -223,11 +223,12 @@ ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT :limit
 
 -- package_versions
-SELECT p.name, p.version, p.scheme, p.version_key, COUNT(*) AS instances
+SELECT p.name, p.version, p.scheme, COUNT(*) AS instances
 FROM package p
 JOIN ec2_package ep ON ep.package_id = p.id
 WHERE p.name = :name
 GROUP BY p.id, p.name, p.version, p.scheme, p.version_key
+ORDER BY p.scheme, p.version_key DESC, p.version
 
 -- search
 SELECT e.id, e.account, e.region, e.state, e.instance_type, e.updated
