@@ -126,7 +126,7 @@ async fn apply_role(
 /// Update that grants it, as a migration would).
 async fn check_app_rights(app: &aws_sdk_rdsdata::Client, call_routine: &str) {
     let allowed = [
-        "INSERT INTO package (name, version) VALUES ('zlib', '1.3')",
+        "INSERT INTO package (name, version, scheme) VALUES ('zlib', '1.3', 'natural')",
         "UPDATE package SET architecture = 'x86_64' WHERE name = 'zlib'",
         "SELECT count(*) FROM ec2_package",
         "DELETE FROM package WHERE name = 'zlib'",
