@@ -118,6 +118,40 @@ pub struct PackageVersionCount {
     pub instances: u64,
 }
 
+/// How many recorded instances there are along each of the fleet's
+/// dimensions, most first; `None` for instances with no value (no state
+/// event yet, no platform reported).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetCounts {
+    pub by_account: Vec<DimensionCount>,
+    pub by_region: Vec<DimensionCount>,
+    pub by_state: Vec<DimensionCount>,
+    pub by_platform: Vec<DimensionCount>,
+}
+
+impl FleetCounts {
+    /// Every recorded instance (each has exactly one account).
+    pub fn total(&self) -> u64 {
+        self.by_account.iter().map(|c| c.instances).sum()
+    }
+}
+
+/// The instances with one value of a dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DimensionCount {
+    pub value: Option<String>,
+    pub instances: u64,
+}
+
+/// A package name as the fleet has it: on how many instances (any version),
+/// in how many versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSpread {
+    pub name: String,
+    pub instances: u64,
+    pub versions: u64,
+}
+
 /// A page of history wanted: changes from `since` (inclusive) to `until`
 /// (exclusive), newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,6 +49,8 @@ fn latest() -> DateTime<Utc> {
 enum Subject<'a> {
     Instance(&'a InstanceId),
     Package(&'a str),
+    /// Every instance's changes.
+    Fleet,
 }
 
 impl Store {
@@ -72,6 +74,11 @@ impl Store {
         self.history(Subject::Package(name), q).await
     }
 
+    /// Every change in the fleet, newest first, a page at a time: 1 call.
+    pub async fn fleet_history(&self, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
+        self.history(Subject::Fleet, q).await
+    }
+
     async fn history(
         &self,
         subject: Subject<'_>,
@@ -89,16 +96,19 @@ impl Store {
             },
         };
         let (statement, key) = match subject {
-            Subject::Instance(id) => (sql.portable.instance_history, text("id", id.as_str())),
-            Subject::Package(name) => (sql.portable.package_history, text("name", name)),
+            Subject::Instance(id) => (sql.portable.instance_history, Some(text("id", id.as_str()))),
+            Subject::Package(name) => (sql.portable.package_history, Some(text("name", name))),
+            Subject::Fleet => (sql.portable.fleet_history, None),
         };
-        let params = [
-            key,
-            time("since", micros(q.since.unwrap_or_else(earliest))),
-            time("until", start.at),
-            long("before_id", start.id),
-            long("limit", i64::from(q.limit) + 1),
-        ];
+        let params: Vec<_> = key
+            .into_iter()
+            .chain([
+                time("since", micros(q.since.unwrap_or_else(earliest))),
+                time("until", start.at),
+                long("before_id", start.id),
+                long("limit", i64::from(q.limit) + 1),
+            ])
+            .collect();
         let out = self.query("history", statement, &params).await?;
         let mut rows = Vec::with_capacity(out.len());
         for row in out.iter() {

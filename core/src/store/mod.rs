@@ -12,7 +12,9 @@
 //! statements per dialect), and the operations with their SQL's subject:
 //! `migrate` (schema), `instances` (create/put/get/delete, package
 //! replacement), `states` (state changes, stale inventories), `search`
-//! (search, package versions), `history` (the changes the writes record),
+//! (search, package versions), `history` (the changes the writes record,
+//! of an instance, a package or the whole fleet), `fleet` (counts along the
+//! fleet's dimensions, the most widespread packages),
 //! `sync` (the fleet walk's cursor).
 
 use std::fmt;
@@ -22,6 +24,7 @@ use std::sync::Arc;
 mod advisories;
 mod calls;
 mod error;
+mod fleet;
 mod history;
 mod instances;
 mod migrate;
@@ -35,6 +38,7 @@ mod values;
 pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use error::StoreError;
+pub use fleet::MAX_WIDESPREAD;
 pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};
 pub use states::StateWrite;
 pub use sync::{SyncCursor, SyncLease};

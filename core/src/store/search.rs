@@ -1,6 +1,5 @@
 //! Search with keyset pagination on the instance id, and package versions.
 
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 

@@ -11,6 +11,7 @@ mod http_api;
 mod http_keepalive;
 mod store_advisories;
 mod store_events;
+mod store_fleet;
 mod store_history;
 mod store_instances;
 mod store_races;

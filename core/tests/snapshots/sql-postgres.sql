@@ -194,6 +194,36 @@ WHERE h.package_name = CAST(:name AS text)
   AND (h.changed_at, h.id) < (CAST(:until AS timestamp), CAST(:before_id AS bigint))
 ORDER BY h.changed_at DESC, h.id DESC LIMIT CAST(:limit AS bigint)
 
+-- fleet_history
+SELECT h.* FROM ec2_history h
+WHERE h.changed_at >= CAST(:since AS timestamp)
+  AND (h.changed_at, h.id) < (CAST(:until AS timestamp), CAST(:before_id AS bigint))
+ORDER BY h.changed_at DESC, h.id DESC LIMIT CAST(:limit AS bigint)
+
+-- fleet_counts
+SELECT 'account' AS dimension, e.account AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.account
+UNION ALL
+SELECT 'region' AS dimension, e.region AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.region
+UNION ALL
+SELECT 'state' AS dimension, e.state AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.state
+UNION ALL
+SELECT 'platform' AS dimension, e.platform AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.platform
+
+-- widespread_packages
+WITH ranked AS (
+    SELECT p.name, SUM(links.installs) AS installs, COUNT(*) AS versions
+    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
+    JOIN package p ON p.id = links.package_id
+    GROUP BY p.name
+    ORDER BY installs DESC, p.name
+    LIMIT CAST(:limit AS bigint)
+)
+SELECT r.name, r.versions,
+    (SELECT COUNT(DISTINCT ep.ec2_id)
+     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+     WHERE p.name = r.name) AS instances
+FROM ranked r
+
 -- prune_history
 DELETE FROM ec2_history
 WHERE id IN (

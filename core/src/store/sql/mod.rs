@@ -182,7 +182,7 @@ pub(crate) struct Sql {
 
 /// The statements MySQL and SQLite write alike, one text of each in
 /// `shared/`; PostgreSQL has its own of each with explicit casts, but for
-/// `schema_version_read`, which has no parameter.
+/// `schema_version_read` and `fleet_counts`, which have no parameter.
 pub(crate) struct Portable {
     /// The fallback read when `get_instance` is over the response limit: the
     /// instance row, then pages of its packages by id.
@@ -216,6 +216,18 @@ pub(crate) struct Portable {
     /// most `limit`.
     pub instance_history: &'static str,
     pub package_history: &'static str,
+    /// The fleet's history (every instance's changes), paged as the two above.
+    pub fleet_history: &'static str,
+    /// Instances by `account`, `region`, `state` and `platform`: rows of
+    /// (`dimension`, `value`, `instances`), a NULL value for unknown. No
+    /// parameter, so one text serves every dialect.
+    pub fleet_counts: &'static str,
+    /// The `limit` package names with the most installs (links), each with its
+    /// `versions` and the exact number of `instances` that have any of them.
+    /// Ranking by links is one pass over `ec2_package (package_id, ec2_id)`;
+    /// the distinct count runs only for the names ranked. MySQL and SQLite
+    /// group by the name's length too (MySQL's collation ignores trailing spaces).
+    pub widespread_packages: &'static str,
     pub schema_version_read: &'static str,
     pub schema_version_record: &'static str,
 }
@@ -281,6 +293,9 @@ static POSTGRES: Sql = Sql {
         recorded_instance: include_str!("postgres/recorded_instance.sql"),
         instance_history: include_str!("postgres/instance_history.sql"),
         package_history: include_str!("postgres/package_history.sql"),
+        fleet_history: include_str!("postgres/fleet_history.sql"),
+        fleet_counts: include_str!("shared/fleet_counts.sql"),
+        widespread_packages: include_str!("postgres/widespread_packages.sql"),
         schema_version_read: include_str!("shared/schema_version_read.sql"),
         schema_version_record: include_str!("postgres/schema_version_record.sql"),
     },
@@ -302,6 +317,9 @@ static SHARED: Portable = Portable {
     recorded_instance: include_str!("shared/recorded_instance.sql"),
     instance_history: include_str!("shared/instance_history.sql"),
     package_history: include_str!("shared/package_history.sql"),
+    fleet_history: include_str!("shared/fleet_history.sql"),
+    fleet_counts: include_str!("shared/fleet_counts.sql"),
+    widespread_packages: include_str!("shared/widespread_packages.sql"),
     schema_version_read: include_str!("shared/schema_version_read.sql"),
     schema_version_record: include_str!("shared/schema_version_record.sql"),
 };
@@ -443,6 +461,9 @@ mod tests {
             recorded_instance,
             instance_history,
             package_history,
+            fleet_history,
+            fleet_counts,
+            widespread_packages,
             schema_version_read,
             schema_version_record,
         } = portable;
@@ -512,6 +533,9 @@ mod tests {
             ("recorded_instance", *recorded_instance),
             ("instance_history", *instance_history),
             ("package_history", *package_history),
+            ("fleet_history", *fleet_history),
+            ("fleet_counts", *fleet_counts),
+            ("widespread_packages", *widespread_packages),
             ("prune_history", *prune_history),
             ("schema_version_create", *schema_version_create),
             ("schema_version_read", *schema_version_read),
