@@ -81,7 +81,7 @@ impl ApiError {
     }
 
     /// Logs what the client is not told: a server fault's cause.
-    fn log(&self) {
+    pub(super) fn log(&self) {
         match self {
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "store unavailable"),
             Self::Internal(Some(cause)) => tracing::error!(error = %cause, "store failure"),

@@ -83,6 +83,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PackagePath {
     }
 }
 
+/// A whole package name from a catch-all path (`/ui/packages/{*name}`),
+/// decoded and validated; `/` in it raw or as `%2F`.
+#[derive(Debug)]
+pub struct PackageNamePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PackageNamePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let name = path_param(parts, state, "package_name").await?;
+        Ok(Self(package_name(&name)?))
+    }
+}
+
 /// The route's one parameter, decoded; `what` names it in error messages.
 async fn path_param<S: Send + Sync>(
     parts: &mut Parts,
@@ -241,8 +255,54 @@ fn vulnerability_query(raw: Option<&str>, params: &[&str]) -> Result<Vulnerabili
 pub const HISTORY_PARAMS: [&str; 4] = ["since", "until", "limit", "next_token"];
 
 fn history_query(raw: Option<&str>) -> Result<HistoryQuery, ApiError> {
+    history_from(parse_query(raw)?)
+}
+
+/// What a history page shows: one instance's, one package's or the fleet's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistorySubject {
+    Instance(InstanceId),
+    Package(String),
+    Fleet,
+}
+
+/// The page's history (`/ui/history`): `instance` or `package` (neither: the
+/// fleet's) and the API's history parameters; fields a form left empty are
+/// absent.
+pub fn form_history(raw: Option<&str>) -> Result<(HistorySubject, HistoryQuery), ApiError> {
+    let mut subject = HistorySubject::Fleet;
+    let mut rest = Vec::new();
+    for (key, value) in form_pairs(raw)? {
+        match key.as_str() {
+            "instance" | "package" if subject != HistorySubject::Fleet => {
+                return Err(ApiError::BadRequest(
+                    "give one of instance and package".into(),
+                ))
+            }
+            "instance" => subject = HistorySubject::Instance(InstanceId::parse(&value)?),
+            "package" => subject = HistorySubject::Package(package_name(&value)?),
+            _ => rest.push((key, value)),
+        }
+    }
+    Ok((subject, history_from(rest)?))
+}
+
+/// The page's search (`/ui/search`): the API's parameters, without those a
+/// form left empty.
+pub fn form_search(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
+    search_from(form_pairs(raw)?)
+}
+
+/// A form's query string: a field left empty is not sent.
+fn form_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = parse_query(raw)?;
+    pairs.retain(|(_, value)| !value.trim().is_empty());
+    Ok(pairs)
+}
+
+fn history_from(pairs: Vec<(String, String)>) -> Result<HistoryQuery, ApiError> {
     let mut q = HistoryQuery::default();
-    for (key, value) in parse_query(raw)? {
+    for (key, value) in pairs {
         match key.as_str() {
             "since" => q.since = Some(parse_utc("since", &value)?),
             "until" => q.until = Some(parse_utc("until", &value)?),
@@ -393,8 +453,12 @@ fn parse_query(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
 
 /// Builds the store's search from `GET /ec2`'s query string.
 fn search_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
+    search_from(parse_query(raw)?)
+}
+
+fn search_from(pairs: Vec<(String, String)>) -> Result<SearchQuery, ApiError> {
     let mut q = SearchQuery::default();
-    for (key, value) in parse_query(raw)? {
+    for (key, value) in pairs {
         match key.as_str() {
             "package_name" => q.package_name = Some(package_name(&value)?),
             // May be empty: SSM reports some packages without a version.

@@ -4,12 +4,14 @@
 //! contract. What a route does with the store is in `usecases::instances` and
 //! `usecases::queries`; here are the routes, the extractors that validate a
 //! request (`extract`), the JSON shapes (`dto`) and the error answers
-//! (`errors`).
+//! (`errors`). The same router serves the fleet page for people under
+//! `/ui/` (`page`, see `docs/page.md`).
 
 mod advisories;
 mod dto;
 mod errors;
 mod extract;
+mod page;
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -29,6 +31,7 @@ use tracing::Instrument;
 
 pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
+pub use page::PAGE_ROOT;
 
 use extract::{DescribedInstance, History, InstancePath, PackagePath, Search};
 
@@ -111,6 +114,7 @@ pub fn router(store: Store) -> Router {
             "/vulnerabilities",
             answers(VULNERABILITIES, get(advisories::fleet_vulnerabilities)),
         )
+        .merge(page::routes())
         .fallback(no_route)
         .layer(middleware::from_fn(whole_body))
         // `whole_body` holds the limit; axum's own (2 MB) must not apply.
@@ -256,7 +260,10 @@ async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response 
         });
     errors::write_body(&mut response, &request_id);
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // The API's answers are JSON; the page's carry their own type.
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID_HEADER, id);
     }

@@ -10,6 +10,7 @@ mod fleet_sync;
 mod http_api;
 mod http_keepalive;
 mod store_advisories;
+mod page;
 mod store_events;
 mod store_fleet;
 mod store_history;
