@@ -4,12 +4,14 @@
 //! - `inventory migrate`: apply the schema through the Data API (real or local)
 //! - `inventory replay`: run the state-change handler on a sample event
 //! - `inventory sync`: walk a fleet (fixtures or AWS) as the scheduled sync does, to the end of a pass
-//! - `inventory get | search | packages | history | vulnerabilities`: the HTTP API's reads, from the command line
+//! - `inventory get | search | packages | history | vulnerabilities`: the HTTP API's
+//!   reads, from the command line, as tables on a terminal and JSON in a pipe
 //! - `inventory advisories import | show`: advisory feeds into the store; who an advisory affects
 
 mod advisories;
 mod client;
 mod migrate;
+mod output;
 mod query;
 mod replay;
 mod serve;
@@ -25,6 +27,10 @@ use tracing_subscriber::EnvFilter;
 /// EC2 inventory: the local stack and operator tool.
 #[command(name = "inventory", version)]
 struct Cli {
+    /// More log lines on stderr: -v for every INFO line, -vv for DEBUG
+    /// (RUST_LOG, when set, decides instead).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,17 +63,34 @@ enum Command {
     Vulnerabilities(query::VulnerabilitiesArgs),
 }
 
+impl Command {
+    /// What is logged when neither -v nor RUST_LOG says: warnings, and for
+    /// the servers one line per HTTP request.
+    fn default_log_filter(&self) -> &'static str {
+        match self {
+            Self::Serve(_) => "warn,inventory_core::http=info",
+            _ => "warn",
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // Logs go to stderr (RUST_LOG, default info); stdout carries the results.
+    let cli = Cli::parse();
+    // Logs go to stderr; stdout carries the results.
+    let filter = match cli.verbose {
+        0 => cli.command.default_log_filter(),
+        1 => "info",
+        _ => "debug",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Replay(args) => replay::run(args).await,

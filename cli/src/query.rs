@@ -1,16 +1,31 @@
 //! `inventory get | search | packages | history`: the HTTP API's reads from
-//! the command line, answered by the same code (so the JSON is the API's own).
+//! the command line, answered by the same code (so the JSON is the API's own),
+//! printed as tables on a terminal and as that JSON otherwise (`output`).
 
 use axum::body::Body;
+use axum::Router;
 use inventory_core::http::router;
+use serde_json::Value;
 use tower::ServiceExt;
 
+use crate::output::{self, Format};
 use crate::target::TargetArgs;
+
+/// How a query command prints.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Print the API's JSON answer even on a terminal (the default when
+    /// stdout is a pipe or a file).
+    #[arg(long)]
+    json: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
     /// Instance id.
     id: String,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -19,6 +34,8 @@ pub struct GetArgs {
 pub struct PackagesArgs {
     /// Package name.
     name: String,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -57,6 +74,8 @@ pub struct SearchArgs {
     #[command(flatten)]
     page: PageArgs,
     #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
     target: TargetArgs,
 }
 
@@ -69,6 +88,10 @@ pub struct PageArgs {
     /// The next_token of the previous page, to read the next one.
     #[arg(long)]
     next_token: Option<String>,
+    /// Follow the next tokens to the last page (JSON: each page's answer on
+    /// its own line).
+    #[arg(long, conflicts_with = "next_token")]
+    all: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +113,8 @@ pub struct HistoryArgs {
     #[command(flatten)]
     page: PageArgs,
     #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
     target: TargetArgs,
 }
 
@@ -101,6 +126,8 @@ pub struct AdvisoryArgs {
     instances: InstanceFilters,
     #[command(flatten)]
     page: PageArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -119,6 +146,8 @@ pub struct VulnerabilitiesArgs {
     instances: InstanceFilters,
     #[command(flatten)]
     page: PageArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -144,10 +173,13 @@ pub async fn advisory(args: AdvisoryArgs) -> anyhow::Result<()> {
         ("aws_region", args.instances.aws_region.as_deref()),
         ("state", args.instances.state.as_deref()),
         ("limit", limit.as_deref()),
-        ("next_token", args.page.next_token.as_deref()),
     ]);
-    let path = format!("/advisories/{}?{query}", encode(&args.id));
-    answer(args.target, path).await
+    let listing = Listing {
+        path: format!("/advisories/{}?{query}", encode(&args.id)),
+        items: "affected",
+        render: output::affected,
+    };
+    listing.print(args.target, args.page, args.output).await
 }
 
 pub async fn vulnerabilities(args: VulnerabilitiesArgs) -> anyhow::Result<()> {
@@ -158,23 +190,40 @@ pub async fn vulnerabilities(args: VulnerabilitiesArgs) -> anyhow::Result<()> {
         ("aws_region", args.instances.aws_region.as_deref()),
         ("state", args.instances.state.as_deref()),
         ("limit", limit.as_deref()),
-        ("next_token", args.page.next_token.as_deref()),
     ]);
-    let path = match &args.id {
-        Some(id) => format!("/ec2/{}/vulnerabilities?{query}", encode(id)),
-        None => format!("/vulnerabilities?{query}"),
+    let listing = match &args.id {
+        Some(id) => Listing {
+            path: format!("/ec2/{}/vulnerabilities?{query}", encode(id)),
+            items: "vulnerabilities",
+            render: output::vulnerabilities,
+        },
+        None => Listing {
+            path: format!("/vulnerabilities?{query}"),
+            items: "advisories",
+            render: output::fleet_vulnerabilities,
+        },
     };
-    answer(args.target, path).await
+    listing.print(args.target, args.page, args.output).await
 }
 
 pub async fn get(args: GetArgs) -> anyhow::Result<()> {
-    let path = format!("/ec2/{}", encode(&args.id));
-    answer(args.target, path).await
+    let api = router(args.target.store().await?);
+    let body = answer(&api, &format!("/ec2/{}", encode(&args.id))).await?;
+    match Format::choose(args.output.json) {
+        Format::Json => println!("{body}"),
+        Format::Table => println!("{}", output::instance(&parse(&body)?, &args.id)),
+    }
+    Ok(())
 }
 
 pub async fn packages(args: PackagesArgs) -> anyhow::Result<()> {
-    let path = format!("/packages/{}", encode(&args.name));
-    answer(args.target, path).await
+    let api = router(args.target.store().await?);
+    let body = answer(&api, &format!("/packages/{}", encode(&args.name))).await?;
+    match Format::choose(args.output.json) {
+        Format::Json => println!("{body}"),
+        Format::Table => println!("{}", output::versions(&parse(&body)?)),
+    }
+    Ok(())
 }
 
 pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
@@ -190,9 +239,13 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
         ("aws_region", args.aws_region.as_deref()),
         ("state", args.state.as_deref()),
         ("limit", limit.as_deref()),
-        ("next_token", args.page.next_token.as_deref()),
     ]);
-    answer(args.target, format!("/ec2?{query}")).await
+    let listing = Listing {
+        path: format!("/ec2?{query}"),
+        items: "instances",
+        render: output::instances,
+    };
+    listing.print(args.target, args.page, args.output).await
 }
 
 pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
@@ -201,7 +254,6 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
         ("since", args.since.as_deref()),
         ("until", args.until.as_deref()),
         ("limit", limit.as_deref()),
-        ("next_token", args.page.next_token.as_deref()),
     ]);
     // clap requires one of the two.
     let path = match (&args.id, &args.package) {
@@ -209,7 +261,73 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
         (None, Some(name)) => format!("/packages/{}/history", encode(name)),
         (None, None) => anyhow::bail!("give an instance id or --package"),
     };
-    answer(args.target, format!("{path}?{query}")).await
+    let listing = Listing {
+        path: format!("{path}?{query}"),
+        items: "changes",
+        render: output::changes,
+    };
+    listing.print(args.target, args.page, args.output).await
+}
+
+/// A paginated read: its path with its filters, the answer's list, and how
+/// a table shows a page.
+struct Listing {
+    path: String,
+    items: &'static str,
+    render: fn(&Value) -> String,
+}
+
+impl Listing {
+    /// One page (the one `page` names), or with `--all` every page; on a
+    /// terminal, how to get the next page when there is one.
+    async fn print(
+        self,
+        target: TargetArgs,
+        page: PageArgs,
+        output: OutputArgs,
+    ) -> anyhow::Result<()> {
+        let format = Format::choose(output.json);
+        let api = router(target.store().await?);
+        let mut token = page.next_token;
+        let mut merged: Option<Value> = None;
+        loop {
+            let path = match &token {
+                Some(t) => format!("{}&next_token={}", self.path, encode(t)),
+                None => self.path.clone(),
+            };
+            let body = answer(&api, &path).await?;
+            let value = parse(&body)?;
+            token = value["next_token"].as_str().map(str::to_owned);
+            match format {
+                Format::Json => println!("{body}"),
+                Format::Table => match merged.as_mut() {
+                    None => merged = Some(value),
+                    Some(all) => {
+                        let more = value[self.items].as_array().cloned().unwrap_or_default();
+                        if let Some(list) = all[self.items].as_array_mut() {
+                            list.extend(more);
+                        }
+                    }
+                },
+            }
+            if !page.all || token.is_none() {
+                break;
+            }
+        }
+        if let Some(all) = merged {
+            println!("{}", (self.render)(&all));
+            if let Some(token) = token {
+                println!(
+                    "more: add --next-token {token} for the next page, or --all for every page"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse(body: &str) -> anyhow::Result<Value> {
+    Ok(serde_json::from_str(body)?)
 }
 
 /// `key=value&...` of the parameters given, values encoded.
@@ -221,18 +339,16 @@ fn query_string(params: &[(&str, Option<&str>)]) -> String {
     pairs.join("&")
 }
 
-/// Runs a GET through the API and prints its JSON verbatim (keys in the
-/// API's order; pipe to `jq` to indent); an error answer fails the command.
-async fn answer(target: TargetArgs, path: String) -> anyhow::Result<()> {
-    let api = router(target.store().await?);
+/// Runs a GET through the API and answers its JSON verbatim (keys in the
+/// API's order); an error answer fails the command.
+async fn answer(api: &Router, path: &str) -> anyhow::Result<String> {
     let request = axum::http::Request::get(path).body(Body::empty())?;
-    let response = api.oneshot(request).await?;
+    let response = api.clone().oneshot(request).await?;
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-    let body = String::from_utf8_lossy(&body);
+    let body = String::from_utf8_lossy(&body).into_owned();
     if status.is_success() {
-        println!("{body}");
-        Ok(())
+        Ok(body)
     } else {
         anyhow::bail!("{status}: {body}")
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use data_api_local::{ClusterConfig, Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::config::{ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
-use inventory_core::http::router;
+use inventory_core::http::{router, PAGE_ROOT};
 use inventory_core::store::{DbTarget, Dialect, Store};
 
 use crate::client;
@@ -64,6 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let http_addr = listener.local_addr()?;
 
     println!("inventory serve is ready");
+    println!("  page:         http://{http_addr}{PAGE_ROOT}");
     println!("  HTTP API:     http://{http_addr}");
     println!("  Data API:     {endpoint}");
     println!("  cluster ARN:  {LOCAL_CLUSTER_ARN}");
@@ -109,7 +110,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
