@@ -7,11 +7,14 @@
 //! - `inventory get | search | packages | history | vulnerabilities`: the HTTP API's
 //!   reads, from the command line, as tables on a terminal and JSON in a pipe
 //! - `inventory advisories import | show`: advisory feeds into the store; who an advisory affects
+//! - `inventory proxy`: a deployed stack's page on 127.0.0.1, requests signed
+//!   with the operator's AWS credentials
 
 mod advisories;
 mod client;
 mod migrate;
 mod output;
+mod proxy;
 mod query;
 mod replay;
 mod serve;
@@ -61,6 +64,9 @@ enum Command {
     /// What affects an instance, or the fleet's advisories by reach, as
     /// `GET /ec2/{id}/vulnerabilities` and `GET /vulnerabilities` do.
     Vulnerabilities(query::VulnerabilitiesArgs),
+    /// Serve a deployed stack's page on 127.0.0.1, signing each request with
+    /// your AWS credentials (the API takes IAM-signed requests only).
+    Proxy(proxy::Args),
 }
 
 impl Command {
@@ -69,6 +75,7 @@ impl Command {
     fn default_log_filter(&self) -> &'static str {
         match self {
             Self::Serve(_) => "warn,inventory_core::http=info",
+            Self::Proxy(_) => "warn,inventory::proxy=info",
             _ => "warn",
         }
     }
@@ -101,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
         Command::History(args) => query::history(args).await,
         Command::Advisories(command) => advisories::run(command).await,
         Command::Vulnerabilities(args) => query::vulnerabilities(args).await,
+        Command::Proxy(args) => proxy::run(args).await,
     }
 }
 

@@ -6,5 +6,6 @@
 mod optional;
 mod support;
 
+mod proxy;
 mod serve;
 mod terminal;
