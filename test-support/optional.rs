@@ -1,11 +1,12 @@
-//! The optional tools of the test suites: PostgreSQL, MariaDB and python3 with
-//! boto3. A test that finds one missing runs without it and reports so on the
+//! The optional tools of the test suites: PostgreSQL, MariaDB, python3 with
+//! boto3, and Chromium with chromedriver. A test that finds one missing runs without it and reports so on the
 //! terminal, once per test binary and tool; with `INVENTORY_TEST_REQUIRE_ALL=1`
 //! (CI sets it) the skip fails the test instead.
 //!
 //! Shared by the crates' `tests/common` modules through `#[path]`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Set to `1` to turn every skip into a failure.
@@ -44,6 +45,46 @@ impl DatabaseServer {
         }
         url
     }
+}
+
+/// Debian's headless browser for the page's test (`apt-get install chromium
+/// chromium-driver`); `INVENTORY_TEST_CHROMIUM` names another binary.
+pub fn chromium() -> Option<PathBuf> {
+    program(
+        "INVENTORY_TEST_CHROMIUM",
+        &["chromium", "chromium-browser"],
+        "Chromium",
+    )
+}
+
+/// The WebDriver server for that browser; `INVENTORY_TEST_CHROMEDRIVER`
+/// names another binary.
+pub fn chromedriver() -> Option<PathBuf> {
+    program(
+        "INVENTORY_TEST_CHROMEDRIVER",
+        &["chromedriver"],
+        "chromedriver",
+    )
+}
+
+/// A program named by `var`, else the first of `names` on the PATH; `None`
+/// (after reporting the skip) when there is none.
+fn program(var: &str, names: &[&str], what: &str) -> Option<PathBuf> {
+    let found = match std::env::var_os(var).filter(|v| !v.is_empty()) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+                .find(|candidate| candidate.is_file())
+        }),
+    };
+    if found.is_none() {
+        skipped(
+            &format!("the test that needs {what}"),
+            &format!("apt-get install chromium chromium-driver, or set {var}"),
+        );
+    }
+    found
 }
 
 /// Reports that `what` did not run; `enable` says what makes it run.

@@ -6,6 +6,7 @@
 mod optional;
 mod support;
 
+mod browser;
 mod proxy;
 mod serve;
 mod terminal;
