@@ -181,7 +181,11 @@ async fn path_is(client: &Client, path: &str) {
     for _ in 0..100 {
         if url.path() == path {
             // The new document has loaded, not only its URL changed.
-            client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            client
+                .wait()
+                .for_element(Locator::Css("main h1"))
+                .await
+                .unwrap();
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -4,6 +4,8 @@
 #[path = "../local_support/mod.rs"]
 mod local_support;
 #[path = "../../../test-support/optional.rs"]
+// Each test binary uses a different part (Chromium is the CLI's).
+#[allow(dead_code)]
 mod optional;
 #[path = "../template_support/mod.rs"]
 mod template_support;

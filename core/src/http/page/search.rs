@@ -76,7 +76,7 @@ fn params(q: &SearchQuery) -> Vec<(&'static str, Option<&str>)> {
             .filter(|b| b.inclusive == inclusive)
             .map(|b| b.version.as_str())
     }
-    let limit = (q.limit != SearchQuery::default().limit).then(|| q.limit);
+    let limit = (q.limit != SearchQuery::default().limit).then_some(q.limit);
     vec![
         ("package_name", q.package_name.as_deref()),
         ("package_version", q.package_version.as_deref()),
