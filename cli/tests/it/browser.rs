@@ -262,108 +262,119 @@ async fn a_person_clicks_through_the_fleet_page() {
     let base = serve.http.clone();
     let shots = screenshot_dir(&dir.0);
 
-    // The address serve prints: a browser lands on the overview.
-    client.goto(&format!("{base}/")).await.unwrap();
-    path_is(&client, "/ui/").await;
-    assert_eq!(text(&client, "#total-instances").await, total.to_string());
-    let screenshot = client.screenshot().await.unwrap();
-    std::fs::write(shots.join("page-overview.png"), screenshot).unwrap();
+    // The walk runs as a task so that the session is closed (and chromedriver
+    // stops Chromium) whether it passes or fails.
+    let walk = tokio::spawn({
+        let client = client.clone();
+        async move {
+            // The address serve prints: a browser lands on the overview.
+            client.goto(&format!("{base}/")).await.unwrap();
+            path_is(&client, "/ui/").await;
+            assert_eq!(text(&client, "#total-instances").await, total.to_string());
+            let screenshot = client.screenshot().await.unwrap();
+            std::fs::write(shots.join("page-overview.png"), screenshot).unwrap();
 
-    // A search, through the form in the header.
-    client
-        .find(Locator::Css("#quick-package"))
-        .await
-        .unwrap()
-        .send_keys("openssl")
-        .await
-        .unwrap();
-    click(&client, "form.quick button").await;
-    path_is(&client, "/ui/search").await;
-    let rows = client
-        .find_all(Locator::Css("#results tbody tr"))
-        .await
-        .unwrap();
-    assert_eq!(
-        rows.len(),
-        with_openssl["instances"].as_array().unwrap().len()
-    );
+            // A search, through the form in the header.
+            client
+                .find(Locator::Css("#quick-package"))
+                .await
+                .unwrap()
+                .send_keys("openssl")
+                .await
+                .unwrap();
+            click(&client, "form.quick button").await;
+            path_is(&client, "/ui/search").await;
+            let rows = client
+                .find_all(Locator::Css("#results tbody tr"))
+                .await
+                .unwrap();
+            assert_eq!(
+                rows.len(),
+                with_openssl["instances"].as_array().unwrap().len()
+            );
 
-    // An instance: its packages, narrowed as one types (the script).
-    click(
-        &client,
-        &format!("#results a[href='/ui/instances/{launched}']"),
-    )
-    .await;
-    path_is(&client, &format!("/ui/instances/{launched}")).await;
-    assert_eq!(text(&client, "#state").await, "running");
-    assert_eq!(text(&client, "[data-shown]").await, packages.to_string());
-    client
-        .find(Locator::Css("input[name=filter]"))
-        .await
-        .unwrap()
-        .send_keys("openssl")
-        .await
-        .unwrap();
-    let visible = client
-        .execute(
-            "return Array.from(document.querySelectorAll('#package-list tbody tr'))\
+            // An instance: its packages, narrowed as one types (the script).
+            click(
+                &client,
+                &format!("#results a[href='/ui/instances/{launched}']"),
+            )
+            .await;
+            path_is(&client, &format!("/ui/instances/{launched}")).await;
+            assert_eq!(text(&client, "#state").await, "running");
+            assert_eq!(text(&client, "[data-shown]").await, packages.to_string());
+            client
+                .find(Locator::Css("input[name=filter]"))
+                .await
+                .unwrap()
+                .send_keys("openssl")
+                .await
+                .unwrap();
+            let visible = client
+                .execute(
+                    "return Array.from(document.querySelectorAll('#package-list tbody tr'))\
                .filter(r => !r.hidden).map(r => r.dataset.name);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let visible: Vec<&str> = visible
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        !visible.is_empty() && visible.iter().all(|n| n.contains("openssl")),
-        "{visible:?}"
-    );
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let visible: Vec<&str> = visible
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(
+                !visible.is_empty() && visible.iter().all(|n| n.contains("openssl")),
+                "{visible:?}"
+            );
 
-    // The package: one bar per version, in the store's order, as long as its count.
-    click(&client, "#package-list a[href='/ui/packages/openssl']").await;
-    path_is(&client, "/ui/packages/openssl").await;
-    let bars = client
-        .execute(
-            "return Array.from(document.querySelectorAll('svg.bars g.bar')).map(g => [\
+            // The package: one bar per version, in the store's order, as long as its count.
+            click(&client, "#package-list a[href='/ui/packages/openssl']").await;
+            path_is(&client, "/ui/packages/openssl").await;
+            let bars = client
+                .execute(
+                    "return Array.from(document.querySelectorAll('svg.bars g.bar')).map(g => [\
                g.dataset.version, Number(g.dataset.count),\
                g.querySelector('rect').getBoundingClientRect().width]);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let bars = bars.as_array().unwrap();
-    let expected = versions["versions"].as_array().unwrap();
-    assert_eq!(bars.len(), expected.len(), "{bars:?}");
-    let widest = bars
-        .iter()
-        .map(|b| b[2].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    let most = expected
-        .iter()
-        .map(|v| v["instances"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    for (bar, version) in bars.iter().zip(expected) {
-        assert_eq!(bar[0], version["package_version"], "{bars:?}");
-        assert_eq!(bar[1], version["instances"], "{bars:?}");
-        let share = version["instances"].as_f64().unwrap() / most;
-        let drawn = bar[2].as_f64().unwrap() / widest;
-        assert!((share - drawn).abs() < 0.02, "{bar:?}: {drawn} for {share}");
-    }
-    let screenshot = client.screenshot().await.unwrap();
-    std::fs::write(shots.join("page-package.png"), screenshot).unwrap();
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let bars = bars.as_array().unwrap();
+            let expected = versions["versions"].as_array().unwrap();
+            assert_eq!(bars.len(), expected.len(), "{bars:?}");
+            let widest = bars
+                .iter()
+                .map(|b| b[2].as_f64().unwrap())
+                .fold(0.0, f64::max);
+            let most = expected
+                .iter()
+                .map(|v| v["instances"].as_f64().unwrap())
+                .fold(0.0, f64::max);
+            for (bar, version) in bars.iter().zip(expected) {
+                assert_eq!(bar[0], version["package_version"], "{bars:?}");
+                assert_eq!(bar[1], version["instances"], "{bars:?}");
+                let share = version["instances"].as_f64().unwrap() / most;
+                let drawn = bar[2].as_f64().unwrap() / widest;
+                assert!((share - drawn).abs() < 0.02, "{bar:?}: {drawn} for {share}");
+            }
+            let screenshot = client.screenshot().await.unwrap();
+            std::fs::write(shots.join("page-package.png"), screenshot).unwrap();
 
-    // Its history: the upgrade the second inventory recorded.
-    click(&client, "#history p.more a").await;
-    path_is(&client, "/ui/history").await;
-    let timeline = text(&client, "ol.timeline").await;
-    assert!(timeline.contains(launched), "{timeline}");
-    assert!(timeline.contains(" → "), "{timeline}");
+            // Its history: the upgrade the second inventory recorded.
+            click(&client, "#history p.more a").await;
+            path_is(&client, "/ui/history").await;
+            let timeline = text(&client, "ol.timeline").await;
+            assert!(timeline.contains(launched), "{timeline}");
+            assert!(timeline.contains(" → "), "{timeline}");
 
-    let problems = problems(&client, &base).await;
-    assert!(problems.is_empty(), "{problems:#?}");
+            let problems = problems(&client, &base).await;
+            assert!(problems.is_empty(), "{problems:#?}");
+        }
+    });
+    let walked = walk.await;
     client.close().await.unwrap();
+    if let Err(failure) = walked {
+        std::panic::resume_unwind(failure.into_panic());
+    }
 }
