@@ -174,52 +174,6 @@ pub fn changes(answer: &Value) -> String {
     format!("{table}\n{} changes", changes.len())
 }
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn tables_hold_every_row_aligned() {
-        let answer = json!({"instances": [
-            {"aws_instance_id": "i-1", "aws_account": "123456789012", "aws_region": "us-east-1",
-             "state": "running", "updated_date_utc": "2026-11-24 19:28:00.7"},
-            {"aws_instance_id": "backfill:web-1", "aws_account": "210987654321",
-             "aws_region": "eu-west-1", "updated_date_utc": "2026-11-24 19:28:01.0"}
-        ], "next_token": null});
-        let out = instances(&answer);
-        let lines: Vec<&str> = out.lines().collect();
-        let header = lines.iter().find(|l| l.contains("instance")).unwrap();
-        let row = lines.iter().find(|l| l.contains("backfill:web-1")).unwrap();
-        // The account column starts at the same place on every line.
-        assert_eq!(header.find("account"), row.find("210987654321"), "{out}");
-        assert!(out.ends_with("2 instances"), "{out}");
-    }
-
-    #[test]
-    fn versions_have_bars_in_the_given_order() {
-        let answer = json!({"package_name": "openssl", "versions": [
-            {"package_version": "3.0.9", "instances": 1},
-            {"package_version": "3.0.13", "instances": 3}
-        ]});
-        let out = versions(&answer);
-        let nine = out.find("3.0.9").unwrap();
-        let thirteen = out.find("3.0.13").unwrap();
-        assert!(nine < thirteen, "{out}");
-        assert!(out.contains(&"█".repeat(30)) && out.contains(&format!("{} ", "█".repeat(10))));
-        assert!(out.ends_with("openssl: 2 versions on 4 installs"), "{out}");
-        let none = versions(&json!({"package_name": "x", "versions": []}));
-        assert_eq!(none, "No instance has x.");
-    }
-
-    #[test]
-    fn an_unknown_instance_says_so() {
-        let answer = json!({"record": {}, "record_found": false});
-        assert_eq!(instance(&answer, "i-9"), "No instance i-9 is recorded.");
-    }
-}
-
 /// The aliases of an answer's row, comma-separated.
 fn aliases(row: &Value) -> String {
     list(row, "aliases")
@@ -317,4 +271,50 @@ pub fn fleet_vulnerabilities(answer: &Value) -> String {
         ]);
     }
     format!("{table}\n{} advisories affect the fleet", rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn tables_hold_every_row_aligned() {
+        let answer = json!({"instances": [
+            {"aws_instance_id": "i-1", "aws_account": "123456789012", "aws_region": "us-east-1",
+             "state": "running", "updated_date_utc": "2026-11-24 19:28:00.7"},
+            {"aws_instance_id": "backfill:web-1", "aws_account": "210987654321",
+             "aws_region": "eu-west-1", "updated_date_utc": "2026-11-24 19:28:01.0"}
+        ], "next_token": null});
+        let out = instances(&answer);
+        let lines: Vec<&str> = out.lines().collect();
+        let header = lines.iter().find(|l| l.contains("instance")).unwrap();
+        let row = lines.iter().find(|l| l.contains("backfill:web-1")).unwrap();
+        // The account column starts at the same place on every line.
+        assert_eq!(header.find("account"), row.find("210987654321"), "{out}");
+        assert!(out.ends_with("2 instances"), "{out}");
+    }
+
+    #[test]
+    fn versions_have_bars_in_the_given_order() {
+        let answer = json!({"package_name": "openssl", "versions": [
+            {"package_version": "3.0.9", "instances": 1},
+            {"package_version": "3.0.13", "instances": 3}
+        ]});
+        let out = versions(&answer);
+        let nine = out.find("3.0.9").unwrap();
+        let thirteen = out.find("3.0.13").unwrap();
+        assert!(nine < thirteen, "{out}");
+        assert!(out.contains(&"█".repeat(30)) && out.contains(&format!("{} ", "█".repeat(10))));
+        assert!(out.ends_with("openssl: 2 versions on 4 installs"), "{out}");
+        let none = versions(&json!({"package_name": "x", "versions": []}));
+        assert_eq!(none, "No instance has x.");
+    }
+
+    #[test]
+    fn an_unknown_instance_says_so() {
+        let answer = json!({"record": {}, "record_found": false});
+        assert_eq!(instance(&answer, "i-9"), "No instance i-9 is recorded.");
+    }
 }

@@ -17,7 +17,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::fleet_data::{instance_id, load};
+use chrono::{TimeZone, Utc};
+use common::fleet_data::{instance_id, launch, load, os_of, packages_of, scheme};
+use inventory_core::model::PackageSet;
 
 use std::time::{Duration, Instant};
 
@@ -293,13 +295,11 @@ async fn pages(db: &common::TestDb, store: &Store, instances: usize, packages: u
 
     let big = instances;
     let launched = Utc.with_ymd_and_hms(2026, 11, 3, 8, 0, 0).unwrap();
+    let installed = packages_of(big, 1000, None);
+    let os = os_of(big);
+    let set = PackageSet::new(&installed, scheme(big)).with_os(Some(&os));
     db.fresh_store()
-        .apply_state_with_packages(
-            &launch(big, launched),
-            &packages_of(big, 1000, None),
-            launched,
-            scheme(big),
-        )
+        .apply_state_with_packages(&launch(big, launched), set, launched)
         .await
         .unwrap();
     let api = inventory_core::http::router(store.clone());

@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use http::{Method, Request, StatusCode};
 use inventory_core::http::router;
 use inventory_core::model::{
-    InstanceDetails, InstanceId, InstanceState, Package, Source, StateChange,
+    InstanceDetails, InstanceId, InstanceState, Package, PackageSet, Source, StateChange,
 };
 use inventory_core::version::VersionScheme;
 use tower::ServiceExt;
@@ -115,7 +115,11 @@ async fn seed(db: &common::TestDb) {
             Package::new(format!("only-on-{id}"), "1.0"),
         ];
         store
-            .apply_state_with_packages(&event, &packages, event.time, VersionScheme::Dpkg)
+            .apply_state_with_packages(
+                &event,
+                PackageSet::new(&packages, VersionScheme::Dpkg),
+                event.time,
+            )
             .await
             .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
     }
@@ -132,7 +136,11 @@ async fn seed(db: &common::TestDb) {
         Package::new("only-on-i-0aaa", "1.0"),
     ];
     store
-        .apply_state_with_packages(&event, &upgraded, event.time, VersionScheme::Dpkg)
+        .apply_state_with_packages(
+            &event,
+            PackageSet::new(&upgraded, VersionScheme::Dpkg),
+            event.time,
+        )
         .await
         .unwrap();
     let mut stop = launch("i-0ddd", "222222222222", "us-east-1", "", 26);
