@@ -30,6 +30,9 @@ pub const ENV_HISTORY_RETENTION_DAYS: &str = "INVENTORY_HISTORY_RETENTION_DAYS";
 
 /// The variables every handler reads to reach the database.
 pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];
+
+/// Hours after which a watched account and region nobody heard from is silent.
+pub const DEFAULT_SILENT_AFTER_HOURS: u32 = 24;
 /// The variables the scheduled sync reads, on top of [`DATABASE_VARS`].
 pub const SYNC_VARS: [&str; 5] = [
     ENV_SYNC_MAX_AGE_HOURS,

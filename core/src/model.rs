@@ -456,6 +456,20 @@ pub struct StateChange {
     pub details: Option<InstanceDetails>,
 }
 
+/// One account and region: where events come from, what one sync walk
+/// covers, and the unit of coverage (`<account>:<region>`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    pub account: Account,
+    pub region: Region,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.account, self.region)
+    }
+}
+
 /// Enough to find an instance's inventory in SSM.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InstanceKey {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::advisories::Severity;
-use crate::model::{Account, InstanceId, InstanceState, Region, Source, ValidationError};
+use crate::model::{Account, InstanceId, InstanceState, Region, Scope, Source, ValidationError};
 use crate::version::{VersionRange, VersionScheme};
 
 const DEFAULT_SEARCH_LIMIT: u32 = 100;
@@ -361,6 +361,92 @@ pub struct RecordedInstance {
     /// The last state event applied, or the creation for records written
     /// through the API.
     pub last_change: DateTime<Utc>,
+}
+
+/// A page of [`ScopeCoverage`]s, by account then region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopesQuery {
+    /// 1 to 1000; 1000 by default.
+    pub limit: u32,
+    /// Opaque token from a previous [`ScopesPage`].
+    pub next_token: Option<String>,
+}
+
+impl Default for ScopesQuery {
+    fn default() -> Self {
+        Self {
+            limit: MAX_SEARCH_LIMIT,
+            next_token: None,
+        }
+    }
+}
+
+/// One page of scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopesPage {
+    pub scopes: Vec<ScopeCoverage>,
+    /// Present when more scopes may follow.
+    pub next_token: Option<String>,
+}
+
+/// Recorded instances of one scope by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub total: u64,
+    pub pending: u64,
+    pub running: u64,
+    pub stopping: u64,
+    pub stopped: u64,
+    pub shutting_down: u64,
+    pub terminated: u64,
+}
+
+impl StateCounts {
+    /// Instances recorded without a state (by hand, through the API).
+    pub fn unknown(&self) -> u64 {
+        let known = self.pending
+            + self.running
+            + self.stopping
+            + self.stopped
+            + self.shutting_down
+            + self.terminated;
+        self.total.saturating_sub(known)
+    }
+}
+
+/// What the store knows of one account and region: its recorded instances
+/// and what the central functions heard from it (`scope_coverage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeCoverage {
+    pub scope: Scope,
+    pub instances: StateCounts,
+    /// When an event or a sync run first reached the scope; `None`: known
+    /// only from recorded instances (records made by hand, or before the
+    /// scope was watched).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// The newest event received from the scope (organization mode).
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// The end of the last sync run that reached the scope.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The end of the last sync run that completed a pass of its fleet.
+    pub last_pass_at: Option<DateTime<Utc>>,
+    /// The last failure; a sync run that succeeds clears it.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+impl ScopeCoverage {
+    /// The last time the scope was heard from: an event or a sync run.
+    pub fn last_heard(&self) -> Option<DateTime<Utc>> {
+        self.last_event_at.max(self.last_sync_at)
+    }
+
+    /// A watched scope from which nothing was heard since `before` (counted
+    /// from when it was first seen if it was never heard from).
+    pub fn is_silent(&self, before: DateTime<Utc>) -> bool {
+        self.first_seen
+            .is_some_and(|first| self.last_heard().unwrap_or(first) < before)
+    }
 }
 
 #[cfg(test)]

@@ -490,7 +490,7 @@ where
     ) -> Result<(Vec<InstanceOutcome>, Vec<HandleError>), HandleError> {
         let stale = self
             .store
-            .stale_running(self.stale_before(now), self.sync.batch)
+            .stale_running(None, self.stale_before(now), self.sync.batch)
             .await?;
         let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> = stream::iter(stale)
             .map(|key| async move {

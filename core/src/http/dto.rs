@@ -13,7 +13,9 @@ use super::errors::ApiError;
 use crate::model::{
     self, Account, InstanceId, InstanceRecord, OsPlatform, Package, Region, ValidationError,
 };
-use crate::query::{Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount};
+use crate::query::{
+    Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount, ScopeCoverage,
+};
 use crate::version::VersionScheme;
 
 /// The body of `POST` and `PUT /ec2/{id}`.
@@ -335,6 +337,73 @@ pub struct SearchAnswer<'a> {
 pub struct PackageAnswer<'a> {
     pub package_name: &'a str,
     pub versions: Vec<VersionCountDto<'a>>,
+}
+
+/// `GET /accounts`: every known account and region.
+#[derive(Debug, Serialize)]
+pub struct ScopesAnswer<'a> {
+    pub accounts: Vec<ScopeDto<'a>>,
+    /// Scopes silent for longer than this are flagged.
+    pub silent_after_hours: i64,
+    pub next_token: Option<&'a str>,
+}
+
+/// One account and region with its instances and coverage.
+#[derive(Debug, Serialize)]
+pub struct ScopeDto<'a> {
+    pub aws_account: &'a str,
+    pub aws_region: &'a str,
+    pub instances: InstanceCountsDto,
+    /// Whether an event or a sync run ever reached the scope; false for a
+    /// scope known only from instances recorded by hand.
+    pub watched: bool,
+    pub silent: bool,
+    pub last_event_utc: Option<String>,
+    pub last_sync_utc: Option<String>,
+    pub last_pass_completed_utc: Option<String>,
+    pub last_error: Option<&'a str>,
+    pub last_error_utc: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstanceCountsDto {
+    pub total: u64,
+    pub pending: u64,
+    pub running: u64,
+    pub stopping: u64,
+    pub stopped: u64,
+    #[serde(rename = "shutting-down")]
+    pub shutting_down: u64,
+    pub terminated: u64,
+    pub unknown: u64,
+}
+
+impl<'a> ScopeDto<'a> {
+    pub fn new(c: &'a ScopeCoverage, silent_before: DateTime<Utc>) -> Self {
+        let utc = |t: &Option<DateTime<Utc>>| t.as_ref().map(format_utc);
+        let n = &c.instances;
+        Self {
+            aws_account: c.scope.account.as_str(),
+            aws_region: c.scope.region.as_str(),
+            instances: InstanceCountsDto {
+                total: n.total,
+                pending: n.pending,
+                running: n.running,
+                stopping: n.stopping,
+                stopped: n.stopped,
+                shutting_down: n.shutting_down,
+                terminated: n.terminated,
+                unknown: n.unknown(),
+            },
+            watched: c.first_seen.is_some(),
+            silent: c.is_silent(silent_before),
+            last_event_utc: utc(&c.last_event_at),
+            last_sync_utc: utc(&c.last_sync_at),
+            last_pass_completed_utc: utc(&c.last_pass_at),
+            last_error: c.last_error.as_deref(),
+            last_error_utc: utc(&c.last_error_at),
+        }
+    }
 }
 
 /// `GET /ec2/{id}/history` (with `aws_instance_id`) and

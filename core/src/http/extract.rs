@@ -25,7 +25,9 @@ use crate::model::{
     check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
     MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_VERSION_LEN,
 };
-use crate::query::{parse_search_limit, HistoryQuery, SearchQuery, VulnerabilityQuery};
+use crate::query::{
+    parse_search_limit, HistoryQuery, ScopesQuery, SearchQuery, VulnerabilityQuery,
+};
 use crate::usecases::instances;
 use crate::version::Bound;
 
@@ -250,6 +252,30 @@ fn vulnerability_query(raw: Option<&str>, params: &[&str]) -> Result<Vulnerabili
     q.validate()?;
     Ok(q)
 }
+
+
+/// The query string of `GET /accounts` as its page.
+#[derive(Debug)]
+pub struct Scopes(pub ScopesQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for Scopes {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut q = ScopesQuery::default();
+        for (key, value) in parse_query(parts.uri.query())? {
+            match key.as_str() {
+                "limit" => q.limit = parse_search_limit(&value)?,
+                "next_token" => q.next_token = Some(value),
+                _ => return Err(unknown_param(&key, &SCOPES_PARAMS)),
+            }
+        }
+        Ok(Self(q))
+    }
+}
+
+/// The query parameters `GET /accounts` accepts.
+pub const SCOPES_PARAMS: [&str; 2] = ["limit", "next_token"];
 
 /// The query parameters the history routes accept.
 pub const HISTORY_PARAMS: [&str; 4] = ["since", "until", "limit", "next_token"];

@@ -23,7 +23,7 @@ use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
@@ -33,7 +33,7 @@ pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
 pub use page::PAGE_ROOT;
 
-use extract::{DescribedInstance, History, InstancePath, PackagePath, Search};
+use extract::{DescribedInstance, History, InstancePath, PackagePath, Scopes, Search};
 
 use crate::query::HistoryQuery;
 use crate::store::Store;
@@ -73,6 +73,20 @@ const PACKAGE: Route = Route::new("/packages/{name}[/history]", "GET");
 const ADVISORY: Route = Route::new("/advisories/{id}", "GET");
 const INSTANCE_VULNERABILITIES: Route = Route::new("/ec2/{id}/vulnerabilities", "GET");
 const VULNERABILITIES: Route = Route::new("/vulnerabilities", "GET");
+const ACCOUNTS: Route = Route::new("/accounts", "GET");
+
+/// How long a watched account and region may stay unheard of before
+/// `GET /accounts` flags it silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SilentAfter(pub chrono::Duration);
+
+impl Default for SilentAfter {
+    fn default() -> Self {
+        Self(chrono::Duration::hours(
+            crate::config::DEFAULT_SILENT_AFTER_HOURS.into(),
+        ))
+    }
+}
 
 /// The API over a migrated store. Every answer is JSON with an
 /// `x-request-id` header, errors included (a 404, a 405, an extractor's
@@ -82,6 +96,11 @@ const VULNERABILITIES: Route = Route::new("/vulnerabilities", "GET");
 /// both raw and as `%2F`; a raw `/history` at its end asks for the package's
 /// history (see `extract::PackagePath`).
 pub fn router(store: Store) -> Router {
+    router_with(store, SilentAfter::default())
+}
+
+/// [`router`] with the silence threshold of `GET /accounts`.
+pub fn router_with(store: Store, silent_after: SilentAfter) -> Router {
     Router::new()
         .route("/ec2", answers(SEARCH, get(search)))
         .route(
@@ -114,8 +133,10 @@ pub fn router(store: Store) -> Router {
             "/vulnerabilities",
             answers(VULNERABILITIES, get(advisories::fleet_vulnerabilities)),
         )
+        .route("/accounts", answers(ACCOUNTS, get(accounts)))
         .merge(page::routes())
         .fallback(no_route)
+        .layer(Extension(silent_after))
         .layer(middleware::from_fn(whole_body))
         // `whole_body` holds the limit; axum's own (2 MB) must not apply.
         .layer(DefaultBodyLimit::disable())
@@ -231,6 +252,24 @@ async fn package(
             Ok(json(&dto::HistoryAnswer::of_package(&name, &page)))
         }
     }
+}
+
+async fn accounts(
+    State(store): State<Store>,
+    Extension(SilentAfter(silent_after)): Extension<SilentAfter>,
+    Scopes(q): Scopes,
+) -> Result<Response, ApiError> {
+    let page = queries::scopes(&store, &q).await?;
+    let silent_before = chrono::Utc::now() - silent_after;
+    Ok(json(&dto::ScopesAnswer {
+        accounts: page
+            .scopes
+            .iter()
+            .map(|c| dto::ScopeDto::new(c, silent_before))
+            .collect(),
+        silent_after_hours: silent_after.num_hours(),
+        next_token: page.next_token.as_deref(),
+    }))
 }
 
 fn json<T: Serialize>(answer: &T) -> Response {

@@ -80,6 +80,13 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/007_link_keys.sql"),
         sqlite: include_str!("../../../ddl/sqlite/007_link_keys.sql"),
     },
+    // What the central functions heard from each account and region.
+    SchemaFile {
+        version: 8,
+        postgres: include_str!("../../../ddl/postgres/008_scope_coverage.sql"),
+        mysql: include_str!("../../../ddl/mysql/008_scope_coverage.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/008_scope_coverage.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

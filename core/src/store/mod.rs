@@ -15,7 +15,8 @@
 //! (search, package versions), `history` (the changes the writes record,
 //! of an instance, a package or the whole fleet), `fleet` (counts along the
 //! fleet's dimensions, the most widespread packages),
-//! `sync` (the fleet walk's cursor).
+//! `sync` (the fleet walk's cursor), `coverage` (what was heard from each
+//! account and region).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 mod advisories;
 mod calls;
+mod coverage;
 mod error;
 mod fleet;
 mod history;
@@ -37,6 +39,7 @@ mod values;
 
 pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
+pub use coverage::{ScopeSyncReport, MAX_ERROR_CHARS};
 pub use error::StoreError;
 pub use fleet::MAX_WIDESPREAD;
 pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};

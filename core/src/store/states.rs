@@ -12,7 +12,7 @@ use super::values::{long, micros, now, opt_text, opt_time, text, time, Rows};
 use super::{Store, StoreError};
 use crate::model::{
     distinct_packages, validate_packages, InstanceDetails, InstanceKey, OsPlatform, PackageSet,
-    Source, StateChange,
+    Scope, Source, StateChange,
 };
 use crate::version::VersionScheme;
 
@@ -226,14 +226,18 @@ impl Store {
         (tx, result)
     }
 
-    /// Running instances whose inventory is missing or older than
-    /// `older_than`: missing first, then oldest; at most `limit`.
+    /// Running instances (of `scope`, or anywhere) whose inventory is
+    /// missing or older than `older_than`: missing first, then oldest; at
+    /// most `limit`.
     pub async fn stale_running(
         &self,
+        scope: Option<&Scope>,
         older_than: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<InstanceKey>, StoreError> {
         let params = [
+            opt_text("account", scope.map(|s| s.account.as_str())),
+            opt_text("region", scope.map(|s| s.region.as_str())),
             time("older_than", micros(older_than)),
             long("limit", limit.into()),
         ];

@@ -4,7 +4,8 @@
 
 use crate::model::InstanceId;
 use crate::query::{
-    FleetCounts, HistoryPage, HistoryQuery, PackageSpread, PackageVersionCount, SearchPage,
+    FleetCounts, HistoryPage, HistoryQuery, PackageSpread, PackageVersionCount, ScopesPage,
+    ScopesQuery, SearchPage,
     SearchQuery,
 };
 use crate::store::{Store, StoreError};
@@ -76,4 +77,9 @@ pub async fn package_history(
 /// Every change in the fleet, newest first.
 pub async fn fleet_history(store: &Store, query: &HistoryQuery) -> Result<HistoryPage, StoreError> {
     store.fleet_history(query).await
+}
+
+/// Every known account and region with its instances and coverage.
+pub async fn scopes(store: &Store, query: &ScopesQuery) -> Result<ScopesPage, StoreError> {
+    store.scopes(query).await
 }

@@ -11,6 +11,7 @@ mod http_api;
 mod http_keepalive;
 mod page;
 mod store_advisories;
+mod store_coverage;
 mod store_events;
 mod store_fleet;
 mod store_history;

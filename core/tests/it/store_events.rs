@@ -190,13 +190,31 @@ async fn stale_running_lists_missing_then_oldest_inventories() {
             account: "210987654321".parse().unwrap(),
             region: "eu-west-1".parse().unwrap(),
         };
-        let stale = s.stale_running(at(300), 10).await.unwrap();
+        let stale = s.stale_running(None, at(300), 10).await.unwrap();
         let expected = vec![key("i-never"), key("i-older"), key("i-old")];
         assert_eq!(stale, expected, "{ctx}");
-        let limited = s.stale_running(at(300), 2).await.unwrap();
+        let limited = s.stale_running(None, at(300), 2).await.unwrap();
         assert_eq!(limited.len(), 2, "{ctx}");
-        let stale = s.stale_running(at(50), 10).await.unwrap();
+        let stale = s.stale_running(None, at(50), 10).await.unwrap();
         assert_eq!(stale, vec![key("i-never")], "{ctx}");
+        // Only one account and region's (organization mode's sync, per scope).
+        let scope = |account: &str, region: &str| inventory_core::model::Scope {
+            account: account.parse().unwrap(),
+            region: region.parse().unwrap(),
+        };
+        let here = scope("210987654321", "eu-west-1");
+        let stale = s.stale_running(Some(&here), at(300), 10).await.unwrap();
+        assert_eq!(stale.len(), 3, "{ctx}");
+        for elsewhere in [
+            scope("210987654321", "us-east-1"),
+            scope("123456789012", "eu-west-1"),
+        ] {
+            let none = s
+                .stale_running(Some(&elsewhere), at(300), 10)
+                .await
+                .unwrap();
+            assert!(none.is_empty(), "{ctx}: {elsewhere}");
+        }
     })
     .await;
 }

@@ -75,6 +75,8 @@ DELETE FROM ec2 WHERE id = :id
 SELECT id, account, region
 FROM ec2
 WHERE state = 'running'
+  AND (:account IS NULL OR account = :account)
+  AND (:region IS NULL OR region = :region)
   AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than)
 ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT :limit
@@ -196,6 +198,53 @@ FROM ranked r
 DELETE FROM ec2_history
 WHERE changed_at < :before
 ORDER BY changed_at
+LIMIT :limit
+
+-- scope_event
+INSERT INTO scope_coverage (account, region, first_seen, last_event_at, last_error, last_error_at)
+VALUES (:account, :region, :now, :event_at, :error, :error_at)
+ON DUPLICATE KEY UPDATE
+    last_event_at = GREATEST(COALESCE(last_event_at, VALUES(last_event_at)),
+                             COALESCE(VALUES(last_event_at), last_event_at)),
+    last_error = COALESCE(VALUES(last_error), last_error),
+    last_error_at = COALESCE(VALUES(last_error_at), last_error_at)
+
+-- scope_sync
+INSERT INTO scope_coverage (account, region, first_seen, last_sync_at, last_pass_at, last_error, last_error_at)
+VALUES (:account, :region, :now, :synced_at, :pass_at, :error, :error_at)
+ON DUPLICATE KEY UPDATE
+    last_sync_at = COALESCE(VALUES(last_sync_at), last_sync_at),
+    last_pass_at = COALESCE(VALUES(last_pass_at), last_pass_at),
+    last_error = VALUES(last_error),
+    last_error_at = VALUES(last_error_at)
+
+-- scopes
+SELECT k.account, k.region,
+       COALESCE(c.total_count, 0) AS total_count,
+       COALESCE(c.pending_count, 0) AS pending_count,
+       COALESCE(c.running_count, 0) AS running_count,
+       COALESCE(c.stopping_count, 0) AS stopping_count,
+       COALESCE(c.stopped_count, 0) AS stopped_count,
+       COALESCE(c.shutting_down_count, 0) AS shutting_down_count,
+       COALESCE(c.terminated_count, 0) AS terminated_count,
+       s.first_seen, s.last_event_at, s.last_sync_at, s.last_pass_at, s.last_error, s.last_error_at
+FROM (SELECT account, region FROM ec2
+      UNION
+      SELECT account, region FROM scope_coverage) k
+LEFT JOIN (SELECT account, region, COUNT(*) AS total_count,
+                  COUNT(CASE WHEN state = 'pending' THEN 1 END) AS pending_count,
+                  COUNT(CASE WHEN state = 'running' THEN 1 END) AS running_count,
+                  COUNT(CASE WHEN state = 'stopping' THEN 1 END) AS stopping_count,
+                  COUNT(CASE WHEN state = 'stopped' THEN 1 END) AS stopped_count,
+                  COUNT(CASE WHEN state = 'shutting-down' THEN 1 END) AS shutting_down_count,
+                  COUNT(CASE WHEN state = 'terminated' THEN 1 END) AS terminated_count
+           FROM ec2
+           GROUP BY account, region) c
+       ON c.account = k.account AND c.region = k.region
+LEFT JOIN scope_coverage s ON s.account = k.account AND s.region = k.region
+WHERE k.account > :after_account
+   OR (k.account = :after_account AND k.region > :after_region)
+ORDER BY k.account, k.region
 LIMIT :limit
 
 -- schema_version_create
@@ -632,6 +681,19 @@ PRIMARY KEY (name)
 
 -- schema version 6, statement 12
 INSERT IGNORE INTO inventory_lock (name) VALUES ('findings'), ('import')
+
+-- schema version 8, statement 1
+CREATE TABLE IF NOT EXISTS scope_coverage (
+account CHAR(12) CHARACTER SET ascii NOT NULL,
+region VARCHAR(32) CHARACTER SET ascii NOT NULL,
+first_seen DATETIME(6) NOT NULL,
+last_event_at DATETIME(6) NULL,
+last_sync_at DATETIME(6) NULL,
+last_pass_at DATETIME(6) NULL,
+last_error VARCHAR(1000) NULL,
+last_error_at DATETIME(6) NULL,
+PRIMARY KEY (account, region)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
 -- routines, statement 1
 DROP PROCEDURE IF EXISTS inventory_link_packages

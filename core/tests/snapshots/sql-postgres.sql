@@ -89,6 +89,8 @@ DELETE FROM ec2 WHERE id = CAST(:id AS text)
 SELECT id, account, region
 FROM ec2
 WHERE state = 'running'
+  AND (CAST(:account AS text) IS NULL OR account = CAST(:account AS text))
+  AND (CAST(:region AS text) IS NULL OR region = CAST(:region AS text))
   AND (inventory_captured_at IS NULL OR inventory_captured_at < CAST(:older_than AS timestamp))
 ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT CAST(:limit AS bigint)
@@ -231,6 +233,55 @@ WHERE id IN (
     WHERE changed_at < CAST(:before AS timestamp)
     ORDER BY changed_at
     LIMIT CAST(:limit AS bigint))
+
+-- scope_event
+INSERT INTO scope_coverage (account, region, first_seen, last_event_at, last_error, last_error_at)
+VALUES (CAST(:account AS text), CAST(:region AS text), CAST(:now AS timestamp),
+        CAST(:event_at AS timestamp), CAST(:error AS text), CAST(:error_at AS timestamp))
+ON CONFLICT (account, region) DO UPDATE
+SET last_event_at = GREATEST(scope_coverage.last_event_at, EXCLUDED.last_event_at),
+    last_error = COALESCE(EXCLUDED.last_error, scope_coverage.last_error),
+    last_error_at = COALESCE(EXCLUDED.last_error_at, scope_coverage.last_error_at)
+
+-- scope_sync
+INSERT INTO scope_coverage (account, region, first_seen, last_sync_at, last_pass_at, last_error, last_error_at)
+VALUES (CAST(:account AS text), CAST(:region AS text), CAST(:now AS timestamp),
+        CAST(:synced_at AS timestamp), CAST(:pass_at AS timestamp),
+        CAST(:error AS text), CAST(:error_at AS timestamp))
+ON CONFLICT (account, region) DO UPDATE
+SET last_sync_at = COALESCE(EXCLUDED.last_sync_at, scope_coverage.last_sync_at),
+    last_pass_at = COALESCE(EXCLUDED.last_pass_at, scope_coverage.last_pass_at),
+    last_error = EXCLUDED.last_error,
+    last_error_at = EXCLUDED.last_error_at
+
+-- scopes
+SELECT k.account, k.region,
+       COALESCE(c.total_count, 0) AS total_count,
+       COALESCE(c.pending_count, 0) AS pending_count,
+       COALESCE(c.running_count, 0) AS running_count,
+       COALESCE(c.stopping_count, 0) AS stopping_count,
+       COALESCE(c.stopped_count, 0) AS stopped_count,
+       COALESCE(c.shutting_down_count, 0) AS shutting_down_count,
+       COALESCE(c.terminated_count, 0) AS terminated_count,
+       s.first_seen, s.last_event_at, s.last_sync_at, s.last_pass_at, s.last_error, s.last_error_at
+FROM (SELECT account, region FROM ec2
+      UNION
+      SELECT account, region FROM scope_coverage) k
+LEFT JOIN (SELECT account, region, COUNT(*) AS total_count,
+                  COUNT(CASE WHEN state = 'pending' THEN 1 END) AS pending_count,
+                  COUNT(CASE WHEN state = 'running' THEN 1 END) AS running_count,
+                  COUNT(CASE WHEN state = 'stopping' THEN 1 END) AS stopping_count,
+                  COUNT(CASE WHEN state = 'stopped' THEN 1 END) AS stopped_count,
+                  COUNT(CASE WHEN state = 'shutting-down' THEN 1 END) AS shutting_down_count,
+                  COUNT(CASE WHEN state = 'terminated' THEN 1 END) AS terminated_count
+           FROM ec2
+           GROUP BY account, region) c
+       ON c.account = k.account AND c.region = k.region
+LEFT JOIN scope_coverage s ON s.account = k.account AND s.region = k.region
+WHERE k.account COLLATE "C" > CAST(:after_account AS text)
+   OR (k.account = CAST(:after_account AS text) AND k.region COLLATE "C" > CAST(:after_region AS text))
+ORDER BY k.account COLLATE "C", k.region COLLATE "C"
+LIMIT CAST(:limit AS bigint)
 
 -- schema_version_create
 CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied timestamp(6) NOT NULL)
@@ -658,6 +709,19 @@ $$
 -- schema version 7, statement 4
 CREATE TRIGGER ec2_unlink_deleted AFTER DELETE ON ec2
 FOR EACH ROW EXECUTE FUNCTION inventory_unlink_deleted();
+
+-- schema version 8, statement 1
+CREATE TABLE scope_coverage (
+account varchar(12) NOT NULL,
+region varchar(32) NOT NULL,
+first_seen timestamp(6) NOT NULL,
+last_event_at timestamp(6),
+last_sync_at timestamp(6),
+last_pass_at timestamp(6),
+last_error varchar(1000),
+last_error_at timestamp(6),
+PRIMARY KEY (account, region)
+)
 
 -- routines, statement 1
 CREATE OR REPLACE FUNCTION inventory_findings_lock() RETURNS bigint

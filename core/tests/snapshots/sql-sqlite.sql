@@ -218,6 +218,8 @@ DELETE FROM ec2 WHERE id = :id
 SELECT id, account, region
 FROM ec2
 WHERE state = 'running'
+  AND (:account IS NULL OR account = :account)
+  AND (:region IS NULL OR region = :region)
   AND (inventory_captured_at IS NULL OR inventory_captured_at < :older_than)
 ORDER BY inventory_captured_at IS NOT NULL, inventory_captured_at, id
 LIMIT :limit
@@ -342,6 +344,53 @@ WHERE id IN (
     WHERE changed_at < :before
     ORDER BY changed_at
     LIMIT :limit)
+
+-- scope_event
+INSERT INTO scope_coverage (account, region, first_seen, last_event_at, last_error, last_error_at)
+VALUES (:account, :region, :now, :event_at, :error, :error_at)
+ON CONFLICT (account, region) DO UPDATE
+SET last_event_at = MAX(COALESCE(last_event_at, excluded.last_event_at),
+                        COALESCE(excluded.last_event_at, last_event_at)),
+    last_error = COALESCE(excluded.last_error, last_error),
+    last_error_at = COALESCE(excluded.last_error_at, last_error_at)
+
+-- scope_sync
+INSERT INTO scope_coverage (account, region, first_seen, last_sync_at, last_pass_at, last_error, last_error_at)
+VALUES (:account, :region, :now, :synced_at, :pass_at, :error, :error_at)
+ON CONFLICT (account, region) DO UPDATE
+SET last_sync_at = COALESCE(excluded.last_sync_at, last_sync_at),
+    last_pass_at = COALESCE(excluded.last_pass_at, last_pass_at),
+    last_error = excluded.last_error,
+    last_error_at = excluded.last_error_at
+
+-- scopes
+SELECT k.account, k.region,
+       COALESCE(c.total_count, 0) AS total_count,
+       COALESCE(c.pending_count, 0) AS pending_count,
+       COALESCE(c.running_count, 0) AS running_count,
+       COALESCE(c.stopping_count, 0) AS stopping_count,
+       COALESCE(c.stopped_count, 0) AS stopped_count,
+       COALESCE(c.shutting_down_count, 0) AS shutting_down_count,
+       COALESCE(c.terminated_count, 0) AS terminated_count,
+       s.first_seen, s.last_event_at, s.last_sync_at, s.last_pass_at, s.last_error, s.last_error_at
+FROM (SELECT account, region FROM ec2
+      UNION
+      SELECT account, region FROM scope_coverage) k
+LEFT JOIN (SELECT account, region, COUNT(*) AS total_count,
+                  COUNT(CASE WHEN state = 'pending' THEN 1 END) AS pending_count,
+                  COUNT(CASE WHEN state = 'running' THEN 1 END) AS running_count,
+                  COUNT(CASE WHEN state = 'stopping' THEN 1 END) AS stopping_count,
+                  COUNT(CASE WHEN state = 'stopped' THEN 1 END) AS stopped_count,
+                  COUNT(CASE WHEN state = 'shutting-down' THEN 1 END) AS shutting_down_count,
+                  COUNT(CASE WHEN state = 'terminated' THEN 1 END) AS terminated_count
+           FROM ec2
+           GROUP BY account, region) c
+       ON c.account = k.account AND c.region = k.region
+LEFT JOIN scope_coverage s ON s.account = k.account AND s.region = k.region
+WHERE k.account > :after_account
+   OR (k.account = :after_account AND k.region > :after_region)
+ORDER BY k.account, k.region
+LIMIT :limit
 
 -- schema_version_create
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)
@@ -767,3 +816,16 @@ DELETE FROM package_finding WHERE package_id = NEW.id;
 INSERT OR IGNORE INTO package_finding (package_id, range_id, matched_by)
 SELECT m.package_id, m.range_id, m.matched_by FROM package_match m WHERE m.package_id = NEW.id;
 END
+
+-- schema version 8, statement 1
+CREATE TABLE scope_coverage (
+account TEXT NOT NULL,
+region TEXT NOT NULL,
+first_seen TEXT NOT NULL,
+last_event_at TEXT,
+last_sync_at TEXT,
+last_pass_at TEXT,
+last_error TEXT,
+last_error_at TEXT,
+PRIMARY KEY (account, region)
+)

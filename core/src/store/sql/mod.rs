@@ -174,6 +174,13 @@ pub(crate) struct Sql {
     pub sync_cursor_ensure: &'static str,
     /// Deletes the history older than `before`, at most `limit` changes.
     pub prune_history: &'static str,
+    /// Coverage (`scope_coverage`, schema 8), upserted per account and
+    /// region: an event (`event_at`, the newest kept; a failure's `error`,
+    /// `error_at`), and a scope's sync run (`synced_at` when it reached the
+    /// scope, `pass_at` when it completed a pass, `error`, `error_at`, both
+    /// NULL on success, which clears the last failure).
+    pub scope_event: &'static str,
+    pub scope_sync: &'static str,
     /// The migrations' bookkeeping table.
     pub schema_version_create: &'static str,
     pub portable: &'static Portable,
@@ -211,6 +218,10 @@ pub(crate) struct Portable {
     pub sync_cursor_release: &'static str,
     pub recorded_in_range: &'static str,
     pub recorded_instance: &'static str,
+    /// Every known account and region (recorded instances or coverage) after
+    /// (`after_account`, `after_region`), at most `limit`: instance counts
+    /// by state and the coverage row.
+    pub scopes: &'static str,
     /// The history (schema 4), newest first: of an instance (`id`) or a
     /// package (`name`), from `since` to before (`until`, `before_id`), at
     /// most `limit`.
@@ -260,6 +271,8 @@ static POSTGRES: Sql = Sql {
     get_instance: include_str!("postgres/get_instance.sql"),
     sync_cursor_ensure: include_str!("postgres/sync_cursor_ensure.sql"),
     prune_history: include_str!("postgres/prune_history.sql"),
+    scope_event: include_str!("postgres/scope_event.sql"),
+    scope_sync: include_str!("postgres/scope_sync.sql"),
     schema_version_create: include_str!("postgres/schema_version_create.sql"),
     advisories: AdvisorySql {
         import_lock: include_str!("postgres/import_lock.sql"),
@@ -291,6 +304,7 @@ static POSTGRES: Sql = Sql {
         sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
         recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
         recorded_instance: include_str!("postgres/recorded_instance.sql"),
+        scopes: include_str!("postgres/scopes.sql"),
         instance_history: include_str!("postgres/instance_history.sql"),
         package_history: include_str!("postgres/package_history.sql"),
         fleet_history: include_str!("postgres/fleet_history.sql"),
@@ -315,6 +329,7 @@ static SHARED: Portable = Portable {
     sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
     recorded_in_range: include_str!("shared/recorded_in_range.sql"),
     recorded_instance: include_str!("shared/recorded_instance.sql"),
+    scopes: include_str!("shared/scopes.sql"),
     instance_history: include_str!("shared/instance_history.sql"),
     package_history: include_str!("shared/package_history.sql"),
     fleet_history: include_str!("shared/fleet_history.sql"),
@@ -341,6 +356,8 @@ static MYSQL: Sql = Sql {
     get_instance: include_str!("mysql/get_instance.sql"),
     sync_cursor_ensure: include_str!("mysql/sync_cursor_ensure.sql"),
     prune_history: include_str!("mysql/prune_history.sql"),
+    scope_event: include_str!("mysql/scope_event.sql"),
+    scope_sync: include_str!("mysql/scope_sync.sql"),
     schema_version_create: include_str!("mysql/schema_version_create.sql"),
     advisories: AdvisorySql {
         import_lock: include_str!("mysql/import_lock.sql"),
@@ -383,6 +400,8 @@ static SQLITE: Sql = Sql {
     get_instance: include_str!("sqlite/get_instance.sql"),
     sync_cursor_ensure: include_str!("sqlite/sync_cursor_ensure.sql"),
     prune_history: include_str!("sqlite/prune_history.sql"),
+    scope_event: include_str!("sqlite/scope_event.sql"),
+    scope_sync: include_str!("sqlite/scope_sync.sql"),
     schema_version_create: include_str!("sqlite/schema_version_create.sql"),
     advisories: AdvisorySql {
         import_lock: include_str!("sqlite/import_lock.sql"),
@@ -425,6 +444,8 @@ mod tests {
             get_instance,
             sync_cursor_ensure,
             prune_history,
+            scope_event,
+            scope_sync,
             schema_version_create,
             portable,
             advisories,
@@ -459,6 +480,7 @@ mod tests {
             sync_cursor_release,
             recorded_in_range,
             recorded_instance,
+            scopes,
             instance_history,
             package_history,
             fleet_history,
@@ -537,6 +559,9 @@ mod tests {
             ("fleet_counts", *fleet_counts),
             ("widespread_packages", *widespread_packages),
             ("prune_history", *prune_history),
+            ("scope_event", *scope_event),
+            ("scope_sync", *scope_sync),
+            ("scopes", *scopes),
             ("schema_version_create", *schema_version_create),
             ("schema_version_read", *schema_version_read),
             ("schema_version_record", *schema_version_record),
