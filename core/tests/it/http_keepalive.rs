@@ -22,8 +22,8 @@ async fn serve(store: Store) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 /// Every route shape, valid and not: each route with good and bad
-/// parameters, and paths no route takes.
-const PATHS: [&str; 12] = [
+/// parameters, the page's views, and paths no route takes.
+const PATHS: [&str; 22] = [
     "/",
     "/ec2",
     "/ec2?limit=0",
@@ -35,6 +35,16 @@ const PATHS: [&str; 12] = [
     "/packages/openssl",
     "/packages/openssl/history",
     "/packages/%",
+    "/advisories/CVE-2024-5535",
+    "/advisories/%25",
+    "/ec2/i-0123456789abcdef0/vulnerabilities",
+    "/ec2/i-0123456789abcdef0/vulnerabilities?limit=x",
+    "/vulnerabilities?severity=urgent",
+    "/vulnerabilities",
+    "/accounts",
+    "/accounts?limit=0",
+    "/ui/",
+    "/ui/ec2/bad%20id",
     "/nowhere",
 ];
 
@@ -58,13 +68,17 @@ fn inspect(probe: &Probe, reply: &Reply) -> Option<String> {
     if !over_limit && reply.close {
         return Some("closes the connection".into());
     }
-    if reply.header("content-type") != Some("application/json") {
-        return Some(format!("content-type {:?}", reply.header("content-type")));
+    // The page's views answer HTML, their errors included; the 405s and 413s
+    // of the common layers, and the API, answer JSON.
+    let content_type = reply.header("content-type").unwrap_or_default();
+    let html = content_type.starts_with("text/html");
+    if !(content_type == "application/json" || html && probe.path.starts_with("/ui/")) {
+        return Some(format!("content-type {content_type:?}"));
     }
     let Some(id) = reply.header(REQUEST_ID_HEADER) else {
         return Some("no request id".into());
     };
-    if reply.status >= 400 && probe.method != "HEAD" {
+    if reply.status >= 400 && probe.method != "HEAD" && !html {
         let body: Value = match serde_json::from_slice(&reply.body) {
             Ok(body) => body,
             Err(e) => return Some(format!("the error's body is not JSON: {e}")),
