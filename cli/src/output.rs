@@ -32,6 +32,11 @@ fn table(headers: &[&str]) -> Table {
         .load_preset(presets::UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(headers.iter().map(Cell::new));
+    // A terminal that reports no size (0 columns: `script`, a serial
+    // console) would squeeze every cell to one character a line.
+    if table.width() == Some(0) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table
 }
 

@@ -31,11 +31,17 @@ fn target(endpoint: &str) -> Vec<String> {
 /// Runs `inventory args…` on a pseudo-terminal of 160 columns: what the
 /// terminal showed, and whether it succeeded.
 fn on_terminal(args: Vec<String>) -> (String, bool) {
+    on_terminal_of(args, 160)
+}
+
+/// [`on_terminal`] with `cols` columns; 0 is a terminal that reports no size
+/// (as `script` or a serial console gives).
+fn on_terminal_of(args: Vec<String>, cols: u16) -> (String, bool) {
     let pty = native_pty_system();
     let pair = pty
         .openpty(PtySize {
             rows: 50,
-            cols: 160,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
@@ -213,4 +219,26 @@ async fn command_line_json_flag_wins_on_a_terminal() {
     assert!(ok, "{screen}");
     let answer: Value = serde_json::from_str(screen.trim()).expect("JSON on the terminal");
     assert_eq!(answer, json!({"package_name": "openssl", "versions": []}));
+}
+
+#[tokio::test]
+async fn a_terminal_without_a_size_gets_whole_cells() {
+    let dir = TempDir::new();
+    let serve = Serve::start(&dir.0.join("inventory.db")).await;
+    let body = json!({"aws_region": "eu-west-1", "aws_account": "210987654321", "packages": [
+        {"package_name": "openssl", "package_version": "3.0.11-1~deb12u2"}]});
+    let (status, answer) = http(&serve.http, "PUT", "/ec2/i-0aaa", Some(&body)).await;
+    assert_eq!(status, 200, "{answer}");
+    let endpoint = serve.data_api.clone();
+    let (screen, ok) = tokio::task::spawn_blocking(move || {
+        on_terminal_of(with(&["search", "--package-name", "openssl"], &endpoint), 0)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{screen}");
+    // Squeezed to the width of nothing, every cell would be a column of
+    // single characters.
+    for whole in ["instance", "210987654321", "i-0aaa", "eu-west-1"] {
+        assert!(screen.contains(whole), "{whole} is cut in:\n{screen}");
+    }
 }
