@@ -40,6 +40,11 @@ fn table(headers: &[&str]) -> Table {
     table
 }
 
+/// `1 instance`, `2 instances`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn right(text: impl ToString) -> Cell {
     Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
 }
@@ -115,7 +120,7 @@ pub fn instances(answer: &Value) -> String {
             text(i, "updated_date_utc"),
         ]);
     }
-    format!("{table}\n{} instances", found.len())
+    format!("{table}\n{}", counted(found.len(), "instance", "instances"))
 }
 
 /// `GET /packages/{name}`: each version, its instances and a bar.
@@ -176,7 +181,7 @@ pub fn changes(answer: &Value) -> String {
             text(c, "source"),
         ]);
     }
-    format!("{table}\n{} changes", changes.len())
+    format!("{table}\n{}", counted(changes.len(), "change", "changes"))
 }
 
 /// The aliases of an answer's row, comma-separated.
@@ -230,7 +235,8 @@ pub fn affected(answer: &Value) -> String {
             text(a, "advisory_id"),
         ]);
     }
-    format!("{head}\n{table}\n{} affected packages", rows.len())
+    let affected = counted(rows.len(), "affected package", "affected packages");
+    format!("{head}\n{table}\n{affected}")
 }
 
 /// `GET /ec2/{id}/vulnerabilities`: most severe first.
@@ -254,11 +260,8 @@ pub fn vulnerabilities(answer: &Value) -> String {
             Cell::new(fixed(v)),
         ]);
     }
-    format!(
-        "{table}\n{}: {} vulnerable packages",
-        text(answer, "aws_instance_id"),
-        rows.len()
-    )
+    let vulnerable = counted(rows.len(), "vulnerable package", "vulnerable packages");
+    format!("{table}\n{}: {vulnerable}", text(answer, "aws_instance_id"))
 }
 
 /// `GET /vulnerabilities`: the fleet's advisories, most severe and most
@@ -275,7 +278,10 @@ pub fn fleet_vulnerabilities(answer: &Value) -> String {
             Cell::new(text(a, "summary")),
         ]);
     }
-    format!("{table}\n{} advisories affect the fleet", rows.len())
+    match rows.len() {
+        1 => format!("{table}\n1 advisory affects the fleet"),
+        n => format!("{table}\n{n} advisories affect the fleet"),
+    }
 }
 
 #[cfg(test)]
@@ -299,6 +305,17 @@ mod tests {
         // The account column starts at the same place on every line.
         assert_eq!(header.find("account"), row.find("210987654321"), "{out}");
         assert!(out.ends_with("2 instances"), "{out}");
+        let one = json!({"instances": [answer["instances"][0]], "next_token": null});
+        assert!(instances(&one).ends_with("\n1 instance"), "{out}");
+    }
+
+    #[test]
+    fn one_advisory_is_not_advisories() {
+        let one = json!({"advisories": [{"advisory_id": "DSA-1", "severity": "high",
+            "aliases": [], "instances": 1, "summary": "s"}]});
+        assert!(fleet_vulnerabilities(&one).ends_with("1 advisory affects the fleet"));
+        let none = json!({"aws_instance_id": "i-1", "vulnerabilities": []});
+        assert!(vulnerabilities(&none).ends_with("i-1: 0 vulnerable packages"));
     }
 
     #[test]
