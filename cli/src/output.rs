@@ -261,7 +261,12 @@ pub fn vulnerabilities(answer: &Value) -> String {
         ]);
     }
     let vulnerable = counted(rows.len(), "vulnerable package", "vulnerable packages");
-    format!("{table}\n{}: {vulnerable}", text(answer, "aws_instance_id"))
+    let id = text(answer, "aws_instance_id");
+    if rows.is_empty() {
+        // No empty frame: the line says it all.
+        return format!("{id}: {vulnerable}");
+    }
+    format!("{table}\n{id}: {vulnerable}")
 }
 
 /// `GET /vulnerabilities`: the fleet's advisories, most severe and most
