@@ -178,7 +178,9 @@ pub async fn postgres() -> Option<TestDb> {
 /// Only MySQL/MariaDB, when its URL is set (else after the SKIPPED line).
 pub async fn mysql() -> Option<TestDb> {
     let url = optional::MYSQL.url()?;
-    Some(TestDb::mysql(&url, &|_| {}).await)
+    let db = TestDb::mysql(&url, &|_| {}).await;
+    db.migrate(Schema::Current).await;
+    Some(db)
 }
 
 /// Only the SQLite backend (always available), for tests that need one database.
