@@ -5,7 +5,7 @@
 //! packages (`advisories`).
 //!
 //! Core never knows whether it runs in Lambda or locally: callers hand it SDK
-//! clients and a [`config::Settings`].
+//! clients and the settings of [`config`].
 
 pub mod advisories;
 pub mod config;

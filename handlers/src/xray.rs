@@ -185,11 +185,7 @@ fn epoch_seconds() -> f64 {
 
 /// 16 hex digits, as X-Ray wants segment ids.
 fn new_segment_id() -> String {
-    let bytes = uuid::Uuid::new_v4();
-    bytes.as_bytes()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&uuid::Uuid::new_v4().as_bytes()[..8])
 }
 
 impl Intercept for XrayInterceptor {

@@ -29,7 +29,6 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use tracing::Instrument;
 
-pub use dto::{format_utc, InstanceBody};
 pub use errors::ApiError;
 pub use page::PAGE_ROOT;
 

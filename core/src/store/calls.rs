@@ -44,8 +44,7 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.max_delay);
-        let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
-        capped.mul_f64(0.5 + jitter / 2.0)
+        capped.mul_f64(0.5 + fastrand::f64() / 2.0)
     }
 }
 
