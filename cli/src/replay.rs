@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::sources::scopes::FixtureScopes;
 use inventory_core::usecases::{Action, EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 
 use crate::sync::SyncArgs;
@@ -17,7 +17,8 @@ pub struct Args {
     /// The sample event, e.g. events/ec2-running.json.
     event: PathBuf,
     /// Directory with the SSM (`ssm/<id>/page-N.json`) and EC2
-    /// (`ec2/<id>.json`) answers.
+    /// (`ec2/<id>.json`) answers; those of another scope's events under
+    /// `accounts/<account>/<region>/`, if there.
     #[arg(long, default_value = "events/fixtures")]
     fixtures: PathBuf,
     #[command(flatten)]
@@ -36,8 +37,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let event: serde_json::Value = serde_json::from_slice(&raw)
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let store = args.target.store().await?;
-    let fixtures = FixtureSources::new(&args.fixtures);
-    let handler = EventHandler::new(store, fixtures.clone(), fixtures, args.sync.settings());
+    let fixtures = FixtureScopes::new(&args.fixtures);
+    let handler = EventHandler::with_sources(store, fixtures, args.sync.settings());
     match handler.handle_json(event).await {
         Ok(outcome) if args.json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         Ok(outcome) => print!("{}", describe(&outcome)),

@@ -1,9 +1,10 @@
-//! `inventory sync`: the scheduled sync's walk through a fleet, run from the
-//! command line until one whole pass is done. Each run is what one scheduled
-//! invocation of `state-change` does (same code, same cursor in the database),
-//! so an interrupted `inventory sync` and the deployed schedule resume each
-//! other's walk.
+//! `inventory sync`: the scheduled sync's walk through every scope (account
+//! and region), run from the command line until each scope's fleet was walked
+//! through once. Each run is what one scheduled invocation of `state-change`
+//! does (same code, same cursors in the database), so an interrupted
+//! `inventory sync` and the deployed schedule resume each other's walk.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 
@@ -14,11 +15,9 @@ use inventory_core::config::{
     ENV_HISTORY_RETENTION_DAYS, ENV_SYNC_BATCH, ENV_SYNC_FLEET_BATCH, ENV_SYNC_MAX_AGE_HOURS,
     ENV_SYNC_TIME_BUDGET_SECONDS, MAX_HISTORY_RETENTION_DAYS, MAX_SYNC_BATCH, MAX_SYNC_FLEET_BATCH,
 };
-use inventory_core::model::{Account, Region};
-use inventory_core::sources::fixtures::FixtureSources;
-use inventory_core::sources::fleet::{Ec2Fleet, ManagedNodes};
-use inventory_core::sources::{InstanceSource, PackageSource};
-use inventory_core::usecases::{EventHandler, FleetProgress, HandleError, WalkStop};
+use inventory_core::model::{Account, Region, Scope};
+use inventory_core::sources::scopes::{FixtureScopes, ScopeSources};
+use inventory_core::usecases::{EventHandler, FleetProgress, WalkStop};
 
 use crate::target::TargetArgs;
 
@@ -65,17 +64,19 @@ pub struct Args {
     /// ssm:DescribeInstanceInformation) and needs a build with `--features aws`.
     #[arg(long, value_enum, default_value_t = SourceKind::Fixtures)]
     source: SourceKind,
-    /// Directory with the fixture fleet (`fleet/ec2/page-N.json`,
-    /// `fleet/ssm/page-N.json`) and the SSM/EC2 answers per instance.
+    /// Directory with the fixture fleet of the own scope (`fleet/ec2/page-N.json`,
+    /// `fleet/ssm/page-N.json`, the SSM/EC2 answers per instance) and one
+    /// such directory per other scope, `accounts/<account>/<region>/`.
     #[arg(long, default_value = "events/fixtures")]
     fixtures: PathBuf,
-    /// The account whose fleet is walked: records of other accounts are never
-    /// judged. [default: 123456789012, the sample events' account, with
-    /// fixtures; required with `--source aws`]
+    /// The own scope's account (the fixtures' root, or the AWS account walked):
+    /// records of accounts not walked are never judged. [default:
+    /// 123456789012, the sample events' account, with fixtures; required
+    /// with `--source aws`]
     #[arg(long)]
     account: Option<String>,
-    /// The region whose fleet is walked. [default: us-east-1 with fixtures,
-    /// the AWS configuration's region with `--source aws`]
+    /// The own scope's region. [default: us-east-1 with fixtures, the AWS
+    /// configuration's region with `--source aws`]
     #[arg(long)]
     region: Option<String>,
     /// Instances one run visits, as the function's setting.
@@ -121,20 +122,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let account = args.account.as_deref().unwrap_or(FIXTURE_ACCOUNT);
             let region = args.region.as_deref().unwrap_or(FIXTURE_REGION);
             let scope = scope(account, region)?;
-            let sources = FixtureSources::new(&args.fixtures);
+            let sources = FixtureScopes::new(&args.fixtures);
             let store = args.target.store().await?;
-            let handler = EventHandler::new(store, sources.clone(), sources, args.sync.settings())
-                .with_fleet(fleet);
+            let handler =
+                EventHandler::with_sources(store, sources, args.sync.settings()).with_fleet(fleet);
             runner.run(&handler, &scope).await
         }
         SourceKind::Aws => aws::run(args, fleet, runner).await,
     }
 }
 
-fn scope(account: &str, region: &str) -> anyhow::Result<(Account, Region)> {
+fn scope(account: &str, region: &str) -> anyhow::Result<Scope> {
     let account = Account::parse(account).map_err(|e| anyhow::anyhow!("--account: {e}"))?;
     let region = Region::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-    Ok((account, region))
+    Ok(Scope { account, region })
 }
 
 #[cfg(feature = "aws")]
@@ -213,93 +214,93 @@ struct Totals {
 }
 
 impl Runner {
-    /// Runs the walk until a pass completes (or `max_runs`), printing one line
-    /// per run and a bar on a terminal.
-    async fn run<P, I>(
+    /// Runs the sync until every scope's walk completed a pass (or
+    /// `max_runs`), printing one line per scope and run, and a bar on a
+    /// terminal. A scope that fails is reported and left to the next run;
+    /// the command fails at the end if one never got through.
+    async fn run<S: ScopeSources>(
         &self,
-        handler: &EventHandler<P, I>,
-        (account, region): &(Account, Region),
-    ) -> anyhow::Result<()>
-    where
-        P: PackageSource + ManagedNodes,
-        I: InstanceSource + Ec2Fleet,
-    {
+        handler: &EventHandler<S>,
+        home: &Scope,
+    ) -> anyhow::Result<()> {
         let mut totals = Totals::default();
-        let mut failed_in_a_row = 0;
+        // Scopes whose pass completed during this command, and the last
+        // failure of those that have not.
+        let mut done = BTreeSet::new();
+        let mut failing: BTreeMap<String, (u32, String)> = BTreeMap::new();
         loop {
             totals.runs += 1;
-            let (run, done_before) = (totals.runs, totals.visited);
+            let run = totals.runs;
             let calls_before = handler.store().data_api_calls();
+            let done_before = totals.visited;
             let bar = |p: &FleetProgress| {
                 if self.show_bar {
                     draw_bar(run, done_before, p);
                 }
             };
-            let result = handler
-                .sync(account, region, chrono::Utc::now(), &bar)
-                .await;
+            let result = handler.sync(home, chrono::Utc::now(), &bar).await;
             if self.show_bar {
                 eprint!("\r\x1b[2K");
             }
+            let outcome = result.with_context(|| format!("run {run} of the sync failed"))?;
             let calls = handler.store().data_api_calls() - calls_before;
             totals.data_api_calls += calls;
-            let progress = match result {
-                Ok((_, progress)) => {
-                    failed_in_a_row = 0;
-                    progress
-                }
-                Err(HandleError::Sync {
-                    failed,
-                    retryable,
-                    first,
-                    ..
-                }) => {
-                    // Some visits failed; the others were kept and the cursor
-                    // stops at a transient failure, so the next run retries it.
-                    eprintln!(
-                        "run {}: {failed} instances failed, first: {first}",
-                        totals.runs
-                    );
-                    totals.failed += failed;
-                    failed_in_a_row += 1;
-                    if !retryable || failed_in_a_row >= MAX_FAILED_RUNS_IN_A_ROW {
-                        anyhow::bail!(
-                            "the walk stopped after {} runs: {first} (the next run resumes there)",
-                            totals.runs
-                        );
+            for p in &outcome.scopes {
+                totals.add(p);
+                self.report(run, p)?;
+                match &p.error {
+                    Some(error) => {
+                        let entry = failing.entry(p.scope.clone()).or_insert((0, String::new()));
+                        *entry = (entry.0 + 1, error.clone());
                     }
-                    continue;
+                    None => {
+                        failing.remove(&p.scope);
+                    }
                 }
-                Err(e) => {
-                    return Err(e).context(format!("run {} of the sync failed", totals.runs));
+                match p.stopped {
+                    WalkStop::EndOfPass if p.error.is_none() => {
+                        done.insert(p.scope.clone());
+                    }
+                    WalkStop::Busy => anyhow::bail!(
+                        "another run holds the walk of {} (a scheduled run, or an interrupted \
+                         `inventory sync` whose lease ends its time budget plus two minutes after \
+                         it started); try again later",
+                        p.scope
+                    ),
+                    _ => {}
                 }
-            };
-            totals.add(&progress);
-            self.report(totals.runs, &progress, calls)?;
-            match progress.stopped {
-                WalkStop::EndOfPass => break,
-                WalkStop::Busy => anyhow::bail!(
-                    "another run holds the walk of {} (a scheduled run, or an interrupted \
-                     `inventory sync` whose lease ends its time budget plus two minutes after \
-                     it started); try again later",
-                    progress.scope
-                ),
-                WalkStop::Batch | WalkStop::TimeBudget | WalkStop::Failure => {}
+            }
+            if !self.json {
+                println!(
+                    "run {run}: {} scopes walked, {} left for the next run; {calls} Data API calls",
+                    outcome.scopes.len(),
+                    outcome.left_for_next_run
+                );
+            }
+            let all_walked = outcome.left_for_next_run == 0
+                && outcome.scopes.iter().all(|p| {
+                    done.contains(&p.scope)
+                        || failing
+                            .get(&p.scope)
+                            .is_some_and(|(n, _)| *n >= MAX_FAILED_RUNS_IN_A_ROW)
+                });
+            if all_walked {
+                break;
             }
             if totals.runs >= self.max_runs {
                 println!(
-                    "stopped after {} runs (--max-runs) before the end of the pass; \
-                     the next run resumes after {}",
-                    totals.runs,
-                    progress.position.as_deref().unwrap_or("the start")
+                    "stopped after {} runs (--max-runs) before every scope's pass was complete; \
+                     the next run resumes each where it stopped",
+                    totals.runs
                 );
                 return Ok(());
             }
         }
         if !self.json {
             println!(
-                "pass complete in {} runs: {} visited, {} recorded, {} states healed, \
+                "{} scopes walked in {} runs: {} visited, {} recorded, {} states healed, \
                  {} terminated (absent), {} inventories read, {} failed; {} Data API calls",
+                done.len() + failing.len(),
                 totals.runs,
                 totals.visited,
                 totals.recorded,
@@ -310,19 +311,28 @@ impl Runner {
                 totals.data_api_calls
             );
         }
+        if let Some((scope, (_, error))) = failing.first_key_value() {
+            anyhow::bail!(
+                "{} scopes failed {MAX_FAILED_RUNS_IN_A_ROW} runs in a row (recorded as their \
+                 last error; the next run retries them), first {scope}: {error}",
+                failing.len()
+            );
+        }
         Ok(())
     }
 
-    fn report(&self, run: u32, p: &FleetProgress, calls: u64) -> anyhow::Result<()> {
+    fn report(&self, run: u32, p: &FleetProgress) -> anyhow::Result<()> {
         if self.json {
             let mut line = serde_json::to_value(p)?;
             line["run"] = run.into();
-            line["data_api_calls"] = calls.into();
             println!("{line}");
+        } else if let Some(error) = &p.error {
+            println!("run {run} {}: failed: {error}", p.scope);
         } else {
             println!(
-                "run {run}: {} visited ({} recorded, {} healed, {} terminated, {} inventories \
-                 read, {} failed), {} EC2 and {} SSM listing pages, stopped: {}; {calls} Data API calls",
+                "run {run} {}: {} visited ({} recorded, {} healed, {} terminated, {} inventories \
+                 read, {} failed), {} EC2 and {} SSM listing pages, stopped: {}",
+                p.scope,
                 p.visited,
                 p.recorded,
                 p.healed,

@@ -11,10 +11,19 @@
 //! | `INVENTORY_SYNC_FLEET_BATCH` | instances the scheduled sync's fleet walk visits per run | `2000` |
 //! | `INVENTORY_SYNC_TIME_BUDGET_SECONDS` | time after which a run starts no further visit | `180` |
 //! | `INVENTORY_HISTORY_RETENTION_DAYS` | the scheduled sync prunes history older than this; `0` keeps it all | `365` |
+//! | `INVENTORY_ORGANIZATION_ID` | organization mode: the organization's ACTIVE accounts are allowed | none |
+//! | `INVENTORY_ALLOWED_ACCOUNTS` | organization mode with exactly these accounts (comma-separated) | none |
+//! | `INVENTORY_MEMBER_ROLE_NAME` | the role assumed in each member account | `ec2-inventory-member` |
+//! | `INVENTORY_SYNC_REGIONS` | the regions the sync walks in each account (comma-separated) | the function's region |
+//! | `INVENTORY_SILENT_AFTER_HOURS` | a scope unheard of for longer is silent | `24` |
+//! | `INVENTORY_METRICS_NAMESPACE` | CloudWatch namespace of the sync's metrics | `EC2Inventory` |
 //!
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
 
+use std::collections::BTreeSet;
+
+use crate::model::{Account, Region};
 use crate::store::{DbTarget, Dialect, UnknownDialect};
 
 pub const ENV_CLUSTER_ARN: &str = "INVENTORY_CLUSTER_ARN";
@@ -33,6 +42,15 @@ pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATAB
 
 /// Hours after which a watched account and region nobody heard from is silent.
 pub const DEFAULT_SILENT_AFTER_HOURS: u32 = 24;
+
+pub const ENV_ORGANIZATION_ID: &str = "INVENTORY_ORGANIZATION_ID";
+pub const ENV_ALLOWED_ACCOUNTS: &str = "INVENTORY_ALLOWED_ACCOUNTS";
+pub const ENV_MEMBER_ROLE_NAME: &str = "INVENTORY_MEMBER_ROLE_NAME";
+pub const ENV_SYNC_REGIONS: &str = "INVENTORY_SYNC_REGIONS";
+pub const ENV_SILENT_AFTER_HOURS: &str = "INVENTORY_SILENT_AFTER_HOURS";
+pub const ENV_METRICS_NAMESPACE: &str = "INVENTORY_METRICS_NAMESPACE";
+pub const DEFAULT_MEMBER_ROLE_NAME: &str = "ec2-inventory-member";
+pub const DEFAULT_METRICS_NAMESPACE: &str = "EC2Inventory";
 /// The variables the scheduled sync reads, on top of [`DATABASE_VARS`].
 pub const SYNC_VARS: [&str; 5] = [
     ENV_SYNC_MAX_AGE_HOURS,
@@ -217,10 +235,180 @@ fn retention_days(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, Confi
     }
 }
 
+/// Which accounts and regions the state-change function serves
+/// (organization mode, `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSettings {
+    /// `o-…`: the organization's ACTIVE accounts are allowed.
+    pub organization_id: Option<String>,
+    /// Exactly these accounts are allowed (and, with an organization id,
+    /// only those of them in the organization).
+    pub allowed_accounts: Option<BTreeSet<Account>>,
+    /// The role assumed in every account but the function's own.
+    pub member_role_name: String,
+    /// The regions the sync walks in each account; empty: the function's own.
+    pub sync_regions: Vec<Region>,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        Self {
+            organization_id: None,
+            allowed_accounts: None,
+            member_role_name: DEFAULT_MEMBER_ROLE_NAME.to_owned(),
+            sync_regions: Vec::new(),
+        }
+    }
+}
+
+impl OrgSettings {
+    /// True in organization mode (an organization id or an account list).
+    pub fn is_organization(&self) -> bool {
+        self.organization_id.is_some() || self.allowed_accounts.is_some()
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let invalid = |name, reason: String| ConfigError::Invalid { name, reason };
+        let list = |raw: &str| -> Vec<String> {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let organization_id = match get(ENV_ORGANIZATION_ID) {
+            None => None,
+            Some(id) => {
+                let body = id.strip_prefix("o-").unwrap_or_default();
+                let ok = (10..=32).contains(&body.len())
+                    && body
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                if !ok {
+                    return Err(invalid(
+                        ENV_ORGANIZATION_ID,
+                        format!("{id:?} is not o- and 10 to 32 lowercase letters or digits"),
+                    ));
+                }
+                Some(id)
+            }
+        };
+        let allowed_accounts = match get(ENV_ALLOWED_ACCOUNTS) {
+            None => None,
+            Some(raw) => Some(
+                list(&raw)
+                    .iter()
+                    .map(|a| {
+                        Account::parse(a).map_err(|e| {
+                            invalid(ENV_ALLOWED_ACCOUNTS, format!("{a:?}: {}", e.message))
+                        })
+                    })
+                    .collect::<Result<BTreeSet<_>, _>>()?,
+            ),
+        };
+        let member_role_name =
+            get(ENV_MEMBER_ROLE_NAME).unwrap_or_else(|| DEFAULT_MEMBER_ROLE_NAME.to_owned());
+        // IAM role names: 1 to 64 letters, digits and +=,.@_-
+        let role_ok = (1..=64).contains(&member_role_name.len())
+            && member_role_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        if !role_ok {
+            return Err(invalid(
+                ENV_MEMBER_ROLE_NAME,
+                format!("{member_role_name:?} is not an IAM role name"),
+            ));
+        }
+        let mut sync_regions = Vec::new();
+        for r in get(ENV_SYNC_REGIONS)
+            .as_deref()
+            .map(list)
+            .unwrap_or_default()
+        {
+            let region = Region::parse(&r)
+                .map_err(|e| invalid(ENV_SYNC_REGIONS, format!("{r:?}: {}", e.message)))?;
+            if !sync_regions.contains(&region) {
+                sync_regions.push(region);
+            }
+        }
+        Ok(Self {
+            organization_id,
+            allowed_accounts,
+            member_role_name,
+            sync_regions,
+        })
+    }
+}
+
+/// `INVENTORY_SILENT_AFTER_HOURS`: 1 hour to about 10 years.
+pub fn silent_after_hours(lookup: impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    bounded_number(
+        &lookup,
+        ENV_SILENT_AFTER_HOURS,
+        DEFAULT_SILENT_AFTER_HOURS,
+        24 * 3660,
+    )
+}
+
+/// `INVENTORY_METRICS_NAMESPACE`, or `EC2Inventory`.
+pub fn metrics_namespace(lookup: impl Fn(&str) -> Option<String>) -> String {
+    lookup(ENV_METRICS_NAMESPACE)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn org_settings_default_parse_and_reject() {
+        assert_eq!(
+            OrgSettings::from_lookup(lookup(&[])).unwrap(),
+            OrgSettings::default()
+        );
+        assert!(!OrgSettings::default().is_organization());
+        let s = OrgSettings::from_lookup(lookup(&[
+            (ENV_ORGANIZATION_ID, "o-abcdef1234"),
+            (
+                ENV_ALLOWED_ACCOUNTS,
+                " 111122223333, 444455556666,111122223333 ",
+            ),
+            (ENV_MEMBER_ROLE_NAME, "inv-reader"),
+            (ENV_SYNC_REGIONS, "eu-west-1,us-east-1,eu-west-1"),
+        ]))
+        .unwrap();
+        assert!(s.is_organization());
+        assert_eq!(s.organization_id.as_deref(), Some("o-abcdef1234"));
+        assert_eq!(s.allowed_accounts.unwrap().len(), 2);
+        assert_eq!(s.member_role_name, "inv-reader");
+        let regions: Vec<&str> = s.sync_regions.iter().map(|r| r.as_str()).collect();
+        assert_eq!(regions, ["eu-west-1", "us-east-1"]);
+        for (name, raw) in [
+            (ENV_ORGANIZATION_ID, "o-short"),
+            (ENV_ORGANIZATION_ID, "r-abcdef1234"),
+            (ENV_ORGANIZATION_ID, "o-ABCDEF1234"),
+            (ENV_ALLOWED_ACCOUNTS, "1234"),
+            (ENV_MEMBER_ROLE_NAME, "role/../x"),
+            (ENV_SYNC_REGIONS, "eu-west-1,Mars"),
+        ] {
+            let err = OrgSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { name: n, .. } if *n == name),
+                "{raw}: {err:?}"
+            );
+        }
+        assert_eq!(silent_after_hours(lookup(&[])).unwrap(), 24);
+        assert!(silent_after_hours(lookup(&[(ENV_SILENT_AFTER_HOURS, "0")])).is_err());
+        assert_eq!(metrics_namespace(lookup(&[])), "EC2Inventory");
+    }
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = vars

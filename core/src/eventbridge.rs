@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::model::{Account, InstanceId, InstanceState, Region};
+use crate::model::{Account, InstanceId, InstanceState, Region, Scope};
 
 const EC2_SOURCE: &str = "aws.ec2";
 const EC2_STATE_CHANGE: &str = "EC2 Instance State-change Notification";
@@ -42,6 +42,16 @@ pub struct Target {
     pub id: InstanceId,
     pub account: Account,
     pub region: Region,
+}
+
+impl Target {
+    /// The account and region the event came from.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,16 +24,21 @@ pub mod instances;
 pub mod queries;
 pub mod sync;
 
-use std::collections::HashSet;
-
 use crate::config::{FleetSettings, SyncSettings};
 use crate::eventbridge::{self, Command, Event, MalformedEvent, Target};
-use crate::model::{InstanceDetails, InstanceId, InstanceState, PackageSet, Source, StateChange};
+use crate::model::{
+    Account, InstanceDetails, InstanceId, InstanceState, PackageSet, Region, Scope, Source,
+    StateChange,
+};
 use crate::sources::fleet::{Ec2Fleet, ManagedNodes};
+use crate::sources::scopes::{OnePair, ScopeSources, Sources};
 use crate::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use crate::store::{Store, StoreError};
 use crate::version::VersionScheme;
-pub use sync::{FleetProgress, SyncFinding, WalkStop};
+pub use sync::{CoverageSettings, FleetProgress, ScopesRun, SyncFinding, WalkStop};
+
+/// The sources of one scope of `S`.
+type SourcesOf<S> = Sources<<S as ScopeSources>::Packages, <S as ScopeSources>::Instances>;
 
 /// Instances the scheduled sync reads from SSM at the same time.
 const SYNC_CONCURRENCY: usize = 4;
@@ -50,6 +55,13 @@ pub enum HandleError {
     Malformed(#[from] MalformedEvent),
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// SSM, EC2 or the role of one account and region failed: the message
+    /// names the scope, so the dead-letter queue and the alarm tell which.
+    #[error("account {} region {}: {error}", scope.account, scope.region)]
+    ScopeSource { scope: Scope, error: SourceError },
+    /// An event from an account outside the allowed set: nothing written.
+    #[error("event from account {account} (region {region}) refused: the account is not allowed")]
+    Refused { account: Account, region: Region },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Some instances of a scheduled sync failed; the others were synced.
@@ -68,7 +80,8 @@ impl HandleError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Malformed(_) => false,
-            Self::Source(e) => e.is_retryable(),
+            Self::Source(e) | Self::ScopeSource { error: e, .. } => e.is_retryable(),
+            Self::Refused { .. } => false,
             Self::Store(e) => e.is_retryable(),
             Self::Sync { retryable, .. } => *retryable,
         }
@@ -78,7 +91,8 @@ impl HandleError {
     pub fn error_type(&self) -> String {
         let kind = match self {
             Self::Malformed(_) => "MalformedEvent",
-            Self::Source(_) => "SourceError",
+            Self::Source(_) | Self::ScopeSource { .. } => "SourceError",
+            Self::Refused { .. } => "RefusedAccount",
             Self::Store(_) => "StoreError",
             Self::Sync { .. } => "SyncError",
         };
@@ -122,9 +136,13 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub instances: Vec<InstanceOutcome>,
-    /// The scheduled sync's walk through the fleet (`sync` only).
+    /// The scheduled sync's walk through the fleet when it walked one scope
+    /// (`sync` only; the single-account default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetProgress>,
+    /// The walk of every scope the sync reached (`sync` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<FleetProgress>,
     /// Data API calls the handling made.
     pub data_api_calls: u64,
 }
@@ -192,30 +210,54 @@ pub enum PackagesOutcome {
     Failed { error: String },
 }
 
-/// The state-change function's logic over a store and the two sources.
+/// The state-change function's logic over a store and the sources of each
+/// scope.
 #[derive(Debug, Clone)]
-pub struct EventHandler<P, I> {
+pub struct EventHandler<S> {
     store: Store,
-    packages: P,
-    instances: I,
+    sources: S,
     sync: SyncSettings,
     fleet: FleetSettings,
+    coverage: CoverageSettings,
 }
 
-impl<P, I> EventHandler<P, I>
+impl<P, I> EventHandler<OnePair<P, I>>
 where
     P: PackageSource + ManagedNodes,
     I: InstanceSource + Ec2Fleet,
 {
-    /// A handler whose fleet walk uses [`FleetSettings::default`].
+    /// A handler with one pair of sources for every scope, whose fleet walk
+    /// uses [`FleetSettings::default`].
     pub fn new(store: Store, packages: P, instances: I, sync: SyncSettings) -> Self {
+        Self::with_sources(store, OnePair::new(packages, instances), sync)
+    }
+}
+
+impl<S: ScopeSources> EventHandler<S> {
+    /// A handler over the sources of each scope, whose fleet walk uses
+    /// [`FleetSettings::default`].
+    pub fn with_sources(store: Store, sources: S, sync: SyncSettings) -> Self {
         Self {
             store,
-            packages,
-            instances,
+            sources,
             sync,
             fleet: FleetSettings::default(),
+            coverage: CoverageSettings::default(),
         }
+    }
+
+    /// Replaces the silence threshold and the metrics of sync runs.
+    pub fn with_coverage(mut self, coverage: CoverageSettings) -> Self {
+        self.coverage = coverage;
+        self
+    }
+
+    pub fn sources(&self) -> &S {
+        &self.sources
+    }
+
+    pub fn coverage_settings(&self) -> &CoverageSettings {
+        &self.coverage
     }
 
     /// Replaces the fleet walk's budget.
@@ -260,22 +302,31 @@ where
     /// Handles a parsed event.
     pub async fn handle(&self, event: &Event) -> Result<Outcome, HandleError> {
         let calls_before = self.store.data_api_calls();
-        let mut fleet = None;
+        let mut scopes = Vec::new();
         let (action, reason, instances) = match &event.command {
             Command::StateChange { target, state } => (
                 Action::StateChange,
                 None,
-                vec![self.state_change(target, *state, event.time).await?],
+                vec![self.in_scope(target, Some(*state), event.time).await?],
             ),
             Command::InventoryCollected { target } => (
                 Action::InventoryCollected,
                 None,
-                vec![self.inventory_collected(target, event.time).await?],
+                vec![self.in_scope(target, None, event.time).await?],
             ),
             Command::Sync { account, region } => {
-                let (instances, progress) = self.sync(account, region, event.time, &|_| {}).await?;
-                fleet = Some(progress);
-                (Action::Sync, None, instances)
+                let home = Scope {
+                    account: account.clone(),
+                    region: region.clone(),
+                };
+                let run = self.sync(&home, event.time, &|_| {}).await?;
+                if let Some(line) = self.coverage.metrics_line(&run, Utc::now()) {
+                    // CloudWatch Logs turns this line into the metrics (EMF).
+                    println!("{line}");
+                }
+                let instances = run.into_result()?;
+                scopes = instances.1;
+                (Action::Sync, None, instances.0)
             }
             Command::Skip { reason } => (Action::Skip, Some(reason.clone()), Vec::new()),
         };
@@ -284,9 +335,63 @@ where
             action,
             reason,
             instances,
-            fleet,
+            fleet: (scopes.len() == 1).then(|| scopes[0].clone()),
+            scopes,
             data_api_calls: self.store.data_api_calls() - calls_before,
         })
+    }
+
+    /// Handles a state change (`state`) or a collected inventory (`None`)
+    /// over the sources of the target's scope, once its account is admitted,
+    /// and records it in the scope's coverage: the event, or its failure. A
+    /// refused event writes nothing.
+    async fn in_scope(
+        &self,
+        target: &Target,
+        state: Option<InstanceState>,
+        time: DateTime<Utc>,
+    ) -> Result<InstanceOutcome, HandleError> {
+        let scope = target.scope();
+        let in_scope = |e: HandleError| match e {
+            HandleError::Source(error) => HandleError::ScopeSource {
+                scope: scope.clone(),
+                error,
+            },
+            other => other,
+        };
+        let admitted = self
+            .sources
+            .admits(&scope.account)
+            .await
+            .map_err(|e| in_scope(e.into()))?;
+        if !admitted {
+            return Err(HandleError::Refused {
+                account: scope.account,
+                region: scope.region,
+            });
+        }
+        let sources = self
+            .sources
+            .sources(&scope)
+            .await
+            .map_err(|e| in_scope(e.into()))?;
+        let result = match state {
+            Some(state) => self.state_change(&sources, target, state, time).await,
+            None => self.inventory_collected(&sources, target, time).await,
+        }
+        .map_err(in_scope);
+        let error = result.as_ref().err().map(ToString::to_string);
+        if let Err(e) = self
+            .store
+            .record_scope_event(&scope, time, error.as_deref())
+            .await
+        {
+            if result.is_ok() {
+                return Err(e.into());
+            }
+            tracing::warn!(scope = %scope, error = %e, "could not record the scope's failure");
+        }
+        result
     }
 
     /// Records the state; on `pending`/`running` with EC2's details, and on
@@ -296,13 +401,14 @@ where
     /// brings the packages (the store writes them for the stored event).
     async fn state_change(
         &self,
+        src: &SourcesOf<S>,
         target: &Target,
         state: InstanceState,
         time: DateTime<Utc>,
     ) -> Result<InstanceOutcome, HandleError> {
         let launching = matches!(state, InstanceState::Pending | InstanceState::Running);
         let details = if launching {
-            self.instances.describe(&target.id).await?
+            src.instances.describe(&target.id).await?
         } else {
             None
         };
@@ -316,7 +422,7 @@ where
             details,
         };
         let to_write = if state == InstanceState::Running {
-            match self.inventory_to_write(&target.id).await {
+            match inventory_to_write(src, &target.id).await {
                 Ok(read) => Some(read),
                 Err(e) => {
                     self.store.apply_state(&change).await?;
@@ -359,11 +465,12 @@ where
     /// hybrid nodes).
     async fn inventory_collected(
         &self,
+        src: &SourcesOf<S>,
         target: &Target,
         time: DateTime<Utc>,
     ) -> Result<InstanceOutcome, HandleError> {
         let id = &target.id;
-        let (inventory, captured_at) = match self.inventory_to_write(id).await? {
+        let (inventory, captured_at) = match inventory_to_write(src, id).await? {
             Ok(read) => read,
             Err(nothing) => return Ok(InstanceOutcome::packages_only(id.clone(), nothing)),
         };
@@ -377,12 +484,12 @@ where
             return Ok(InstanceOutcome::packages_only(id.clone(), packages));
         }
         let details = if id.as_str().starts_with("mi-") {
-            self.packages
+            src.packages
                 .describe_node(id)
                 .await?
                 .map(|node| node.details)
         } else {
-            self.instances.describe(id).await?
+            src.instances.describe(id).await?
         };
         let described = Some(details.is_some());
         let change = StateChange {
@@ -409,34 +516,14 @@ where
         })
     }
 
-    /// SSM's inventory of `id` with its capture time when it has packages to
-    /// write, else the outcome that says why there is nothing to write. An
-    /// empty inventory never wipes stored packages.
-    async fn inventory_to_write(
-        &self,
-        id: &InstanceId,
-    ) -> Result<Result<(Inventory, DateTime<Utc>), PackagesOutcome>, SourceError> {
-        let Some(inventory) = self.packages.inventory(id).await? else {
-            tracing::info!(instance_id = %id, "SSM does not know the instance");
-            return Ok(Err(PackagesOutcome::UnknownToSsm));
-        };
-        Ok(
-            match inventory.captured_at.filter(|_| !inventory.is_empty()) {
-                Some(captured_at) => Ok((inventory, captured_at)),
-                None => Err(PackagesOutcome::NoInventory {
-                    pages: inventory.pages,
-                }),
-            },
-        )
-    }
-
     /// Reads SSM's inventory and replaces the stored package set with it.
     async fn refresh_packages(
         &self,
+        src: &SourcesOf<S>,
         id: &InstanceId,
         source: Source,
     ) -> Result<PackagesOutcome, HandleError> {
-        let (inventory, captured_at) = match self.inventory_to_write(id).await? {
+        let (inventory, captured_at) = match inventory_to_write(src, id).await? {
             Ok(read) => read,
             Err(nothing) => return Ok(nothing),
         };
@@ -448,53 +535,21 @@ where
         Ok(packages_outcome(&inventory, captured_at, written))
     }
 
-    /// The scheduled sync: re-reads the inventories of running instances that
-    /// have none or an old one, then walks on through the fleet of `account`
-    /// and `region` within the run's budget ([`sync`]). Failures of single
-    /// instances do not stop the others; the event fails afterwards
-    /// (retryable if any failure was) so the next attempt picks up what is
-    /// left. `observe` sees the walk's progress after each visit.
-    pub async fn sync(
-        &self,
-        account: &crate::model::Account,
-        region: &crate::model::Region,
-        now: DateTime<Utc>,
-        observe: &(dyn Fn(&FleetProgress) + Sync),
-    ) -> Result<(Vec<InstanceOutcome>, FleetProgress), HandleError> {
-        let (mut instances, mut failures) = self.refresh_stale(now).await?;
-        let refreshed: HashSet<InstanceId> =
-            instances.iter().map(|i| i.instance_id.clone()).collect();
-        let walk = self
-            .walk_fleet(account, region, now, &refreshed, observe)
-            .await?;
-        instances.extend(walk.changed);
-        failures.extend(walk.failures);
-        self.prune_history(now).await?;
-        let progress = walk.progress;
-        tracing::info!(progress = %serde_json::to_string(&progress).unwrap_or_default(), "fleet walk");
-        match failures.first() {
-            None => Ok((instances, progress)),
-            Some(first) => Err(HandleError::Sync {
-                failed: failures.len(),
-                total: instances.len(),
-                retryable: failures.iter().any(HandleError::is_retryable),
-                first: first.to_string(),
-            }),
-        }
-    }
-
-    /// Re-reads up to `batch` missing or stale inventories of running instances.
+    /// Re-reads up to `batch` missing or stale inventories of running
+    /// instances of `scope`.
     async fn refresh_stale(
         &self,
+        src: &SourcesOf<S>,
+        scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<(Vec<InstanceOutcome>, Vec<HandleError>), HandleError> {
         let stale = self
             .store
-            .stale_running(None, self.stale_before(now), self.sync.batch)
+            .stale_running(Some(scope), self.stale_before(now), self.sync.batch)
             .await?;
         let outcomes: Vec<(InstanceId, Result<PackagesOutcome, HandleError>)> = stream::iter(stale)
             .map(|key| async move {
-                let result = self.refresh_packages(&key.id, Source::Sync).await;
+                let result = self.refresh_packages(src, &key.id, Source::Sync).await;
                 (key.id, result)
             })
             .buffered(SYNC_CONCURRENCY)
@@ -545,6 +600,27 @@ where
         now.checked_sub_signed(chrono::Duration::hours(i64::from(self.sync.max_age_hours)))
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
+}
+
+/// SSM's inventory of `id` with its capture time when it has packages to
+/// write, else the outcome that says why there is nothing to write. An
+/// empty inventory never wipes stored packages.
+async fn inventory_to_write<P: PackageSource, I>(
+    src: &Sources<P, I>,
+    id: &InstanceId,
+) -> Result<Result<(Inventory, DateTime<Utc>), PackagesOutcome>, SourceError> {
+    let Some(inventory) = src.packages.inventory(id).await? else {
+        tracing::info!(instance_id = %id, "SSM does not know the instance");
+        return Ok(Err(PackagesOutcome::UnknownToSsm));
+    };
+    Ok(
+        match inventory.captured_at.filter(|_| !inventory.is_empty()) {
+            Some(captured_at) => Ok((inventory, captured_at)),
+            None => Err(PackagesOutcome::NoInventory {
+                pages: inventory.pages,
+            }),
+        },
+    )
 }
 
 /// The package set of `inventory` with the OS it reported, its versions

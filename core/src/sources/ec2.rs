@@ -44,7 +44,7 @@ impl InstanceSource for Ec2InstanceSource {
             Err(err) if UNKNOWN_INSTANCE_CODES.contains(&err.code().unwrap_or_default()) => {
                 Ok(None)
             }
-            Err(err) => Err(sdk_failure("EC2", DESCRIBE_INSTANCES, err)),
+            Err(err) => Err(sdk_failure("EC2", DESCRIBE_INSTANCES, &err)),
         }
     }
 }
@@ -60,7 +60,7 @@ impl Ec2Fleet for Ec2InstanceSource {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|err| sdk_failure("EC2", DESCRIBE_INSTANCES, err))?;
+            .map_err(|err| sdk_failure("EC2", DESCRIBE_INSTANCES, &err))?;
         Ok(FleetPage {
             instances: out
                 .reservations()

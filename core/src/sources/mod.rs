@@ -12,6 +12,7 @@
 pub mod ec2;
 pub mod fixtures;
 pub mod fleet;
+pub mod scopes;
 #[cfg(feature = "aws-sources")]
 pub mod ssm;
 
@@ -288,16 +289,16 @@ fn package_from_entry(entry: &HashMap<String, String>) -> Option<Package> {
 
 /// Sorts an SDK failure into retryable or permanent.
 #[cfg(feature = "aws-sources")]
-pub(crate) fn sdk_failure<E>(
+pub fn sdk_failure<E>(
     service: &'static str,
     operation: &'static str,
-    err: SdkError<E, HttpResponse>,
+    err: &SdkError<E, HttpResponse>,
 ) -> SourceError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-    let retryable = match &err {
+    let message = aws_smithy_types::error::display::DisplayErrorContext(err).to_string();
+    let retryable = match err {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
             status >= 500 || status == 429 || is_retryable_code(err.code().unwrap_or_default())

@@ -36,7 +36,7 @@ where
     match answer {
         Ok(out) => Ok(Some(out)),
         Err(err) if err.as_service_error().is_some_and(&is_invalid_instance_id) => Ok(None),
-        Err(err) => Err(sdk_failure("SSM", operation, err)),
+        Err(err) => Err(sdk_failure("SSM", operation, &err)),
     }
 }
 
@@ -154,7 +154,7 @@ impl ManagedNodes for SsmPackageSource {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|err| sdk_failure("SSM", DESCRIBE_INSTANCE_INFORMATION, err))?;
+            .map_err(|err| sdk_failure("SSM", DESCRIBE_INSTANCE_INFORMATION, &err))?;
         Ok(FleetPage {
             instances: nodes_of(&out).collect(),
             next_token: out

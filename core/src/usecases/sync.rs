@@ -31,22 +31,23 @@
 //! at all is not trusted with that (a misdirected or filtered listing must
 //! not terminate a whole fleet).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::{
-    EventHandler, HandleError, InstanceOutcome, PackagesOutcome, SourceError, SYNC_CONCURRENCY,
+    EventHandler, HandleError, InstanceOutcome, PackagesOutcome, SourceError, SourcesOf,
+    SYNC_CONCURRENCY,
 };
-use crate::model::{Account, InstanceId, InstanceState, Region, Source, StateChange};
-use crate::query::RecordedInstance;
+use crate::model::{Account, InstanceId, InstanceState, Region, Scope, Source, StateChange};
+use crate::query::{RecordedInstance, ScopeCoverage, ScopesQuery};
 use crate::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
-use crate::sources::{InstanceSource, PackageSource};
-use crate::store::{SyncCursor, SyncLease};
+use crate::sources::scopes::ScopeSources;
+use crate::store::{ScopeSyncReport, SyncCursor, SyncLease};
 
 /// How much older than its listing a listed state is applied.
 pub const LISTING_SETTLE: chrono::Duration = chrono::Duration::minutes(5);
@@ -115,6 +116,10 @@ pub struct FleetProgress {
     /// The last id visited in the current pass (`None`: a pass starts next).
     pub position: Option<String>,
     pub passes_completed: u64,
+    /// Why the scope failed this run (its sources, its listing, or the
+    /// first instance that failed); recorded as its `last_error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A run's walk: the instances it changed and the failures to report.
@@ -158,13 +163,14 @@ impl Listed {
 }
 
 /// What one run walks for: the scope, the event's time, the instances the
-/// stale step read already, and when the run began.
+/// stale step read already, and when the scope's walk began.
 struct Run<'a> {
     account: &'a Account,
     region: &'a Region,
     now: DateTime<Utc>,
     refreshed: &'a HashSet<InstanceId>,
     started: Instant,
+    budget: Duration,
 }
 
 /// The `batch` smallest listed ids after the cursor.
@@ -207,22 +213,247 @@ fn is_fleet_id(id: &str) -> bool {
     id.starts_with("i-") || id.starts_with(FIRST_NODE_ID)
 }
 
-impl<P, I> EventHandler<P, I>
-where
-    P: PackageSource + ManagedNodes,
-    I: InstanceSource + Ec2Fleet,
-{
-    /// One run of the walk under the scope's lease; the cursor is saved every
-    /// [`CHECKPOINT_EVERY`] visits and at the end, failed or not.
-    pub(super) async fn walk_fleet(
+/// A scope's share of a run's time budget never drops below this: a run
+/// whose budget cannot give every scope so much leaves the last ones (those
+/// synced most recently) to the next run.
+pub const MIN_SCOPE_BUDGET: Duration = Duration::from_secs(10);
+
+/// The silence threshold, and where each sync run's metrics go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageSettings {
+    /// A scope nobody heard from for longer is silent.
+    pub silent_after_hours: u32,
+    /// The CloudWatch namespace of the metrics line (EMF) each sync run
+    /// prints on stdout; `None` prints none (the CLI).
+    pub metrics_namespace: Option<String>,
+}
+
+impl Default for CoverageSettings {
+    fn default() -> Self {
+        Self {
+            silent_after_hours: crate::config::DEFAULT_SILENT_AFTER_HOURS,
+            metrics_namespace: None,
+        }
+    }
+}
+
+impl CoverageSettings {
+    /// The run's `SilentScopes` and `FailedScopes` as one CloudWatch Embedded
+    /// Metric Format line, without dimensions; `None` without a namespace.
+    pub fn metrics_line(&self, run: &ScopesRun, now: DateTime<Utc>) -> Option<String> {
+        let namespace = self.metrics_namespace.as_deref()?;
+        let line = serde_json::json!({
+            "_aws": {
+                "Timestamp": now.timestamp_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [[]],
+                    "Metrics": [
+                        {"Name": "SilentScopes", "Unit": "Count"},
+                        {"Name": "FailedScopes", "Unit": "Count"},
+                    ],
+                }],
+            },
+            "SilentScopes": run.silent_scopes,
+            "FailedScopes": run.failed_scopes,
+        });
+        Some(line.to_string())
+    }
+}
+
+/// What one sync run did to the scopes it walked.
+#[derive(Debug, Default)]
+pub struct ScopesRun {
+    /// What changed, over all scopes.
+    pub instances: Vec<InstanceOutcome>,
+    /// Each scope reached, in the order walked.
+    pub scopes: Vec<FleetProgress>,
+    /// Every failure: of instances, and of whole scopes.
+    pub failures: Vec<HandleError>,
+    /// Scopes that failed this run (recorded with their error).
+    pub failed_scopes: usize,
+    /// Known scopes nobody heard from for longer than the threshold, and
+    /// that this run did not reach.
+    pub silent_scopes: usize,
+    /// Scopes the run's time budget left for the next run.
+    pub left_for_next_run: usize,
+}
+
+impl ScopesRun {
+    /// The changes and each scope's walk, or the failures as one error
+    /// (retryable if any failure was) once every scope was walked.
+    pub fn into_result(self) -> Result<(Vec<InstanceOutcome>, Vec<FleetProgress>), HandleError> {
+        match self.failures.first() {
+            None => Ok((self.instances, self.scopes)),
+            Some(first) => Err(HandleError::Sync {
+                failed: self.failures.len(),
+                total: self.instances.len(),
+                retryable: self.failures.iter().any(HandleError::is_retryable),
+                first: first.to_string(),
+            }),
+        }
+    }
+}
+
+/// One scope's part of a run.
+struct ScopeWalk {
+    instances: Vec<InstanceOutcome>,
+    failures: Vec<HandleError>,
+    progress: FleetProgress,
+}
+
+impl<S: ScopeSources> EventHandler<S> {
+    /// The scheduled sync: every scope the sources name, those heard from
+    /// least recently by a sync first, each re-reading the stale inventories
+    /// of its running instances and walking on through its fleet from its
+    /// own cursor, within an equal share of what is left of the run's time
+    /// budget (a scope done early leaves its time to the next ones). A scope
+    /// that fails is recorded with its error and the others go on; a store
+    /// failure stops the run. `observe` sees each walk's progress after each
+    /// visit.
+    pub async fn sync(
         &self,
-        account: &Account,
-        region: &Region,
+        home: &Scope,
         now: DateTime<Utc>,
+        observe: &(dyn Fn(&FleetProgress) + Sync),
+    ) -> Result<ScopesRun, HandleError> {
+        let started = Instant::now();
+        let scopes = self.sources.scopes(home).await?;
+        let coverage = self.coverage_by_scope().await?;
+        let order = walk_order(scopes, &coverage);
+        let mut run = ScopesRun::default();
+        let mut reached = HashSet::new();
+        for (i, scope) in order.iter().enumerate() {
+            let left = self.fleet.time_budget.saturating_sub(started.elapsed());
+            if i > 0 && left < MIN_SCOPE_BUDGET {
+                run.left_for_next_run = order.len() - i;
+                tracing::info!(
+                    left = run.left_for_next_run,
+                    "time budget spent: the next run starts with the scopes left"
+                );
+                break;
+            }
+            let remaining = u32::try_from(order.len() - i).unwrap_or(u32::MAX);
+            let budget = (left / remaining).max(MIN_SCOPE_BUDGET).min(left);
+            let walk = self.sync_scope(scope, now, budget, observe).await?;
+            reached.insert(scope.clone());
+            if walk.progress.error.is_some() {
+                run.failed_scopes += 1;
+            }
+            run.instances.extend(walk.instances);
+            run.failures.extend(walk.failures);
+            run.scopes.push(walk.progress);
+        }
+        self.prune_history(now).await?;
+        let silent_before = Utc::now()
+            .checked_sub_signed(chrono::Duration::hours(
+                self.coverage.silent_after_hours.into(),
+            ))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        run.silent_scopes = coverage
+            .values()
+            .filter(|c| !reached.contains(&c.scope) && c.is_silent(silent_before))
+            .count();
+        Ok(run)
+    }
+
+    /// Every known scope's coverage, 1 call per 1,000 scopes.
+    async fn coverage_by_scope(&self) -> Result<HashMap<Scope, ScopeCoverage>, HandleError> {
+        let mut all = HashMap::new();
+        let mut query = ScopesQuery::default();
+        loop {
+            let page = self.store.scopes(&query).await?;
+            all.extend(page.scopes.into_iter().map(|c| (c.scope.clone(), c)));
+            match page.next_token {
+                Some(token) => query.next_token = Some(token),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One scope's part of the run, recorded in its coverage. Failures of
+    /// its sources or its listing fail the scope; a store failure fails the
+    /// run.
+    async fn sync_scope(
+        &self,
+        scope: &Scope,
+        now: DateTime<Utc>,
+        budget: Duration,
+        observe: &(dyn Fn(&FleetProgress) + Sync),
+    ) -> Result<ScopeWalk, HandleError> {
+        let mut walk = ScopeWalk {
+            instances: Vec::new(),
+            failures: Vec::new(),
+            progress: FleetProgress {
+                scope: scope.to_string(),
+                ..FleetProgress::default()
+            },
+        };
+        let result = async {
+            let src = self.sources.sources(scope).await?;
+            let (instances, failures) = self.refresh_stale(&src, scope, now).await?;
+            walk.instances = instances;
+            walk.failures = failures;
+            let refreshed: HashSet<InstanceId> = walk
+                .instances
+                .iter()
+                .map(|i| i.instance_id.clone())
+                .collect();
+            self.walk_fleet(&src, scope, now, budget, &refreshed, observe)
+                .await
+        }
+        .await;
+        let scope_error = |e: HandleError| match e {
+            HandleError::Source(error) => HandleError::ScopeSource {
+                scope: scope.clone(),
+                error,
+            },
+            other => other,
+        };
+        match result {
+            Ok(fleet) => {
+                walk.instances.extend(fleet.changed);
+                walk.failures
+                    .extend(fleet.failures.into_iter().map(scope_error));
+                walk.progress = fleet.progress;
+            }
+            Err(e @ HandleError::Store(_)) => return Err(e),
+            Err(e) => walk.failures.push(scope_error(e)),
+        }
+        walk.progress.error = walk.failures.first().map(ToString::to_string);
+        if let Some(error) = &walk.progress.error {
+            tracing::warn!(scope = %scope, error = %error, "the sync of a scope failed; the next run retries it");
+        }
+        tracing::info!(progress = %serde_json::to_string(&walk.progress).unwrap_or_default(), "fleet walk");
+        if walk.progress.stopped != WalkStop::Busy {
+            let report = ScopeSyncReport {
+                at: Utc::now(),
+                reached: walk.progress.ec2_pages + walk.progress.ssm_pages > 0,
+                pass_completed: walk.progress.error.is_none()
+                    && walk.progress.stopped == WalkStop::EndOfPass,
+                error: walk.progress.error.clone(),
+            };
+            self.store.record_scope_sync(scope, &report).await?;
+        }
+        Ok(walk)
+    }
+}
+
+impl<S: ScopeSources> EventHandler<S> {
+    /// One run of the walk of `scope` under its lease, for at most `budget`;
+    /// the cursor is saved every [`CHECKPOINT_EVERY`] visits and at the end,
+    /// failed or not.
+    async fn walk_fleet(
+        &self,
+        src: &SourcesOf<S>,
+        scope: &Scope,
+        now: DateTime<Utc>,
+        budget: Duration,
         refreshed: &HashSet<InstanceId>,
         observe: &(dyn Fn(&FleetProgress) + Sync),
     ) -> Result<Walk, HandleError> {
         let started = Instant::now();
+        let (account, region) = (&scope.account, &scope.region);
         let lease = SyncLease::new(account, region);
         let mut walk = Walk {
             changed: Vec::new(),
@@ -232,8 +463,8 @@ where
                 ..FleetProgress::default()
             },
         };
-        let lease_for = chrono::Duration::from_std(self.fleet.time_budget + LEASE_MARGIN)
-            .unwrap_or(chrono::Duration::MAX);
+        let lease_for =
+            chrono::Duration::from_std(budget + LEASE_MARGIN).unwrap_or(chrono::Duration::MAX);
         let clock = Utc::now();
         let until = clock.checked_add_signed(lease_for).unwrap_or(clock);
         let Some(mut cursor) = self.store.acquire_sync_cursor(&lease, clock, until).await? else {
@@ -249,9 +480,10 @@ where
             now,
             refreshed,
             started,
+            budget,
         };
         let result = self
-            .walk_stretch(&run, &lease, &mut cursor, &mut walk, observe)
+            .walk_stretch(src, &run, &lease, &mut cursor, &mut walk, observe)
             .await;
         // Whatever happened, keep what was visited and let the next run in.
         let released = self.store.release_sync_cursor(&lease, &cursor).await;
@@ -268,6 +500,7 @@ where
     /// the cursor in id order, moving the cursor over each settled visit.
     async fn walk_stretch(
         &self,
+        src: &SourcesOf<S>,
         run: &Run<'_>,
         lease: &SyncLease,
         cursor: &mut SyncCursor,
@@ -285,12 +518,12 @@ where
         let before_nodes = cursor.position.as_deref().is_none_or(|p| p < FIRST_NODE_ID);
         let mut listed = Listed::default();
         if before_nodes {
-            let (pages, seen) = list(|t| self.instances.instances_page(t), &mut window).await?;
+            let (pages, seen) = list(|t| src.instances.instances_page(t), &mut window).await?;
             walk.progress.ec2_pages = pages;
             listed.ec2 = seen > 0;
         }
         if !window.is_full() {
-            let (pages, seen) = list(|t| self.packages.nodes_page(t), &mut window).await?;
+            let (pages, seen) = list(|t| src.packages.nodes_page(t), &mut window).await?;
             walk.progress.ssm_pages = pages;
             listed.nodes = seen > 0;
         }
@@ -335,7 +568,7 @@ where
         if cursor.position.is_none() && cursor.pass_started.is_none() {
             cursor.pass_started = Some(observed_at);
         }
-        let deadline = run.started + self.fleet.time_budget;
+        let deadline = run.started + run.budget;
         let halt = AtomicBool::new(false);
         let total = stretch.len();
         let stale_before = self.stale_before(run.now);
@@ -361,7 +594,7 @@ where
                 })
                 .map(|(id, visit)| async move {
                     let result = self
-                        .visit(&visit, run, listed, observed_at, stale_before)
+                        .visit(src, &visit, run, listed, observed_at, stale_before)
                         .await;
                     (id, result)
                 })
@@ -435,6 +668,7 @@ where
     /// needed a change.
     async fn visit(
         &self,
+        src: &SourcesOf<S>,
         visit: &Visit,
         run: &Run<'_>,
         listed_any: Listed,
@@ -476,7 +710,7 @@ where
                 let read =
                     listed.state == InstanceState::Running && stale && !run.refreshed.contains(id);
                 let packages = if read {
-                    self.refresh_packages(id, Source::Sync).await?
+                    self.refresh_packages(src, id, Source::Sync).await?
                 } else {
                     PackagesOutcome::NotRead
                 };
@@ -517,6 +751,23 @@ where
             (None, None) => Ok(None),
         }
     }
+}
+
+/// The scopes in walking order: those a run attempted least recently first
+/// (never attempted before all), so runs that each reach only some scopes
+/// take turns; ties keep the sources' order.
+fn walk_order(scopes: Vec<Scope>, coverage: &HashMap<Scope, ScopeCoverage>) -> Vec<Scope> {
+    let mut seen = HashSet::new();
+    let mut order: Vec<Scope> = scopes
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect();
+    order.sort_by_key(|scope| {
+        coverage
+            .get(scope)
+            .and_then(|c| c.last_sync_at.max(c.last_error_at))
+    });
+    order
 }
 
 /// Counts one changed instance into the run's figures.
@@ -568,6 +819,61 @@ mod tests {
             state: InstanceState::Running,
             details: InstanceDetails::default(),
         }
+    }
+
+    #[test]
+    fn scopes_attempted_least_recently_go_first() {
+        let scope = |a: &str| Scope {
+            account: a.parse().unwrap(),
+            region: "eu-west-1".parse().unwrap(),
+        };
+        let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        let coverage = |a: &str, synced, failed| ScopeCoverage {
+            scope: scope(a),
+            instances: Default::default(),
+            first_seen: at("2026-11-01T00:00:00Z"),
+            last_event_at: None,
+            last_sync_at: synced,
+            last_pass_at: None,
+            last_error: failed.map(|_| "x".to_owned()),
+            last_error_at: failed,
+        };
+        let known: HashMap<Scope, ScopeCoverage> = [
+            coverage("111111111111", at("2026-11-25T10:00:00Z"), None),
+            // Synced long ago but failed just now: attempted recently.
+            coverage(
+                "222222222222",
+                at("2026-11-20T10:00:00Z"),
+                at("2026-11-25T11:00:00Z"),
+            ),
+            coverage("333333333333", at("2026-11-25T09:00:00Z"), None),
+        ]
+        .into_iter()
+        .map(|c| (c.scope.clone(), c))
+        .collect();
+        let listed = [
+            "111111111111",
+            "222222222222",
+            "333333333333",
+            "444444444444",
+        ]
+        .map(scope)
+        .to_vec();
+        let mut twice = listed.clone();
+        twice.push(scope("111111111111"));
+        let order: Vec<String> = walk_order(twice, &known)
+            .iter()
+            .map(|s| s.account.to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "444444444444",
+                "333333333333",
+                "111111111111",
+                "222222222222"
+            ]
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ use inventory_core::model::{InstanceDetails, InstanceId, InstanceRecord, Instanc
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
 use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
+use inventory_core::sources::scopes::OnePair;
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
@@ -113,7 +114,7 @@ fn handler<P: Packages, I: Instances>(
     store: &Store,
     packages: P,
     instances: I,
-) -> EventHandler<P, I> {
+) -> EventHandler<OnePair<P, I>> {
     EventHandler::new(store.clone(), packages, instances, SyncSettings::default())
 }
 
@@ -122,7 +123,7 @@ async fn record(store: &Store, s: &str) -> Option<InstanceRecord> {
 }
 
 async fn handle<P: Packages, I: Instances>(
-    h: &EventHandler<P, I>,
+    h: &EventHandler<OnePair<P, I>>,
     event: Value,
     db: &str,
 ) -> Outcome {
@@ -213,8 +214,9 @@ async fn sample_events_record_a_launch_and_its_end() {
         );
         // The state and its 300 packages: one routine call on PostgreSQL and
         // MySQL; SQLite: begin, the state's history, state, capture,
-        // packages, their changes' history, unlink, links, commit.
-        let expected_calls = if db.dialect == Dialect::Sqlite { 9 } else { 1 };
+        // packages, their changes' history, unlink, links, commit. Then the
+        // event in the scope's coverage: 1.
+        let expected_calls = if db.dialect == Dialect::Sqlite { 10 } else { 2 };
         assert_eq!(running.data_api_calls, expected_calls, "{name}");
         assert_eq!(
             web.packages,

@@ -26,12 +26,13 @@ use inventory_core::config::{FleetSettings, SyncSettings};
 use inventory_core::model::{InstanceId, InstanceState, Package, Source, StateChange};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::sources::scopes::OnePair;
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::store::{Store, SyncLease};
 use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome, SyncFinding, WalkStop};
 use serde_json::{json, Value};
 
-type AwsHandler = EventHandler<SsmPackageSource, Ec2InstanceSource>;
+type AwsHandler = EventHandler<OnePair<SsmPackageSource, Ec2InstanceSource>>;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";

@@ -10,6 +10,7 @@ mod fleet_sync;
 mod http_api;
 mod http_keepalive;
 mod page;
+mod scopes;
 mod store_advisories;
 mod store_coverage;
 mod store_events;

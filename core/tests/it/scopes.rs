@@ -1,0 +1,248 @@
+//! One inventory over many accounts and regions: events handled with the
+//! sources of their own scope, refused from accounts outside the allowed set,
+//! and the scheduled sync walking every scope of the fixtures
+//! (`events/fixtures` and its `accounts/<account>/<region>/`), a failing
+//! scope recorded while the others complete, on every backend.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use inventory_core::config::SyncSettings;
+use inventory_core::model::{InstanceId, Scope};
+use inventory_core::query::{ScopeCoverage, ScopesQuery};
+use inventory_core::sources::scopes::FixtureScopes;
+use inventory_core::store::Store;
+use inventory_core::usecases::{
+    Action, CoverageSettings, EventHandler, HandleError, ScopesRun, WalkStop,
+};
+use serde_json::{json, Value};
+
+const HOME: (&str, &str) = ("123456789012", "us-east-1");
+/// The fixture scopes: the root's and those under `accounts/`.
+const SCOPES: [(&str, &str); 6] = [
+    ("123456789012", "us-east-1"),
+    ("123456789012", "eu-west-1"),
+    ("210987654321", "us-east-1"),
+    ("210987654321", "eu-west-1"),
+    ("345678901234", "us-east-1"),
+    ("345678901234", "eu-west-1"),
+];
+/// An instance of 210987654321 in eu-west-1, from its own fixtures.
+const WEST_WORKER: &str = "i-02220a1b2c3d4e5f6";
+
+fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+}
+
+fn scope((account, region): (&str, &str)) -> Scope {
+    Scope {
+        account: account.parse().unwrap(),
+        region: region.parse().unwrap(),
+    }
+}
+
+fn handler(store: &Store, sources: FixtureScopes) -> EventHandler<FixtureScopes> {
+    EventHandler::with_sources(store.clone(), sources, SyncSettings::default())
+}
+
+/// The sample launch event, from `account` and `region`, about `id`.
+fn launch(id: &str, (account, region): (&str, &str)) -> Value {
+    let path = repo_path("events/ec2-running.json");
+    let mut event: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    event["detail"]["instance-id"] = json!(id);
+    event["account"] = json!(account);
+    event["region"] = json!(region);
+    event
+}
+
+async fn coverage(store: &Store) -> Vec<ScopeCoverage> {
+    store.scopes(&ScopesQuery::default()).await.unwrap().scopes
+}
+
+async fn sync(h: &EventHandler<FixtureScopes>) -> ScopesRun {
+    h.sync(&scope(HOME), chrono::Utc::now(), &|_| {})
+        .await
+        .unwrap()
+}
+
+/// Copies the fixtures (the root's own files and every scope) to a temp dir.
+fn copy_fixtures() -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("scopes-{}", uuid::Uuid::new_v4()));
+    copy(&repo_path("events/fixtures"), &dir);
+    dir
+}
+
+#[tokio::test]
+async fn a_launch_event_records_with_its_own_scope_and_sources() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let h = handler(store, FixtureScopes::new(repo_path("events/fixtures")));
+        let west = ("210987654321", "eu-west-1");
+        let outcome = h.handle_json(launch(WEST_WORKER, west)).await.unwrap();
+        assert_eq!(outcome.action, Action::StateChange);
+        // Details and packages from that scope's own fixtures.
+        assert_eq!(outcome.instances[0].described, Some(true), "{outcome:?}");
+        let id = InstanceId::parse(WEST_WORKER).unwrap();
+        let record = store.get_instance(&id).await.unwrap().unwrap();
+        assert_eq!(record.instance.account.as_str(), west.0);
+        assert_eq!(record.instance.region.as_str(), west.1);
+        assert!(!record.instance.packages.is_empty());
+        let heard = coverage(store).await;
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert_eq!(heard[0].scope, scope(west));
+        assert!(heard[0].last_event_at.is_some() && heard[0].last_error.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_from_an_account_outside_the_allowed_set_writes_nothing() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let allowed =
+            FixtureScopes::new(repo_path("events/fixtures")).allowing([HOME.0.parse().unwrap()]);
+        let h = handler(store, allowed);
+        let before = store.data_api_calls();
+        let err = h
+            .handle_json(launch(WEST_WORKER, ("210987654321", "eu-west-1")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HandleError::Refused { .. }), "{err:?}");
+        assert!(!err.is_retryable());
+        assert_eq!(err.error_type(), "NonRetryable.RefusedAccount");
+        assert!(err.to_string().contains("210987654321"), "{err}");
+        assert_eq!(
+            store.data_api_calls(),
+            before,
+            "a refused event touches no table"
+        );
+        assert!(coverage(store).await.is_empty());
+        // The allowed account's own event goes through.
+        h.handle_json(launch("i-0a1b2c3d4e5f60718", HOME))
+            .await
+            .unwrap();
+        assert_eq!(coverage(store).await.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sync_run_walks_every_scope_with_its_own_cursor() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let h = handler(store, FixtureScopes::new(repo_path("events/fixtures")));
+        let run = sync(&h).await;
+        let walked: Vec<&str> = run.scopes.iter().map(|p| p.scope.as_str()).collect();
+        let mut expected: Vec<String> = SCOPES.iter().map(|s| scope(*s).to_string()).collect();
+        let mut sorted = walked.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected);
+        assert_eq!((run.failed_scopes, run.left_for_next_run), (0, 0));
+        assert!(run.failures.is_empty(), "{:?}", run.failures);
+        for p in &run.scopes {
+            assert_eq!(p.stopped, WalkStop::EndOfPass, "{p:?}");
+            assert!(p.recorded >= 2, "{p:?}");
+        }
+        // Every instance is recorded under the scope that listed it.
+        let west = store
+            .get_instance(&InstanceId::parse(WEST_WORKER).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                west.instance.account.as_str(),
+                west.instance.region.as_str()
+            ),
+            ("210987654321", "eu-west-1")
+        );
+        let heard = coverage(store).await;
+        assert_eq!(heard.len(), 6);
+        for c in &heard {
+            assert!(c.last_pass_at.is_some() && c.last_error.is_none(), "{c:?}");
+            assert!(c.instances.total >= 2, "{c:?}");
+        }
+        // The next run starts a second pass of each scope, from its own cursor.
+        let again = sync(&h).await;
+        assert!(again.scopes.iter().all(|p| p.passes_completed == 2));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_scope_is_recorded_and_retried_while_the_others_complete() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let dir = copy_fixtures();
+        let broken = dir.join("accounts/345678901234/eu-west-1/fleet/ec2/page-1.json");
+        std::fs::write(&broken, "{ not json").unwrap();
+        let h = handler(store, FixtureScopes::new(&dir)).with_coverage(CoverageSettings {
+            metrics_namespace: Some("Test".into()),
+            ..CoverageSettings::default()
+        });
+        let run = sync(&h).await;
+        assert_eq!(run.scopes.len(), 6);
+        assert_eq!(run.failed_scopes, 1);
+        let failed: Vec<_> = run.scopes.iter().filter(|p| p.error.is_some()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].scope, "345678901234:eu-west-1");
+        let line: Value = serde_json::from_str(
+            &h.coverage_settings()
+                .metrics_line(&run, chrono::Utc::now())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(line["FailedScopes"], 1);
+        assert_eq!(line["SilentScopes"], 0);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Test");
+        // As one event: it fails, naming the scope, and is not retried.
+        let err = run.into_result().unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("345678901234"), "{err}");
+
+        let heard = coverage(store).await;
+        let bad = heard
+            .iter()
+            .find(|c| c.scope == scope(("345678901234", "eu-west-1")))
+            .unwrap();
+        assert!(bad.last_error.as_deref().unwrap().contains("page-1.json"));
+        assert!(bad.last_pass_at.is_none());
+        let good: Vec<_> = heard.iter().filter(|c| c.last_error.is_none()).collect();
+        assert_eq!(good.len(), 5);
+        assert!(good.iter().all(|c| c.last_pass_at.is_some()));
+
+        // Repaired, the next run retries it (in turn: by when each scope was
+        // last attempted) and clears the error.
+        std::fs::copy(
+            repo_path("events/fixtures/accounts/345678901234/eu-west-1/fleet/ec2/page-1.json"),
+            &broken,
+        )
+        .unwrap();
+        let next = sync(&h).await;
+        assert!(next
+            .scopes
+            .iter()
+            .any(|p| p.scope == "345678901234:eu-west-1" && p.passes_completed == 1));
+        assert_eq!(next.failed_scopes, 0);
+        let repaired = coverage(store).await;
+        assert!(repaired.iter().all(|c| c.last_error.is_none()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    })
+    .await;
+}
