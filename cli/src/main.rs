@@ -4,7 +4,7 @@
 //! - `inventory migrate`: apply the schema through the Data API (real or local)
 //! - `inventory replay`: run the state-change handler on a sample event
 //! - `inventory sync`: walk a fleet (fixtures or AWS) as the scheduled sync does, to the end of a pass
-//! - `inventory get | search | packages | history | vulnerabilities`: the HTTP API's
+//! - `inventory get | search | packages | history | vulnerabilities | accounts`: the HTTP API's
 //!   reads, from the command line, as tables on a terminal and JSON in a pipe
 //! - `inventory advisories import | show`: advisory feeds into the store; who an advisory affects
 //! - `inventory proxy`: a deployed stack's page on 127.0.0.1, requests signed
@@ -64,6 +64,9 @@ enum Command {
     /// What affects an instance, or the fleet's advisories by reach, as
     /// `GET /ec2/{id}/vulnerabilities` and `GET /vulnerabilities` do.
     Vulnerabilities(query::VulnerabilitiesArgs),
+    /// Every account and region with its instances, what was last heard
+    /// from it, and whether it is silent or failing, as `GET /accounts` does.
+    Accounts(query::AccountsArgs),
     /// Serve a deployed stack's page on 127.0.0.1, signing each request with
     /// your AWS credentials (the API takes IAM-signed requests only).
     Proxy(proxy::Args),
@@ -108,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
         Command::History(args) => query::history(args).await,
         Command::Advisories(command) => advisories::run(command).await,
         Command::Vulnerabilities(args) => query::vulnerabilities(args).await,
+        Command::Accounts(args) => query::accounts(args).await,
         Command::Proxy(args) => proxy::run(args).await,
     }
 }

@@ -289,6 +289,55 @@ pub fn fleet_vulnerabilities(answer: &Value) -> String {
     }
 }
 
+/// `GET /accounts`: each account and region, its instances by state and
+/// what was last heard from it.
+pub fn accounts(answer: &Value) -> String {
+    let rows = list(answer, "accounts");
+    let mut table = table(&[
+        "account",
+        "region",
+        "instances",
+        "running",
+        "stopped",
+        "last event",
+        "last sync",
+        "last pass",
+        "status",
+    ]);
+    let count = |a: &Value, state: &str| a["instances"][state].as_u64().unwrap_or(0);
+    let mut silent = 0;
+    let mut failing = 0;
+    for a in rows {
+        let status = if let Some(error) = a["last_error"].as_str() {
+            failing += 1;
+            format!("failing: {error}")
+        } else if a["silent"].as_bool() == Some(true) {
+            silent += 1;
+            "silent".to_owned()
+        } else if a["watched"].as_bool() == Some(true) {
+            "ok".to_owned()
+        } else {
+            "not watched".to_owned()
+        };
+        table.add_row(vec![
+            Cell::new(text(a, "aws_account")),
+            Cell::new(text(a, "aws_region")),
+            right(count(a, "total")),
+            right(count(a, "running")),
+            right(count(a, "stopped")),
+            Cell::new(text(a, "last_event_utc")),
+            Cell::new(text(a, "last_sync_utc")),
+            Cell::new(text(a, "last_pass_completed_utc")),
+            Cell::new(status),
+        ]);
+    }
+    format!(
+        "{table}\n{} scopes, {silent} silent (nothing heard for {} hours), {failing} failing",
+        rows.len(),
+        answer["silent_after_hours"].as_i64().unwrap_or_default()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -337,6 +386,30 @@ mod tests {
         assert!(out.ends_with("openssl: 2 versions on 4 installs"), "{out}");
         let none = versions(&json!({"package_name": "x", "versions": []}));
         assert_eq!(none, "No instance has x.");
+    }
+
+    #[test]
+    fn accounts_say_which_scopes_fail_or_fell_silent() {
+        let answer = json!({"accounts": [
+            {"aws_account": "123456789012", "aws_region": "us-east-1", "watched": true,
+             "silent": false, "instances": {"total": 3, "running": 2, "stopped": 1},
+             "last_sync_utc": "2026-11-25 10:00:00.0", "last_error": null},
+            {"aws_account": "210987654321", "aws_region": "eu-west-1", "watched": true,
+             "silent": true, "instances": {"total": 0}, "last_error": null},
+            {"aws_account": "345678901234", "aws_region": "eu-west-1", "watched": true,
+             "silent": false, "instances": {"total": 0},
+             "last_error": "STS AssumeRole failed: AccessDenied"}
+        ], "silent_after_hours": 24, "next_token": null});
+        let out = accounts(&answer);
+        assert!(
+            out.contains("failing: STS AssumeRole failed: AccessDenied"),
+            "{out}"
+        );
+        assert!(out.contains("silent") && out.contains(" ok "), "{out}");
+        assert!(
+            out.ends_with("3 scopes, 1 silent (nothing heard for 24 hours), 1 failing"),
+            "{out}"
+        );
     }
 
     #[test]

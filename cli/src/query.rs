@@ -152,6 +152,16 @@ pub struct VulnerabilitiesArgs {
     target: TargetArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct AccountsArgs {
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
 /// Which instances a vulnerability view counts (not with an instance id).
 #[derive(Debug, clap::Args)]
 pub struct InstanceFilters {
@@ -202,6 +212,17 @@ pub async fn vulnerabilities(args: VulnerabilitiesArgs) -> anyhow::Result<()> {
             items: "advisories",
             render: output::fleet_vulnerabilities,
         },
+    };
+    listing.print(args.target, args.page, args.output).await
+}
+
+pub async fn accounts(args: AccountsArgs) -> anyhow::Result<()> {
+    let limit = args.page.limit.map(|n| n.to_string());
+    let query = query_string(&[("limit", limit.as_deref())]);
+    let listing = Listing {
+        path: format!("/accounts?{query}"),
+        items: "accounts",
+        render: output::accounts,
     };
     listing.print(args.target, args.page, args.output).await
 }
