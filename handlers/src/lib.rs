@@ -8,6 +8,7 @@
 pub mod app_role;
 pub mod custom_resource;
 pub mod http_api;
+pub mod scopes;
 pub mod xray;
 
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -11,10 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use inventory_core::config::{self, FleetSettings, SyncSettings};
-use inventory_core::sources::ec2::Ec2InstanceSource;
-use inventory_core::sources::ssm::SsmPackageSource;
-use inventory_core::usecases::{EventHandler, HandleError};
+use inventory_core::config::{self, FleetSettings, OrgSettings, SyncSettings};
+use inventory_core::usecases::{CoverageSettings, EventHandler, HandleError};
+use inventory_handlers::scopes::AwsScopes;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
@@ -41,20 +40,37 @@ impl From<StateChangeError> for Diagnostic {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let startup = inventory_handlers::start().await?;
-    let settings = SyncSettings::from_lookup(config::from_env)
-        .and_then(|sync| Ok((sync, FleetSettings::from_lookup(config::from_env)?)));
-    let (sync, fleet) = settings.inspect_err(|e| {
+    let settings = (|| {
+        let lookup = config::from_env;
+        Ok::<_, config::ConfigError>((
+            SyncSettings::from_lookup(lookup)?,
+            FleetSettings::from_lookup(lookup)?,
+            OrgSettings::from_lookup(lookup)?,
+            CoverageSettings {
+                silent_after_hours: config::silent_after_hours(lookup)?,
+                metrics_namespace: Some(config::metrics_namespace(lookup)),
+            },
+        ))
+    })();
+    let (sync, fleet, org, coverage) = settings.inspect_err(|e| {
         tracing::error!(error = %e, "cannot start: fix the function's environment");
     })?;
-    let packages = SsmPackageSource::new(startup.ssm_client());
-    let instances = Ec2InstanceSource::new(startup.ec2_client());
-    let handler =
-        Arc::new(EventHandler::new(startup.store, packages, instances, sync).with_fleet(fleet));
+    let sources = AwsScopes::new(startup.sdk.clone(), org, startup.xray.clone());
+    let handler = Arc::new(
+        EventHandler::with_sources(startup.store, sources, sync)
+            .with_fleet(fleet)
+            .with_coverage(coverage),
+    );
     // The response is the outcome, so `cargo lambda invoke` shows what changed.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);
         // Boxed: the SDK futures nest too deep for the runtime's future type.
         let handled: Pin<Box<dyn Future<Output = _> + Send>> = Box::pin(async move {
+            // The own account, for admission, from the invoked function's ARN.
+            handler
+                .sources()
+                .learn_own_account(&event.context.invoked_function_arn)
+                .map_err(|e| StateChangeError(e.into()))?;
             handler
                 .handle_json(event.payload)
                 .await

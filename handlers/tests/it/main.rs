@@ -14,5 +14,6 @@ mod app_role;
 mod lambda_binaries;
 mod lambda_http_api;
 mod lambda_schema;
+mod org_scopes;
 mod template;
 mod xray_traces;
