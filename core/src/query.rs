@@ -316,6 +316,14 @@ pub struct AdvisoryPage {
     pub next_token: Option<String>,
 }
 
+impl AdvisoryPage {
+    /// The advisory that answers for the id: the most severe of those an
+    /// alias names (the store lists them by id, never none).
+    pub fn lead(&self) -> Option<&AdvisoryRecord> {
+        self.advisories.iter().min_by_key(|a| a.severity)
+    }
+}
+
 /// One advisory that affects one package of an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vulnerability {

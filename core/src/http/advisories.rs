@@ -15,6 +15,7 @@ use super::extract::{
 use super::json;
 use crate::query::{AdvisoryCount, AdvisoryRecord, AffectedPackage, Vulnerability};
 use crate::store::Store;
+use crate::usecases::queries;
 
 /// An advisory as the answers show it.
 #[serde_with::skip_serializing_none]
@@ -148,15 +149,10 @@ pub(super) async fn advisory(
     AdvisoryPath(id): AdvisoryPath,
     q: Vulnerabilities<OfAdvisory>,
 ) -> Result<Response, ApiError> {
-    let Some(page) = store.advisory(&id, &q.query()).await? else {
+    let Some(page) = queries::advisory(&store, &id, &q.query()).await? else {
         return Err(ApiError::AdvisoryNotFound(id.chars().take(128).collect()));
     };
-    // The store lists the advisories by id; the most severe leads.
-    let lead = page
-        .advisories
-        .iter()
-        .min_by_key(|a| a.severity)
-        .ok_or(ApiError::Internal(None))?;
+    let lead = page.lead().ok_or(ApiError::Internal(None))?;
     Ok(json(&AdvisoryAnswer {
         advisory: lead.into(),
         advisories: page.advisories.iter().map(AdvisoryDto::from).collect(),
@@ -170,7 +166,7 @@ pub(super) async fn instance_vulnerabilities(
     InstancePath(id): InstancePath,
     q: Vulnerabilities<OfInstance>,
 ) -> Result<Response, ApiError> {
-    let page = store.instance_vulnerabilities(&id, &q.query()).await?;
+    let page = queries::instance_vulnerabilities(&store, &id, &q.query()).await?;
     Ok(json(&InstanceVulnerabilitiesAnswer {
         aws_instance_id: id.as_str(),
         vulnerabilities: page
@@ -186,7 +182,7 @@ pub(super) async fn fleet_vulnerabilities(
     State(store): State<Store>,
     q: Vulnerabilities<OfFleet>,
 ) -> Result<Response, ApiError> {
-    let page = store.fleet_vulnerabilities(&q.query()).await?;
+    let page = queries::fleet_vulnerabilities(&store, &q.query()).await?;
     Ok(json(&FleetVulnerabilitiesAnswer {
         advisories: page.advisories.iter().map(AdvisoryCountDto::from).collect(),
         next_token: page.next_token.as_deref(),

@@ -228,8 +228,40 @@ impl<S: Send + Sync, T: VulnerabilityParams> FromRequestParts<S> for Vulnerabili
 }
 
 fn vulnerability_query(raw: Option<&str>, params: &[&str]) -> Result<VulnerabilityQuery, ApiError> {
+    vulnerability_from(parse_query(raw)?, params)
+}
+
+/// A vulnerability view of the page (`/ui/vulnerabilities`,
+/// `/ui/advisories/{id}`): the API's parameters for `T`, without those a
+/// form left empty.
+pub fn form_vulnerabilities<T: VulnerabilityParams>(
+    raw: Option<&str>,
+) -> Result<VulnerabilityQuery, ApiError> {
+    vulnerability_from(form_pairs(raw)?, T::PARAMS)
+}
+
+/// The page's instance view (`/ui/instances/{id}`): `filter` (a part of a
+/// package name, `""` when absent) and the page of its vulnerabilities.
+pub fn form_instance(raw: Option<&str>) -> Result<(String, VulnerabilityQuery), ApiError> {
+    const PARAMS: [&str; 3] = ["filter", "limit", "next_token"];
+    let mut filter = String::new();
+    let mut rest = Vec::new();
+    for (key, value) in form_pairs(raw)? {
+        match key.as_str() {
+            "filter" => filter = value,
+            "limit" | "next_token" => rest.push((key, value)),
+            _ => return Err(unknown_param(&key, &PARAMS)),
+        }
+    }
+    Ok((filter, vulnerability_from(rest, OfInstance::PARAMS)?))
+}
+
+fn vulnerability_from(
+    pairs: Vec<(String, String)>,
+    params: &[&str],
+) -> Result<VulnerabilityQuery, ApiError> {
     let mut q = VulnerabilityQuery::default();
-    for (key, value) in parse_query(raw)? {
+    for (key, value) in pairs {
         if !params.contains(&key.as_str()) {
             return Err(unknown_param(&key, params));
         }
@@ -620,6 +652,30 @@ mod tests {
             match vulnerability_query(Some(raw), params).unwrap_err() {
                 ApiError::Validation(v) => assert_eq!(v.field, field, "{raw}"),
                 other => panic!("{raw}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn page_forms_drop_empty_fields_and_name_bad_ones() {
+        let q =
+            form_vulnerabilities::<OfFleet>(Some("severity=&aws_region=eu-west-1&state=")).unwrap();
+        assert_eq!((q.severity, q.state), (None, None));
+        assert_eq!(q.region.unwrap().as_str(), "eu-west-1");
+        let (filter, q) = form_instance(Some("filter=ssl&limit=5&next_token=")).unwrap();
+        assert_eq!((filter.as_str(), q.limit, q.next_token), ("ssl", 5, None));
+        assert_eq!(form_instance(None).unwrap().0, "");
+        for (result, field) in [
+            (form_instance(Some("limit=0")).map(|_| ()), "limit"),
+            (form_instance(Some("severity=high")).map(|_| ()), "severity"),
+            (
+                form_vulnerabilities::<OfAdvisory>(Some("severity=high")).map(|_| ()),
+                "severity",
+            ),
+        ] {
+            match result.unwrap_err() {
+                ApiError::Validation(v) => assert_eq!(v.field, field),
+                other => panic!("{field}: {other}"),
             }
         }
     }

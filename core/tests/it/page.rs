@@ -8,9 +8,11 @@ use axum::body::Body;
 use axum::Router;
 use chrono::{TimeZone, Utc};
 use http::{Method, Request, StatusCode};
+use inventory_core::advisories::{Advisory, Affected, Feed, Interval, NameKind, Severity};
 use inventory_core::http::router;
 use inventory_core::model::{
-    InstanceDetails, InstanceId, InstanceState, Package, PackageSet, Source, StateChange,
+    InstanceDetails, InstanceId, InstanceState, OsPlatform, Package, PackageSet, Source,
+    StateChange,
 };
 use inventory_core::version::VersionScheme;
 use tower::ServiceExt;
@@ -160,7 +162,7 @@ async fn every_view_renders_what_the_store_holds() {
         let overview = get(&api, "/ui/").await;
         assert_eq!(
             db.store.data_api_calls() - calls,
-            3,
+            4,
             "{ctx}: the overview's calls"
         );
         overview.assert_html(StatusCode::OK, ctx).assert_contains(
@@ -199,13 +201,7 @@ async fn every_view_renders_what_the_store_holds() {
         assert!(first.body.contains("End of the list."), "{ctx}");
         let page = get(&api, "/ui/search?aws_region=eu-west-1&limit=1").await;
         page.assert_html(StatusCode::OK, ctx);
-        let next = page
-            .body
-            .split("rel=\"next\" href=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("{ctx}: no next page in {}", page.body))
-            .replace("&amp;", "&");
+        let next = next_link(&page, ctx);
         assert!(next.contains("aws_region=eu-west-1"), "{ctx}: {next}");
         let second = get(&api, &next).await;
         second.assert_html(StatusCode::OK, ctx);
@@ -287,6 +283,278 @@ async fn every_view_renders_what_the_store_holds() {
     .await;
 }
 
+/// Writes `packages` on `event`'s instance, on Debian 12, as a launch with
+/// its inventory does.
+async fn write(db: &common::TestDb, event: &StateChange, packages: &[(&str, &str)]) {
+    let os = OsPlatform::parse("Debian GNU/Linux", "12").unwrap();
+    let packages: Vec<Package> = packages.iter().map(|(n, v)| Package::new(*n, *v)).collect();
+    db.store
+        .apply_state_with_packages(
+            event,
+            PackageSet::new(&packages, VersionScheme::Dpkg).with_os(Some(&os)),
+            event.time,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+}
+
+/// An advisory for Debian 12's source package `package`, fixed in `fixed`
+/// (`None`: no fix yet).
+fn debian_advisory(id: &str, severity: Severity, package: &str, fixed: Option<&str>) -> Advisory {
+    Advisory {
+        id: id.into(),
+        aliases: Vec::new(),
+        summary: Some(format!("{package} security update")),
+        severity,
+        published: Some(Utc.with_ymd_and_hms(2024, 6, 27, 0, 0, 0).unwrap()),
+        modified: Utc.with_ymd_and_hms(2024, 9, 3, 12, 0, 0).unwrap(),
+        withdrawn: None,
+        source: Feed::Osv,
+        affected: vec![Affected {
+            release: "debian:12".parse().unwrap(),
+            package: package.into(),
+            names: NameKind::Source,
+            ranges: vec![Interval {
+                fixed: fixed.map(str::to_owned),
+                ..Interval::default()
+            }],
+            versions: vec![],
+        }],
+    }
+}
+
+async fn import(db: &common::TestDb, advisories: &[Advisory]) {
+    let mut import = db.store.begin_import().await.unwrap();
+    import.advisories(advisories).await.unwrap();
+    import.commit().await.unwrap();
+}
+
+/// The `rel="next"` link of a page, unescaped.
+fn next_link(page: &Page, ctx: &str) -> String {
+    page.body
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("{ctx}: no next page in {}", page.body))
+        .replace("&amp;", "&")
+}
+
+/// Three Debian 12 instances (one stopped, one up to date) and four
+/// advisories: DSA-5764-1 (high, openssl, fixed), TEST-0001 (critical,
+/// bash, no fix), DLA-0001 (low, for Debian 11: nobody) sharing the CVE of
+/// DSA-5764-1, and TEST-0002 (medium, curl, on one instance).
+async fn seed_vulnerabilities(db: &common::TestDb) {
+    for (id, account, region, openssl) in [
+        ("i-0deb1", "111111111111", "us-east-1", "3.0.14-1~deb12u1"),
+        ("i-0deb2", "222222222222", "eu-west-1", "3.0.14-1~deb12u1"),
+        ("i-0deb3", "222222222222", "eu-west-1", "3.0.14-1~deb12u2"),
+    ] {
+        let event = launch(id, account, region, "Debian GNU/Linux 12", 24);
+        let mut packages = vec![("openssl", openssl), ("bash", "5.2.15-2+b7")];
+        if id == "i-0deb1" {
+            packages.push(("curl", "7.88.1-10+deb12u8"));
+        }
+        write(db, &event, &packages).await;
+    }
+    let mut stop = launch("i-0deb2", "222222222222", "eu-west-1", "", 26);
+    stop.state = InstanceState::Stopped;
+    stop.details = None;
+    db.store.apply_state(&stop).await.unwrap();
+
+    let mut dsa = debian_advisory(
+        "DSA-5764-1",
+        Severity::High,
+        "openssl",
+        Some("3.0.14-1~deb12u2"),
+    );
+    dsa.aliases = vec!["CVE-2024-5535".into()];
+    let mut dla = debian_advisory("DLA-0001", Severity::Low, "openssl", None);
+    dla.aliases = vec!["CVE-2024-5535".into()];
+    dla.affected[0].release = "debian:11".parse().unwrap();
+    dla.published = None;
+    let unfixed = debian_advisory("TEST-0001", Severity::Critical, "bash", None);
+    let curl = debian_advisory(
+        "TEST-0002",
+        Severity::Medium,
+        "curl",
+        Some("7.88.1-10+deb12u9"),
+    );
+    import(db, &[dsa, dla, unfixed, curl]).await;
+}
+
+#[tokio::test]
+async fn vulnerability_views_show_what_the_store_matched() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        seed_vulnerabilities(db).await;
+        let api = router(db.store.clone());
+
+        // The overview: advisories by severity, the widest of each linked.
+        let overview = get(&api, "/ui/").await;
+        overview.assert_html(StatusCode::OK, ctx).assert_contains(
+            &[
+                "<tr data-severity=\"critical\"><td><a href=\"/ui/vulnerabilities?severity=critical\">",
+                "<td class=\"n\" data-count=\"1\">1</td>",
+                "<tr data-severity=\"unknown\">",
+                "<tr data-advisory=\"TEST-0001\">",
+                "href=\"/ui/advisories/DSA-5764-1\"",
+                "href=\"/ui/advisories/CVE-2024-5535\"",
+                "href=\"/ui/vulnerabilities\"",
+            ],
+            ctx,
+        );
+        // Most severe first; DLA-0001 affects nobody, so it is not listed.
+        let at = |id: &str| overview.body.find(&format!("data-advisory=\"{id}\""));
+        assert!(at("TEST-0001") < at("DSA-5764-1"), "{ctx}");
+        assert!(at("DSA-5764-1") < at("TEST-0002"), "{ctx}");
+        assert_eq!(at("DLA-0001"), None, "{ctx}");
+        assert_eq!(row_count(&overview, "DSA-5764-1"), Some("2".into()), "{ctx}");
+
+        // The list, filtered as the API filters.
+        let list = get(&api, "/ui/vulnerabilities").await;
+        list.assert_html(StatusCode::OK, ctx).assert_contains(
+            &["Advisories in the fleet", "openssl security update"],
+            ctx,
+        );
+        assert_eq!(row_count(&list, "DSA-5764-1"), Some("2".into()), "{ctx}");
+        let running = get(&api, "/ui/vulnerabilities?state=running&severity=").await;
+        assert_eq!(row_count(&running, "DSA-5764-1"), Some("1".into()), "{ctx}");
+        running.assert_contains(
+            &[
+                "<option value=\"running\" selected>running</option>",
+                // Its advisory view counts the same instances.
+                "href=\"/ui/advisories/DSA-5764-1?state=running\"",
+            ],
+            ctx,
+        );
+        let high = get(&api, "/ui/vulnerabilities?severity=high&aws_region=eu-west-1").await;
+        high.assert_html(StatusCode::OK, ctx)
+            .assert_contains(&["Advisories of high severity in the fleet"], ctx);
+        assert_eq!(row_count(&high, "DSA-5764-1"), Some("1".into()), "{ctx}");
+        assert_eq!(row_count(&high, "TEST-0001"), None, "{ctx}");
+        get(&api, "/ui/vulnerabilities?aws_account=999999999999")
+            .await
+            .assert_contains(&["No advisory affects these instances."], ctx);
+        // A page at a time, filters kept.
+        let first = get(&api, "/ui/vulnerabilities?limit=1&aws_account=111111111111").await;
+        let next = next_link(&first, ctx);
+        assert!(next.contains("aws_account=111111111111") && next.contains("limit=1"), "{ctx}: {next}");
+        let second = get(&api, &next).await;
+        second.assert_html(StatusCode::OK, ctx);
+        assert_eq!(row_count(&first, "TEST-0001"), Some("1".into()), "{ctx}");
+        assert_eq!(row_count(&second, "DSA-5764-1"), Some("1".into()), "{ctx}");
+
+        // An advisory: what it says, who has it, how each was matched.
+        let dsa = get(&api, "/ui/advisories/DSA-5764-1").await;
+        dsa.assert_html(StatusCode::OK, ctx).assert_contains(
+            &[
+                "<h1>DSA-5764-1</h1>",
+                "<p class=\"summary\">openssl security update</p>",
+                "<span class=\"sev sev-high\">high</span>",
+                "href=\"/ui/advisories/CVE-2024-5535\"",
+                "<dd>osv</dd>",
+                "datetime=\"2024-06-27T00:00:00+00:00\"",
+                "href=\"/ui/instances/i-0deb1\"",
+                "href=\"/ui/instances/i-0deb2\"",
+                "<td class=\"mono installed\">3.0.14-1~deb12u1</td>",
+                "<td class=\"mono fixed\">3.0.14-1~deb12u2</td>",
+                "<td class=\"matched\">same_name</td>",
+                "2 affected packages on this page.",
+            ],
+            ctx,
+        );
+        assert!(!dsa.body.contains("i-0deb3"), "{ctx}: fixed");
+        for (query, shown, hidden) in [
+            ("state=stopped", "i-0deb2", "i-0deb1"),
+            ("aws_account=111111111111&aws_region=", "i-0deb1", "i-0deb2"),
+            ("aws_region=eu-west-1", "i-0deb2", "i-0deb1"),
+        ] {
+            let page = get(&api, &format!("/ui/advisories/DSA-5764-1?{query}")).await;
+            page.assert_html(StatusCode::OK, &format!("{ctx}: {query}"));
+            assert!(
+                page.body.contains(&format!("href=\"/ui/instances/{shown}\""))
+                    && !page.body.contains(&format!("href=\"/ui/instances/{hidden}\"")),
+                "{ctx}: {query}: {}",
+                page.body
+            );
+        }
+        get(&api, "/ui/advisories/DSA-5764-1?state=terminated")
+            .await
+            .assert_contains(&["No instance that matches these filters is affected."], ctx);
+        let paged = get(&api, "/ui/advisories/DSA-5764-1?limit=1").await;
+        let next = next_link(&paged, ctx);
+        assert!(next.starts_with("/ui/advisories/DSA-5764-1?limit=1&next_token="), "{ctx}: {next}");
+        get(&api, &next)
+            .await
+            .assert_html(StatusCode::OK, ctx)
+            .assert_contains(&["href=\"/ui/instances/i-0deb2\"", "End of the list."], ctx);
+        // An alias two advisories share: both, the most severe leading.
+        get(&api, "/ui/advisories/CVE-2024-5535")
+            .await
+            .assert_html(StatusCode::OK, ctx)
+            .assert_contains(
+                &[
+                    "CVE-2024-5535 names 2 advisories; the most severe, <a href=\"/ui/advisories/DSA-5764-1\">DSA-5764-1</a>, leads.",
+                    "<h2><a href=\"/ui/advisories/DLA-0001\">DLA-0001</a></h2>",
+                    "<span class=\"sev sev-low\">low</span>",
+                ],
+                ctx,
+            );
+        get(&api, "/ui/advisories/DLA-0001")
+            .await
+            .assert_html(StatusCode::OK, ctx)
+            .assert_contains(&["No instance is affected"], ctx);
+        get(&api, "/ui/advisories/TEST-0001")
+            .await
+            .assert_contains(&["<span class=\"unfixed\">no fix yet</span>"], ctx);
+        get(&api, "/ui/advisories/CVE-1999-0001")
+            .await
+            .assert_html(StatusCode::NOT_FOUND, ctx)
+            .assert_contains(&["No advisory has the id or alias CVE-1999-0001"], ctx);
+
+        // An instance's vulnerabilities, most severe first, a page at a time.
+        let instance = get(&api, "/ui/instances/i-0deb1").await;
+        instance.assert_html(StatusCode::OK, ctx).assert_contains(
+            &[
+                "<section id=\"vulnerabilities\">",
+                "<tr data-advisory=\"TEST-0001\">",
+                "<span class=\"unfixed\">no fix yet</span>",
+                "href=\"/ui/advisories/DSA-5764-1\"",
+                "href=\"/ui/advisories/CVE-2024-5535\"",
+                "<td class=\"mono fixed\">3.0.14-1~deb12u2</td>",
+                "3 on this page.",
+            ],
+            ctx,
+        );
+        let paged = get(&api, "/ui/instances/i-0deb1?filter=ssl&limit=2").await;
+        paged.assert_contains(&["2 on this page.", "<span data-shown>1</span> of 3"], ctx);
+        let next = next_link(&paged, ctx);
+        assert!(
+            next.starts_with("/ui/instances/i-0deb1?filter=ssl&limit=2&next_token=")
+                && next.ends_with("#vulnerabilities"),
+            "{ctx}: {next}"
+        );
+        let rest = get(&api, next.trim_end_matches("#vulnerabilities")).await;
+        rest.assert_html(StatusCode::OK, ctx)
+            .assert_contains(&["<tr data-advisory=\"TEST-0002\">", "1 on this page."], ctx);
+        get(&api, "/ui/instances/i-0deb3")
+            .await
+            .assert_contains(&["<tr data-advisory=\"TEST-0001\">"], ctx);
+    })
+    .await;
+}
+
+/// The instances a row of an advisory table counts, by its advisory id.
+fn row_count(page: &Page, advisory: &str) -> Option<String> {
+    let row = page
+        .body
+        .split(&format!("<tr data-advisory=\"{advisory}\">"))
+        .nth(1)?;
+    let row = &row[..row.find("</tr>")?];
+    let cell = row.split("<td class=\"n\">").nth(1)?;
+    Some(cell[..cell.find('<')?].to_owned())
+}
+
 /// A package name, a tag and an instance id chosen to break out of the
 /// HTML: each shows as text, nowhere as markup. Instance ids only allow
 /// `[A-Za-z0-9-_.:]`, so the id's attempt is refused as input.
@@ -306,10 +574,28 @@ async fn values_from_the_database_are_escaped() {
         event.time = Utc::now() + chrono::Duration::hours(1);
         event.details.as_mut().unwrap().tags = [(evil.to_owned(), evil.to_owned())].into();
         db.store.apply_state(&event).await.unwrap();
+        // An advisory whose id, alias and summary try the same, affecting a
+        // Debian 12 instance.
+        let vulnerable = launch(
+            "i-0vuln",
+            "123456789012",
+            "us-east-1",
+            "Debian GNU/Linux 12",
+            27,
+        );
+        write(db, &vulnerable, &[("openssl", "3.0.1")]).await;
+        let mut advisory = debian_advisory(evil, Severity::Critical, "openssl", None);
+        advisory.aliases = vec![format!("CVE-{evil}")];
+        advisory.summary = Some(evil.to_owned());
+        import(db, &[advisory]).await;
 
         let api = router(db.store.clone());
         let pages = [
             "/ui/".to_owned(),
+            "/ui/vulnerabilities".to_owned(),
+            format!("/ui/advisories/{}", urlencode(evil)),
+            format!("/ui/advisories/CVE-{}", urlencode(evil)),
+            "/ui/instances/i-0vuln".to_owned(),
             "/ui/instances/i-0evil".to_owned(),
             format!("/ui/packages/{}", urlencode(evil)),
             format!("/ui/search?package_name={}", urlencode(evil)),
@@ -387,6 +673,8 @@ async fn the_page_reads_only_and_leaves_the_api_alone() {
             "/ui/search",
             "/ui/instances/i-1",
             "/ui/packages/openssl",
+            "/ui/vulnerabilities",
+            "/ui/advisories/CVE-1",
         ] {
             let answer = call(&api, method.clone(), path, Some("text/html")).await;
             assert_eq!(
@@ -418,6 +706,42 @@ async fn the_page_reads_only_and_leaves_the_api_alone() {
             "next_token: is not a token this API returned",
         ),
         ("/ui/history?since=yesterday", "since: must be a time"),
+        (
+            "/ui/vulnerabilities?severity=dire",
+            "severity: must be one of",
+        ),
+        ("/ui/vulnerabilities?state=asleep", "state:"),
+        ("/ui/vulnerabilities?aws_account=12", "aws_account:"),
+        (
+            "/ui/vulnerabilities?limit=0",
+            "limit: must be an integer from 1 to 1000",
+        ),
+        (
+            "/ui/vulnerabilities?next_token=bogus",
+            "next_token: is not a token this API returned",
+        ),
+        (
+            "/ui/vulnerabilities?colour=red",
+            "colour: unknown query parameter",
+        ),
+        (
+            "/ui/advisories/CVE-1?severity=high",
+            "severity: unknown query parameter",
+        ),
+        ("/ui/advisories/CVE-1?aws_region=moon", "aws_region:"),
+        (
+            "/ui/advisories/CVE-1?limit=1001",
+            "limit: must be an integer",
+        ),
+        ("/ui/instances/i-1?limit=0", "limit: must be an integer"),
+        (
+            "/ui/instances/i-1?next_token=bogus",
+            "next_token: is not a token",
+        ),
+        (
+            "/ui/instances/i-1?severity=high",
+            "severity: unknown query parameter",
+        ),
         (
             "/ui/history?instance=i-1&package=x",
             "give one of instance and package",

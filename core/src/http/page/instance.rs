@@ -1,48 +1,42 @@
-//! `/ui/instances/{id}?filter=…`: one instance. Its details and tags, its
-//! packages (narrowed by `filter`, a part of the name, on the server; as one
-//! types with the script), and its latest changes as a timeline.
+//! `/ui/instances/{id}?filter=…&next_token=…`: one instance. Its details
+//! and tags, its vulnerabilities (a page at a time with
+//! `GET /ec2/{id}/vulnerabilities`'s `limit` and `next_token`), its packages
+//! (narrowed by `filter`, a part of the name, on the server; as one types
+//! with the script) and its latest changes as a timeline.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
-use serde::Deserialize;
 
-use super::layout::{self, history_href, number, package_href, when};
+use super::layout::{self, advisory_href, history_href, instance_href, number, package_href, when};
 use super::search::state;
+use super::vulnerabilities::page_size;
 use super::{html, PageError};
-use crate::http::extract::InstancePath;
+use crate::http::extract::{form_instance, InstancePath};
 use crate::http::ApiError;
 use crate::model::InstanceRecord;
-use crate::query::HistoryQuery;
+use crate::query::{HistoryQuery, VulnerabilityPage, VulnerabilityQuery};
 use crate::store::Store;
 use crate::usecases::{instances, queries};
 
 /// Changes shown on the instance's page; the rest on its history page.
 const RECENT: u32 = 20;
 
-/// The instance page's one parameter.
-#[derive(Debug, Deserialize)]
-pub struct InstanceFilter {
-    /// Packages whose name contains this (case-insensitive).
-    #[serde(default)]
-    filter: String,
-}
-
 pub async fn view(
     State(store): State<Store>,
     path: Result<InstancePath, ApiError>,
-    filter: Result<Query<InstanceFilter>, QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let InstancePath(id) = path?;
-    let Query(filter) = filter.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (filter, vulnerable) = form_instance(raw.as_deref())?;
     let recent = HistoryQuery {
         limit: RECENT,
         ..HistoryQuery::default()
     };
-    let (record, history) = futures::try_join!(
+    let (record, history, vulnerabilities) = futures::try_join!(
         instances::get(&store, &id),
         queries::instance_history(&store, &id, &recent),
+        queries::instance_vulnerabilities(&store, &id, &vulnerable),
     )?;
     let Some(record) = record else {
         let body = html! {
@@ -68,9 +62,13 @@ pub async fn view(
                 (tags(&record))
             }
         }
+        section #vulnerabilities {
+            h2 { "Vulnerabilities" }
+            (vulnerabilities_of(&record, &vulnerabilities, &vulnerable, filter.trim()))
+        }
         section #packages {
             h2 { "Packages" }
-            (packages(&record, filter.filter.trim()))
+            (packages(&record, filter.trim()))
         }
         section #history {
             h2 { "Latest changes" }
@@ -112,6 +110,63 @@ fn tags(r: &InstanceRecord) -> Markup {
             dl.details {
                 @for (key, value) in tags { dt { (key) } dd { (value) } }
             }
+        }
+    }
+}
+
+/// A page of the advisories that affect the instance's packages, most
+/// severe first; the next page keeps the package filter.
+fn vulnerabilities_of(
+    r: &InstanceRecord,
+    page: &VulnerabilityPage,
+    q: &VulnerabilityQuery,
+    filter: &str,
+) -> Markup {
+    let size = page_size(q);
+    let params = [
+        ("filter", Some(filter).filter(|f| !f.is_empty())),
+        ("limit", size.as_deref()),
+    ];
+    let path = instance_href(&r.instance.id);
+    html! {
+        @if page.vulnerabilities.is_empty() {
+            p.empty #no-vulnerabilities {
+                @if q.next_token.is_some() {
+                    "No more vulnerabilities."
+                } @else if r.os_release.is_none() {
+                    "None known: the instance's OS release is not recorded, so no advisory \
+                     applies to it."
+                } @else {
+                    "No imported advisory affects its packages."
+                }
+            }
+        } @else {
+            table #vulnerability-list {
+                thead {
+                    tr {
+                        th scope="col" { "severity" }
+                        th scope="col" { "advisory" }
+                        th scope="col" { "aliases" }
+                        th scope="col" { "package" }
+                        th scope="col" { "installed" }
+                        th scope="col" { "fixed in" }
+                    }
+                }
+                tbody {
+                    @for v in &page.vulnerabilities {
+                        tr data-advisory=(v.advisory_id) {
+                            td { (layout::severity(v.severity)) }
+                            td.mono { a.advisory href=(advisory_href(&v.advisory_id)) { (v.advisory_id) } }
+                            td.mono { (layout::aliases(&v.aliases)) }
+                            td { a href=(package_href(&v.package_name)) { (v.package_name) } }
+                            td.mono.installed { (v.package_version) }
+                            td.mono.fixed { (layout::fixed_version(v.fixed_version.as_deref())) }
+                        }
+                    }
+                }
+            }
+            p.muted { (page.vulnerabilities.len()) " on this page." }
+            (layout::next_page_at(&path, &params, page.next_token.as_deref(), Some("vulnerabilities")))
         }
     }
 }

@@ -7,7 +7,8 @@ use maud::{html, Markup, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::assets;
-use crate::model::InstanceId;
+use crate::advisories::Severity;
+use crate::model::{Account, InstanceId, InstanceState, Region};
 use crate::query::{Change, ChangeKind};
 
 /// Everything but RFC 3986's unreserved characters is escaped: valid in a
@@ -43,6 +44,15 @@ pub fn package_href(name: &str) -> String {
     format!("/ui/packages/{}", encode(name))
 }
 
+/// An advisory's view, by its id or an alias.
+pub fn advisory_href(id: &str) -> String {
+    format!("/ui/advisories/{}", encode(id))
+}
+
+pub fn vulnerabilities_href(params: &[(&str, Option<&str>)]) -> String {
+    href("/ui/vulnerabilities", params)
+}
+
 pub fn search_href(params: &[(&str, Option<&str>)]) -> String {
     href("/ui/search", params)
 }
@@ -72,6 +82,7 @@ pub fn page(title: &str, body: Markup) -> Markup {
                         a href="/ui/" { "Overview" }
                         a href="/ui/search" { "Search" }
                         a href="/ui/history" { "Changes" }
+                        a href="/ui/vulnerabilities" { "Vulnerabilities" }
                     }
                     form.quick action="/ui/search" method="get" role="search" {
                         label.hidden for="quick-package" { "Package name" }
@@ -230,9 +241,70 @@ fn kind_class(kind: ChangeKind) -> &'static str {
     }
 }
 
+/// The account, region and state fields of a filter form, filled in;
+/// `any_state` labels the state left open.
+pub fn instance_fields(
+    account: Option<&Account>,
+    region: Option<&Region>,
+    state: Option<InstanceState>,
+    any_state: &str,
+) -> Markup {
+    html! {
+        label { "account"
+            input type="text" name="aws_account" inputmode="numeric" size="14"
+                value=[account.map(|a| a.as_str())];
+        }
+        label { "region"
+            input type="text" name="aws_region" size="14" value=[region.map(|r| r.as_str())];
+        }
+        label { "state"
+            select name="state" {
+                option value="" { (any_state) }
+                @for s in InstanceState::ALL {
+                    option value=(s.as_str()) selected[state == Some(s)] { (s.as_str()) }
+                }
+            }
+        }
+    }
+}
+
+/// An advisory's severity, coloured.
+pub fn severity(s: Severity) -> Markup {
+    html! { span class={ "sev sev-" (s.as_str()) } { (s.as_str()) } }
+}
+
+/// An advisory's aliases (CVE ids), each a link to the advisories it names.
+pub fn aliases(list: &[String]) -> Markup {
+    html! {
+        @for (i, alias) in list.iter().enumerate() {
+            @if i > 0 { ", " }
+            a.alias href=(advisory_href(alias)) { (alias) }
+        }
+    }
+}
+
+/// A fixed version, or that there is none yet.
+pub fn fixed_version(v: Option<&str>) -> Markup {
+    match v {
+        Some(v) => html! { (v) },
+        None => html! { span.unfixed { "no fix yet" } },
+    }
+}
+
 /// "Next page" when there is one: the current URL's parameters with the
 /// token; else how far the listing went.
 pub fn next_page(path: &str, params: &[(&str, Option<&str>)], token: Option<&str>) -> Markup {
+    next_page_at(path, params, token, None)
+}
+
+/// [`next_page`] for a listing further down a view: the link lands on the
+/// element with id `anchor`.
+pub fn next_page_at(
+    path: &str,
+    params: &[(&str, Option<&str>)],
+    token: Option<&str>,
+    anchor: Option<&str>,
+) -> Markup {
     let next = token.map(|token| {
         let mut with_token: Vec<(&str, Option<&str>)> = params
             .iter()
@@ -240,7 +312,11 @@ pub fn next_page(path: &str, params: &[(&str, Option<&str>)], token: Option<&str
             .copied()
             .collect();
         with_token.push(("next_token", Some(token)));
-        href(path, &with_token)
+        let link = href(path, &with_token);
+        match anchor {
+            Some(anchor) => format!("{link}#{anchor}"),
+            None => link,
+        }
     });
     html! {
         @if let Some(next) = next {

@@ -13,11 +13,14 @@
 //! |---|---|
 //! | `/ui/` | the fleet overview (`overview`) |
 //! | `/ui/search?…` | instances by package, version range, account, region, state (`search`) |
-//! | `/ui/instances/{id}` | one instance: details, packages, latest changes (`instance`) |
+//! | `/ui/instances/{id}` | one instance: details, vulnerabilities, packages, latest changes (`instance`) |
 //! | `/ui/packages/{name}` | a package's versions as a bar chart, its latest changes (`package`) |
 //! | `/ui/history?…` | the changes of an instance, a package or the fleet (`history`) |
+//! | `/ui/advisories/{id}?…` | an advisory (by id or alias) and the instances it affects (`advisory`) |
+//! | `/ui/vulnerabilities?…` | the fleet's advisories with instance counts (`vulnerabilities`) |
 //! | `/ui/assets/{file}` | the stylesheet and the script (`assets`) |
 
+mod advisory;
 mod assets;
 mod chart;
 mod history;
@@ -26,6 +29,7 @@ mod layout;
 mod overview;
 mod package;
 mod search;
+mod vulnerabilities;
 
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
@@ -54,6 +58,8 @@ pub(super) fn routes() -> Router<Store> {
         .route("/ui/instances/{id}", get_only(instance::view))
         .route("/ui/packages/{*name}", get_only(package::view))
         .route("/ui/history", get_only(history::view))
+        .route("/ui/advisories/{id}", get_only(advisory::view))
+        .route("/ui/vulnerabilities", get_only(vulnerabilities::view))
         .route("/ui/assets/{file}", get_only(assets::file))
         .route("/ui/{*rest}", get_only(not_found))
         .route("/ui", get_only(|| async { Redirect::permanent(PAGE_ROOT) }))

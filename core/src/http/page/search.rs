@@ -129,22 +129,7 @@ fn form(q: &SearchQuery) -> Markup {
             }
             @if let Some(v) = above { input type="hidden" name="version_gt" value=(v); }
             @if let Some(v) = through { input type="hidden" name="version_le" value=(v); }
-            label { "account"
-                input type="text" name="aws_account" inputmode="numeric" size="14"
-                    value=[q.account.as_ref().map(|a| a.as_str())];
-            }
-            label { "region"
-                input type="text" name="aws_region" size="14"
-                    value=[q.region.as_ref().map(|r| r.as_str())];
-            }
-            label { "state"
-                select name="state" {
-                    option value="" { "any" }
-                    @for s in InstanceState::ALL {
-                        option value=(s.as_str()) selected[q.state == Some(s)] { (s.as_str()) }
-                    }
-                }
-            }
+            (layout::instance_fields(q.account.as_ref(), q.region.as_ref(), q.state, "any"))
             label { "per page"
                 select name="limit" {
                     @for l in LIMITS {
