@@ -5,7 +5,8 @@
 //! - the import's rate and Data API calls;
 //! - p50 / p99 of `GET /advisories/{id}` for a package on every Debian
 //!   instance and for one on 5 instances, of `/ec2/{id}/vulnerabilities`
-//!   and of the fleet summary, each 1 call;
+//!   and of the fleet summary, each 1 call; then the page's views of them
+//!   (the overview, an advisory, an instance, the list), through the Router;
 //! - what a write costs with the findings against without: the same
 //!   writes (a replaced capture, and a first write of new package rows)
 //!   timed before and after the import, in the same run.
@@ -349,6 +350,27 @@ async fn bench(
         calls,
         rows,
     );
+    println!(
+        "the page's vulnerability views, {} runs each:",
+        runs.min(50)
+    );
+    let views = [
+        ("overview /ui/", "/ui/".to_owned()),
+        (
+            "/ui/advisories/BENCH-OPENSSL, first page",
+            "/ui/advisories/BENCH-OPENSSL".to_owned(),
+        ),
+        (
+            "/ui/instances/{id} (a Debian instance)",
+            format!("/ui/instances/{}", instance_id(debian).as_str()),
+        ),
+        (
+            "/ui/vulnerabilities, first page",
+            "/ui/vulnerabilities".to_owned(),
+        ),
+    ];
+    common::time_pages(&store, &views, runs.min(50)).await;
+    common::overview_reads(&store, runs.min(50)).await;
 }
 
 /// Fresh statistics, as autovacuum or the engine keeps them.

@@ -290,9 +290,6 @@ async fn main() {
 /// Lambda do: p50 and p99 in ms, bytes, Data API calls. One more instance,
 /// with 1,000 packages, is written for the instance view.
 async fn pages(db: &common::TestDb, store: &Store, instances: usize, packages: usize, runs: usize) {
-    use axum::body::Body;
-    use tower::ServiceExt;
-
     let big = instances;
     let launched = Utc.with_ymd_and_hms(2026, 11, 3, 8, 0, 0).unwrap();
     let installed = packages_of(big, 1000, None);
@@ -302,16 +299,11 @@ async fn pages(db: &common::TestDb, store: &Store, instances: usize, packages: u
         .apply_state_with_packages(&launch(big, launched), set, launched)
         .await
         .unwrap();
-    let api = inventory_core::http::router(store.clone());
     println!(
         "page views ({instances} instances x {packages} packages, and one with 1,000), {runs} runs each:"
     );
-    println!(
-        "{:<46} {:>9} {:>9} {:>10} {:>6}",
-        "view", "p50 ms", "p99 ms", "bytes", "calls"
-    );
-    for (what, path) in [
-        ("overview /ui/", "/ui/".to_owned()),
+    let views = [
+        ("overview /ui/ (no advisory imported)", "/ui/".to_owned()),
         (
             "instance with 1,000 packages /ui/instances/{id}",
             format!("/ui/instances/{}", instance_id(big).as_str()),
@@ -320,33 +312,7 @@ async fn pages(db: &common::TestDb, store: &Store, instances: usize, packages: u
             "package /ui/packages/openssl",
             "/ui/packages/openssl".to_owned(),
         ),
-    ] {
-        let mut times = Vec::with_capacity(runs);
-        let (mut bytes, mut calls) = (0, 0);
-        for _ in 0..runs {
-            let before = store.data_api_calls();
-            let started = Instant::now();
-            let request = http::Request::get(&path).body(Body::empty()).unwrap();
-            let response = api.clone().oneshot(request).await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "{path}: {}",
-                response.status()
-            );
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            times.push(started.elapsed());
-            bytes = body.len();
-            calls = store.data_api_calls() - before;
-        }
-        times.sort();
-        let at =
-            |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
-        println!(
-            "{what:<46} {:>9.2} {:>9.2} {bytes:>10} {calls:>6}",
-            at(0.5),
-            at(0.99)
-        );
-    }
+    ];
+    common::time_pages(store, &views, runs).await;
+    common::overview_reads(store, runs).await;
 }

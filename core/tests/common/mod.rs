@@ -166,6 +166,93 @@ pub fn bench_arg(n: usize, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Times the page's views `(what, path)` through the API's Router, as
+/// `inventory serve` and the Lambda render them, `runs` runs each, and
+/// prints p50 and p99 in ms, the bytes and the Data API calls of each.
+pub async fn time_pages(store: &Store, views: &[(&str, String)], runs: usize) {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    let api = inventory_core::http::router(store.clone());
+    println!(
+        "{:<50} {:>9} {:>9} {:>10} {:>6}",
+        "view", "p50 ms", "p99 ms", "bytes", "calls"
+    );
+    for (what, path) in views {
+        let mut times = Vec::with_capacity(runs);
+        let (mut bytes, mut calls) = (0, 0);
+        for _ in 0..runs {
+            let before = store.data_api_calls();
+            let started = std::time::Instant::now();
+            let request = http::Request::get(path).body(Body::empty()).unwrap();
+            let response = api.clone().oneshot(request).await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            times.push(started.elapsed());
+            bytes = body.len();
+            calls = store.data_api_calls() - before;
+        }
+        times.sort();
+        let at =
+            |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+        println!(
+            "{what:<50} {:>9.2} {:>9.2} {bytes:>10} {calls:>6}",
+            at(0.5),
+            at(0.99)
+        );
+    }
+}
+
+/// The overview's reads before its advisories (3 calls: counts, the 15
+/// most widespread packages, the 15 latest changes) and now (those and the
+/// first 200 of the fleet's advisories), each set at once as the view makes
+/// them: prints p50 and p99 in ms of each, `runs` runs, interleaved.
+pub async fn overview_reads(store: &Store, runs: usize) {
+    use inventory_core::query::HistoryQuery;
+    use inventory_core::usecases::queries;
+
+    let recent = HistoryQuery {
+        limit: 15,
+        ..HistoryQuery::default()
+    };
+    let (mut before, mut now) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    let (mut calls_before, mut calls_now) = (0, 0);
+    for _ in 0..runs {
+        let calls = store.data_api_calls();
+        let started = std::time::Instant::now();
+        futures::try_join!(
+            store.fleet_counts(),
+            store.widespread_packages(15),
+            store.fleet_history(&recent),
+        )
+        .unwrap();
+        before.push(started.elapsed());
+        calls_before = store.data_api_calls() - calls;
+        let calls = store.data_api_calls();
+        let started = std::time::Instant::now();
+        queries::fleet_overview(store, 15, 15, 200).await.unwrap();
+        now.push(started.elapsed());
+        calls_now = store.data_api_calls() - calls;
+    }
+    let p = |mut times: Vec<Duration>, q: f64| {
+        times.sort();
+        times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "the overview's reads, {runs} runs: before p50 {:.2} p99 {:.2} ms ({calls_before} calls) | now p50 {:.2} p99 {:.2} ms ({calls_now} calls, with the advisories)",
+        p(before.clone(), 0.5),
+        p(before, 0.99),
+        p(now.clone(), 0.5),
+        p(now, 0.99)
+    );
+}
+
 /// Only PostgreSQL, when its URL is set (else after the SKIPPED line): for
 /// benches of what the product runs on.
 pub async fn postgres() -> Option<TestDb> {
