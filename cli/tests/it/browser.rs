@@ -2,10 +2,12 @@
 //! and `chromium-driver`), driven over WebDriver, clicks its way from the
 //! overview to a search, an instance, a package and its history on a running
 //! `inventory serve`, and checks what it sees against the API's answers: the
-//! counts, the versions in the store's order, the chart's bars. No console
-//! error and no failed request is allowed. It takes the screenshots the
-//! README shows: into `docs/` with `UPDATE_SCREENSHOTS=1`, else next to the
-//! test's database.
+//! counts, the versions in the store's order, the chart's bars. A second
+//! browser, with JavaScript off, walks to an advisory from the overview and
+//! from an instance, after the fixture feeds of `events/advisories` are
+//! imported. No console error and no failed request is allowed. It takes
+//! the screenshots the README shows: into `docs/` with `UPDATE_SCREENSHOTS=1`,
+//! else next to the test's database.
 //!
 //! Without Chromium it prints a SKIPPED line (a failure under
 //! `INVENTORY_TEST_REQUIRE_ALL=1`, as in CI, which installs it).
@@ -91,12 +93,19 @@ impl Driver {
     }
 }
 
-async fn browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
+/// A Chromium session; `javascript: false` turns the pages' scripts off
+/// (WebDriver's own commands still work).
+async fn browser(driver: &Driver, chromium: &Path, profile: &Path, javascript: bool) -> Client {
     let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
     args.push(format!("--user-data-dir={}", profile.display()));
+    let prefs = if javascript {
+        json!({})
+    } else {
+        json!({"profile.managed_default_content_settings.javascript": 2})
+    };
     let capabilities = json!({
         "browserName": "chrome",
-        "goog:chromeOptions": {"binary": chromium, "args": args},
+        "goog:chromeOptions": {"binary": chromium, "args": args, "prefs": prefs},
         "goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"},
     });
     let Value::Object(capabilities) = capabilities else {
@@ -174,6 +183,16 @@ async fn click(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+async fn type_into(client: &Client, css: &str, keys: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(keys)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
 /// Waits (a click's navigation may still be under way) until the browser
 /// is at `path`.
 async fn path_is(client: &Client, path: &str) {
@@ -232,12 +251,115 @@ async fn seed(serve: &Serve) {
         ("backfill:web-2", "3.0.11-1~deb12u2"),
         ("backfill:web-3", "3.0.11-1~deb12u2"),
     ] {
-        let body = json!({"aws_region": "eu-west-1", "aws_account": "210987654321", "packages": [
+        let body = json!({"aws_region": "eu-west-1", "aws_account": "210987654321",
+            "platform_name": "Debian GNU/Linux", "platform_version": "12", "packages": [
             {"package_name": "openssl", "package_version": openssl},
             {"package_name": "curl", "package_version": "7.88.1-10+deb12u8"}]});
         let (status, answer) = http(&serve.http, "PUT", &format!("/ec2/{id}"), Some(&body)).await;
         assert_eq!(status, 200, "{answer}");
     }
+    operator(
+        &[
+            "advisories",
+            "import",
+            &path("advisories/osv"),
+            &path("advisories/alas"),
+            &path("advisories/debian"),
+        ],
+        &serve.data_api,
+    )
+    .await;
+}
+
+/// An instance's view, its id escaped as the page's links escape it.
+fn instance_path(id: &str) -> String {
+    format!("/ui/instances/{}", id.replace(':', "%3A"))
+}
+
+/// With JavaScript off: from the overview to the fleet's widest advisory
+/// of the highest severity, to an instance it affects, and back to the
+/// advisory from that instance's vulnerabilities; each table as long as the
+/// API's answer, the instance's package filter working through its form.
+async fn walk_to_an_advisory(client: &Client, base: &str) {
+    let (_, fleet) = http(base, "GET", "/vulnerabilities", None).await;
+    let first = &fleet["advisories"][0];
+    let advisory = first["advisory_id"]
+        .as_str()
+        .expect("an advisory affects the fixture fleet");
+    let (_, affected) = http(base, "GET", &format!("/advisories/{advisory}"), None).await;
+    let affected = affected["affected"].as_array().unwrap();
+    let instance = affected[0]["aws_instance_id"].as_str().unwrap();
+    let (_, vulnerable) = http(
+        base,
+        "GET",
+        &format!("/ec2/{instance}/vulnerabilities"),
+        None,
+    )
+    .await;
+    let vulnerabilities = vulnerable["vulnerabilities"].as_array().unwrap();
+    let (_, record) = http(base, "GET", &format!("/ec2/{instance}"), None).await;
+    let with_openssl = record["record"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["package_name"].as_str().unwrap().contains("openssl"))
+        .count();
+    let link = format!("a.advisory[href='/ui/advisories/{advisory}']");
+
+    client.goto(&format!("{base}/ui/")).await.unwrap();
+    path_is(client, "/ui/").await;
+    let row = text(
+        client,
+        &format!("#top-advisories tr[data-advisory='{advisory}']"),
+    )
+    .await;
+    assert!(
+        row.contains(first["severity"].as_str().unwrap())
+            && row.contains(&first["instances"].to_string()),
+        "{row} for {first}"
+    );
+    click(client, &format!("#top-advisories {link}")).await;
+    path_is(client, &format!("/ui/advisories/{advisory}")).await;
+    assert_eq!(text(client, "main h1").await, advisory);
+    let rows = client
+        .find_all(Locator::Css("#affected-list tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), affected.len());
+    let fixed = text(client, "#affected-list tbody tr td.fixed").await;
+    let expected = affected[0]["fixed_version"]
+        .as_str()
+        .unwrap_or("no fix yet");
+    assert_eq!(fixed, expected);
+
+    let to = instance_path(instance);
+    click(client, &format!("#affected-list a[href='{to}']")).await;
+    path_is(client, &to).await;
+    let rows = client
+        .find_all(Locator::Css("#vulnerability-list tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), vulnerabilities.len());
+    // No script: typing does not narrow the packages; the form does.
+    let all = text(client, "[data-shown]").await;
+    type_into(client, "input[name=filter]", "openssl").await;
+    assert_eq!(text(client, "[data-shown]").await, all, "a script ran");
+    click(client, "form.filters button").await;
+    path_is(client, &to).await;
+    assert_eq!(text(client, "[data-shown]").await, with_openssl.to_string());
+    click(client, &format!("#vulnerability-list {link}")).await;
+    path_is(client, &format!("/ui/advisories/{advisory}")).await;
+
+    // Every affected advisory, from the overview's link.
+    client.goto(&format!("{base}/ui/")).await.unwrap();
+    path_is(client, "/ui/").await;
+    click(client, "#vulnerabilities p.more a").await;
+    path_is(client, "/ui/vulnerabilities").await;
+    let rows = client
+        .find_all(Locator::Css("table.advisories tbody tr[data-advisory]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), fleet["advisories"].as_array().unwrap().len());
 }
 
 #[tokio::test]
@@ -258,7 +380,7 @@ async fn a_person_clicks_through_the_fleet_page() {
     let packages = record["record"]["packages"].as_array().unwrap().len();
 
     let driver = Driver::start(&chromedriver).await;
-    let client = browser(&driver, &chromium, &dir.0.join("profile")).await;
+    let client = browser(&driver, &chromium, &dir.0.join("profile"), true).await;
     let base = serve.http.clone();
     let shots = screenshot_dir(&dir.0);
 
@@ -275,13 +397,7 @@ async fn a_person_clicks_through_the_fleet_page() {
             std::fs::write(shots.join("page-overview.png"), screenshot).unwrap();
 
             // A search, through the form in the header.
-            client
-                .find(Locator::Css("#quick-package"))
-                .await
-                .unwrap()
-                .send_keys("openssl")
-                .await
-                .unwrap();
+            type_into(&client, "#quick-package", "openssl").await;
             click(&client, "form.quick button").await;
             path_is(&client, "/ui/search").await;
             let rows = client
@@ -302,13 +418,7 @@ async fn a_person_clicks_through_the_fleet_page() {
             path_is(&client, &format!("/ui/instances/{launched}")).await;
             assert_eq!(text(&client, "#state").await, "running");
             assert_eq!(text(&client, "[data-shown]").await, packages.to_string());
-            client
-                .find(Locator::Css("input[name=filter]"))
-                .await
-                .unwrap()
-                .send_keys("openssl")
-                .await
-                .unwrap();
+            type_into(&client, "input[name=filter]", "openssl").await;
             let visible = client
                 .execute(
                     "return Array.from(document.querySelectorAll('#package-list tbody tr'))\
@@ -372,6 +482,24 @@ async fn a_person_clicks_through_the_fleet_page() {
             assert!(problems.is_empty(), "{problems:#?}");
         }
     });
+    close_after(client, walk).await;
+
+    let client = browser(&driver, &chromium, &dir.0.join("profile-no-js"), false).await;
+    let walk = tokio::spawn({
+        let client = client.clone();
+        let base = serve.http.clone();
+        async move {
+            walk_to_an_advisory(&client, &base).await;
+            let problems = problems(&client, &base).await;
+            assert!(problems.is_empty(), "{problems:#?}");
+        }
+    });
+    close_after(client, walk).await;
+}
+
+/// Waits for a walk run as a task, then closes its session (chromedriver
+/// stops Chromium) whether it passed or failed, and fails as it did.
+async fn close_after(client: Client, walk: tokio::task::JoinHandle<()>) {
     let walked = walk.await;
     client.close().await.unwrap();
     if let Err(failure) = walked {
