@@ -285,7 +285,6 @@ fn vulnerability_from(
     Ok(q)
 }
 
-
 /// The query string of `GET /accounts` as its page.
 #[derive(Debug)]
 pub struct Scopes(pub ScopesQuery);

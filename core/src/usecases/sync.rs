@@ -828,7 +828,7 @@ mod tests {
             region: "eu-west-1".parse().unwrap(),
         };
         let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
-        let coverage = |a: &str, synced, failed| ScopeCoverage {
+        let coverage = |a: &str, synced, failed: Option<DateTime<Utc>>| ScopeCoverage {
             scope: scope(a),
             instances: Default::default(),
             first_seen: at("2026-11-01T00:00:00Z"),
