@@ -6,15 +6,16 @@
 use axum::extract::Request;
 use axum::middleware::map_request;
 use axum::Router;
-use inventory_core::http::{router, RequestId};
+use inventory_core::http::{router_with, RequestId, SilentAfter};
 use inventory_core::store::Store;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 
 /// The API the function serves: core's router, taking API Gateway's request
-/// id as the request's.
-pub fn app(store: Store) -> Router {
-    router(store).layer(map_request(with_api_gateway_request_id))
+/// id as the request's; `GET /accounts` flags scopes silent after
+/// `silent_after`.
+pub fn app(store: Store, silent_after: SilentAfter) -> Router {
+    router_with(store, silent_after).layer(map_request(with_api_gateway_request_id))
 }
 
 /// Hands API Gateway's request id to the API, so that the answer and the log

@@ -79,11 +79,15 @@ const ACCOUNTS: Route = Route::new("/accounts", "GET");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SilentAfter(pub chrono::Duration);
 
+impl SilentAfter {
+    pub fn hours(hours: u32) -> Self {
+        Self(chrono::Duration::hours(hours.into()))
+    }
+}
+
 impl Default for SilentAfter {
     fn default() -> Self {
-        Self(chrono::Duration::hours(
-            crate::config::DEFAULT_SILENT_AFTER_HOURS.into(),
-        ))
+        Self::hours(crate::config::DEFAULT_SILENT_AFTER_HOURS)
     }
 }
 

@@ -7,7 +7,7 @@ use axum::Router;
 use base64::Engine;
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN};
 use inventory_core::config::{ConfigError, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
-use inventory_core::http::REQUEST_ID_HEADER;
+use inventory_core::http::{SilentAfter, REQUEST_ID_HEADER};
 use inventory_handlers::{http_api, start_with};
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Body, IntoResponse, Response};
@@ -27,7 +27,7 @@ async fn api() -> (Server, Router) {
         .await
         .expect("start-up");
     startup.store.migrate().await.expect("schema");
-    (server, http_api::app(startup.store))
+    (server, http_api::app(startup.store, SilentAfter::default()))
 }
 
 /// What `lambda_http::run` does with one event: the Router's answer, turned
