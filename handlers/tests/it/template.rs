@@ -2,9 +2,14 @@
 //! privilege (IAM and inside the database), IAM auth on every route, the event
 //! rules with their dead-letter queue, the alarms, the schema on every cluster
 //! before anything uses it, engine versions, the settings the handlers read,
-//! and how the functions build.
-//! Each check returns the problems it finds; every check is also run on a
-//! template broken on purpose, to show it can fail.
+//! and how the functions build; organization mode (the central bus and its
+//! policy, the member role's name, the scope alarms) and `member.yaml` (its
+//! read-only role, its forwarding rules); and that the single-account
+//! deployment stays what it was (a checked-in rendering).
+//! Each check runs on the template rendered for several deployments (single
+//! account, organization, list of accounts, both; for `member.yaml`, several
+//! stack instances) and returns the problems it finds; every check is also run
+//! on a template broken on purpose, to show it can fail.
 
 use crate::template_support;
 
@@ -20,6 +25,14 @@ const DLQ_METRIC: &str = "ApproximateNumberOfMessagesVisible";
 /// Actions that support no resource-level permission: `Resource: "*"` is the
 /// only form IAM accepts for them.
 const NO_RESOURCE_LEVEL: &[&str] = &[
+    "ec2:DescribeInstances",
+    "ssm:ListInventoryEntries",
+    "ssm:DescribeInstanceInformation",
+    "organizations:ListAccounts",
+];
+
+/// What the member role allows: the reads of `state-change` in a member account.
+const MEMBER_ACTIONS: &[&str] = &[
     "ec2:DescribeInstances",
     "ssm:ListInventoryEntries",
     "ssm:DescribeInstanceInformation",
@@ -72,6 +85,35 @@ fn events(props: &Value) -> Vec<(String, Value)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The state-change function's name and the event patterns of its rules.
+fn state_change_patterns(t: &Value) -> Result<(&str, Vec<Value>), Problems> {
+    let Some((fname, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return Err(vec![format!("no function builds {STATE_CHANGE_BIN}")]);
+    };
+    let patterns = events(&function_properties(t, f))
+        .into_iter()
+        .filter_map(|(_, e)| at(&e, &["Properties", "Pattern"]).cloned())
+        .collect();
+    Ok((fname, patterns))
+}
+
+/// The text of a one-argument `!Sub`.
+fn sub_text(v: Option<&Value>) -> Option<String> {
+    match v.and_then(intrinsic)? {
+        Intrinsic::Other(f, arg) if f == "Fn::Sub" => arg.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// The targets of an `AWS::Events::Rule`.
+fn rule_targets(rule: &Value) -> Vec<&Value> {
+    at(rule, &["Properties", "Targets"])
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Every IAM statement of the template, wherever it sits.
@@ -234,7 +276,14 @@ fn resource_scoping(t: &Value) -> Problems {
     let mut data_api: Vec<&str> = DATA_API_ACTIONS.to_vec();
     data_api.push("secretsmanager:GetSecretValue");
     let mut state_change = data_api.clone();
-    state_change.extend(NO_RESOURCE_LEVEL);
+    state_change.extend(MEMBER_ACTIONS);
+    // Organization mode: the member role, and the organization's accounts.
+    if organization_mode(t) {
+        state_change.push("sts:AssumeRole");
+    }
+    if !parameter(t, "OrganizationId").is_empty() {
+        state_change.push("organizations:ListAccounts");
+    }
     let mut schema: Vec<&str> = SCHEMA_DATA_API_ACTIONS.to_vec();
     schema.push("secretsmanager:GetSecretValue");
     // The functions behind the API and the events log in as the application
@@ -1100,7 +1149,7 @@ fn alarms(t: &Value) -> Problems {
                     .and_then(|v| ref_of_type(t, v, "AWS::SNS::Topic"))
                     .is_some()
         });
-    if !subscribed {
+    if !subscribed && !parameter(t, "AlarmEmail").is_empty() {
         problems.push("AlarmEmail subscribes no address to the alarm topic".into());
     }
     problems
@@ -1180,13 +1229,10 @@ fn pattern_matches(pattern: &Value, event: &serde_json::Value) -> bool {
 /// Every sample EC2 and SSM event in `events/` is matched by one of the
 /// state-change function's rules (they mirror what AWS sends).
 fn sample_events_routed(t: &Value) -> Problems {
-    let Some((fname, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
-        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    let (fname, patterns) = match state_change_patterns(t) {
+        Ok(found) => found,
+        Err(problems) => return problems,
     };
-    let patterns: Vec<Value> = events(&function_properties(t, f))
-        .into_iter()
-        .filter_map(|(_, e)| at(&e, &["Properties", "Pattern"]).cloned())
-        .collect();
     let dir = repo_root().join("events");
     let mut samples: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -1266,9 +1312,28 @@ fn apply(t: &mut Value, edit: &Edit) {
     let (Edit::Set(path, _) | Edit::Remove(path) | Edit::Push(path, _)) = edit;
     let keys: Vec<&str> = path.split('.').collect();
     let (last, parent) = keys.split_last().expect("non-empty path");
-    let parent = at_mut(t, parent)
-        .and_then(Value::as_mapping_mut)
-        .unwrap_or_else(|| panic!("no mapping at {parent:?}"));
+    let parent = at_mut(t, parent).unwrap_or_else(|| panic!("nothing at {parent:?}"));
+    let parent = match parent {
+        Value::Tagged(tagged) => &mut tagged.value,
+        other => other,
+    };
+    // An item of a list, by its index.
+    if let (Value::Sequence(items), Ok(i)) = (&mut *parent, last.parse::<usize>()) {
+        match edit {
+            Edit::Set(_, v) => items[i] = v.clone(),
+            Edit::Remove(_) => {
+                items.remove(i);
+            }
+            Edit::Push(_, v) => items[i]
+                .as_sequence_mut()
+                .unwrap_or_else(|| panic!("no list at {path}"))
+                .push(v.clone()),
+        }
+        return;
+    }
+    let parent = parent
+        .as_mapping_mut()
+        .unwrap_or_else(|| panic!("no mapping at {path}"));
     match edit {
         Edit::Set(_, v) => {
             parent.insert(Value::from(*last), v.clone());
@@ -1282,15 +1347,36 @@ fn apply(t: &mut Value, edit: &Edit) {
     }
 }
 
-/// The real template passes `check`, and each broken copy is caught with a
-/// problem that mentions what was broken.
+/// The real `template.yaml` passes `check` in every deployment of
+/// [`DEPLOYMENTS`], and each broken copy is caught, in one of them at least,
+/// with a problem that mentions what was broken.
 fn assert_catches(check: fn(&Value) -> Problems, cases: Vec<(Edit, &str)>) {
-    let clean = check(&load());
-    assert!(clean.is_empty(), "template.yaml: {clean:#?}");
+    assert_catches_in("template.yaml", DEPLOYMENTS, check, cases);
+}
+
+/// [`assert_catches`] for the template `file` rendered with each of `renders`.
+fn assert_catches_in(
+    file: &str,
+    renders: &[(&str, &[(&str, &str)])],
+    check: fn(&Value) -> Problems,
+    cases: Vec<(Edit, &str)>,
+) {
+    let problems_of = |t: &Value| -> Vec<String> {
+        renders
+            .iter()
+            .flat_map(|(name, values)| {
+                check(&render(t, values))
+                    .into_iter()
+                    .map(move |p| format!("{name}: {p}"))
+            })
+            .collect()
+    };
+    let clean = problems_of(&load_file(file));
+    assert!(clean.is_empty(), "{file}: {clean:#?}");
     for (edit, expected) in cases {
-        let mut t = load();
+        let mut t = load_file(file);
         apply(&mut t, &edit);
-        let problems = check(&t);
+        let problems = problems_of(&t);
         assert!(
             problems.iter().any(|p| p.contains(expected)),
             "expected a problem mentioning {expected:?}, got {problems:#?}"
@@ -1876,6 +1962,1130 @@ fn alarms_page_on_every_failure() {
             (
                 remove(&format!("{r}.AlarmEmailSubscription")),
                 "AlarmEmail subscribes no address",
+            ),
+        ],
+    );
+}
+
+// ------------------------------------------------------------------ single account
+
+/// The single-account rendering of `template.yaml` (its default parameters),
+/// checked in: an organization mode that leaked into it shows up as a diff.
+const SINGLE_ACCOUNT_SNAPSHOT: &str = "handlers/tests/snapshots/single-account-template.yaml";
+const UPDATE_SNAPSHOT_VAR: &str = "UPDATE_TEMPLATE_SNAPSHOT";
+
+/// What the single-account rendering holds beyond the snapshot on purpose
+/// (docs/deploy.md, "Single account or organization").
+const SINGLE_ACCOUNT_ADDITIONS: &[&str] = &[
+    // The coverage alarms: a silent or failing scope is news in one account too.
+    "Resources.SilentScopesAlarm",
+    "Resources.FailedScopesAlarm",
+    // Settings whose values are the runtime's defaults (24 hours) or new to it.
+    "Resources.HttpApiFunction.Properties.Environment.Variables.INVENTORY_SILENT_AFTER_HOURS",
+    "Resources.StateChangeFunction.Properties.Environment.Variables.INVENTORY_SILENT_AFTER_HOURS",
+    "Resources.StateChangeFunction.Properties.Environment.Variables.INVENTORY_METRICS_NAMESPACE",
+];
+
+/// Removes the value at a dotted path, and the mappings it leaves empty.
+fn remove_pruning(t: &mut Value, path: &str) -> bool {
+    let keys: Vec<&str> = path.split('.').collect();
+    let (last, parents) = keys.split_last().expect("non-empty path");
+    let Some(parent) = at_mut(t, parents).and_then(Value::as_mapping_mut) else {
+        return false;
+    };
+    // In place: the rest keeps its order for the comparison.
+    if parent.shift_remove(*last).is_none() {
+        return false;
+    }
+    if parent.is_empty() && !parents.is_empty() {
+        remove_pruning(t, &parents.join("."));
+    }
+    true
+}
+
+fn single_account_rendering() -> String {
+    let mut t = render(&load(), &[]);
+    for path in SINGLE_ACCOUNT_ADDITIONS {
+        assert!(
+            remove_pruning(&mut t, path),
+            "{path} is listed as an addition but the single-account rendering has no such thing"
+        );
+    }
+    let mut kept = serde_yaml::Mapping::new();
+    for section in ["Globals", "Resources", "Outputs"] {
+        kept.insert(
+            section.into(),
+            at(&t, &[section]).cloned().unwrap_or_default(),
+        );
+    }
+    format!(
+        "# template.yaml rendered with its default parameters (single account), without\n\
+         # the additions handlers/tests/it/template.rs lists. Written by its test\n\
+         # single_account_deployment_is_unchanged with {UPDATE_SNAPSHOT_VAR}=1.\n{}",
+        serde_yaml::to_string(&Value::Mapping(kept)).expect("YAML")
+    )
+}
+
+#[test]
+fn single_account_deployment_is_unchanged() {
+    let rendered = single_account_rendering();
+    let path = repo_root().join(SINGLE_ACCOUNT_SNAPSHOT);
+    if std::env::var(UPDATE_SNAPSHOT_VAR).as_deref() == Ok("1") {
+        std::fs::write(&path, &rendered).expect("write the snapshot");
+        return;
+    }
+    let stored = std::fs::read_to_string(&path).unwrap_or_default();
+    let first_difference = stored
+        .lines()
+        .zip(rendered.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(stored.lines().count().min(rendered.lines().count()));
+    assert!(
+        stored == rendered,
+        "the single-account rendering differs from {SINGLE_ACCOUNT_SNAPSHOT} at line {}:\n\
+         stored:   {:?}\nrendered: {:?}\n\
+         A deliberate change: rerun with {UPDATE_SNAPSHOT_VAR}=1 and review the diff.",
+        first_difference + 1,
+        stored.lines().nth(first_difference),
+        rendered.lines().nth(first_difference),
+    );
+}
+
+// ------------------------------------------------------------------ organization mode
+
+const ORG_ID: &str = "o-abcdefghij";
+
+/// The deployments every `template.yaml` check runs on: one account (the
+/// defaults), an organization, a list of accounts, and both.
+const DEPLOYMENTS: &[(&str, &[(&str, &str)])] = &[
+    ("single account", &[]),
+    (
+        "organization",
+        &[
+            ("OrganizationId", ORG_ID),
+            ("SyncRegions", "eu-west-1,us-east-1"),
+            ("AlarmEmail", "ops@example.com"),
+        ],
+    ),
+    (
+        "allowed accounts",
+        &[("AllowedAccounts", "222222222222,333333333333")],
+    ),
+    (
+        "organization and list",
+        &[
+            ("OrganizationId", ORG_ID),
+            ("AllowedAccounts", "222222222222"),
+        ],
+    ),
+];
+
+/// The settings of organization mode (docs/deploy.md; /work/notes/org-contract.md).
+// TODO(issue 22): core's config constants once the runtime defines them.
+const ENV_ORGANIZATION_ID: &str = "INVENTORY_ORGANIZATION_ID";
+const ENV_ALLOWED_ACCOUNTS: &str = "INVENTORY_ALLOWED_ACCOUNTS";
+const ENV_MEMBER_ROLE_NAME: &str = "INVENTORY_MEMBER_ROLE_NAME";
+const ENV_SYNC_REGIONS: &str = "INVENTORY_SYNC_REGIONS";
+const ENV_SILENT_AFTER_HOURS: &str = "INVENTORY_SILENT_AFTER_HOURS";
+const ENV_METRICS_NAMESPACE: &str = "INVENTORY_METRICS_NAMESPACE";
+/// The sync's EMF metrics the scope alarms watch.
+const SCOPE_METRICS: &[&str] = &["SilentScopes", "FailedScopes"];
+
+/// A parameter's value in a rendering (its default), as text.
+fn parameter(t: &Value, name: &str) -> String {
+    scalar_text(at(t, &["Parameters", name, "Default"])).unwrap_or_default()
+}
+
+fn organization_mode(t: &Value) -> bool {
+    !parameter(t, "OrganizationId").is_empty() || !parameter(t, "AllowedAccounts").is_empty()
+}
+
+fn is_ref_to(v: Option<&Value>, name: &str) -> bool {
+    matches!(v.and_then(intrinsic), Some(Intrinsic::Ref(r)) if r == name)
+}
+
+fn function_env<'a>(props: &'a Value, var: &str) -> Option<&'a Value> {
+    at(props, &["Environment", "Variables", var])
+}
+
+/// The settings of the contract on each function: a setting left empty
+/// would switch organization mode on with nothing in it, so each is set
+/// exactly when its parameter is.
+fn organization_environment(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let org = organization_mode(t);
+    let Some((sc, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    };
+    let props = function_properties(t, f);
+    for (var, param, wanted) in [
+        (
+            ENV_ORGANIZATION_ID,
+            "OrganizationId",
+            !parameter(t, "OrganizationId").is_empty(),
+        ),
+        (
+            ENV_ALLOWED_ACCOUNTS,
+            "AllowedAccounts",
+            !parameter(t, "AllowedAccounts").is_empty(),
+        ),
+        (ENV_MEMBER_ROLE_NAME, "MemberRoleName", org),
+        (
+            ENV_SYNC_REGIONS,
+            "SyncRegions",
+            !parameter(t, "SyncRegions").is_empty(),
+        ),
+        (ENV_SILENT_AFTER_HOURS, "SilentAfterHours", true),
+    ] {
+        match function_env(&props, var) {
+            Some(v) if wanted && !is_ref_to(Some(v), param) => {
+                problems.push(format!("{sc}: {var} is not the parameter {param}"))
+            }
+            Some(_) if !wanted => {
+                problems.push(format!("{sc} sets {var} although {param} is empty"))
+            }
+            None if wanted => problems.push(format!("{sc} lacks {var}")),
+            _ => {}
+        }
+    }
+    if !is_ref_to(
+        function_env(&props, ENV_METRICS_NAMESPACE),
+        "AWS::StackName",
+    ) {
+        problems.push(format!(
+            "{sc}: {ENV_METRICS_NAMESPACE} is not the stack's name"
+        ));
+    }
+    match function_for_binary(t, HTTP_API_BIN) {
+        Some((name, f)) => {
+            let props = function_properties(t, f);
+            if !is_ref_to(
+                function_env(&props, ENV_SILENT_AFTER_HOURS),
+                "SilentAfterHours",
+            ) {
+                problems.push(format!(
+                    "{name}: {ENV_SILENT_AFTER_HOURS} is not the parameter SilentAfterHours"
+                ));
+            }
+        }
+        None => problems.push(format!("no function builds {HTTP_API_BIN}")),
+    }
+    problems
+}
+
+/// `sts:AssumeRole` on the member role's name in any account and nothing
+/// else, in organization mode only; `organizations:ListAccounts` only with
+/// an organization id.
+fn assume_role_scope(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let want = "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}";
+    let mut assumes = 0;
+    for s in statements(t) {
+        let actions = strings(at(s, &["Action"]));
+        if !actions.iter().any(|a| a.starts_with("sts:")) || at(s, &["Principal"]).is_some() {
+            continue;
+        }
+        assumes += 1;
+        if actions != ["sts:AssumeRole"] {
+            problems.push(format!("sts actions {actions:?} beside sts:AssumeRole"));
+        }
+        if sub_text(at(s, &["Resource"])).as_deref() != Some(want) {
+            problems.push(format!(
+                "sts:AssumeRole on {:?}, not on the member role's name only",
+                at(s, &["Resource"])
+            ));
+        }
+    }
+    match (organization_mode(t), assumes) {
+        (true, 1) | (false, 0) => {}
+        (mode, n) => problems.push(format!(
+            "{n} statements allow sts:AssumeRole with organization mode {}",
+            if mode { "on" } else { "off" }
+        )),
+    }
+    problems
+}
+
+/// The bus the member accounts forward to: PutEvents only, on itself only,
+/// from the organization (`aws:PrincipalOrgID`) or the listed accounts, both
+/// when both are given; its rules carry the patterns of the function's own
+/// rules, with retries and the dead-letter queue, and may invoke it.
+fn central_bus(t: &Value) -> Problems {
+    let buses = resources_of_type(t, "AWS::Events::EventBus");
+    let rules = resources_of_type(t, "AWS::Events::Rule");
+    let permissions = resources_of_type(t, "AWS::Lambda::Permission");
+    if !organization_mode(t) {
+        return buses
+            .iter()
+            .chain(&rules)
+            .chain(&permissions)
+            .map(|(name, _)| format!("{name} exists outside organization mode"))
+            .collect();
+    }
+    let [(bus, b)] = buses.as_slice() else {
+        return vec![format!("{} event buses in organization mode", buses.len())];
+    };
+    let mut problems = Vec::new();
+    let org_id = !parameter(t, "OrganizationId").is_empty();
+    let listed = !parameter(t, "AllowedAccounts").is_empty();
+    let policy = at(b, &["Properties", "Policy"])
+        .cloned()
+        .unwrap_or(Value::Null);
+    let policy_statements = statements(&policy);
+    if policy_statements.is_empty() {
+        problems.push(format!(
+            "{bus} has no policy: only its own account may use it"
+        ));
+    }
+    let name = str_at(b, &["Properties", "Name"])
+        .map(str::to_string)
+        .or_else(|| sub_text(at(b, &["Properties", "Name"])));
+    for s in policy_statements {
+        if str_at(s, &["Effect"]) != Some("Allow") {
+            continue;
+        }
+        let actions = strings(at(s, &["Action"]));
+        if actions != ["events:PutEvents"] {
+            problems.push(format!(
+                "{bus}'s policy allows {actions:?}, not PutEvents alone"
+            ));
+        }
+        let resource = sub_text(at(s, &["Resource"]));
+        let on_itself = resource.as_deref().zip(name.as_deref()).is_some_and(|(r, n)| {
+            r == format!("arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/{n}")
+        });
+        if !on_itself {
+            problems.push(format!(
+                "{bus}'s policy reaches beyond the bus: {resource:?}"
+            ));
+        }
+        let org_condition = at(s, &["Condition", "StringEquals", "aws:PrincipalOrgID"]);
+        if org_id && !is_ref_to(org_condition, "OrganizationId") {
+            problems.push(format!(
+                "{bus}'s policy has no aws:PrincipalOrgID condition on OrganizationId"
+            ));
+        }
+        let principal = at(s, &["Principal"]);
+        let accounts = matches!(
+            at(s, &["Principal", "AWS"]).and_then(intrinsic),
+            Some(Intrinsic::Other(f, arg)) if f == "Fn::Split"
+                && is_ref_to(arg.as_sequence().and_then(|a| a.get(1)), "AllowedAccounts")
+        );
+        let anyone = principal.and_then(Value::as_str) == Some("*")
+            || strings(at(s, &["Principal", "AWS"])).contains(&"*");
+        if listed && !accounts {
+            problems.push(format!(
+                "{bus}'s policy admits {principal:?}, not the AllowedAccounts"
+            ));
+        }
+        if anyone && !is_ref_to(org_condition, "OrganizationId") {
+            problems.push(format!(
+                "{bus}'s policy admits any account without an aws:PrincipalOrgID condition"
+            ));
+        }
+    }
+    // Its rules: the function's own patterns, on this bus.
+    let (sc, patterns) = match state_change_patterns(t) {
+        Ok(found) => found,
+        Err(problems) => return problems,
+    };
+    let on_bus: Vec<(&str, &Value)> = rules
+        .iter()
+        .filter(|(_, r)| is_ref_to(at(r, &["Properties", "EventBusName"]), bus))
+        .copied()
+        .collect();
+    for pattern in &patterns {
+        if !on_bus
+            .iter()
+            .any(|(_, r)| at(r, &["Properties", "EventPattern"]) == Some(pattern))
+        {
+            problems.push(format!(
+                "no rule on {bus} matches what {sc}'s rule {pattern:?} does"
+            ));
+        }
+    }
+    for (rule, r) in on_bus {
+        let targets = rule_targets(r);
+        let [target] = targets.as_slice() else {
+            problems.push(format!(
+                "{rule} has {} targets, not the function",
+                targets.len()
+            ));
+            continue;
+        };
+        if get_att_of_type(
+            t,
+            at(target, &["Arn"]).unwrap_or(&Value::Null),
+            "AWS::Serverless::Function",
+            "Arn",
+        )
+        .as_deref()
+            != Some(sc)
+        {
+            problems.push(format!("{rule} does not target {sc}"));
+        }
+        if scalar_text(at(target, &["RetryPolicy", "MaximumRetryAttempts"])).is_none() {
+            problems.push(format!("{rule}: no retry policy"));
+        }
+        match queue_of(t, at(target, &["DeadLetterConfig", "Arn"])) {
+            Some(q) if events_may_send_from(t, &q, rule) => {}
+            Some(q) => problems.push(format!(
+                "{rule}: its dead-letter queue {q} does not admit it"
+            )),
+            None => problems.push(format!("{rule}: no dead-letter queue of this template")),
+        }
+        let invokes = permissions.iter().any(|(_, p)| {
+            let p = at(p, &["Properties"]).cloned().unwrap_or(Value::Null);
+            str_at(&p, &["Action"]) == Some("lambda:InvokeFunction")
+                && str_at(&p, &["Principal"]) == Some("events.amazonaws.com")
+                && is_ref_to(at(&p, &["FunctionName"]), sc)
+                && at(&p, &["SourceArn"])
+                    .and_then(|v| get_att_of_type(t, v, "AWS::Events::Rule", "Arn"))
+                    .as_deref()
+                    == Some(rule)
+        });
+        if !invokes {
+            problems.push(format!("{rule} may not invoke {sc}"));
+        }
+    }
+    problems
+}
+
+/// The dead-letter queue's policy admits EventBridge sending for `rule`.
+fn events_may_send_from(t: &Value, queue: &str, rule: &str) -> bool {
+    events_may_send_to(t, queue)
+        && resources_of_type(t, "AWS::SQS::QueuePolicy")
+            .into_iter()
+            .flat_map(|(_, p)| {
+                let doc = at(p, &["Properties", "PolicyDocument"])
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                statements(&doc).into_iter().cloned().collect::<Vec<_>>()
+            })
+            .any(|s| {
+                at(&s, &["Condition", "ArnEquals", "aws:SourceArn"])
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .any(|v| {
+                        get_att_of_type(t, v, "AWS::Events::Rule", "Arn").as_deref() == Some(rule)
+                    })
+            })
+}
+
+/// An alarm on each scope metric of the sync, in the namespace its function
+/// writes to, firing on the first silent or failed scope.
+fn scope_alarms(t: &Value) -> Problems {
+    let Some((sc, f)) = function_for_binary(t, STATE_CHANGE_BIN) else {
+        return vec![format!("no function builds {STATE_CHANGE_BIN}")];
+    };
+    let namespace = function_env(&function_properties(t, f), ENV_METRICS_NAMESPACE).cloned();
+    SCOPE_METRICS
+        .iter()
+        .filter(|metric| {
+            !resources_of_type(t, "AWS::CloudWatch::Alarm")
+                .into_iter()
+                .any(|(_, a)| {
+                    let p = at(a, &["Properties"]).cloned().unwrap_or(Value::Null);
+                    let threshold =
+                        scalar_text(at(&p, &["Threshold"])).and_then(|s| s.parse::<f64>().ok());
+                    at(&p, &["Namespace"]).is_some()
+                        && at(&p, &["Namespace"]).cloned() == namespace
+                        && str_at(&p, &["MetricName"]) == Some(metric)
+                        && at(&p, &["Dimensions"]).is_none()
+                        && str_at(&p, &["Statistic"]) == Some("Maximum")
+                        && str_at(&p, &["ComparisonOperator"])
+                            == Some("GreaterThanOrEqualToThreshold")
+                        && threshold == Some(1.0)
+                        && notifies_topic(t, &p)
+                })
+        })
+        .map(|metric| format!("no alarm on {metric} in the namespace {sc} writes to"))
+        .collect()
+}
+
+/// What member.yaml takes from the central stack: Outputs named as its parameters.
+fn organization_outputs(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let org = organization_mode(t);
+    let role = function_for_binary(t, STATE_CHANGE_BIN).map(|(name, _)| format!("{name}Role"));
+    for (output, want) in [
+        ("StateChangeRoleArn", role.map(|r| (r, "Arn"))),
+        (
+            "CentralEventBusArn",
+            Some(("CentralEventBus".to_string(), "Arn")),
+        ),
+    ] {
+        let value = at(t, &["Outputs", output, "Value"]);
+        match (org, value) {
+            (false, Some(_)) => problems.push(format!("output {output} outside organization mode")),
+            (true, None) => problems.push(format!("no output {output} in organization mode")),
+            (true, Some(v)) => {
+                let got = intrinsic(v);
+                let ok = matches!((&got, &want), (Some(Intrinsic::GetAtt(r, a)), Some((wr, wa))) if r == wr && a == wa);
+                if !ok {
+                    problems.push(format!("output {output} is {got:?}, not {want:?}"));
+                }
+                let member_param = at(&load_file("member.yaml"), &["Parameters", output]).is_some()
+                    || (output == "StateChangeRoleArn"
+                        && at(&load_file("member.yaml"), &["Parameters", "CentralRoleArn"])
+                            .is_some());
+                if !member_param {
+                    problems.push(format!("member.yaml takes no parameter for {output}"));
+                }
+            }
+            (false, None) => {}
+        }
+    }
+    problems
+}
+
+#[test]
+fn organization_settings_follow_their_parameters() {
+    let sc_env = format!("{STATE_CHANGE}.Environment.Variables");
+    assert_catches(
+        organization_environment,
+        vec![
+            (
+                set(
+                    &format!("{sc_env}.{ENV_ORGANIZATION_ID}"),
+                    "!Ref OrganizationId",
+                ),
+                "sets INVENTORY_ORGANIZATION_ID although OrganizationId is empty",
+            ),
+            (
+                remove(&format!("{sc_env}.{ENV_ALLOWED_ACCOUNTS}")),
+                "lacks INVENTORY_ALLOWED_ACCOUNTS",
+            ),
+            (
+                set(
+                    &format!("{sc_env}.{ENV_MEMBER_ROLE_NAME}"),
+                    "ec2-inventory-member",
+                ),
+                "INVENTORY_MEMBER_ROLE_NAME",
+            ),
+            (
+                set(&format!("{sc_env}.{ENV_SYNC_REGIONS}"), "!Ref SyncRegions"),
+                "sets INVENTORY_SYNC_REGIONS although SyncRegions is empty",
+            ),
+            (
+                set(&format!("{sc_env}.{ENV_METRICS_NAMESPACE}"), "EC2Inventory"),
+                "is not the stack's name",
+            ),
+            (
+                remove(&format!("{HTTP_API_FN}.Environment")),
+                "HttpApiFunction: INVENTORY_SILENT_AFTER_HOURS",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn state_change_assumes_only_the_member_role_in_organization_mode() {
+    let statements = format!("{STATE_CHANGE}.Policies.1.Statement");
+    assert_catches(
+        assume_role_scope,
+        vec![
+            (
+                set(
+                    &format!("{statements}.3.1.Resource"),
+                    "'*'",
+                ),
+                "not on the member role's name only",
+            ),
+            (
+                // A condition true by default.
+                set(&format!("{statements}.3.0"), "ScalesToZero"),
+                "1 statements allow sts:AssumeRole with organization mode off",
+            ),
+            (
+                push(
+                    &statements,
+                    "{Effect: Allow, Action: [sts:AssumeRole, sts:TagSession], Resource: !Sub 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}'}",
+                ),
+                "sts actions",
+            ),
+        ],
+    );
+    // ...and ListAccounts only with an organization id.
+    assert_catches(
+        resource_scoping,
+        vec![(
+            set(&format!("{statements}.4.0"), "OrganizationMode"),
+            "StateChangeFunction is allowed organizations:ListAccounts, which it does not use",
+        )],
+    );
+}
+
+#[test]
+fn the_central_bus_admits_only_the_organization() {
+    let policy = "Resources.CentralEventBus.Properties.Policy.Statement.0";
+    assert_catches(
+        central_bus,
+        vec![
+            (
+                remove(&format!("{policy}.Condition")),
+                "no aws:PrincipalOrgID condition",
+            ),
+            (
+                remove(&format!("{policy}.Condition")),
+                "admits any account without an aws:PrincipalOrgID condition",
+            ),
+            (
+                set(&format!("{policy}.Principal"), "'*'"),
+                "not the AllowedAccounts",
+            ),
+            (
+                set(&format!("{policy}.Action"), "[events:PutEvents, events:PutRule]"),
+                "not PutEvents alone",
+            ),
+            (
+                set(&format!("{policy}.Resource"), "'*'"),
+                "reaches beyond the bus",
+            ),
+            (
+                remove("Resources.CentralEventBus.Properties.Policy"),
+                "has no policy",
+            ),
+            (
+                set("Resources.CentralEventBus.Condition", "HasSubnets"),
+                "0 event buses in organization mode",
+            ),
+            (
+                set(
+                    "Resources.CentralInventoryCollectedRule.Properties.EventPattern.detail.status",
+                    "[Success, Failed]",
+                ),
+                "no rule on CentralEventBus matches",
+            ),
+            (
+                remove("Resources.CentralEc2StateChangeRule.Properties.Targets.0.RetryPolicy"),
+                "CentralEc2StateChangeRule: no retry policy",
+            ),
+            (
+                remove("Resources.DeadLetterQueuePolicy.Properties.PolicyDocument.Statement.0.Condition.ArnEquals.aws:SourceArn.4"),
+                "does not admit it",
+            ),
+            (
+                remove("Resources.CentralInventoryCollectedPermission"),
+                "CentralInventoryCollectedRule may not invoke",
+            ),
+            (
+                set("Resources.CentralEc2StateChangePermission.Condition", "HasSubnets"),
+                "CentralEc2StateChangeRule may not invoke",
+            ),
+            (
+                set("Resources.CentralEc2StateChangePermission.Condition", "ScalesToZero"),
+                "CentralEc2StateChangePermission exists outside organization mode",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn silent_and_failed_scopes_raise_alarms() {
+    assert_catches(
+        scope_alarms,
+        vec![
+            (
+                remove("Resources.SilentScopesAlarm"),
+                "no alarm on SilentScopes",
+            ),
+            (
+                set(
+                    "Resources.FailedScopesAlarm.Properties.Namespace",
+                    "EC2Inventory",
+                ),
+                "no alarm on FailedScopes",
+            ),
+            (
+                set(
+                    "Resources.FailedScopesAlarm.Properties.Statistic",
+                    "Average",
+                ),
+                "no alarm on FailedScopes",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn the_central_stack_outputs_what_members_take() {
+    assert_catches(
+        organization_outputs,
+        vec![
+            (
+                set(
+                    "Outputs.StateChangeRoleArn.Value",
+                    "!GetAtt HttpApiFunctionRole.Arn",
+                ),
+                "output StateChangeRoleArn is",
+            ),
+            (
+                remove("Outputs.CentralEventBusArn"),
+                "no output CentralEventBusArn",
+            ),
+            (
+                remove("Outputs.CentralEventBusArn.Condition"),
+                "output CentralEventBusArn outside organization mode",
+            ),
+        ],
+    );
+}
+
+// ------------------------------------------------------------------ member.yaml
+
+const MEMBER: &str = "member.yaml";
+const CENTRAL_ACCOUNT: &str = "999999999999";
+const CENTRAL_REGION: &str = "us-east-1";
+
+/// A member stack instance in account 111111111111, eu-west-1, the role's Region.
+const MEMBER_VALUES: &[(&str, &str)] = &[
+    (
+        "CentralEventBusArn",
+        "arn:aws:events:us-east-1:999999999999:event-bus/ec2-inventory-members",
+    ),
+    (
+        "CentralRoleArn",
+        "arn:aws:iam::999999999999:role/ec2-inventory-StateChangeFunctionRole-ABC",
+    ),
+    ("OrganizationId", ORG_ID),
+    ("MemberRoleRegion", "eu-west-1"),
+];
+
+fn member_values(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    MEMBER_VALUES.iter().chain(extra).copied().collect()
+}
+
+/// The stack instances the member checks run on: where the role lives, and
+/// another Region of the same account.
+const MEMBER_INSTANCES: &[(&str, &[(&str, &str)])] = &[
+    ("role Region", MEMBER_VALUES),
+    (
+        "another Region",
+        &[
+            (
+                "CentralEventBusArn",
+                "arn:aws:events:us-east-1:999999999999:event-bus/ec2-inventory-members",
+            ),
+            (
+                "CentralRoleArn",
+                "arn:aws:iam::999999999999:role/ec2-inventory-StateChangeFunctionRole-ABC",
+            ),
+            ("OrganizationId", ORG_ID),
+            ("MemberRoleRegion", "eu-west-1"),
+            ("AWS::Region", "ap-southeast-2"),
+        ],
+    ),
+];
+
+fn assert_member_catches(check: fn(&Value) -> Problems, cases: Vec<(Edit, &str)>) {
+    assert_catches_in(MEMBER, MEMBER_INSTANCES, check, cases);
+}
+
+/// member.yaml as the StackSet receives it: no parameter set.
+const MEMBER_UNSET: &[(&str, &[(&str, &str)])] = &[("no parameter set", &[])];
+
+/// Every action a role's own policies allow.
+fn role_actions(r: &Value) -> Vec<String> {
+    let mut actions: Vec<String> = at(r, &["Properties", "Policies"])
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            let doc = at(p, &["PolicyDocument"]).cloned().unwrap_or(Value::Null);
+            statements(&doc)
+                .into_iter()
+                .filter(|s| str_at(s, &["Effect"]) == Some("Allow"))
+                .flat_map(|s| strings(at(s, &["Action"])).into_iter().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    actions.sort();
+    actions
+}
+
+/// The named read-only role, in the role's Region only: exactly the three
+/// reads, trusted by the central role alone, inside the organization.
+fn member_role(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let named: Vec<(&str, &Value)> = resources_of_type(t, "AWS::IAM::Role")
+        .into_iter()
+        .filter(|(_, r)| is_ref_to(at(r, &["Properties", "RoleName"]), "MemberRoleName"))
+        .collect();
+    let home = parameter(t, "MemberRoleRegion") == render_value(t, "AWS::Region");
+    if named.len() != usize::from(home) {
+        problems.push(format!(
+            "{} roles named MemberRoleName in {} (the role's Region: {home})",
+            named.len(),
+            render_value(t, "AWS::Region")
+        ));
+    }
+    let mut want: Vec<String> = MEMBER_ACTIONS.iter().map(|a| a.to_string()).collect();
+    want.sort();
+    for (name, r) in named {
+        let got = role_actions(r);
+        if got != want {
+            problems.push(format!("{name} allows {got:?}, not exactly {want:?}"));
+        }
+        for s in statements(
+            &at(r, &["Properties", "Policies"])
+                .cloned()
+                .unwrap_or(Value::Null),
+        ) {
+            if at(s, &["Condition"]).is_none() && strings(at(s, &["Resource"])) != ["*"] {
+                problems.push(format!(
+                    "{name}: the reads on {:?}, which they do not support",
+                    at(s, &["Resource"])
+                ));
+            }
+        }
+        let trust = at(r, &["Properties", "AssumeRolePolicyDocument"])
+            .cloned()
+            .unwrap_or(Value::Null);
+        let trusts = statements(&trust);
+        if trusts.len() != 1 {
+            problems.push(format!(
+                "{name} has {} trust statements, not one",
+                trusts.len()
+            ));
+        }
+        for s in trusts {
+            let principal = at(s, &["Principal"]).and_then(Value::as_mapping);
+            let only_central = principal.is_some_and(|p| p.len() == 1)
+                && is_ref_to(at(s, &["Principal", "AWS"]), "CentralRoleArn");
+            if str_at(s, &["Effect"]) != Some("Allow") || !only_central {
+                problems.push(format!(
+                    "{name} trusts {:?}, not the central role alone",
+                    at(s, &["Principal"])
+                ));
+            }
+            if strings(at(s, &["Action"])) != ["sts:AssumeRole"] {
+                problems.push(format!("{name}'s trust allows {:?}", at(s, &["Action"])));
+            }
+            let condition = at(s, &["Condition"]).and_then(Value::as_mapping);
+            let org_only = condition.is_some_and(|c| c.len() == 1)
+                && at(s, &["Condition", "StringEquals"])
+                    .and_then(Value::as_mapping)
+                    .is_some_and(|m| m.len() == 1)
+                && is_ref_to(
+                    at(s, &["Condition", "StringEquals", "aws:PrincipalOrgID"]),
+                    "OrganizationId",
+                );
+            if !org_only {
+                problems.push(format!(
+                    "{name}'s trust has no aws:PrincipalOrgID condition on OrganizationId alone"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A pseudo parameter's value in a rendering.
+fn render_value(t: &Value, name: &str) -> String {
+    str_at(t, &["Metadata", RENDERED_WITH, name])
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// In every Region outside the central account's own: one rule per pattern
+/// of the central function's rules, to the central bus, through a role that
+/// events.amazonaws.com alone may assume and that may put events on that bus
+/// only.
+fn member_forwarding(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let central = load();
+    let patterns = match state_change_patterns(&central) {
+        Ok((_, patterns)) => patterns,
+        Err(problems) => return problems,
+    };
+    let rules = resources_of_type(t, "AWS::Events::Rule");
+    let bus = parameter(t, "CentralEventBusArn");
+    let bus_fields: Vec<&str> = bus.split(':').collect();
+    let central_scope = bus_fields.get(4).copied()
+        == Some(render_value(t, "AWS::AccountId").as_str())
+        && bus_fields.get(3).copied() == Some(render_value(t, "AWS::Region").as_str());
+    if central_scope {
+        // The central stack's own rules catch these events already.
+        return rules
+            .iter()
+            .map(|(name, _)| format!("{name} forwards the central account's own Region back to it"))
+            .collect();
+    }
+    for pattern in &patterns {
+        if !rules
+            .iter()
+            .any(|(_, r)| at(r, &["Properties", "EventPattern"]) == Some(pattern))
+        {
+            problems.push(format!(
+                "no rule forwards what template.yaml's rule {pattern:?} catches"
+            ));
+        }
+    }
+    for (name, r) in &rules {
+        if !patterns
+            .iter()
+            .any(|p| at(r, &["Properties", "EventPattern"]) == Some(p))
+        {
+            problems.push(format!(
+                "{name} forwards events the central stack has no rule for"
+            ));
+        }
+        let targets = rule_targets(r);
+        let [target] = targets.as_slice() else {
+            problems.push(format!(
+                "{name} has {} targets, not the central bus",
+                targets.len()
+            ));
+            continue;
+        };
+        if !is_ref_to(at(target, &["Arn"]), "CentralEventBusArn") {
+            problems.push(format!("{name} does not target CentralEventBusArn"));
+        }
+        let Some(role) =
+            at(target, &["RoleArn"]).and_then(|v| get_att_of_type(t, v, "AWS::IAM::Role", "Arn"))
+        else {
+            problems.push(format!(
+                "{name}: no role of this template to put events with"
+            ));
+            continue;
+        };
+        let r = at(t, &["Resources", &role]).cloned().unwrap_or(Value::Null);
+        if role_actions(&r) != ["events:PutEvents"] {
+            problems.push(format!(
+                "{role} allows {:?}, not PutEvents alone",
+                role_actions(&r)
+            ));
+        }
+        for s in statements(
+            &at(&r, &["Properties", "Policies"])
+                .cloned()
+                .unwrap_or(Value::Null),
+        ) {
+            if !is_ref_to(at(s, &["Resource"]), "CentralEventBusArn") {
+                problems.push(format!(
+                    "{role} puts events on {:?}, not the central bus alone",
+                    at(s, &["Resource"])
+                ));
+            }
+        }
+        let trust = at(&r, &["Properties", "AssumeRolePolicyDocument"])
+            .cloned()
+            .unwrap_or(Value::Null);
+        for s in statements(&trust) {
+            if strings(at(s, &["Principal", "Service"])) != ["events.amazonaws.com"]
+                || at(s, &["Principal"])
+                    .and_then(Value::as_mapping)
+                    .map(|m| m.len())
+                    != Some(1)
+            {
+                problems.push(format!(
+                    "{role} trusts {:?}, not EventBridge alone",
+                    at(s, &["Principal"])
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// What member.yaml takes from the central stack: the role's name (the same
+/// default), and the rest with no default, since every StackSet sets them.
+fn shared_parameters(t: &Value) -> Problems {
+    let central = load();
+    let mut problems = Vec::new();
+    // The role's name: the central function assumes what member.yaml creates.
+    let (member, central) = (
+        scalar_text(at(t, &["Parameters", "MemberRoleName", "Default"])),
+        scalar_text(at(&central, &["Parameters", "MemberRoleName", "Default"])),
+    );
+    if member.is_none() || member != central {
+        problems.push(format!(
+            "MemberRoleName: member.yaml's default {member:?}, template.yaml's {central:?}"
+        ));
+    }
+    for name in ["CentralRoleArn", "CentralEventBusArn", "OrganizationId"] {
+        if at(t, &["Parameters", name]).is_none() {
+            problems.push(format!("member.yaml has no parameter {name}"));
+        }
+        if at(t, &["Parameters", name, "Default"]).is_some() {
+            problems.push(format!(
+                "member.yaml's {name} has a default; every StackSet must set it"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn member_role_reads_three_things_and_trusts_only_the_central_role() {
+    let role = "Resources.MemberRole.Properties";
+    let trust = format!("{role}.AssumeRolePolicyDocument.Statement.0");
+    let actions = format!("{role}.Policies.0.PolicyDocument.Statement.0.Action");
+    assert_member_catches(
+        member_role,
+        vec![
+            (push(&actions, "ssm:GetInventory"), "not exactly"),
+            (
+                set(&actions, "[ec2:DescribeInstances, ssm:ListInventoryEntries]"),
+                "not exactly",
+            ),
+            (
+                push(
+                    &format!("{role}.Policies"),
+                    "{PolicyName: more, PolicyDocument: {Statement: [{Effect: Allow, Action: s3:GetObject, Resource: '*'}]}}",
+                ),
+                "not exactly",
+            ),
+            (
+                set(&format!("{trust}.Principal"), "{AWS: !Sub 'arn:aws:iam::${AWS::AccountId}:root'}"),
+                "not the central role alone",
+            ),
+            (
+                set(&format!("{trust}.Principal"), "{AWS: !Ref CentralRoleArn, Service: lambda.amazonaws.com}"),
+                "not the central role alone",
+            ),
+            (remove(&format!("{trust}.Condition")), "no aws:PrincipalOrgID condition"),
+            (
+                set(&format!("{trust}.Condition.StringEquals.aws:PrincipalOrgID"), "o-otherorgxyz"),
+                "no aws:PrincipalOrgID condition",
+            ),
+            (
+                push(
+                    &format!("{role}.AssumeRolePolicyDocument.Statement"),
+                    "{Effect: Allow, Principal: {AWS: '*'}, Action: sts:AssumeRole}",
+                ),
+                "2 trust statements",
+            ),
+            (
+                set(&format!("{trust}.Action"), "[sts:AssumeRole, sts:TagSession]"),
+                "trust allows",
+            ),
+            // IAM is global: a role in every Region's stack instance would be created twice.
+            (
+                set("Conditions.CreatesMemberRole", "!Not [!Condition CentralAccount]"),
+                "1 roles named MemberRoleName in ap-southeast-2",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn member_role_is_created_once_and_never_in_the_central_account() {
+    let named_roles = |extra: &[(&'static str, &'static str)]| {
+        let t = render(&load_file(MEMBER), &member_values(extra));
+        resources_of_type(&t, "AWS::IAM::Role")
+            .into_iter()
+            .filter(|(_, r)| at(r, &["Properties", "RoleName"]).is_some())
+            .count()
+    };
+    assert_eq!(named_roles(&[]), 1, "the role's Region");
+    for region in ["us-east-1", "ap-southeast-2"] {
+        assert_eq!(named_roles(&[("AWS::Region", region)]), 0, "{region}");
+    }
+    // The central account reads itself with the function's own role.
+    assert_eq!(named_roles(&[("AWS::AccountId", CENTRAL_ACCOUNT)]), 0);
+}
+
+#[test]
+fn member_forwards_the_central_rules_patterns_to_the_central_bus() {
+    let forward = "Resources.Ec2StateChangeForward.Properties";
+    let forwarder = "Resources.ForwarderRole.Properties";
+    assert_member_catches(
+        member_forwarding,
+        vec![
+            (
+                set(&format!("{forward}.EventPattern.detail.state"), "[running]"),
+                "no rule forwards what template.yaml's rule",
+            ),
+            (
+                remove("Resources.InventoryCollectedForward"),
+                "no rule forwards",
+            ),
+            (
+                set(
+                    &format!("{forward}.Targets.0.Arn"),
+                    "!Sub 'arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/default'",
+                ),
+                "does not target CentralEventBusArn",
+            ),
+            (
+                remove(&format!("{forward}.Targets.0.RoleArn")),
+                "no role of this template",
+            ),
+            (
+                set(
+                    &format!("{forwarder}.Policies.0.PolicyDocument.Statement.0.Resource"),
+                    "'*'",
+                ),
+                "not the central bus alone",
+            ),
+            (
+                set(
+                    &format!("{forwarder}.Policies.0.PolicyDocument.Statement.0.Action"),
+                    "[events:PutEvents, events:PutRule]",
+                ),
+                "not PutEvents alone",
+            ),
+            (
+                set(
+                    &format!("{forwarder}.AssumeRolePolicyDocument.Statement.0.Principal"),
+                    "{Service: [events.amazonaws.com, lambda.amazonaws.com]}",
+                ),
+                "not EventBridge alone",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn member_forwards_nothing_in_the_central_accounts_own_region() {
+    let central_scope = member_values(&[
+        ("AWS::AccountId", CENTRAL_ACCOUNT),
+        ("AWS::Region", CENTRAL_REGION),
+    ]);
+    let t = render(&load_file(MEMBER), &central_scope);
+    assert_eq!(member_forwarding(&t), Problems::new());
+    assert!(resources_of_type(&t, "AWS::Events::Rule").is_empty());
+    // ...but its other Regions forward like any member's.
+    let other = render(
+        &load_file(MEMBER),
+        &member_values(&[("AWS::AccountId", CENTRAL_ACCOUNT)]),
+    );
+    assert_eq!(resources_of_type(&other, "AWS::Events::Rule").len(), 2);
+    // A stack instance must hold a resource, or CloudFormation refuses it.
+    assert!(!resources(&t).is_empty());
+}
+
+#[test]
+fn member_template_grants_no_wildcard_actions() {
+    assert_member_catches(
+        wildcard_actions,
+        vec![(
+            set(
+                "Resources.MemberRole.Properties.Policies.0.PolicyDocument.Statement.0.Action",
+                "[ec2:Describe*]",
+            ),
+            "wildcard action ec2:Describe*",
+        )],
+    );
+}
+
+#[test]
+fn member_parameters_match_the_central_stack() {
+    assert_catches_in(
+        MEMBER,
+        MEMBER_UNSET,
+        shared_parameters,
+        vec![
+            (
+                set("Parameters.MemberRoleName.Default", "inventory-reader"),
+                "MemberRoleName",
+            ),
+            (
+                set("Parameters.OrganizationId.Default", ORG_ID),
+                "has a default",
             ),
         ],
     );

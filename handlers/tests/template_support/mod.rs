@@ -1,33 +1,57 @@
-//! A small read-only model of `template.yaml` for the template tests: resources,
-//! SAM `Globals` merged into functions, and CloudFormation intrinsics written in
-//! short (`!Ref x`) or long (`Ref: x`) form.
+//! A small read-only model of `template.yaml` and `member.yaml` for the
+//! template tests: resources, SAM `Globals` merged into functions,
+//! CloudFormation intrinsics written in short (`!Ref x`) or long (`Ref: x`)
+//! form, and a template rendered for given parameter values (`render`).
 
 use serde_yaml::{Mapping, Value};
 use std::path::{Path, PathBuf};
+
+mod render;
+pub use render::*;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The central stack, `template.yaml`.
 pub fn load() -> Value {
-    let path = repo_root().join("template.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("template.yaml is not YAML: {e}"))
+    load_file("template.yaml")
 }
 
-/// The value at a path of mapping keys (or list indexes, in a list).
+/// A template of the repository's root.
+pub fn load_file(name: &str) -> Value {
+    let path = repo_root().join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
+}
+
+/// The value at a path of mapping keys (or list indexes, in a list). A tag
+/// is looked through: `[.., "Condition", "1"]` is the then-branch of
+/// `Condition: !If [c, then, else]`.
 pub fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |cur, key| match cur {
-        Value::Sequence(items) => items.get(key.parse::<usize>().ok()?),
-        _ => cur.as_mapping()?.get(*key),
+    path.iter().try_fold(v, |cur, key| {
+        let cur = match cur {
+            Value::Tagged(t) => &t.value,
+            other => other,
+        };
+        match cur {
+            Value::Sequence(items) => items.get(key.parse::<usize>().ok()?),
+            _ => cur.as_mapping()?.get(*key),
+        }
     })
 }
 
 pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
-    path.iter().try_fold(v, |cur, key| match cur {
-        Value::Sequence(items) => items.get_mut(key.parse::<usize>().ok()?),
-        _ => cur.as_mapping_mut()?.get_mut(*key),
+    path.iter().try_fold(v, |cur, key| {
+        let cur = match cur {
+            Value::Tagged(t) => &mut t.value,
+            other => other,
+        };
+        match cur {
+            Value::Sequence(items) => items.get_mut(key.parse::<usize>().ok()?),
+            _ => cur.as_mapping_mut()?.get_mut(*key),
+        }
     })
 }
 
