@@ -2080,14 +2080,11 @@ const DEPLOYMENTS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
-/// The settings of organization mode (docs/deploy.md; /work/notes/org-contract.md).
-// TODO(issue 22): core's config constants once the runtime defines them.
-const ENV_ORGANIZATION_ID: &str = "INVENTORY_ORGANIZATION_ID";
-const ENV_ALLOWED_ACCOUNTS: &str = "INVENTORY_ALLOWED_ACCOUNTS";
-const ENV_MEMBER_ROLE_NAME: &str = "INVENTORY_MEMBER_ROLE_NAME";
-const ENV_SYNC_REGIONS: &str = "INVENTORY_SYNC_REGIONS";
-const ENV_SILENT_AFTER_HOURS: &str = "INVENTORY_SILENT_AFTER_HOURS";
-const ENV_METRICS_NAMESPACE: &str = "INVENTORY_METRICS_NAMESPACE";
+use config::{
+    ENV_ALLOWED_ACCOUNTS, ENV_MEMBER_ROLE_NAME, ENV_METRICS_NAMESPACE, ENV_ORGANIZATION_ID,
+    ENV_SILENT_AFTER_HOURS, ENV_SYNC_REGIONS,
+};
+
 /// The sync's EMF metrics the scope alarms watch.
 const SCOPE_METRICS: &[&str] = &["SilentScopes", "FailedScopes"];
 
@@ -2146,6 +2143,32 @@ fn organization_environment(t: &Value) -> Problems {
             }
             None if wanted => problems.push(format!("{sc} lacks {var}")),
             _ => {}
+        }
+    }
+    // The parameters' defaults are the runtime's, and their bounds values it accepts.
+    if parameter(t, "MemberRoleName") != config::DEFAULT_MEMBER_ROLE_NAME {
+        problems.push(format!(
+            "MemberRoleName defaults to {:?}, the runtime to {:?}",
+            parameter(t, "MemberRoleName"),
+            config::DEFAULT_MEMBER_ROLE_NAME
+        ));
+    }
+    if parameter(t, "SilentAfterHours") != config::DEFAULT_SILENT_AFTER_HOURS.to_string() {
+        problems.push(format!(
+            "SilentAfterHours defaults to {:?}, the runtime to {}",
+            parameter(t, "SilentAfterHours"),
+            config::DEFAULT_SILENT_AFTER_HOURS
+        ));
+    }
+    for bound in ["MinValue", "MaxValue"] {
+        let value = scalar_text(at(t, &["Parameters", "SilentAfterHours", bound]));
+        let accepted = value.as_ref().is_some_and(|v| {
+            config::silent_after_hours(|k| (k == ENV_SILENT_AFTER_HOURS).then(|| v.clone())).is_ok()
+        });
+        if !accepted {
+            problems.push(format!(
+                "SilentAfterHours' {bound} {value:?} is a value the runtime refuses"
+            ));
         }
     }
     if !is_ref_to(
@@ -2475,6 +2498,22 @@ fn organization_settings_follow_their_parameters() {
             (
                 remove(&format!("{HTTP_API_FN}.Environment")),
                 "HttpApiFunction: INVENTORY_SILENT_AFTER_HOURS",
+            ),
+            (
+                set("Parameters.SilentAfterHours.MaxValue", "100000"),
+                "MaxValue Some(\"100000\") is a value the runtime refuses",
+            ),
+            (
+                remove("Parameters.SilentAfterHours.MinValue"),
+                "MinValue None",
+            ),
+            (
+                set("Parameters.SilentAfterHours.Default", "12"),
+                "defaults to",
+            ),
+            (
+                set("Parameters.MemberRoleName.Default", "reader"),
+                "defaults to",
             ),
         ],
     );
