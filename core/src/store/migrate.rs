@@ -87,6 +87,13 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/008_scope_coverage.sql"),
         sqlite: include_str!("../../../ddl/sqlite/008_scope_coverage.sql"),
     },
+    // The scheduled advisory import's validators and last outcome per feed.
+    SchemaFile {
+        version: 9,
+        postgres: include_str!("../../../ddl/postgres/009_feed_state.sql"),
+        mysql: include_str!("../../../ddl/mysql/009_feed_state.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/009_feed_state.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

@@ -16,7 +16,8 @@
 //! of an instance, a package or the whole fleet), `fleet` (counts along the
 //! fleet's dimensions, the most widespread packages),
 //! `sync` (the fleet walk's cursor), `coverage` (what was heard from each
-//! account and region).
+//! account and region), `advisories` (imports and the vulnerability
+//! queries), `feeds` (the scheduled import's state per feed).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ mod advisories;
 mod calls;
 mod coverage;
 mod error;
+mod feeds;
 mod fleet;
 mod history;
 mod instances;
@@ -41,6 +43,7 @@ pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use coverage::{ScopeSyncReport, MAX_ERROR_CHARS};
 pub use error::StoreError;
+pub use feeds::FeedState;
 pub use fleet::MAX_WIDESPREAD;
 pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};
 pub use states::StateWrite;

@@ -415,6 +415,24 @@ LIMIT :limit
 -- import_lock
 SELECT 1 AS locked FROM inventory_lock WHERE name = 'import' FOR UPDATE
 
+-- feed_state_read
+SELECT feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error
+FROM feed_state
+ORDER BY feed
+
+-- feed_succeeded
+INSERT INTO feed_state (feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error)
+VALUES (:feed, :url, :etag, :last_modified, :now, :now, NULL, NULL)
+ON DUPLICATE KEY UPDATE
+    url = VALUES(url), etag = VALUES(etag), last_modified = VALUES(last_modified),
+    checked_at = VALUES(checked_at), succeeded_at = VALUES(succeeded_at), error = NULL
+
+-- feed_failed
+INSERT INTO feed_state (feed, checked_at, failed_at, error)
+VALUES (:feed, :now, :now, :error)
+ON DUPLICATE KEY UPDATE
+    checked_at = VALUES(checked_at), failed_at = VALUES(failed_at), error = VALUES(error)
+
 -- findings_lock
 SELECT 1 AS locked FROM inventory_lock WHERE name = 'findings' FOR UPDATE
 
@@ -693,6 +711,19 @@ last_pass_at DATETIME(6) NULL,
 last_error VARCHAR(1000) NULL,
 last_error_at DATETIME(6) NULL,
 PRIMARY KEY (account, region)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 9, statement 1
+CREATE TABLE IF NOT EXISTS feed_state (
+feed VARCHAR(100) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+url TEXT NULL,
+etag TEXT NULL,
+last_modified VARCHAR(100) NULL,
+checked_at DATETIME(6) NOT NULL,
+succeeded_at DATETIME(6) NULL,
+failed_at DATETIME(6) NULL,
+error TEXT NULL,
+PRIMARY KEY (feed)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
 -- routines, statement 1

@@ -450,6 +450,25 @@ LIMIT CAST(:limit AS bigint)
 -- import_lock
 SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(inventory_import_lock())) AS l
 
+-- feed_state_read
+SELECT feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error
+FROM feed_state
+ORDER BY feed
+
+-- feed_succeeded
+INSERT INTO feed_state (feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error)
+VALUES (CAST(:feed AS text), CAST(:url AS text), CAST(:etag AS text),
+        CAST(:last_modified AS text), CAST(:now AS timestamp), CAST(:now AS timestamp), NULL, NULL)
+ON CONFLICT (feed) DO UPDATE
+SET url = EXCLUDED.url, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified,
+    checked_at = EXCLUDED.checked_at, succeeded_at = EXCLUDED.succeeded_at, error = NULL
+
+-- feed_failed
+INSERT INTO feed_state (feed, checked_at, failed_at, error)
+VALUES (CAST(:feed AS text), CAST(:now AS timestamp), CAST(:now AS timestamp), CAST(:error AS text))
+ON CONFLICT (feed) DO UPDATE
+SET checked_at = EXCLUDED.checked_at, failed_at = EXCLUDED.failed_at, error = EXCLUDED.error
+
 -- findings_lock
 SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(inventory_findings_lock())) AS l
 
@@ -721,6 +740,18 @@ last_pass_at timestamp(6),
 last_error varchar(1000),
 last_error_at timestamp(6),
 PRIMARY KEY (account, region)
+)
+
+-- schema version 9, statement 1
+CREATE TABLE feed_state (
+feed varchar(100) COLLATE "C" PRIMARY KEY,
+url text,
+etag text,
+last_modified text,
+checked_at timestamp(6) NOT NULL,
+succeeded_at timestamp(6),
+failed_at timestamp(6),
+error text
 )
 
 -- routines, statement 1

@@ -555,6 +555,24 @@ LIMIT :limit
 -- import_lock
 DELETE FROM advisory WHERE 0
 
+-- feed_state_read
+SELECT feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error
+FROM feed_state
+ORDER BY feed
+
+-- feed_succeeded
+INSERT INTO feed_state (feed, url, etag, last_modified, checked_at, succeeded_at, failed_at, error)
+VALUES (:feed, :url, :etag, :last_modified, :now, :now, NULL, NULL)
+ON CONFLICT (feed) DO UPDATE
+SET url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified,
+    checked_at = excluded.checked_at, succeeded_at = excluded.succeeded_at, error = NULL
+
+-- feed_failed
+INSERT INTO feed_state (feed, checked_at, failed_at, error)
+VALUES (:feed, :now, :now, :error)
+ON CONFLICT (feed) DO UPDATE
+SET checked_at = excluded.checked_at, failed_at = excluded.failed_at, error = excluded.error
+
 -- schema version 1, statement 1
 CREATE TABLE ec2 (
 id TEXT NOT NULL PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 255),
@@ -828,4 +846,16 @@ last_pass_at TEXT,
 last_error TEXT,
 last_error_at TEXT,
 PRIMARY KEY (account, region)
+)
+
+-- schema version 9, statement 1
+CREATE TABLE feed_state (
+feed TEXT NOT NULL PRIMARY KEY,
+url TEXT,
+etag TEXT,
+last_modified TEXT,
+checked_at TEXT NOT NULL,
+succeeded_at TEXT,
+failed_at TEXT,
+error TEXT
 )

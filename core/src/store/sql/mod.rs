@@ -158,6 +158,13 @@ pub(crate) struct AdvisorySql {
     pub instance_vulnerabilities: &'static str,
     /// The fleet's advisories with instance counts.
     pub fleet_vulnerabilities: &'static str,
+    /// The scheduled import's state per feed (schema 009): every row (no
+    /// parameter); a success (`feed`, `url`, `etag`, `last_modified`, `now`)
+    /// stores the validators and clears the error; a failure (`feed`,
+    /// `error`, `now`) keeps them.
+    pub feed_state_read: &'static str,
+    pub feed_succeeded: &'static str,
+    pub feed_failed: &'static str,
 }
 
 /// Statements of one dialect.
@@ -290,6 +297,9 @@ static POSTGRES: Sql = Sql {
         affected: include_str!("postgres/advisory_affected.sql"),
         instance_vulnerabilities: include_str!("postgres/instance_vulnerabilities.sql"),
         fleet_vulnerabilities: include_str!("postgres/fleet_vulnerabilities.sql"),
+        feed_state_read: include_str!("shared/feed_state_read.sql"),
+        feed_succeeded: include_str!("postgres/feed_succeeded.sql"),
+        feed_failed: include_str!("postgres/feed_failed.sql"),
     },
     portable: &Portable {
         get_instance_row: include_str!("postgres/get_instance_row.sql"),
@@ -375,6 +385,9 @@ static MYSQL: Sql = Sql {
         affected: include_str!("shared/advisory_affected.sql"),
         instance_vulnerabilities: include_str!("shared/instance_vulnerabilities.sql"),
         fleet_vulnerabilities: include_str!("shared/fleet_vulnerabilities.sql"),
+        feed_state_read: include_str!("shared/feed_state_read.sql"),
+        feed_succeeded: include_str!("mysql/feed_succeeded.sql"),
+        feed_failed: include_str!("mysql/feed_failed.sql"),
     },
     portable: &SHARED,
 };
@@ -419,6 +432,9 @@ static SQLITE: Sql = Sql {
         affected: include_str!("shared/advisory_affected.sql"),
         instance_vulnerabilities: include_str!("shared/instance_vulnerabilities.sql"),
         fleet_vulnerabilities: include_str!("shared/fleet_vulnerabilities.sql"),
+        feed_state_read: include_str!("shared/feed_state_read.sql"),
+        feed_succeeded: include_str!("sqlite/feed_succeeded.sql"),
+        feed_failed: include_str!("sqlite/feed_failed.sql"),
     },
     portable: &SHARED,
 };
@@ -466,6 +482,9 @@ mod tests {
             affected,
             instance_vulnerabilities,
             fleet_vulnerabilities,
+            feed_state_read,
+            feed_succeeded,
+            feed_failed,
         } = advisories;
         let Portable {
             get_instance_row,
@@ -579,6 +598,9 @@ mod tests {
             ("instance_vulnerabilities", *instance_vulnerabilities),
             ("fleet_vulnerabilities", *fleet_vulnerabilities),
             ("import_lock", *import_lock),
+            ("feed_state_read", *feed_state_read),
+            ("feed_succeeded", *feed_succeeded),
+            ("feed_failed", *feed_failed),
         ]);
         all.extend(findings_lock.map(|s| ("findings_lock", s)));
         all
