@@ -17,6 +17,10 @@
 //! | `INVENTORY_SYNC_REGIONS` | the regions the sync walks in each account (comma-separated) | the function's region |
 //! | `INVENTORY_SILENT_AFTER_HOURS` | a scope unheard of for longer is silent | `24` |
 //! | `INVENTORY_METRICS_NAMESPACE` | CloudWatch namespace of the sync's metrics | `EC2Inventory` |
+//! | `INVENTORY_ADVISORY_FEEDS` | the scheduled advisory import's feeds: `osv:<Ecosystem>`, `alas:2`, `alas:2023`, comma-separated | required by `advisories-fetch` |
+//! | `INVENTORY_OSV_BASE_URL` | base of OSV's per-ecosystem `all.zip` | `https://osv-vulnerabilities.storage.googleapis.com` |
+//! | `INVENTORY_ALAS_BASE_URL` | base of the Amazon Linux repositories' `mirror.list` | `https://cdn.amazonlinux.com` |
+//! | `INVENTORY_FEED_DIR` | where feeds are downloaded before their import | the temporary directory (`/tmp`) |
 //!
 //! `AWS_ENDPOINT_URL_RDS_DATA` (honoured by the SDK itself) points the Data API
 //! client at the local endpoint.
@@ -36,6 +40,11 @@ pub const ENV_SYNC_BATCH: &str = "INVENTORY_SYNC_BATCH";
 pub const ENV_SYNC_FLEET_BATCH: &str = "INVENTORY_SYNC_FLEET_BATCH";
 pub const ENV_SYNC_TIME_BUDGET_SECONDS: &str = "INVENTORY_SYNC_TIME_BUDGET_SECONDS";
 pub const ENV_HISTORY_RETENTION_DAYS: &str = "INVENTORY_HISTORY_RETENTION_DAYS";
+/// The scheduled advisory import (`usecases::advisory_fetch::FetchSettings`).
+pub const ENV_ADVISORY_FEEDS: &str = "INVENTORY_ADVISORY_FEEDS";
+pub const ENV_OSV_BASE_URL: &str = "INVENTORY_OSV_BASE_URL";
+pub const ENV_ALAS_BASE_URL: &str = "INVENTORY_ALAS_BASE_URL";
+pub const ENV_FEED_DIR: &str = "INVENTORY_FEED_DIR";
 
 /// The variables every handler reads to reach the database.
 pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATABASE, ENV_DIALECT];

@@ -5,7 +5,9 @@
 //! on a schedule, re-read stale inventories and walk on through the whole
 //! fleet ([`sync`]). The Lambda binary and `inventory replay` both call
 //! [`EventHandler::handle_json`]. The HTTP API's: one instance's record
-//! ([`instances`]) and the views over the fleet ([`queries`]).
+//! ([`instances`]) and the views over the fleet ([`queries`]). Advisory
+//! feeds: imported from files ([`advisories`]) or fetched over HTTPS on a
+//! schedule ([`advisory_fetch`]).
 //!
 //! Delivery is at least once and unordered, so every step is idempotent and
 //! ordered by the event's `time`: the store applies a state only when it is
@@ -20,6 +22,7 @@ use thiserror::Error;
 use tracing::Instrument;
 
 pub mod advisories;
+pub mod advisory_fetch;
 pub mod instances;
 pub mod queries;
 pub mod sync;

@@ -5,6 +5,7 @@
 //! a missing or bad setting stops the function at init with a log line naming
 //! the variable, instead of failing every request.
 
+pub mod advisories_fetch;
 pub mod app_role;
 pub mod custom_resource;
 pub mod http_api;

@@ -346,7 +346,7 @@ fn read_attributes(update: &mut Update, element: &BytesStart) {
 }
 
 /// An attribute's value, unescaped and trimmed; `None` when missing or unreadable.
-fn attribute(element: &BytesStart, key: &str) -> Option<String> {
+pub(super) fn attribute(element: &BytesStart, key: &str) -> Option<String> {
     element
         .attributes()
         .flatten()

@@ -1,6 +1,7 @@
 //! Security advisory feeds, read into one model the store imports: OSV records (`osv`), Amazon
-//! Linux `updateinfo.xml` (`alas`), and the binary → source map of Debian and Ubuntu `Packages`
-//! indexes (`packages_index`). Pure parsing: no database, no network.
+//! Linux `updateinfo.xml` (`alas`), the binary → source map of Debian and Ubuntu `Packages`
+//! indexes (`packages_index`), and where an Amazon Linux repository keeps its
+//! `updateinfo.xml` (`repomd`). Pure parsing: no database, no network.
 //!
 //! Every reader streams: it yields one [`FeedItem`] at a time, so memory stays flat on a large
 //! feed. A record that cannot be read is a [`FeedItem::Bad`] (counted and named, never fatal); a
@@ -15,6 +16,7 @@
 pub mod alas;
 pub mod osv;
 pub mod packages_index;
+pub mod repomd;
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod advisory_fetch;
 mod advisory_import;
 mod events_handling;
 mod fleet_sync;

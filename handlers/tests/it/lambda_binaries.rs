@@ -29,6 +29,13 @@ use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
 use crate::local_support;
 
+#[path = "../../../test-support/feed_server.rs"]
+// The core tests use the rest (cut bodies, the requests seen).
+#[allow(dead_code)]
+mod feed_server;
+
+use feed_server::{FeedServer, Served};
+
 use local_support::xray_daemon::{subsegments_of, Daemon};
 use local_support::{local_sdk, settings};
 
@@ -274,10 +281,21 @@ impl Stage {
     /// Runs `binary` for one invocation with `event`; its answer and the
     /// subsegments it sent.
     async fn invoke(&self, binary: &str, event: Value) -> (Answer, Vec<Value>) {
+        self.invoke_with(binary, event, &[]).await
+    }
+
+    /// [`Stage::invoke`] with more environment variables.
+    async fn invoke_with(
+        &self,
+        binary: &str,
+        event: Value,
+        env: &[(&str, &str)],
+    ) -> (Answer, Vec<Value>) {
         let (runtime, mut answers) = runtime_api(event).await;
         let aws = format!("http://{}", self.aws_addr);
         let mut child = Command::new(binary)
             .env_clear()
+            .envs(env.iter().copied())
             .env("AWS_LAMBDA_RUNTIME_API", runtime.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "under-test")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
@@ -411,4 +429,70 @@ fn api_gateway_get(path: &str) -> Value {
     event["requestContext"]["http"]["path"] = json!(path);
     event["pathParameters"] = json!({"id": path.rsplit('/').next().unwrap()});
     event
+}
+
+/// The scheduled advisory import as Lambda runs it, against a stand-in of
+/// OSV's bucket: the first run imports and answers what it did, with a
+/// subsegment per Data API call; a feed answering 500 fails the invocation
+/// (`FeedFailed`, which the function's Errors alarm counts).
+#[tokio::test]
+async fn advisories_fetch_binary_imports_and_fails_the_invocation_on_a_failed_feed() {
+    use std::io::Write;
+    let stage = Stage::new().await;
+    let (feeds, base) = FeedServer::start().await;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let record = repo_path("events/advisories/osv/TOUR-2026-0001.json");
+    zip.start_file(
+        "TOUR-2026-0001.json",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(&std::fs::read(record).unwrap()).unwrap();
+    feeds.put("/osv/Debian/all.zip", zip.finish().unwrap().into_inner());
+    let work_dir = std::env::temp_dir().join(format!("inventory-fetch-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir).unwrap();
+    let osv = format!("{base}/osv");
+    let env = [
+        ("INVENTORY_ADVISORY_FEEDS", "osv:Debian"),
+        ("INVENTORY_OSV_BASE_URL", osv.as_str()),
+        ("INVENTORY_FEED_DIR", work_dir.to_str().unwrap()),
+    ];
+    let schedule = repo_json("events/scheduled-sync.json");
+    let binary = env!("CARGO_BIN_EXE_advisories-fetch");
+
+    let (answer, docs) = stage.invoke_with(binary, schedule.clone(), &env).await;
+    let outcome = answer.unwrap_or_else(|e| panic!("the run failed: {e}"));
+    assert_eq!(outcome["feeds"][0]["feed"], "osv:Debian", "{outcome}");
+    assert_eq!(outcome["feeds"][0]["result"], "imported", "{outcome}");
+    assert_eq!(outcome["feeds"][0]["imported"], 1, "{outcome}");
+    let calls = outcome["data_api_calls"].as_u64().unwrap();
+    println!(
+        "advisories-fetch binary, first run: {calls} Data API calls, {} subsegments",
+        docs.len()
+    );
+    assert_eq!(
+        subsegments_of(&docs, "RDSData").len() as u64,
+        calls,
+        "{docs:#?}"
+    );
+    check_subsegments(&docs);
+
+    feeds.set(
+        "/osv/Debian/all.zip",
+        Served::Error(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    let (answer, _) = stage.invoke_with(binary, schedule, &env).await;
+    let failure = answer.expect_err("a failed feed fails the invocation");
+    assert_eq!(failure["errorType"], "FeedFailed", "{failure}");
+    let message = failure["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("osv:Debian") && message.contains("HTTP 500"),
+        "{failure}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&work_dir).unwrap().count(),
+        0,
+        "downloads removed"
+    );
+    std::fs::remove_dir_all(&work_dir).unwrap();
 }

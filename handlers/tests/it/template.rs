@@ -20,6 +20,7 @@ use template_support::*;
 const HTTP_API_BIN: &str = "http-api";
 const STATE_CHANGE_BIN: &str = "state-change";
 const SCHEMA_BIN: &str = "schema";
+const ADVISORIES_FETCH_BIN: &str = "advisories-fetch";
 const DLQ_METRIC: &str = "ApproximateNumberOfMessagesVisible";
 
 /// Actions that support no resource-level permission: `Resource: "*"` is the
@@ -293,6 +294,8 @@ fn resource_scoping(t: &Value) -> Problems {
         (HTTP_API_BIN, &data_api, &["app"][..]),
         (STATE_CHANGE_BIN, &state_change, &["app"]),
         (SCHEMA_BIN, &schema, &["app", "master"]),
+        // The feeds are fetched over the internet: no AWS permission for that.
+        (ADVISORIES_FETCH_BIN, &data_api, &["app"]),
     ] {
         let Some((name, f)) = function_for_binary(t, bin) else {
             problems.push(format!("no function builds {bin}"));
@@ -542,9 +545,12 @@ fn environment(t: &Value) -> Problems {
     let mut state_change_vars = config::DATABASE_VARS.to_vec();
     state_change_vars.extend(config::SYNC_VARS);
     // The schema function takes its target from its custom resource instead.
+    let mut fetch_vars = config::DATABASE_VARS.to_vec();
+    fetch_vars.push(config::ENV_ADVISORY_FEEDS);
     for (bin, needed) in [
         (HTTP_API_BIN, config::DATABASE_VARS.to_vec()),
         (STATE_CHANGE_BIN, state_change_vars),
+        (ADVISORIES_FETCH_BIN, fetch_vars),
     ] {
         let Some((fname, f)) = function_for_binary(t, bin) else {
             problems.push(format!("no function builds {bin}"));
@@ -1151,6 +1157,134 @@ fn alarms(t: &Value) -> Problems {
         });
     if !subscribed && !parameter(t, "AlarmEmail").is_empty() {
         problems.push("AlarmEmail subscribes no address to the alarm topic".into());
+    }
+    problems
+}
+
+const ADVISORY_CONDITION: &str = "AdvisoryFetchEnabled";
+
+/// The scheduled advisory import: off by default (its parameters empty), on
+/// only with both its feeds and its schedule; then its function runs on its
+/// own schedule with a retry policy and a dead-letter queue (failed
+/// invocations too), reads the feeds the parameter names, and an alarm
+/// fires on its errors (a failed feed fails the invocation). Every resource
+/// of the block exists only under its condition.
+fn advisory_fetch(t: &Value) -> Problems {
+    let mut problems = Vec::new();
+    let Some((fname, f)) = function_for_binary(t, ADVISORIES_FETCH_BIN) else {
+        return vec![format!("no function builds {ADVISORIES_FETCH_BIN}")];
+    };
+    for param in ["AdvisoryFeeds", "AdvisoryFetchSchedule"] {
+        match at(t, &["Parameters", param, "Default"]) {
+            Some(Value::String(d)) if d.is_empty() => {}
+            other => problems.push(format!("parameter {param} defaults to {other:?}, not off")),
+        }
+    }
+    // The condition: both parameters set.
+    let condition = at(t, &["Conditions", ADVISORY_CONDITION])
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut tested: Vec<String> = Vec::new();
+    walk(&condition, None, &mut |_, v| {
+        if let Some(Intrinsic::Ref(x)) = intrinsic(v) {
+            tested.push(x);
+        }
+    });
+    let and = matches!(intrinsic(&condition),
+        Some(Intrinsic::Other(f, arg)) if f == "Fn::And" && arg.as_sequence().is_some_and(|c| c.len() == 2));
+    tested.sort();
+    if !and || tested != ["AdvisoryFeeds", "AdvisoryFetchSchedule"] {
+        problems.push(format!(
+            "condition {ADVISORY_CONDITION} is not \"AdvisoryFeeds and AdvisoryFetchSchedule set\""
+        ));
+    }
+    // Every resource of the block (its name starts with the function's
+    // prefix) is conditional, and so is everything that refers to one.
+    let conditional: Vec<&str> = resources(t)
+        .into_iter()
+        .filter(|(_, r)| str_at(r, &["Condition"]) == Some(ADVISORY_CONDITION))
+        .map(|(n, _)| n)
+        .collect();
+    for (name, r) in resources(t) {
+        if conditional.contains(&name) {
+            continue;
+        }
+        if name.starts_with("AdvisoryFetch") {
+            problems.push(format!("{name} is not conditional on {ADVISORY_CONDITION}"));
+        }
+        let mut refers = Vec::new();
+        walk(r, None, &mut |_, v| {
+            if let Some(Intrinsic::Ref(x) | Intrinsic::GetAtt(x, _)) = intrinsic(v) {
+                refers.push(x);
+            }
+        });
+        for x in refers {
+            let base = x.split('.').next().unwrap_or_default().to_string();
+            if conditional.iter().any(|c| *c == base) {
+                problems.push(format!(
+                    "{name} refers to {x}, which exists only under {ADVISORY_CONDITION}"
+                ));
+            }
+        }
+    }
+    let props = function_properties(t, f);
+    match at(
+        &props,
+        &["Environment", "Variables", config::ENV_ADVISORY_FEEDS],
+    )
+    .and_then(intrinsic)
+    {
+        Some(Intrinsic::Ref(p)) if p == "AdvisoryFeeds" => {}
+        _ => problems.push(format!(
+            "{fname}: {} is not the AdvisoryFeeds parameter",
+            config::ENV_ADVISORY_FEEDS
+        )),
+    }
+    // The parameter's pattern names every ecosystem the function reads.
+    let pattern = str_at(t, &["Parameters", "AdvisoryFeeds", "AllowedPattern"]).unwrap_or("");
+    for ecosystem in inventory_core::usecases::advisory_fetch::OSV_ECOSYSTEMS {
+        if !pattern.contains(ecosystem) {
+            problems.push(format!("AdvisoryFeeds does not allow osv:{ecosystem}"));
+        }
+    }
+    let mut schedules = 0;
+    for (ename, e) in events(&props) {
+        let p = at(&e, &["Properties"]).cloned().unwrap_or(Value::Null);
+        if !matches!(str_at(&e, &["Type"]), Some("Schedule" | "ScheduleV2")) {
+            problems.push(format!("{fname}.{ename}: not a schedule"));
+            continue;
+        }
+        schedules += 1;
+        match at(&p, &["Schedule"]).and_then(intrinsic) {
+            Some(Intrinsic::Ref(x)) if x == "AdvisoryFetchSchedule" => {}
+            _ => problems.push(format!(
+                "{fname}.{ename}: not the AdvisoryFetchSchedule parameter"
+            )),
+        }
+        if scalar_text(at(&p, &["RetryPolicy", "MaximumRetryAttempts"])).is_none() {
+            problems.push(format!("{fname}.{ename}: no retry policy"));
+        }
+        match queue_of(t, at(&p, &["DeadLetterConfig", "Arn"])) {
+            Some(q) if events_may_send_to(t, &q) => {}
+            _ => problems.push(format!(
+                "{fname}.{ename}: no dead-letter queue EventBridge may send to"
+            )),
+        }
+    }
+    if schedules != 1 {
+        problems.push(format!("{fname} has {schedules} schedules, not 1"));
+    }
+    let on_failure = [
+        "EventInvokeConfig",
+        "DestinationConfig",
+        "OnFailure",
+        "Destination",
+    ];
+    if queue_of(t, at(&props, &on_failure)).is_none() {
+        problems.push(format!("{fname}: failed invocations go to no queue"));
+    }
+    if !alarm_on(t, "AWS/Lambda", "Errors", Some(("FunctionName", fname))) {
+        problems.push(format!("no alarm on the Errors of {fname}"));
     }
     problems
 }
@@ -3127,5 +3261,89 @@ fn member_parameters_match_the_central_stack() {
                 "has a default",
             ),
         ],
+    );
+}
+
+#[test]
+fn the_advisory_import_is_off_by_default_and_alarmed() {
+    const FETCH: &str = "Resources.AdvisoryFetchFunction";
+    assert_catches(
+        advisory_fetch,
+        vec![
+            (
+                set("Parameters.AdvisoryFeeds.Default", "osv:Debian"),
+                "parameter AdvisoryFeeds defaults to",
+            ),
+            (
+                set(
+                    "Conditions.AdvisoryFetchEnabled",
+                    "!Not [!Equals [!Ref AdvisoryFeeds, '']]",
+                ),
+                "is not \"AdvisoryFeeds and AdvisoryFetchSchedule set\"",
+            ),
+            (
+                remove("Resources.AdvisoryFetchFunctionErrorsAlarm.Condition"),
+                "AdvisoryFetchFunctionErrorsAlarm is not conditional",
+            ),
+            (
+                push(
+                    "Resources.DeadLetterQueuePolicy.Properties.Queues",
+                    "!Ref AdvisoryFetchDeadLetterQueue",
+                ),
+                "DeadLetterQueuePolicy refers to AdvisoryFetchDeadLetterQueue",
+            ),
+            (
+                set(
+                    &format!("{FETCH}.Properties.Events.AdvisoryFetch.Properties.Schedule"),
+                    "rate(1 hour)",
+                ),
+                "not the AdvisoryFetchSchedule parameter",
+            ),
+            (
+                remove(&format!(
+                    "{FETCH}.Properties.Events.AdvisoryFetch.Properties.DeadLetterConfig"
+                )),
+                "no dead-letter queue EventBridge may send to",
+            ),
+            (
+                remove(&format!("{FETCH}.Properties.EventInvokeConfig")),
+                "failed invocations go to no queue",
+            ),
+            (
+                remove("Resources.AdvisoryFetchFunctionErrorsAlarm"),
+                "no alarm on the Errors of AdvisoryFetchFunction",
+            ),
+            (
+                set(
+                    &format!("{FETCH}.Properties.Environment.Variables.INVENTORY_ADVISORY_FEEDS"),
+                    "osv:Debian",
+                ),
+                "is not the AdvisoryFeeds parameter",
+            ),
+            (
+                set("Parameters.AdvisoryFeeds.AllowedPattern", "^$|^osv:Debian$"),
+                "AdvisoryFeeds does not allow osv:Rocky Linux",
+            ),
+        ],
+    );
+    // Its IAM: the application role's Data API access, nothing else.
+    assert_catches(
+        resource_scoping,
+        vec![(
+            push(
+                &format!("{FETCH}.Properties.Policies"),
+                "Statement: [{Effect: Allow, Action: ec2:DescribeInstances, Resource: '*'}]",
+            ),
+            "AdvisoryFetchFunction is allowed ec2:DescribeInstances",
+        )],
+    );
+    assert_catches(
+        environment,
+        vec![(
+            remove(&format!(
+                "{FETCH}.Properties.Environment.Variables.INVENTORY_ADVISORY_FEEDS"
+            )),
+            "AdvisoryFetchFunction lacks INVENTORY_ADVISORY_FEEDS",
+        )],
     );
 }
