@@ -298,7 +298,9 @@ fn resource_scoping(t: &Value) -> Problems {
         (ADVISORIES_FETCH_BIN, &data_api, &["app"]),
     ] {
         let Some((name, f)) = function_for_binary(t, bin) else {
-            problems.push(format!("no function builds {bin}"));
+            if !left_out(t, bin) {
+                problems.push(format!("no function builds {bin}"));
+            }
             continue;
         };
         let props = function_properties(t, f);
@@ -553,7 +555,9 @@ fn environment(t: &Value) -> Problems {
         (ADVISORIES_FETCH_BIN, fetch_vars),
     ] {
         let Some((fname, f)) = function_for_binary(t, bin) else {
-            problems.push(format!("no function builds {bin}"));
+            if !left_out(t, bin) {
+                problems.push(format!("no function builds {bin}"));
+            }
             continue;
         };
         let props = function_properties(t, f);
@@ -666,7 +670,7 @@ fn function_builds(t: &Value) -> Problems {
             .iter()
             .filter(|(_, f)| str_at(f, &["Metadata", "BuildProperties", "Binary"]) == Some(&bin))
             .count();
-        if builds != 1 {
+        if builds != usize::from(!left_out(t, &bin)) {
             problems.push(format!("{builds} functions build {bin}"));
         }
     }
@@ -1171,15 +1175,21 @@ const ADVISORY_CONDITION: &str = "AdvisoryFetchEnabled";
 /// of the block exists only under its condition.
 fn advisory_fetch(t: &Value) -> Problems {
     let mut problems = Vec::new();
-    let Some((fname, f)) = function_for_binary(t, ADVISORIES_FETCH_BIN) else {
-        return vec![format!("no function builds {ADVISORIES_FETCH_BIN}")];
-    };
-    for param in ["AdvisoryFeeds", "AdvisoryFetchSchedule"] {
-        match at(t, &["Parameters", param, "Default"]) {
-            Some(Value::String(d)) if d.is_empty() => {}
-            other => problems.push(format!("parameter {param} defaults to {other:?}, not off")),
+    // Off by default: a rendering that turns it on sets both on purpose.
+    if !advisory_import_on(t) {
+        for param in ["AdvisoryFeeds", "AdvisoryFetchSchedule"] {
+            match at(t, &["Parameters", param, "Default"]) {
+                Some(Value::String(d)) if d.is_empty() => {}
+                other => problems.push(format!("parameter {param} defaults to {other:?}, not off")),
+            }
         }
     }
+    let Some((fname, f)) = function_for_binary(t, ADVISORIES_FETCH_BIN) else {
+        if !left_out(t, ADVISORIES_FETCH_BIN) {
+            problems.push(format!("no function builds {ADVISORIES_FETCH_BIN}"));
+        }
+        return problems;
+    };
     // The condition: both parameters set.
     let condition = at(t, &["Conditions", ADVISORY_CONDITION])
         .cloned()
@@ -2190,7 +2200,8 @@ fn single_account_deployment_is_unchanged() {
 const ORG_ID: &str = "o-abcdefghij";
 
 /// The deployments every `template.yaml` check runs on: one account (the
-/// defaults), an organization, a list of accounts, and both.
+/// defaults), an organization, a list of accounts, and both; the scheduled
+/// advisory import is on in two of them.
 const DEPLOYMENTS: &[(&str, &[(&str, &str)])] = &[
     ("single account", &[]),
     (
@@ -2199,11 +2210,17 @@ const DEPLOYMENTS: &[(&str, &[(&str, &str)])] = &[
             ("OrganizationId", ORG_ID),
             ("SyncRegions", "eu-west-1,us-east-1"),
             ("AlarmEmail", "ops@example.com"),
+            ("AdvisoryFeeds", "osv:Debian,alas:2023"),
+            ("AdvisoryFetchSchedule", "rate(6 hours)"),
         ],
     ),
     (
         "allowed accounts",
-        &[("AllowedAccounts", "222222222222,333333333333")],
+        &[
+            ("AllowedAccounts", "222222222222,333333333333"),
+            ("AdvisoryFeeds", "osv:Ubuntu"),
+            ("AdvisoryFetchSchedule", "rate(1 day)"),
+        ],
     ),
     (
         "organization and list",
@@ -2225,6 +2242,17 @@ const SCOPE_METRICS: &[&str] = &["SilentScopes", "FailedScopes"];
 /// A parameter's value in a rendering (its default), as text.
 fn parameter(t: &Value, name: &str) -> String {
     scalar_text(at(t, &["Parameters", name, "Default"])).unwrap_or_default()
+}
+
+/// Whether a rendering deploys the scheduled advisory import (its function
+/// exists only then).
+fn advisory_import_on(t: &Value) -> bool {
+    !parameter(t, "AdvisoryFeeds").is_empty() && !parameter(t, "AdvisoryFetchSchedule").is_empty()
+}
+
+/// A binary a rendering leaves out on purpose.
+fn left_out(t: &Value, bin: &str) -> bool {
+    bin == ADVISORIES_FETCH_BIN && !advisory_import_on(t)
 }
 
 fn organization_mode(t: &Value) -> bool {
