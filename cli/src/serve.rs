@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use data_api_local::{ClusterConfig, Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
-use inventory_core::config::{ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
+use inventory_core::config::{ENV_ACCOUNT_ID, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
 use inventory_core::http::{router, PAGE_ROOT};
 use inventory_core::store::{DbTarget, Dialect, Store};
 
@@ -76,6 +76,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  export {ENV_SECRET_ARN}={LOCAL_SECRET_ARN}");
     println!("  export {ENV_DIALECT}={dialect}");
     println!("  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
+    // The sample events' account; the emulator sends no function ARN to read it from.
+    println!("  export {ENV_ACCOUNT_ID}=123456789012");
 
     axum::serve(listener, router(store))
         .with_graceful_shutdown(shutdown_signal())

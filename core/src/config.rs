@@ -52,6 +52,7 @@ pub const DATABASE_VARS: [&str; 4] = [ENV_CLUSTER_ARN, ENV_SECRET_ARN, ENV_DATAB
 /// Hours after which a watched account and region nobody heard from is silent.
 pub const DEFAULT_SILENT_AFTER_HOURS: u32 = 24;
 
+pub const ENV_ACCOUNT_ID: &str = "INVENTORY_ACCOUNT_ID";
 pub const ENV_ORGANIZATION_ID: &str = "INVENTORY_ORGANIZATION_ID";
 pub const ENV_ALLOWED_ACCOUNTS: &str = "INVENTORY_ALLOWED_ACCOUNTS";
 pub const ENV_MEMBER_ROLE_NAME: &str = "INVENTORY_MEMBER_ROLE_NAME";
@@ -248,6 +249,9 @@ fn retention_days(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, Confi
 /// (organization mode, `docs/configuration.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgSettings {
+    /// The function's own account when set; otherwise it is read from the
+    /// invoked function's ARN (local runtime emulators send no real ARN).
+    pub own_account: Option<Account>,
     /// `o-…`: the organization's ACTIVE accounts are allowed.
     pub organization_id: Option<String>,
     /// Exactly these accounts are allowed (and, with an organization id,
@@ -262,6 +266,7 @@ pub struct OrgSettings {
 impl Default for OrgSettings {
     fn default() -> Self {
         Self {
+            own_account: None,
             organization_id: None,
             allowed_accounts: None,
             member_role_name: DEFAULT_MEMBER_ROLE_NAME.to_owned(),
@@ -290,6 +295,12 @@ impl OrgSettings {
                 .map(str::to_owned)
                 .collect()
         };
+        let own_account = get(ENV_ACCOUNT_ID)
+            .map(|a| {
+                Account::parse(&a)
+                    .map_err(|e| invalid(ENV_ACCOUNT_ID, format!("{a:?}: {}", e.message)))
+            })
+            .transpose()?;
         let organization_id = match get(ENV_ORGANIZATION_ID) {
             None => None,
             Some(id) => {
@@ -346,6 +357,7 @@ impl OrgSettings {
             }
         }
         Ok(Self {
+            own_account,
             organization_id,
             allowed_accounts,
             member_role_name,
@@ -392,8 +404,13 @@ mod tests {
             ),
             (ENV_MEMBER_ROLE_NAME, "inv-reader"),
             (ENV_SYNC_REGIONS, "eu-west-1,us-east-1,eu-west-1"),
+            (ENV_ACCOUNT_ID, "123456789012"),
         ]))
         .unwrap();
+        assert_eq!(
+            s.own_account.as_ref().map(|a| a.as_str()),
+            Some("123456789012")
+        );
         assert!(s.is_organization());
         assert_eq!(s.organization_id.as_deref(), Some("o-abcdef1234"));
         assert_eq!(s.allowed_accounts.unwrap().len(), 2);
@@ -407,6 +424,7 @@ mod tests {
             (ENV_ALLOWED_ACCOUNTS, "1234"),
             (ENV_MEMBER_ROLE_NAME, "role/../x"),
             (ENV_SYNC_REGIONS, "eu-west-1,Mars"),
+            (ENV_ACCOUNT_ID, "function-arn"),
         ] {
             let err = OrgSettings::from_lookup(lookup(&[(name, raw)])).unwrap_err();
             assert!(

@@ -80,11 +80,15 @@ impl AwsScopes {
             .organization_id
             .is_some()
             .then(|| aws_sdk_organizations::Client::new(&base));
+        let own_account = OnceLock::new();
+        if let Some(account) = org.own_account.clone() {
+            let _ = own_account.set(account);
+        }
         Self {
             base,
             org,
             xray,
-            own_account: OnceLock::new(),
+            own_account,
             organizations,
             members: tokio::sync::Mutex::new(None),
             roles: Mutex::new(HashMap::new()),
@@ -93,7 +97,8 @@ impl AwsScopes {
     }
 
     /// Sets the own account once, from the invoked function's ARN
-    /// (`arn:aws:lambda:<region>:<account>:function:<name>`).
+    /// (`arn:aws:lambda:<region>:<account>:function:<name>`), unless
+    /// `INVENTORY_ACCOUNT_ID` set it (local emulators send a placeholder).
     pub fn learn_own_account(&self, function_arn: &str) -> Result<(), SourceError> {
         if self.own_account.get().is_some() {
             return Ok(());
@@ -105,7 +110,9 @@ impl AwsScopes {
             .ok_or_else(|| SourceError::Permanent {
                 service: "Lambda",
                 operation: "Invoke",
-                message: format!("no account in the function ARN {function_arn:?}"),
+                message: format!(
+                    "no account in the function ARN {function_arn:?}: set INVENTORY_ACCOUNT_ID"
+                ),
             })?;
         let _ = self.own_account.set(account);
         Ok(())
@@ -368,5 +375,34 @@ impl ProvideCredentials for SharedMember {
                 .await
                 .map_err(CredentialsError::provider_error)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(own_account: Option<&str>) -> AwsScopes {
+        let org = OrgSettings {
+            own_account: own_account.map(|a| Account::parse(a).unwrap()),
+            ..OrgSettings::default()
+        };
+        AwsScopes::new(SdkConfig::builder().build(), org, None)
+    }
+
+    #[test]
+    fn the_own_account_comes_from_the_arn_unless_configured() {
+        let arn = "arn:aws:lambda:us-east-1:111122223333:function:state-change";
+        let learned = scopes(None);
+        learned.learn_own_account(arn).unwrap();
+        assert_eq!(learned.own_account().unwrap().as_str(), "111122223333");
+
+        // cargo lambda's emulator sends the placeholder "function-arn".
+        let err = scopes(None).learn_own_account("function-arn").unwrap_err();
+        assert!(err.to_string().contains("INVENTORY_ACCOUNT_ID"), "{err}");
+        let configured = scopes(Some("123456789012"));
+        configured.learn_own_account("function-arn").unwrap();
+        configured.learn_own_account(arn).unwrap();
+        assert_eq!(configured.own_account().unwrap().as_str(), "123456789012");
     }
 }
