@@ -283,9 +283,13 @@ pub fn fleet_vulnerabilities(answer: &Value) -> String {
             Cell::new(text(a, "summary")),
         ]);
     }
+    let counted = match answer["counted_at"].as_str() {
+        Some(at) => format!(" (counted {at} UTC)"),
+        None => String::new(),
+    };
     match rows.len() {
-        1 => format!("{table}\n1 advisory affects the fleet"),
-        n => format!("{table}\n{n} advisories affect the fleet"),
+        1 => format!("{table}\n1 advisory affects the fleet{counted}"),
+        n => format!("{table}\n{n} advisories affect the fleet{counted}"),
     }
 }
 
@@ -368,6 +372,10 @@ mod tests {
         let one = json!({"advisories": [{"advisory_id": "DSA-1", "severity": "high",
             "aliases": [], "instances": 1, "summary": "s"}]});
         assert!(fleet_vulnerabilities(&one).ends_with("1 advisory affects the fleet"));
+        let mut counted = one.clone();
+        counted["counted_at"] = json!("2026-12-06 07:00:00.0");
+        assert!(fleet_vulnerabilities(&counted)
+            .ends_with("1 advisory affects the fleet (counted 2026-12-06 07:00:00.0 UTC)"));
         let none = json!({"aws_instance_id": "i-1", "vulnerabilities": []});
         assert!(vulnerabilities(&none).ends_with("i-1: 0 vulnerable packages"));
     }

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use data_api_local::{ClusterConfig, Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
-use inventory_core::config::{ENV_ACCOUNT_ID, ENV_CLUSTER_ARN, ENV_DIALECT, ENV_SECRET_ARN};
+use inventory_core::config::{
+    ENV_ACCOUNT_ID, ENV_CLUSTER_ARN, ENV_COUNTS_MAX_AGE_SECONDS, ENV_DIALECT, ENV_SECRET_ARN,
+    MAX_COUNTS_MAX_AGE_SECONDS,
+};
 use inventory_core::http::{router, PAGE_ROOT};
-use inventory_core::store::{DbTarget, Dialect, Store};
+use inventory_core::store::{DbTarget, Dialect, Store, DEFAULT_COUNTS_MAX_AGE};
 
 use crate::client;
 use crate::target::LOCAL_DATA_API_ADDR;
@@ -28,6 +31,12 @@ pub struct Args {
     /// Milliseconds added to every Data API call, to mimic the hosted service.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency: u64,
+    /// How old the fleet's counts (the advisory summary, the most widespread
+    /// packages) may be before a read recounts them; 0: every read.
+    #[arg(long, value_name = "SECONDS", env = ENV_COUNTS_MAX_AGE_SECONDS,
+          default_value_t = DEFAULT_COUNTS_MAX_AGE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(0..=MAX_COUNTS_MAX_AGE_SECONDS))]
+    counts_max_age: u64,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -54,7 +63,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             database: None,
             dialect,
         },
-    );
+    )
+    .with_counts_max_age(Duration::from_secs(args.counts_max_age));
     let migration = store.migrate().await.context("applying the schema")?;
     tracing::info!(from = migration.from, to = migration.to, "schema migrated");
 

@@ -58,6 +58,9 @@ pub const ENV_ALLOWED_ACCOUNTS: &str = "INVENTORY_ALLOWED_ACCOUNTS";
 pub const ENV_MEMBER_ROLE_NAME: &str = "INVENTORY_MEMBER_ROLE_NAME";
 pub const ENV_SYNC_REGIONS: &str = "INVENTORY_SYNC_REGIONS";
 pub const ENV_SILENT_AFTER_HOURS: &str = "INVENTORY_SILENT_AFTER_HOURS";
+pub const ENV_COUNTS_MAX_AGE_SECONDS: &str = "INVENTORY_COUNTS_MAX_AGE_SECONDS";
+/// The longest [`ENV_COUNTS_MAX_AGE_SECONDS`]: a day.
+pub const MAX_COUNTS_MAX_AGE_SECONDS: u64 = 86_400;
 pub const ENV_METRICS_NAMESPACE: &str = "INVENTORY_METRICS_NAMESPACE";
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "ec2-inventory-member";
 pub const DEFAULT_METRICS_NAMESPACE: &str = "EC2Inventory";
@@ -376,6 +379,29 @@ pub fn silent_after_hours(lookup: impl Fn(&str) -> Option<String>) -> Result<u32
     )
 }
 
+/// `INVENTORY_COUNTS_MAX_AGE_SECONDS`: how old the fleet's counts may be
+/// before a read recounts them, 0 (every read) to a day; default
+/// [`crate::store::DEFAULT_COUNTS_MAX_AGE`].
+pub fn counts_max_age(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<std::time::Duration, ConfigError> {
+    let Some(raw) = lookup(ENV_COUNTS_MAX_AGE_SECONDS)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(crate::store::DEFAULT_COUNTS_MAX_AGE);
+    };
+    match raw.parse::<u64>() {
+        Ok(n) if n <= MAX_COUNTS_MAX_AGE_SECONDS => Ok(std::time::Duration::from_secs(n)),
+        _ => Err(ConfigError::Invalid {
+            name: ENV_COUNTS_MAX_AGE_SECONDS,
+            reason: format!(
+                "{raw:?} is not a whole number of seconds from 0 to {MAX_COUNTS_MAX_AGE_SECONDS}"
+            ),
+        }),
+    }
+}
+
 /// `INVENTORY_METRICS_NAMESPACE`, or `EC2Inventory`.
 pub fn metrics_namespace(lookup: impl Fn(&str) -> Option<String>) -> String {
     lookup(ENV_METRICS_NAMESPACE)
@@ -434,6 +460,16 @@ mod tests {
         }
         assert_eq!(silent_after_hours(lookup(&[])).unwrap(), 24);
         assert!(silent_after_hours(lookup(&[(ENV_SILENT_AFTER_HOURS, "0")])).is_err());
+        assert_eq!(
+            counts_max_age(lookup(&[])).unwrap(),
+            crate::store::DEFAULT_COUNTS_MAX_AGE
+        );
+        let age = |raw| counts_max_age(lookup(&[(ENV_COUNTS_MAX_AGE_SECONDS, raw)]));
+        assert_eq!(age(" 0 ").unwrap().as_secs(), 0);
+        assert_eq!(age("86400").unwrap().as_secs(), 86_400);
+        for bad in ["86401", "-1", "1.5", "a minute"] {
+            assert!(age(bad).is_err(), "{bad}");
+        }
         assert_eq!(metrics_namespace(lookup(&[])), "EC2Inventory");
     }
 

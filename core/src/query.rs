@@ -152,6 +152,14 @@ pub struct PackageSpread {
     pub versions: u64,
 }
 
+/// The package names on the most instances, as last counted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WidespreadPackages {
+    pub packages: Vec<PackageSpread>,
+    /// When the fleet's counts were taken; `None`: never.
+    pub counted_at: Option<DateTime<Utc>>,
+}
+
 /// A page of history wanted: changes from `since` (inclusive) to `until`
 /// (exclusive), newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,6 +366,8 @@ pub struct AdvisoryCount {
 pub struct AdvisoryCountPage {
     pub advisories: Vec<AdvisoryCount>,
     pub next_token: Option<String>,
+    /// When the instance counts were taken; `None`: never.
+    pub counted_at: Option<DateTime<Utc>>,
 }
 
 /// What the store holds of an instance, as the sync compares it with a listing.

@@ -48,6 +48,8 @@ DROP PROCEDURE IF EXISTS inventory_replace_packages;
 
 DROP PROCEDURE IF EXISTS inventory_apply_state;
 
+DROP PROCEDURE IF EXISTS inventory_count_fleet;
+
 DELIMITER //
 
 -- Makes the package links of `p_id` exactly `p_packages` (a JSON array of
@@ -448,6 +450,56 @@ BEGIN
     END IF;
     IF p_own_transaction THEN COMMIT; END IF;
     SELECT v_written AS written;
+END //
+
+-- Recounts the fleet's counts (schema 010) when the claim on `fleet_tally`
+-- succeeds: when they were never counted, or counted before
+-- `p_stale_before`. A concurrent caller waits on the row lock and, once the
+-- first commits, finds the counts fresh and recounts nothing. Answers
+-- `counted`: whether this call counted. READ COMMITTED: under REPEATABLE
+-- READ, INSERT ... SELECT would lock every link it reads, and every writer
+-- would wait for the recount. `package_spread` keeps the `p_names` names
+-- with the most links: links are counted per package in one pass, and the
+-- distinct instances only for those names.
+CREATE PROCEDURE inventory_count_fleet(
+    IN p_stale_before DATETIME(6), IN p_now DATETIME(6), IN p_names BIGINT)
+BEGIN
+    DECLARE v_counted BOOLEAN DEFAULT FALSE;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    START TRANSACTION;
+    UPDATE fleet_tally SET counted_at = p_now
+    WHERE id = 1 AND (counted_at IS NULL OR counted_at < p_stale_before);
+    IF ROW_COUNT() > 0 THEN
+        SET v_counted = TRUE;
+        DELETE FROM advisory_exposure;
+        INSERT INTO advisory_exposure (advisory_id, account, region, state, instances)
+        SELECT r.advisory_id, e.account, e.region, e.state, COUNT(DISTINCT ep.ec2_id)
+        FROM advisory_range r
+        JOIN package_finding f ON f.range_id = r.id
+        JOIN ec2_package ep ON ep.package_id = f.package_id
+        JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+        GROUP BY r.advisory_id, e.account, e.region, e.state;
+        DELETE FROM package_spread;
+        INSERT INTO package_spread (name, installs, instances, versions)
+        SELECT r.name, r.installs,
+            (SELECT COUNT(DISTINCT ep.ec2_id)
+             FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+             WHERE p.name = r.name AND LENGTH(p.name) = r.name_length),
+            r.versions
+        FROM (
+            SELECT p.name, LENGTH(p.name) AS name_length, SUM(links.installs) AS installs,
+                   COUNT(*) AS versions
+            FROM (SELECT ep.package_id, COUNT(*) AS installs
+                  FROM ec2_package ep GROUP BY ep.package_id) links
+            JOIN package p ON p.id = links.package_id
+            GROUP BY p.name, LENGTH(p.name)
+            ORDER BY installs DESC, p.name
+            LIMIT p_names
+        ) r;
+    END IF;
+    COMMIT;
+    SELECT v_counted AS counted;
 END //
 
 DELIMITER ;

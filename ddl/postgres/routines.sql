@@ -390,3 +390,48 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+-- Recounts the fleet's counts (schema 010) when the claim on `fleet_tally`
+-- succeeds: when they were never counted, or counted before
+-- `p_stale_before`. A concurrent caller waits on the row lock and, once the
+-- first commits, finds the counts fresh and recounts nothing. Answers
+-- whether this call counted. The reads take MVCC snapshots: writers do not
+-- wait for a recount. `package_spread` keeps the `p_names` names with the
+-- most links (as many as a read may ask for): links are counted per package
+-- in one pass, and the distinct instances only for those names (a sort of
+-- every link by name took seconds).
+CREATE OR REPLACE FUNCTION inventory_count_fleet(
+    p_stale_before timestamp, p_now timestamp, p_names bigint)
+RETURNS TABLE (counted boolean) LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    UPDATE fleet_tally SET counted_at = p_now
+    WHERE id = 1 AND (counted_at IS NULL OR counted_at < p_stale_before);
+    counted = FOUND;
+    IF counted THEN
+        DELETE FROM advisory_exposure;
+        INSERT INTO advisory_exposure (advisory_id, account, region, state, instances)
+        SELECT r.advisory_id, e.account, e.region, e.state, count(DISTINCT ep.ec2_id)
+        FROM advisory_range r
+        JOIN package_finding f ON f.range_id = r.id
+        JOIN ec2_package ep ON ep.package_id = f.package_id
+        JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+        GROUP BY r.advisory_id, e.account, e.region, e.state;
+        DELETE FROM package_spread;
+        INSERT INTO package_spread (name, installs, instances, versions)
+        SELECT r.name, r.installs,
+            (SELECT count(DISTINCT ep.ec2_id)
+             FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+             WHERE p.name = r.name),
+            r.versions
+        FROM (
+            SELECT p.name, sum(links.installs) AS installs, count(*) AS versions
+            FROM (SELECT ep.package_id, count(*) AS installs
+                  FROM ec2_package ep GROUP BY ep.package_id) links
+            JOIN package p ON p.id = links.package_id
+            GROUP BY p.name
+            ORDER BY installs DESC, p.name
+            LIMIT p_names
+        ) r;
+    END IF;
+    RETURN NEXT;
+END
+$$;

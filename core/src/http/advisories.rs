@@ -142,6 +142,8 @@ impl<'a> From<&'a AdvisoryCount> for AdvisoryCountDto<'a> {
 pub struct FleetVulnerabilitiesAnswer<'a> {
     pub advisories: Vec<AdvisoryCountDto<'a>>,
     pub next_token: Option<&'a str>,
+    /// When the instance counts were taken (UTC, as the other times).
+    pub counted_at: Option<String>,
 }
 
 pub(super) async fn advisory(
@@ -186,5 +188,6 @@ pub(super) async fn fleet_vulnerabilities(
     Ok(json(&FleetVulnerabilitiesAnswer {
         advisories: page.advisories.iter().map(AdvisoryCountDto::from).collect(),
         next_token: page.next_token.as_deref(),
+        counted_at: page.counted_at.as_ref().map(format_utc),
     }))
 }

@@ -323,7 +323,8 @@ impl AdvisoryImport<'_> {
     }
 
     /// Matches what the import brought against every package, under the
-    /// findings lock, and commits: 2 calls, and 2 per replaced source map.
+    /// findings lock, marks the fleet's counts uncounted, and commits: 3
+    /// calls, and 2 per replaced source map.
     pub async fn commit(self) -> Result<(), StoreError> {
         let result = self.match_findings().await;
         self.store.finish(self.tx, result).await
@@ -354,6 +355,9 @@ impl AdvisoryImport<'_> {
         self.store
             .execute("import.match", tx, sql.match_new_ranges, &[watermark])
             .await?;
+        // The fleet's counts predate these findings: the next read recounts.
+        let clear = self.store.sql().tally.clear;
+        self.store.execute("import.uncount", tx, clear, &[]).await?;
         Ok(())
     }
 
@@ -533,7 +537,8 @@ impl Store {
     }
 
     /// The fleet's advisories with the number of instances each affects,
-    /// most severe then most widespread first: 1 call.
+    /// most severe then most widespread first, as last counted (see
+    /// `store::fleet`): 1 call while the counts are fresh.
     pub async fn fleet_vulnerabilities(
         &self,
         q: &VulnerabilityQuery,
@@ -561,26 +566,37 @@ impl Store {
             opt_text("after_advisory", after.as_ref().map(|a| a[2].as_str())),
         ];
         params.extend(filters(q));
-        let out = self
-            .query(
-                "vulnerabilities.fleet",
-                self.sql().advisories.fleet_vulnerabilities,
-                &params,
-            )
+        let (mut rows, counted_at) = self
+            .read_counted(|| async {
+                let out = self
+                    .query(
+                        "vulnerabilities.fleet",
+                        self.sql().advisories.fleet_vulnerabilities,
+                        &params,
+                    )
+                    .await?;
+                let mut counted_at = None;
+                let mut rows = Vec::with_capacity(out.len());
+                for row in out.iter() {
+                    counted_at = row.opt_time("counted_at")?;
+                    // The row of an empty page has no advisory.
+                    let Some(advisory_id) = row.opt_str("advisory_id")? else {
+                        continue;
+                    };
+                    rows.push((
+                        row.long("severity_rank")?,
+                        AdvisoryCount {
+                            advisory_id: advisory_id.to_owned(),
+                            aliases: aliases_from(&row)?,
+                            severity: row.parsed("severity")?,
+                            summary: row.opt_str("summary")?.map(str::to_owned),
+                            instances: u64::try_from(row.long("instances")?).unwrap_or(0),
+                        },
+                    ));
+                }
+                Ok((rows, counted_at))
+            })
             .await?;
-        let mut rows = Vec::with_capacity(out.len());
-        for row in out.iter() {
-            rows.push((
-                row.long("severity_rank")?,
-                AdvisoryCount {
-                    advisory_id: row.str("advisory_id")?.to_owned(),
-                    aliases: aliases_from(&row)?,
-                    severity: row.parsed("severity")?,
-                    summary: row.opt_str("summary")?.map(str::to_owned),
-                    instances: u64::try_from(row.long("instances")?).unwrap_or(0),
-                },
-            ));
-        }
         let more = rows.len() > q.limit as usize;
         rows.truncate(q.limit as usize);
         let next_token = more.then(|| rows.last()).flatten().map(|(rank, a)| {
@@ -593,6 +609,7 @@ impl Store {
         Ok(AdvisoryCountPage {
             advisories: rows.into_iter().map(|(_, a)| a).collect(),
             next_token,
+            counted_at,
         })
     }
 }

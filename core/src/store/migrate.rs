@@ -94,6 +94,13 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/009_feed_state.sql"),
         sqlite: include_str!("../../../ddl/sqlite/009_feed_state.sql"),
     },
+    // The fleet's counts, recounted whole when older than an age.
+    SchemaFile {
+        version: 10,
+        postgres: include_str!("../../../ddl/postgres/010_fleet_tally.sql"),
+        mysql: include_str!("../../../ddl/mysql/010_fleet_tally.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/010_fleet_tally.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.
@@ -353,9 +360,10 @@ mod tests {
                 .filter(|s| s.contains("BEGIN"))
                 .count()
         };
-        // The lock helper, the link routine and the three writes.
-        assert_eq!(routines(Dialect::Postgres).map(bodies), Some(5));
-        assert_eq!(routines(Dialect::Mysql).map(bodies), Some(5));
+        // The lock helper, the link routine, the three writes and the
+        // recount of the fleet's counts.
+        assert_eq!(routines(Dialect::Postgres).map(bodies), Some(6));
+        assert_eq!(routines(Dialect::Mysql).map(bodies), Some(6));
         assert_eq!(routines(Dialect::Sqlite), None);
     }
 }

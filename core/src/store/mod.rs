@@ -14,7 +14,8 @@
 //! replacement), `states` (state changes, stale inventories), `search`
 //! (search, package versions), `history` (the changes the writes record,
 //! of an instance, a package or the whole fleet), `fleet` (counts along the
-//! fleet's dimensions, the most widespread packages),
+//! fleet's dimensions, the most widespread packages, and the recount of
+//! the fleet's counts),
 //! `sync` (the fleet walk's cursor), `coverage` (what was heard from each
 //! account and region), `advisories` (imports and the vulnerability
 //! queries), `feeds` (the scheduled import's state per feed).
@@ -22,6 +23,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 mod advisories;
 mod calls;
@@ -44,7 +46,7 @@ pub use calls::{DataApiFailure, RetryPolicy};
 pub use coverage::{ScopeSyncReport, MAX_ERROR_CHARS};
 pub use error::StoreError;
 pub use feeds::FeedState;
-pub use fleet::MAX_WIDESPREAD;
+pub use fleet::{DEFAULT_COUNTS_MAX_AGE, MAX_WIDESPREAD};
 pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};
 pub use states::StateWrite;
 pub use sync::{SyncCursor, SyncLease};
@@ -57,6 +59,7 @@ pub struct Store {
     target: Arc<DbTarget>,
     calls: Arc<AtomicU64>,
     retry: RetryPolicy,
+    counts_max_age: Duration,
 }
 
 impl fmt::Debug for Store {
@@ -75,12 +78,20 @@ impl Store {
             target: Arc::new(target),
             calls: Arc::new(AtomicU64::new(0)),
             retry: RetryPolicy::default(),
+            counts_max_age: DEFAULT_COUNTS_MAX_AGE,
         }
     }
 
     /// Replaces the retry policy (tests use short delays).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// How old the fleet's counts (advisory exposure, package spread) may
+    /// be before a read recounts them; zero recounts on every read.
+    pub fn with_counts_max_age(mut self, age: Duration) -> Self {
+        self.counts_max_age = age;
         self
     }
 

@@ -4,9 +4,9 @@
 
 use crate::model::InstanceId;
 use crate::query::{
-    AdvisoryCountPage, AdvisoryPage, FleetCounts, HistoryPage, HistoryQuery, PackageSpread,
-    PackageVersionCount, ScopesPage, ScopesQuery, SearchPage, SearchQuery, VulnerabilityPage,
-    VulnerabilityQuery,
+    AdvisoryCountPage, AdvisoryPage, FleetCounts, HistoryPage, HistoryQuery, PackageVersionCount,
+    ScopesPage, ScopesQuery, SearchPage, SearchQuery, VulnerabilityPage, VulnerabilityQuery,
+    WidespreadPackages,
 };
 use crate::store::{Store, StoreError};
 
@@ -15,7 +15,7 @@ use crate::store::{Store, StoreError};
 pub struct FleetOverview {
     pub counts: FleetCounts,
     /// The package names on the most instances, most first.
-    pub widespread: Vec<PackageSpread>,
+    pub widespread: WidespreadPackages,
     /// The fleet's latest changes, newest first.
     pub recent: HistoryPage,
     /// The first page of the fleet's advisories, most severe then most

@@ -158,12 +158,23 @@ async fn every_view_renders_what_the_store_holds() {
         seed(db).await;
         let api = router(db.store.clone());
 
+        // The first view takes the fleet's counts (never taken); later
+        // ones read them as taken, 4 calls at once.
+        get(&api, "/ui/").await;
         let calls = db.store.data_api_calls();
         let overview = get(&api, "/ui/").await;
         assert_eq!(
             db.store.data_api_calls() - calls,
             4,
             "{ctx}: the overview's calls"
+        );
+        assert_eq!(
+            overview
+                .body
+                .matches("<p class=\"counted\">Counted <time datetime=")
+                .count(),
+            2,
+            "{ctx}: when the counts were taken, under both tables"
         );
         overview.assert_html(StatusCode::OK, ctx).assert_contains(
             &[

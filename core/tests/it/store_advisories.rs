@@ -547,6 +547,57 @@ async fn osv_range_shapes_and_record_lifecycle() {
     .await;
 }
 
+/// The fleet summary shows its counts as last taken: a write within their
+/// age does not show yet, and an import makes the next read count again,
+/// that write included.
+#[tokio::test]
+async fn the_fleet_summary_counts_again_after_an_import() {
+    common::on_each_backend(async |db| {
+        let s = &db.store;
+        let ctx = db.name;
+        let bash = |id: &str| {
+            advisory(
+                id,
+                at(2),
+                vec![(
+                    "amzn:2023",
+                    "bash",
+                    NameKind::Binary,
+                    vec![fixed(None, "5.2.15-1.amzn2023.0.3")],
+                    vec![],
+                )],
+            )
+        };
+        let counts = async || -> Vec<(String, u64)> {
+            let q = VulnerabilityQuery::default();
+            let page = s.fleet_vulnerabilities(&q).await;
+            let page = page.unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+            assert!(page.counted_at.is_some(), "{ctx}");
+            page.advisories
+                .into_iter()
+                .map(|a| (a.advisory_id, a.instances))
+                .collect()
+        };
+        let old_bash = [("bash", "5.2.15-1.amzn2023.0.2")];
+        put(s, "i-a", AMAZON_2023, &old_bash).await;
+        import(s, &[bash("A-1")]).await;
+        assert_eq!(counts().await, [("A-1".to_string(), 1)], "{ctx}");
+        put(s, "i-b", AMAZON_2023, &old_bash).await;
+        assert_eq!(
+            counts().await,
+            [("A-1".to_string(), 1)],
+            "{ctx}: as counted"
+        );
+        import(s, &[bash("A-2")]).await;
+        assert_eq!(
+            counts().await,
+            [("A-1".to_string(), 2), ("A-2".to_string(), 2)],
+            "{ctx}: counted again"
+        );
+    })
+    .await;
+}
+
 /// An import that fails half-way leaves nothing of itself; one that
 /// commits while writers insert new packages misses none of them.
 #[tokio::test]
@@ -668,8 +719,18 @@ async fn calls_per_query_and_per_batch() {
             2
         };
         // Begin, the import lock, the watermark; 4 per batch; the findings
-        // lock, the matching, commit.
-        assert_eq!(s.data_api_calls() - before, 2 + 4 + 2 + locks, "{ctx}");
+        // lock, the matching, uncounting the fleet's counts, commit.
+        assert_eq!(s.data_api_calls() - before, 2 + 4 + 3 + locks, "{ctx}");
+        // The import left the fleet's counts uncounted: the first summary
+        // recounts them (PostgreSQL, MySQL: 1 routine call; SQLite: its
+        // transaction of 7), then reads again.
+        let before = s.data_api_calls();
+        let first = s
+            .fleet_vulnerabilities(&VulnerabilityQuery::default())
+            .await;
+        assert_eq!(first.unwrap().advisories.len(), 50, "{ctx}");
+        let recount = if locks == 1 { 7 } else { 1 };
+        assert_eq!(s.data_api_calls() - before, 1 + recount + 1, "{ctx}");
         for query in 0..3 {
             let before = s.data_api_calls();
             let q = VulnerabilityQuery::default();

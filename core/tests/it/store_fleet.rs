@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use inventory_core::model::{
     InstanceDetails, InstanceId, InstanceState, Package, PackageSet, StateChange,
 };
-use inventory_core::query::{ChangeKind, DimensionCount, HistoryQuery};
+use std::time::Duration as StdDuration;
+
+use inventory_core::query::{ChangeKind, DimensionCount, HistoryQuery, WidespreadPackages};
 use inventory_core::version::VersionScheme;
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -109,8 +111,11 @@ async fn counts_by_account_region_state_and_platform() {
 async fn widespread_packages_count_instances_not_installs() {
     common::on_each_backend(async |db| {
         let ctx = db.name;
-        let store = &db.store;
-        assert!(store.widespread_packages(10).await.unwrap().is_empty());
+        // Counted afresh on every read.
+        let store = &db.store.clone().with_counts_max_age(StdDuration::ZERO);
+        let empty = store.widespread_packages(10).await.unwrap();
+        assert!(empty.packages.is_empty(), "{ctx}");
+        assert!(empty.counted_at.is_some(), "{ctx}");
         let kernels = [
             ("kernel", "6.1.1"),
             ("kernel", "6.1.2"),
@@ -135,10 +140,9 @@ async fn widespread_packages_count_instances_not_installs() {
                 .await
                 .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         }
-        let before = store.data_api_calls();
         let top = store.widespread_packages(10).await.unwrap();
-        assert_eq!(store.data_api_calls() - before, 1, "{ctx}: one call");
         let seen: Vec<(&str, u64, u64)> = top
+            .packages
             .iter()
             .map(|p| (p.name.as_str(), p.instances, p.versions))
             .collect();
@@ -157,10 +161,69 @@ async fn widespread_packages_count_instances_not_installs() {
         // installs outrank openssl's three, and it keeps its exact count.
         let first = store.widespread_packages(1).await.unwrap();
         let first: Vec<(&str, u64)> = first
+            .packages
             .iter()
             .map(|p| (p.name.as_str(), p.instances))
             .collect();
         assert_eq!(first, [("kernel", 2)], "{ctx}");
+    })
+    .await;
+}
+
+/// The fleet's counts are taken by the read that finds them older than the
+/// store's age, and stay as they were until then: a read of fresh counts is
+/// 1 call. Recounts that race leave each count once, not twice.
+#[tokio::test]
+async fn fleet_counts_are_recounted_once_older_than_their_age() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let store = &db.store;
+        let spread = |top: &WidespreadPackages| -> Vec<(String, u64)> {
+            top.packages
+                .iter()
+                .map(|p| (p.name.clone(), p.instances))
+                .collect()
+        };
+        let put = |id: &'static str, list: &'static [(&'static str, &'static str)]| async move {
+            store
+                .put_instance(&common::instance(id, pkgs(list)))
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        };
+        put("i-1", &[("openssl", "3.0.1")]).await;
+        // Never counted: this read counts.
+        let first = store.widespread_packages(10).await.unwrap();
+        assert_eq!(spread(&first), [("openssl".to_string(), 1)], "{ctx}");
+        let counted = first.counted_at.expect("counted");
+
+        // Within the age a write does not show, and a read is 1 call.
+        put("i-2", &[("openssl", "3.0.1"), ("bash", "5.2")]).await;
+        let before = store.data_api_calls();
+        let stale = store.widespread_packages(10).await.unwrap();
+        assert_eq!(store.data_api_calls() - before, 1, "{ctx}: one call");
+        assert_eq!(stale, first, "{ctx}");
+
+        // A reader for whom those counts are too old recounts them, for all.
+        let live = store.clone().with_counts_max_age(StdDuration::ZERO);
+        let fresh = live.widespread_packages(10).await.unwrap();
+        let expected = [("openssl".to_string(), 2), ("bash".to_string(), 1)];
+        assert_eq!(spread(&fresh), expected, "{ctx}");
+        assert!(fresh.counted_at.unwrap() > counted, "{ctx}");
+        assert_eq!(store.widespread_packages(10).await.unwrap(), fresh, "{ctx}");
+
+        // Counts taken at or after the reader's limit are not taken again.
+        let limit = fresh.counted_at.unwrap();
+        assert!(!store.recount_fleet(limit).await.unwrap(), "{ctx}");
+
+        // Four recounts at once: each waits for the one before, and every
+        // count stands once.
+        let soon = Utc::now() + Duration::seconds(5);
+        let racing = futures::future::join_all((0..4).map(|_| store.recount_fleet(soon))).await;
+        for outcome in racing {
+            outcome.unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        }
+        let after = live.widespread_packages(10).await.unwrap();
+        assert_eq!(spread(&after), expected, "{ctx}");
     })
     .await;
 }

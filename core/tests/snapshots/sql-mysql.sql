@@ -180,19 +180,16 @@ UNION ALL
 SELECT 'platform' AS dimension, e.platform AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.platform
 
 -- widespread_packages
-WITH ranked AS (
-    SELECT p.name, LENGTH(p.name) AS name_length, SUM(links.installs) AS installs, COUNT(*) AS versions
-    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
-    JOIN package p ON p.id = links.package_id
-    GROUP BY p.name, LENGTH(p.name)
-    ORDER BY installs DESC, p.name
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT s.name, s.installs, s.instances, s.versions
+    FROM package_spread s
+    ORDER BY s.installs DESC, s.name
     LIMIT :limit
-)
-SELECT r.name, r.versions,
-    (SELECT COUNT(DISTINCT ep.ec2_id)
-     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
-     WHERE p.name = r.name AND LENGTH(p.name) = r.name_length) AS instances
-FROM ranked r
+) page ON 1 = 1
+WHERE t.id = 1
+ORDER BY page.installs DESC, page.name
 
 -- prune_history
 DELETE FROM ec2_history
@@ -387,30 +384,31 @@ ORDER BY a.severity_rank DESC, a.id, p.name, p.version
 LIMIT :limit
 
 -- fleet_vulnerabilities
-WITH counts AS (
-    SELECT r.advisory_id, COUNT(DISTINCT ep.ec2_id) AS instances
-    FROM advisory_range r
-    JOIN advisory a ON a.id = r.advisory_id
-    JOIN package_finding f ON f.range_id = r.id
-    JOIN ec2_package ep ON ep.package_id = f.package_id
-    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
+    FROM (
+        SELECT x.advisory_id, SUM(x.instances) AS instances
+        FROM advisory_exposure x
+        WHERE (:account IS NULL OR x.account = :account)
+          AND (:region IS NULL OR x.region = :region)
+          AND (x.state = :state OR (:state IS NULL AND (x.state IS NULL OR x.state <> 'terminated')))
+        GROUP BY x.advisory_id
+    ) c
+    JOIN advisory a ON a.id = c.advisory_id
     WHERE a.withdrawn IS NULL
       AND (:severity IS NULL OR a.severity = :severity)
-      AND (:account IS NULL OR e.account = :account)
-      AND (:region IS NULL OR e.region = :region)
-      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
-    GROUP BY r.advisory_id
-)
-SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
-FROM counts c
-JOIN advisory a ON a.id = c.advisory_id
-WHERE :after_rank IS NULL
-   OR a.severity_rank < :after_rank
-   OR (a.severity_rank = :after_rank
-     AND (c.instances < :after_instances
-       OR (c.instances = :after_instances AND a.id > :after_advisory)))
-ORDER BY a.severity_rank DESC, c.instances DESC, a.id
-LIMIT :limit
+      AND (:after_rank IS NULL
+        OR a.severity_rank < :after_rank
+        OR (a.severity_rank = :after_rank
+          AND (c.instances < :after_instances
+            OR (c.instances = :after_instances AND a.id > :after_advisory))))
+    ORDER BY a.severity_rank DESC, c.instances DESC, a.id
+    LIMIT :limit
+) page ON 1 = 1
+WHERE t.id = 1
+ORDER BY page.severity_rank DESC, page.instances DESC, page.advisory_id
 
 -- import_lock
 SELECT 1 AS locked FROM inventory_lock WHERE name = 'import' FOR UPDATE
@@ -435,6 +433,12 @@ ON DUPLICATE KEY UPDATE
 
 -- findings_lock
 SELECT 1 AS locked FROM inventory_lock WHERE name = 'findings' FOR UPDATE
+
+-- fleet_tally_clear
+UPDATE fleet_tally SET counted_at = NULL WHERE id = 1
+
+-- count_fleet
+CALL inventory_count_fleet(:stale_before, :now, :names)
 
 -- schema version 1, statement 1
 CREATE TABLE IF NOT EXISTS ec2 (
@@ -726,6 +730,34 @@ error TEXT NULL,
 PRIMARY KEY (feed)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
 
+-- schema version 10, statement 1
+CREATE TABLE IF NOT EXISTS fleet_tally (
+id TINYINT NOT NULL PRIMARY KEY CHECK (id = 1),
+counted_at DATETIME(6) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 10, statement 2
+INSERT IGNORE INTO fleet_tally (id) VALUES (1)
+
+-- schema version 10, statement 3
+CREATE TABLE IF NOT EXISTS advisory_exposure (
+advisory_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+account CHAR(12) CHARACTER SET ascii NOT NULL,
+region VARCHAR(32) CHARACTER SET ascii NOT NULL,
+state VARCHAR(16) CHARACTER SET ascii NULL,
+instances BIGINT NOT NULL,
+KEY advisory_exposure_advisory (advisory_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
+-- schema version 10, statement 4
+CREATE TABLE IF NOT EXISTS package_spread (
+name VARCHAR(255) NOT NULL,
+installs BIGINT NOT NULL,
+instances BIGINT NOT NULL,
+versions BIGINT NOT NULL,
+KEY package_spread_installs (installs, name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+
 -- routines, statement 1
 DROP PROCEDURE IF EXISTS inventory_link_packages
 
@@ -742,6 +774,9 @@ DROP PROCEDURE IF EXISTS inventory_replace_packages
 DROP PROCEDURE IF EXISTS inventory_apply_state
 
 -- routines, statement 6
+DROP PROCEDURE IF EXISTS inventory_count_fleet
+
+-- routines, statement 7
 CREATE PROCEDURE inventory_link_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_packages LONGTEXT, IN p_replace BOOLEAN,
 IN p_source VARCHAR(8), IN p_at DATETIME(6), IN p_scheme VARCHAR(8))
@@ -902,7 +937,7 @@ END IF;
 DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END
 
--- routines, statement 7
+-- routines, statement 8
 CREATE PROCEDURE inventory_lock_instance(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
 IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
@@ -937,7 +972,7 @@ END IF;
 END IF;
 END
 
--- routines, statement 8
+-- routines, statement 9
 CREATE PROCEDURE inventory_write_instance(
 IN p_mode VARCHAR(8), IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12),
 IN p_region VARCHAR(32), IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255),
@@ -979,7 +1014,7 @@ IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_written AS written;
 END
 
--- routines, statement 9
+-- routines, statement 10
 CREATE PROCEDURE inventory_apply_state(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
 IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),
@@ -1033,7 +1068,7 @@ IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_applied AS state_applied, v_written AS packages_written;
 END
 
--- routines, statement 10
+-- routines, statement 11
 CREATE PROCEDURE inventory_replace_packages(
 IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_captured_at DATETIME(6), IN p_now DATETIME(6),
 IN p_source VARCHAR(8), IN p_packages LONGTEXT,
@@ -1056,4 +1091,46 @@ SET v_written = 'replaced';
 END IF;
 IF p_own_transaction THEN COMMIT; END IF;
 SELECT v_written AS written;
+END
+
+-- routines, statement 12
+CREATE PROCEDURE inventory_count_fleet(
+IN p_stale_before DATETIME(6), IN p_now DATETIME(6), IN p_names BIGINT)
+BEGIN
+DECLARE v_counted BOOLEAN DEFAULT FALSE;
+DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
+UPDATE fleet_tally SET counted_at = p_now
+WHERE id = 1 AND (counted_at IS NULL OR counted_at < p_stale_before);
+IF ROW_COUNT() > 0 THEN
+SET v_counted = TRUE;
+DELETE FROM advisory_exposure;
+INSERT INTO advisory_exposure (advisory_id, account, region, state, instances)
+SELECT r.advisory_id, e.account, e.region, e.state, COUNT(DISTINCT ep.ec2_id)
+FROM advisory_range r
+JOIN package_finding f ON f.range_id = r.id
+JOIN ec2_package ep ON ep.package_id = f.package_id
+JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+GROUP BY r.advisory_id, e.account, e.region, e.state;
+DELETE FROM package_spread;
+INSERT INTO package_spread (name, installs, instances, versions)
+SELECT r.name, r.installs,
+(SELECT COUNT(DISTINCT ep.ec2_id)
+FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+WHERE p.name = r.name AND LENGTH(p.name) = r.name_length),
+r.versions
+FROM (
+SELECT p.name, LENGTH(p.name) AS name_length, SUM(links.installs) AS installs,
+COUNT(*) AS versions
+FROM (SELECT ep.package_id, COUNT(*) AS installs
+FROM ec2_package ep GROUP BY ep.package_id) links
+JOIN package p ON p.id = links.package_id
+GROUP BY p.name, LENGTH(p.name)
+ORDER BY installs DESC, p.name
+LIMIT p_names
+) r;
+END IF;
+COMMIT;
+SELECT v_counted AS counted;
 END

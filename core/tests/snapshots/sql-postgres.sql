@@ -212,19 +212,16 @@ UNION ALL
 SELECT 'platform' AS dimension, e.platform AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.platform
 
 -- widespread_packages
-WITH ranked AS (
-    SELECT p.name, SUM(links.installs) AS installs, COUNT(*) AS versions
-    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
-    JOIN package p ON p.id = links.package_id
-    GROUP BY p.name
-    ORDER BY installs DESC, p.name
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT s.name, s.installs, s.instances, s.versions
+    FROM package_spread s
+    ORDER BY s.installs DESC, s.name
     LIMIT CAST(:limit AS bigint)
-)
-SELECT r.name, r.versions,
-    (SELECT COUNT(DISTINCT ep.ec2_id)
-     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
-     WHERE p.name = r.name) AS instances
-FROM ranked r
+) page ON true
+WHERE t.id = 1
+ORDER BY page.installs DESC, page.name
 
 -- prune_history
 DELETE FROM ec2_history
@@ -419,33 +416,34 @@ ORDER BY a.severity_rank DESC, a.id, p.name, p.version
 LIMIT CAST(:limit AS bigint)
 
 -- fleet_vulnerabilities
-WITH counts AS (
-    SELECT r.advisory_id, count(DISTINCT ep.ec2_id) AS instances
-    FROM advisory_range r
-    JOIN advisory a ON a.id = r.advisory_id
-    JOIN package_finding f ON f.range_id = r.id
-    JOIN ec2_package ep ON ep.package_id = f.package_id
-    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT a.id AS advisory_id, CAST(a.aliases AS text) AS aliases, a.severity, a.severity_rank,
+           a.summary, c.instances
+    FROM (
+        SELECT x.advisory_id, sum(x.instances) AS instances
+        FROM advisory_exposure x
+        WHERE (CAST(:account AS text) IS NULL OR x.account = CAST(:account AS text))
+          AND (CAST(:region AS text) IS NULL OR x.region = CAST(:region AS text))
+          AND (x.state = CAST(:state AS text)
+            OR (CAST(:state AS text) IS NULL AND x.state IS DISTINCT FROM 'terminated'))
+        GROUP BY x.advisory_id
+    ) c
+    JOIN advisory a ON a.id = c.advisory_id
     WHERE a.withdrawn IS NULL
       AND (CAST(:severity AS text) IS NULL OR a.severity = CAST(:severity AS text))
-      AND (CAST(:account AS text) IS NULL OR e.account = CAST(:account AS text))
-      AND (CAST(:region AS text) IS NULL OR e.region = CAST(:region AS text))
-      AND (e.state = CAST(:state AS text)
-        OR (CAST(:state AS text) IS NULL AND e.state IS DISTINCT FROM 'terminated'))
-    GROUP BY r.advisory_id
-)
-SELECT a.id AS advisory_id, CAST(a.aliases AS text) AS aliases, a.severity, a.severity_rank,
-       a.summary, c.instances
-FROM counts c
-JOIN advisory a ON a.id = c.advisory_id
-WHERE CAST(:after_rank AS bigint) IS NULL
-   OR a.severity_rank < CAST(:after_rank AS bigint)
-   OR (a.severity_rank = CAST(:after_rank AS bigint)
-     AND (c.instances < CAST(:after_instances AS bigint)
-       OR (c.instances = CAST(:after_instances AS bigint)
-         AND a.id > CAST(:after_advisory AS text))))
-ORDER BY a.severity_rank DESC, c.instances DESC, a.id
-LIMIT CAST(:limit AS bigint)
+      AND (CAST(:after_rank AS bigint) IS NULL
+        OR a.severity_rank < CAST(:after_rank AS bigint)
+        OR (a.severity_rank = CAST(:after_rank AS bigint)
+          AND (c.instances < CAST(:after_instances AS bigint)
+            OR (c.instances = CAST(:after_instances AS bigint)
+              AND a.id > CAST(:after_advisory AS text)))))
+    ORDER BY a.severity_rank DESC, c.instances DESC, a.id
+    LIMIT CAST(:limit AS bigint)
+) page ON true
+WHERE t.id = 1
+ORDER BY page.severity_rank DESC, page.instances DESC, page.advisory_id
 
 -- import_lock
 SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(inventory_import_lock())) AS l
@@ -471,6 +469,14 @@ SET checked_at = EXCLUDED.checked_at, failed_at = EXCLUDED.failed_at, error = EX
 
 -- findings_lock
 SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(inventory_findings_lock())) AS l
+
+-- fleet_tally_clear
+UPDATE fleet_tally SET counted_at = NULL WHERE id = 1
+
+-- count_fleet
+SELECT counted
+FROM inventory_count_fleet(CAST(:stale_before AS timestamp), CAST(:now AS timestamp),
+    CAST(:names AS bigint))
 
 -- schema version 1, statement 1
 CREATE TABLE ec2 (
@@ -753,6 +759,38 @@ succeeded_at timestamp(6),
 failed_at timestamp(6),
 error text
 )
+
+-- schema version 10, statement 1
+CREATE TABLE fleet_tally (
+id smallint PRIMARY KEY CHECK (id = 1),
+counted_at timestamp(6)
+)
+
+-- schema version 10, statement 2
+INSERT INTO fleet_tally (id) VALUES (1)
+
+-- schema version 10, statement 3
+CREATE TABLE advisory_exposure (
+advisory_id varchar(128) COLLATE "C" NOT NULL,
+account varchar(12) NOT NULL,
+region varchar(32) NOT NULL,
+state varchar(16),
+instances bigint NOT NULL
+)
+
+-- schema version 10, statement 4
+CREATE INDEX advisory_exposure_advisory ON advisory_exposure (advisory_id)
+
+-- schema version 10, statement 5
+CREATE TABLE package_spread (
+name varchar(255) COLLATE "C" PRIMARY KEY,
+installs bigint NOT NULL,
+instances bigint NOT NULL,
+versions bigint NOT NULL
+)
+
+-- schema version 10, statement 6
+CREATE INDEX package_spread_installs ON package_spread (installs DESC, name)
 
 -- routines, statement 1
 CREATE OR REPLACE FUNCTION inventory_findings_lock() RETURNS bigint
@@ -1050,6 +1088,44 @@ PERFORM inventory_link_packages(p_id, p_packages, true, p_source, p_captured_at,
 p_version_scheme);
 packages_written = true;
 END IF;
+END IF;
+RETURN NEXT;
+END
+$$
+
+-- routines, statement 8
+CREATE OR REPLACE FUNCTION inventory_count_fleet(
+p_stale_before timestamp, p_now timestamp, p_names bigint)
+RETURNS TABLE (counted boolean) LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+UPDATE fleet_tally SET counted_at = p_now
+WHERE id = 1 AND (counted_at IS NULL OR counted_at < p_stale_before);
+counted = FOUND;
+IF counted THEN
+DELETE FROM advisory_exposure;
+INSERT INTO advisory_exposure (advisory_id, account, region, state, instances)
+SELECT r.advisory_id, e.account, e.region, e.state, count(DISTINCT ep.ec2_id)
+FROM advisory_range r
+JOIN package_finding f ON f.range_id = r.id
+JOIN ec2_package ep ON ep.package_id = f.package_id
+JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+GROUP BY r.advisory_id, e.account, e.region, e.state;
+DELETE FROM package_spread;
+INSERT INTO package_spread (name, installs, instances, versions)
+SELECT r.name, r.installs,
+(SELECT count(DISTINCT ep.ec2_id)
+FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+WHERE p.name = r.name),
+r.versions
+FROM (
+SELECT p.name, sum(links.installs) AS installs, count(*) AS versions
+FROM (SELECT ep.package_id, count(*) AS installs
+FROM ec2_package ep GROUP BY ep.package_id) links
+JOIN package p ON p.id = links.package_id
+GROUP BY p.name
+ORDER BY installs DESC, p.name
+LIMIT p_names
+) r;
 END IF;
 RETURN NEXT;
 END

@@ -323,19 +323,16 @@ UNION ALL
 SELECT 'platform' AS dimension, e.platform AS value, COUNT(*) AS instances FROM ec2 e GROUP BY e.platform
 
 -- widespread_packages
-WITH ranked AS (
-    SELECT p.name, LENGTH(p.name) AS name_length, SUM(links.installs) AS installs, COUNT(*) AS versions
-    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
-    JOIN package p ON p.id = links.package_id
-    GROUP BY p.name, LENGTH(p.name)
-    ORDER BY installs DESC, p.name
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT s.name, s.installs, s.instances, s.versions
+    FROM package_spread s
+    ORDER BY s.installs DESC, s.name
     LIMIT :limit
-)
-SELECT r.name, r.versions,
-    (SELECT COUNT(DISTINCT ep.ec2_id)
-     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
-     WHERE p.name = r.name AND LENGTH(p.name) = r.name_length) AS instances
-FROM ranked r
+) page ON 1 = 1
+WHERE t.id = 1
+ORDER BY page.installs DESC, page.name
 
 -- prune_history
 DELETE FROM ec2_history
@@ -527,30 +524,31 @@ ORDER BY a.severity_rank DESC, a.id, p.name, p.version
 LIMIT :limit
 
 -- fleet_vulnerabilities
-WITH counts AS (
-    SELECT r.advisory_id, COUNT(DISTINCT ep.ec2_id) AS instances
-    FROM advisory_range r
-    JOIN advisory a ON a.id = r.advisory_id
-    JOIN package_finding f ON f.range_id = r.id
-    JOIN ec2_package ep ON ep.package_id = f.package_id
-    JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
+    FROM (
+        SELECT x.advisory_id, SUM(x.instances) AS instances
+        FROM advisory_exposure x
+        WHERE (:account IS NULL OR x.account = :account)
+          AND (:region IS NULL OR x.region = :region)
+          AND (x.state = :state OR (:state IS NULL AND (x.state IS NULL OR x.state <> 'terminated')))
+        GROUP BY x.advisory_id
+    ) c
+    JOIN advisory a ON a.id = c.advisory_id
     WHERE a.withdrawn IS NULL
       AND (:severity IS NULL OR a.severity = :severity)
-      AND (:account IS NULL OR e.account = :account)
-      AND (:region IS NULL OR e.region = :region)
-      AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
-    GROUP BY r.advisory_id
-)
-SELECT a.id AS advisory_id, a.aliases, a.severity, a.severity_rank, a.summary, c.instances
-FROM counts c
-JOIN advisory a ON a.id = c.advisory_id
-WHERE :after_rank IS NULL
-   OR a.severity_rank < :after_rank
-   OR (a.severity_rank = :after_rank
-     AND (c.instances < :after_instances
-       OR (c.instances = :after_instances AND a.id > :after_advisory)))
-ORDER BY a.severity_rank DESC, c.instances DESC, a.id
-LIMIT :limit
+      AND (:after_rank IS NULL
+        OR a.severity_rank < :after_rank
+        OR (a.severity_rank = :after_rank
+          AND (c.instances < :after_instances
+            OR (c.instances = :after_instances AND a.id > :after_advisory))))
+    ORDER BY a.severity_rank DESC, c.instances DESC, a.id
+    LIMIT :limit
+) page ON 1 = 1
+WHERE t.id = 1
+ORDER BY page.severity_rank DESC, page.instances DESC, page.advisory_id
 
 -- import_lock
 DELETE FROM advisory WHERE 0
@@ -572,6 +570,44 @@ INSERT INTO feed_state (feed, checked_at, failed_at, error)
 VALUES (:feed, :now, :now, :error)
 ON CONFLICT (feed) DO UPDATE
 SET checked_at = excluded.checked_at, failed_at = excluded.failed_at, error = excluded.error
+
+-- fleet_tally_clear
+UPDATE fleet_tally SET counted_at = NULL WHERE id = 1
+
+-- fleet_tally_claim
+UPDATE fleet_tally SET counted_at = :now
+WHERE id = 1 AND (counted_at IS NULL OR counted_at < :stale_before)
+
+-- advisory_exposure_clear
+DELETE FROM advisory_exposure
+
+-- advisory_exposure_count
+INSERT INTO advisory_exposure (advisory_id, account, region, state, instances)
+SELECT r.advisory_id, e.account, e.region, e.state, COUNT(DISTINCT ep.ec2_id)
+FROM advisory_range r
+JOIN package_finding f ON f.range_id = r.id
+JOIN ec2_package ep ON ep.package_id = f.package_id
+JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = r.os_release
+GROUP BY r.advisory_id, e.account, e.region, e.state
+
+-- package_spread_clear
+DELETE FROM package_spread
+
+-- package_spread_count
+INSERT INTO package_spread (name, installs, instances, versions)
+SELECT r.name, r.installs,
+    (SELECT COUNT(DISTINCT ep.ec2_id)
+     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
+     WHERE p.name = r.name),
+    r.versions
+FROM (
+    SELECT p.name, SUM(links.installs) AS installs, COUNT(*) AS versions
+    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
+    JOIN package p ON p.id = links.package_id
+    GROUP BY p.name
+    ORDER BY installs DESC, p.name
+    LIMIT :names
+) r
 
 -- schema version 1, statement 1
 CREATE TABLE ec2 (
@@ -859,3 +895,35 @@ succeeded_at TEXT,
 failed_at TEXT,
 error TEXT
 )
+
+-- schema version 10, statement 1
+CREATE TABLE fleet_tally (
+id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+counted_at TEXT
+)
+
+-- schema version 10, statement 2
+INSERT INTO fleet_tally (id) VALUES (1)
+
+-- schema version 10, statement 3
+CREATE TABLE advisory_exposure (
+advisory_id TEXT NOT NULL,
+account TEXT NOT NULL,
+region TEXT NOT NULL,
+state TEXT,
+instances INTEGER NOT NULL
+)
+
+-- schema version 10, statement 4
+CREATE INDEX advisory_exposure_advisory ON advisory_exposure (advisory_id)
+
+-- schema version 10, statement 5
+CREATE TABLE package_spread (
+name TEXT NOT NULL PRIMARY KEY,
+installs INTEGER NOT NULL,
+instances INTEGER NOT NULL,
+versions INTEGER NOT NULL
+)
+
+-- schema version 10, statement 6
+CREATE INDEX package_spread_installs ON package_spread (installs DESC, name)

@@ -119,6 +119,16 @@ pub fn when(t: &DateTime<Utc>) -> Markup {
     }
 }
 
+/// When the fleet's counts above were taken: they are recounted when a read
+/// finds them older than a set age, not on every write.
+pub fn counted(at: Option<&DateTime<Utc>>) -> Markup {
+    html! {
+        @if let Some(at) = at {
+            p.counted { "Counted " (when(at)) "." }
+        }
+    }
+}
+
 /// Thousands separated: 10,000.
 pub fn number(n: u64) -> String {
     let digits = n.to_string();

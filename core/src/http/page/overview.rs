@@ -55,11 +55,13 @@ pub async fn view(State(store): State<Store>) -> Result<Response, PageError> {
         section #vulnerabilities {
             h2 { "Advisories hitting the fleet" }
             (vulnerabilities(&overview.advisories))
+            (layout::counted(overview.advisories.counted_at.as_ref()))
         }
         div.grid {
             section #widespread {
                 h2 { "Most widespread packages" }
-                (widespread(&overview.widespread))
+                (widespread(&overview.widespread.packages))
+                (layout::counted(overview.widespread.counted_at.as_ref()))
             }
             section #recent {
                 h2 { "Latest changes" }
@@ -263,6 +265,7 @@ mod tests {
                 count("E", Severity::High, 2),
             ],
             next_token: None,
+            counted_at: None,
         };
         let whole = tallies(&page);
         assert_eq!(whole[0], (Severity::Critical, Tally::Exact(1)));

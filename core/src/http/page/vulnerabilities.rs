@@ -49,6 +49,7 @@ pub async fn view(
              for them."
         }
         (advisory_counts(&page.advisories, &q, true))
+        (layout::counted(page.counted_at.as_ref()))
         (layout::next_page("/ui/vulnerabilities", &params, page.next_token.as_deref()))
     };
     Ok(html(layout::page(&title, body)))

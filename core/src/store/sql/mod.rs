@@ -156,7 +156,9 @@ pub(crate) struct AdvisorySql {
     pub affected: &'static str,
     /// An instance's findings, most severe first, after the `after_*` keys.
     pub instance_vulnerabilities: &'static str,
-    /// The fleet's advisories with instance counts.
+    /// The fleet's advisories with instance counts (`advisory_exposure`),
+    /// after the `after_*` keys; every row has the counts' `counted_at`,
+    /// and one row with NULL elsewhere stands for an empty page.
     pub fleet_vulnerabilities: &'static str,
     /// The scheduled import's state per feed (schema 009): every row (no
     /// parameter); a success (`feed`, `url`, `etag`, `last_modified`, `now`)
@@ -165,6 +167,33 @@ pub(crate) struct AdvisorySql {
     pub feed_state_read: &'static str,
     pub feed_succeeded: &'static str,
     pub feed_failed: &'static str,
+}
+
+/// The fleet's counts (schema 010): `advisory_exposure` and
+/// `package_spread`, recounted whole; see `store::tally`.
+pub(crate) struct TallySql {
+    pub recount: Recount,
+    /// Marks the counts as never counted, so that the next read recounts
+    /// (an import, in its transaction).
+    pub clear: &'static str,
+}
+
+/// How a dialect recounts, each time only when its claim on the
+/// `fleet_tally` row succeeds (`stale_before`, `now`); `package_spread`
+/// keeps the `names` names with the most links.
+pub(crate) enum Recount {
+    /// PostgreSQL, MySQL: one call of `inventory_count_fleet`
+    /// (`routines.sql`), which answers `counted`.
+    Routine(&'static str),
+    /// SQLite: in one transaction, the claim (one row updated: recount),
+    /// then the four statements in this order.
+    Statements {
+        claim: &'static str,
+        clear_exposure: &'static str,
+        count_exposure: &'static str,
+        clear_spread: &'static str,
+        count_spread: &'static str,
+    },
 }
 
 /// Statements of one dialect.
@@ -192,6 +221,7 @@ pub(crate) struct Sql {
     pub schema_version_create: &'static str,
     pub portable: &'static Portable,
     pub advisories: AdvisorySql,
+    pub tally: TallySql,
 }
 
 /// The statements MySQL and SQLite write alike, one text of each in
@@ -241,10 +271,9 @@ pub(crate) struct Portable {
     /// parameter, so one text serves every dialect.
     pub fleet_counts: &'static str,
     /// The `limit` package names with the most installs (links), each with its
-    /// `versions` and the exact number of `instances` that have any of them.
-    /// Ranking by links is one pass over `ec2_package (package_id, ec2_id)`;
-    /// the distinct count runs only for the names ranked. MySQL and SQLite
-    /// group by the name's length too (MySQL's collation ignores trailing spaces).
+    /// `versions` and the number of `instances` that have any of them, from
+    /// `package_spread` (schema 010); every row has the counts'
+    /// `counted_at`, and one row with NULL elsewhere stands for no package.
     pub widespread_packages: &'static str,
     pub schema_version_read: &'static str,
     pub schema_version_record: &'static str,
@@ -300,6 +329,10 @@ static POSTGRES: Sql = Sql {
         feed_state_read: include_str!("shared/feed_state_read.sql"),
         feed_succeeded: include_str!("postgres/feed_succeeded.sql"),
         feed_failed: include_str!("postgres/feed_failed.sql"),
+    },
+    tally: TallySql {
+        recount: Recount::Routine(include_str!("postgres/count_fleet.sql")),
+        clear: include_str!("shared/fleet_tally_clear.sql"),
     },
     portable: &Portable {
         get_instance_row: include_str!("postgres/get_instance_row.sql"),
@@ -389,6 +422,10 @@ static MYSQL: Sql = Sql {
         feed_succeeded: include_str!("mysql/feed_succeeded.sql"),
         feed_failed: include_str!("mysql/feed_failed.sql"),
     },
+    tally: TallySql {
+        recount: Recount::Routine(include_str!("mysql/count_fleet.sql")),
+        clear: include_str!("shared/fleet_tally_clear.sql"),
+    },
     portable: &SHARED,
 };
 
@@ -436,6 +473,16 @@ static SQLITE: Sql = Sql {
         feed_succeeded: include_str!("sqlite/feed_succeeded.sql"),
         feed_failed: include_str!("sqlite/feed_failed.sql"),
     },
+    tally: TallySql {
+        recount: Recount::Statements {
+            claim: include_str!("sqlite/fleet_tally_claim.sql"),
+            clear_exposure: include_str!("sqlite/advisory_exposure_clear.sql"),
+            count_exposure: include_str!("sqlite/advisory_exposure_count.sql"),
+            clear_spread: include_str!("sqlite/package_spread_clear.sql"),
+            count_spread: include_str!("sqlite/package_spread_count.sql"),
+        },
+        clear: include_str!("shared/fleet_tally_clear.sql"),
+    },
     portable: &SHARED,
 };
 
@@ -465,6 +512,7 @@ mod tests {
             schema_version_create,
             portable,
             advisories,
+            tally,
         } = sql;
         let AdvisorySql {
             import_lock,
@@ -603,6 +651,24 @@ mod tests {
             ("feed_failed", *feed_failed),
         ]);
         all.extend(findings_lock.map(|s| ("findings_lock", s)));
+        let TallySql { recount, clear } = tally;
+        all.push(("fleet_tally_clear", *clear));
+        match recount {
+            Recount::Routine(call) => all.push(("count_fleet", *call)),
+            Recount::Statements {
+                claim,
+                clear_exposure,
+                count_exposure,
+                clear_spread,
+                count_spread,
+            } => all.extend([
+                ("fleet_tally_claim", *claim),
+                ("advisory_exposure_clear", *clear_exposure),
+                ("advisory_exposure_count", *count_exposure),
+                ("package_spread_clear", *clear_spread),
+                ("package_spread_count", *count_spread),
+            ]),
+        }
         all
     }
 

@@ -1,13 +1,10 @@
-WITH ranked AS (
-    SELECT p.name, SUM(links.installs) AS installs, COUNT(*) AS versions
-    FROM (SELECT ep.package_id, COUNT(*) AS installs FROM ec2_package ep GROUP BY ep.package_id) links
-    JOIN package p ON p.id = links.package_id
-    GROUP BY p.name
-    ORDER BY installs DESC, p.name
+SELECT t.counted_at, page.*
+FROM fleet_tally t
+LEFT JOIN (
+    SELECT s.name, s.installs, s.instances, s.versions
+    FROM package_spread s
+    ORDER BY s.installs DESC, s.name
     LIMIT CAST(:limit AS bigint)
-)
-SELECT r.name, r.versions,
-    (SELECT COUNT(DISTINCT ep.ec2_id)
-     FROM package p JOIN ec2_package ep ON ep.package_id = p.id
-     WHERE p.name = r.name) AS instances
-FROM ranked r
+) page ON true
+WHERE t.id = 1
+ORDER BY page.installs DESC, page.name

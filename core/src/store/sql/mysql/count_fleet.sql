@@ -1,0 +1,1 @@
+CALL inventory_count_fleet(:stale_before, :now, :names)

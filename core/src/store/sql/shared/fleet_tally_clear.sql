@@ -1,0 +1,1 @@
+UPDATE fleet_tally SET counted_at = NULL WHERE id = 1
