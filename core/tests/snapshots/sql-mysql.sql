@@ -260,7 +260,7 @@ SELECT COALESCE(MAX(id), 0) AS id FROM advisory_range
 DELETE a
 FROM JSON_TABLE(:advisories, '$[*]' COLUMNS (
         id VARCHAR(128) PATH '$.id', modified DATETIME(6) PATH '$.modified')) AS j
-STRAIGHT_JOIN advisory a ON a.id = j.id
+STRAIGHT_JOIN advisory a ON a.id = CONVERT(j.id USING ascii)
 WHERE a.modified < j.modified
 
 -- advisory_insert
@@ -280,7 +280,7 @@ INSERT IGNORE INTO advisory_alias (alias, advisory_id)
 SELECT j.alias, j.advisory_id
 FROM JSON_TABLE(:aliases, '$[*]' COLUMNS (
         alias VARCHAR(128) PATH '$.alias', advisory_id VARCHAR(128) PATH '$.advisory_id')) AS j
-STRAIGHT_JOIN advisory a ON a.id = j.advisory_id AND a.imported = :imported
+STRAIGHT_JOIN advisory a ON a.id = CONVERT(j.advisory_id USING ascii) AND a.imported = :imported
 
 -- advisory_range_insert
 INSERT INTO advisory_range (advisory_id, os_release, scheme, package_name, names_source,
@@ -294,7 +294,7 @@ FROM JSON_TABLE(:ranges, '$[*]' COLUMNS (
         introduced_key VARCHAR(700) PATH '$.introduced_key',
         fixed_key VARCHAR(700) PATH '$.fixed_key', fixed_version VARCHAR(128) PATH '$.fixed_version',
         last_affected_key VARCHAR(700) PATH '$.last_affected_key')) AS j
-STRAIGHT_JOIN advisory a ON a.id = j.advisory_id AND a.imported = :imported
+STRAIGHT_JOIN advisory a ON a.id = CONVERT(j.advisory_id USING ascii) AND a.imported = :imported
 
 -- source_map_clear
 DELETE FROM package_source_map WHERE os_release = :release

@@ -138,7 +138,10 @@ pub(crate) struct AdvisorySql {
     /// A batch (`advisories`, `aliases`, `ranges`: JSON arrays; `imported`:
     /// the batch's time): stored advisories with an older `modified` go,
     /// the batch's are inserted unless stored, then the aliases and ranges
-    /// of those inserted.
+    /// of those inserted. MySQL converts the JSON's ids to `ascii` to join
+    /// `advisory`: its JSON_TABLE columns are utf8mb4, and compared with the
+    /// ascii key as they are, the key is converted instead and every record
+    /// scans the whole table.
     pub delete_older: &'static str,
     pub insert: &'static str,
     pub alias_insert: &'static str,

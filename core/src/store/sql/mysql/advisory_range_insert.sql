@@ -9,4 +9,4 @@ FROM JSON_TABLE(:ranges, '$[*]' COLUMNS (
         introduced_key VARCHAR(700) PATH '$.introduced_key',
         fixed_key VARCHAR(700) PATH '$.fixed_key', fixed_version VARCHAR(128) PATH '$.fixed_version',
         last_affected_key VARCHAR(700) PATH '$.last_affected_key')) AS j
-STRAIGHT_JOIN advisory a ON a.id = j.advisory_id AND a.imported = :imported
+STRAIGHT_JOIN advisory a ON a.id = CONVERT(j.advisory_id USING ascii) AND a.imported = :imported
