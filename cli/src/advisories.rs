@@ -92,9 +92,9 @@ async fn fetch_feeds(args: FetchArgs) -> anyhow::Result<()> {
             ),
             FeedOutcome::Failed { error } => format!("FAILED: {error}"),
         };
-        println!("{}: {what}", feed.feed);
+        out!("{}: {what}", feed.feed)?;
     }
-    println!("{} Data API calls", report.data_api_calls);
+    out!("{} Data API calls", report.data_api_calls)?;
     let failed = report.failed().count();
     anyhow::ensure!(
         failed == 0,
@@ -134,14 +134,14 @@ async fn import_feeds(args: ImportArgs) -> anyhow::Result<()> {
     let summary = import(&store, &args.paths, &options, &progress).await;
     bar.finish_and_clear();
     let summary = summary?;
-    print_summary(&summary, started.elapsed().as_secs_f64());
+    print_summary(&summary, started.elapsed().as_secs_f64())?;
     Ok(())
 }
 
 /// One line per file, the bad records named, and a total.
-fn print_summary(summary: &ImportSummary, seconds: f64) {
+fn print_summary(summary: &ImportSummary, seconds: f64) -> Result<(), crate::StdoutError> {
     for file in &summary.files {
-        println!(
+        out!(
             "{}: {} ({} records: {} imported, {} unchanged; {} skipped, {} bad)",
             file.path.display(),
             file.kind.as_str(),
@@ -150,21 +150,21 @@ fn print_summary(summary: &ImportSummary, seconds: f64) {
             file.unchanged,
             file.tally.skipped,
             file.tally.bad.len()
-        );
+        )?;
     }
     const SHOWN: usize = 20;
     let bad: Vec<_> = summary.bad().collect();
     for record in bad.iter().take(SHOWN) {
-        println!("  bad: {record}");
+        out!("  bad: {record}")?;
     }
     if bad.len() > SHOWN {
-        println!("  ... and {} more bad records", bad.len() - SHOWN);
+        out!("  ... and {} more bad records", bad.len() - SHOWN)?;
     }
     let imported: u64 = summary.files.iter().map(|f| f.imported).sum();
-    println!(
+    out!(
         "imported {imported} from {} files in {seconds:.1} s, {} bad records; {} Data API calls",
         summary.files.len(),
         bad.len(),
         summary.data_api_calls
-    );
+    )
 }

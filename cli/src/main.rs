@@ -10,6 +10,27 @@
 //! - `inventory proxy`: a deployed stack's page on 127.0.0.1, requests signed
 //!   with the operator's AWS credentials
 
+/// `println!` that returns a [`StdoutError`] rather than panicking when
+/// stdout is gone (`inventory sync --json | head`); `main` then ends quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::StdoutError)
+    }};
+}
+
+/// A result line could not be written.
+#[derive(Debug)]
+struct StdoutError(std::io::Error);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write to stdout: {}", self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
 mod advisories;
 mod client;
 mod migrate;
@@ -100,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match cli.command {
+    let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => migrate::run(args).await,
         Command::Replay(args) => replay::run(args).await,
@@ -113,7 +134,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Vulnerabilities(args) => query::vulnerabilities(args).await,
         Command::Accounts(args) => query::accounts(args).await,
         Command::Proxy(args) => proxy::run(args).await,
+    };
+    // A reader that stopped reading (`| head`) is not a failure.
+    match result {
+        Err(e) if stdout_closed(&e) => Ok(()),
+        other => other,
     }
+}
+
+/// Only stdout's own broken pipe: one of a connection is a failure.
+fn stdout_closed(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<StdoutError>()
+            .is_some_and(|out| out.0.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[cfg(test)]

@@ -14,12 +14,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.target.store().await?;
     let migration = store.migrate().await.context("migration failed")?;
     if migration.from == migration.to {
-        println!("schema up to date at version {}", migration.to);
+        out!("schema up to date at version {}", migration.to)?;
     } else {
-        println!(
+        out!(
             "schema migrated from version {} to {}",
-            migration.from, migration.to
-        );
+            migration.from,
+            migration.to
+        )?;
     }
     Ok(())
 }

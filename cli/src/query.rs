@@ -231,8 +231,8 @@ pub async fn get(args: GetArgs) -> anyhow::Result<()> {
     let api = router(args.target.store().await?);
     let body = answer(&api, &format!("/ec2/{}", encode(&args.id))).await?;
     match Format::choose(args.output.json) {
-        Format::Json => println!("{body}"),
-        Format::Table => println!("{}", output::instance(&parse(&body)?, &args.id)),
+        Format::Json => out!("{body}")?,
+        Format::Table => out!("{}", output::instance(&parse(&body)?, &args.id))?,
     }
     Ok(())
 }
@@ -241,8 +241,8 @@ pub async fn packages(args: PackagesArgs) -> anyhow::Result<()> {
     let api = router(args.target.store().await?);
     let body = answer(&api, &format!("/packages/{}", encode(&args.name))).await?;
     match Format::choose(args.output.json) {
-        Format::Json => println!("{body}"),
-        Format::Table => println!("{}", output::versions(&parse(&body)?)),
+        Format::Json => out!("{body}")?,
+        Format::Table => out!("{}", output::versions(&parse(&body)?))?,
     }
     Ok(())
 }
@@ -320,7 +320,7 @@ impl Listing {
             let value = parse(&body)?;
             token = value["next_token"].as_str().map(str::to_owned);
             match format {
-                Format::Json => println!("{body}"),
+                Format::Json => out!("{body}")?,
                 Format::Table => match merged.as_mut() {
                     None => merged = Some(value),
                     Some(all) => {
@@ -336,11 +336,9 @@ impl Listing {
             }
         }
         if let Some(all) = merged {
-            println!("{}", (self.render)(&all));
+            out!("{}", (self.render)(&all))?;
             if let Some(token) = token {
-                println!(
-                    "more: add --next-token {token} for the next page, or --all for every page"
-                );
+                out!("more: add --next-token {token} for the next page, or --all for every page")?;
             }
         }
         Ok(())

@@ -40,8 +40,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let fixtures = FixtureScopes::new(&args.fixtures);
     let handler = EventHandler::with_sources(store, fixtures, args.sync.settings());
     match handler.handle_json(event).await {
-        Ok(outcome) if args.json => println!("{}", serde_json::to_string_pretty(&outcome)?),
-        Ok(outcome) => print!("{}", describe(&outcome)),
+        Ok(outcome) if args.json => out!("{}", serde_json::to_string_pretty(&outcome)?)?,
+        Ok(outcome) => out!("{}", describe(&outcome).trim_end())?,
         Err(e) => {
             let class = if e.is_retryable() {
                 "retryable: Lambda would retry it, then park it in the dead-letter queue"

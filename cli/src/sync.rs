@@ -271,11 +271,11 @@ impl Runner {
                 }
             }
             if !self.json {
-                println!(
+                out!(
                     "run {run}: {} scopes walked, {} left for the next run; {calls} Data API calls",
                     outcome.scopes.len(),
                     outcome.left_for_next_run
-                );
+                )?;
             }
             let all_walked = outcome.left_for_next_run == 0
                 && outcome.scopes.iter().all(|p| {
@@ -288,16 +288,16 @@ impl Runner {
                 break;
             }
             if totals.runs >= self.max_runs {
-                println!(
+                out!(
                     "stopped after {} runs (--max-runs) before every scope's pass was complete; \
                      the next run resumes each where it stopped",
                     totals.runs
-                );
+                )?;
                 return Ok(());
             }
         }
         if !self.json {
-            println!(
+            out!(
                 "{} scopes walked in {} runs: {} visited, {} recorded, {} states healed, \
                  {} terminated (absent), {} inventories read, {} failed; {} Data API calls",
                 done.len() + failing.len(),
@@ -309,7 +309,7 @@ impl Runner {
                 totals.inventories_read,
                 totals.failed,
                 totals.data_api_calls
-            );
+            )?;
         }
         if let Some((scope, (_, error))) = failing.first_key_value() {
             anyhow::bail!(
@@ -325,11 +325,11 @@ impl Runner {
         if self.json {
             let mut line = serde_json::to_value(p)?;
             line["run"] = run.into();
-            println!("{line}");
+            out!("{line}")?;
         } else if let Some(error) = &p.error {
-            println!("run {run} {}: failed: {error}", p.scope);
+            out!("run {run} {}: failed: {error}", p.scope)?;
         } else {
-            println!(
+            out!(
                 "run {run} {}: {} visited ({} recorded, {} healed, {} terminated, {} inventories \
                  read, {} failed), {} EC2 and {} SSM listing pages, stopped: {}",
                 p.scope,
@@ -342,7 +342,7 @@ impl Runner {
                 p.ec2_pages,
                 p.ssm_pages,
                 stop_reason(p.stopped)
-            );
+            )?;
         }
         Ok(())
     }

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
-use crate::support::{http, migrate, operator, Serve, TempDir, BIN};
+use crate::support::{http, migrate, operator, operator_command, Serve, TempDir, BIN};
 
 #[tokio::test]
 async fn serve_answers_over_http_and_stops_on_sigterm() {
@@ -245,6 +246,22 @@ async fn sync_walks_the_fixture_fleet_run_after_run_to_the_end_of_a_pass() {
         .and_then(|t| t.strip_suffix(" Data API calls\n"))
         .and_then(|n| n.parse::<u64>().ok());
     assert!(calls > Some(0), "{out}");
+
+    // A reader that stops reading (`| head`) ends the command quietly.
+    let mut sync = operator_command(&["sync", "--fixtures", fixtures, "--json"], &serve.data_api);
+    let mut child = sync
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run inventory");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && !stderr.contains("panicked"),
+        "{:?}: {stderr}",
+        output.status
+    );
 }
 
 #[tokio::test]

@@ -121,8 +121,19 @@ pub async fn http(base: &str, method: &str, path: &str, body: Option<&Value>) ->
 /// Runs an operator command (`migrate`, `get`, ...) against a local
 /// endpoint; returns its stdout, failing the test if the command failed.
 pub async fn operator(command: &[&str], endpoint: &str) -> String {
-    let output = Command::new(BIN)
-        .args(command)
+    let output = operator_command(command, endpoint)
+        .output()
+        .await
+        .expect("run inventory");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{command:?} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// An operator command against a local endpoint, not started yet.
+pub fn operator_command(command: &[&str], endpoint: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(command)
         .args(["--endpoint-url", endpoint, "--dialect", "sqlite"])
         .args([
             "--resource-arn",
@@ -133,13 +144,8 @@ pub async fn operator(command: &[&str], endpoint: &str) -> String {
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
-        .env_remove("INVENTORY_DATABASE")
-        .output()
-        .await
-        .expect("run inventory");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{command:?} failed: {stderr}");
-    String::from_utf8(output.stdout).unwrap()
+        .env_remove("INVENTORY_DATABASE");
+    cmd
 }
 
 pub async fn migrate(endpoint: &str) -> String {
