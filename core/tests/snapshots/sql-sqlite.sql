@@ -472,7 +472,11 @@ WITH named AS (
     SELECT a.id, a.feed, a.summary, a.severity, a.aliases, a.published, a.modified, a.withdrawn
     FROM advisory a
     WHERE a.id = :id
-       OR a.id IN (SELECT al.advisory_id FROM advisory_alias al WHERE al.alias = :id)
+    UNION
+    SELECT a.id, a.feed, a.summary, a.severity, a.aliases, a.published, a.modified, a.withdrawn
+    FROM advisory_alias al
+    JOIN advisory a ON a.id = al.advisory_id
+    WHERE al.alias = :id
 ), affected AS (
     SELECT e.id AS ec2_id, p.name AS package_name, p.version AS package_version, r.advisory_id,
            MIN(r.fixed_version) AS fixed_version, MIN(f.matched_by) AS matched_by

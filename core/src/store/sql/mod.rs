@@ -156,6 +156,9 @@ pub(crate) struct AdvisorySql {
     pub match_new_ranges: &'static str,
     /// `GET /advisories/{id}`: the advisories an id or alias names (`part`
     /// 0) and a page of affected instances after the `after_*` keys (`part` 1).
+    /// MySQL and SQLite find the named ones as a UNION of the id's and the
+    /// alias's lookups: with `id = :id OR id IN (...)` MariaDB scanned every
+    /// advisory (50,000: 40 ms for an advisory on 5 instances).
     pub affected: &'static str,
     /// An instance's findings, most severe first, after the `after_*` keys.
     pub instance_vulnerabilities: &'static str,
