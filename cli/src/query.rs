@@ -5,6 +5,7 @@
 use axum::body::Body;
 use axum::Router;
 use inventory_core::http::router;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -351,11 +352,13 @@ fn parse(body: &str) -> anyhow::Result<Value> {
 
 /// `key=value&...` of the parameters given, values encoded.
 fn query_string(params: &[(&str, Option<&str>)]) -> String {
-    let pairs: Vec<String> = params
-        .iter()
-        .filter_map(|(key, value)| value.map(|v| format!("{key}={}", encode(v))))
-        .collect();
-    pairs.join("&")
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in params {
+        if let Some(value) = value {
+            query.append_pair(key, value);
+        }
+    }
+    query.finish()
 }
 
 /// Runs a GET through the API and answers its JSON verbatim (keys in the
@@ -373,18 +376,17 @@ async fn answer(api: &Router, path: &str) -> anyhow::Result<String> {
     }
 }
 
+/// All but RFC 3986's unreserved characters: what [`encode`] escapes.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes all but unreserved characters: valid in a path segment and
 /// a query value alike.
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    utf8_percent_encode(s, RESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -395,5 +397,14 @@ mod tests {
     fn encodes_for_paths_and_queries() {
         assert_eq!(encode("i-0ab:c.d_e~"), "i-0ab%3Ac.d_e~");
         assert_eq!(encode("a b/+é"), "a%20b%2F%2B%C3%A9");
+        let query = query_string(&[
+            ("package_name", Some("open ssl+")),
+            ("aws_region", None),
+            ("since", Some("2026-12-01T00:00:00Z")),
+        ]);
+        assert_eq!(
+            query,
+            "package_name=open+ssl%2B&since=2026-12-01T00%3A00%3A00Z"
+        );
     }
 }
