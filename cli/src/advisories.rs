@@ -50,7 +50,7 @@ pub struct ImportArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// The release of a Packages index that is not under
-    /// dists/<codename>/, or of an updateinfo.xml whose advisory ids do not
+    /// dists/CODENAME/, or of an updateinfo.xml whose advisory ids do not
     /// say it: debian:12, ubuntu:22.04, amzn:2023, amzn:2 ...
     #[arg(long)]
     release: Option<String>,

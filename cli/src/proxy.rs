@@ -36,7 +36,7 @@ const REFRESH_BEFORE_EXPIRY: std::time::Duration = std::time::Duration::from_sec
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The deployed HTTP API's URL, as the stack's `HttpApiUrl` output gives
-    /// it (https://<id>.execute-api.<region>.amazonaws.com).
+    /// it: <https://ID.execute-api.REGION.amazonaws.com>.
     #[arg(long, value_name = "URL")]
     api_url: String,
     /// Where to serve the page (port 0: any free port).

@@ -113,7 +113,7 @@ impl From<StoreError> for ApiError {
 struct ErrorMessage(String);
 
 /// The status and headers of the answer, logging the cause of a server
-/// fault. The body is written by [`write_body`], around every route.
+/// fault. The body is written by `write_body`, around every route.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();

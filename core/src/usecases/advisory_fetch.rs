@@ -2,7 +2,7 @@
 //! HTTPS with a conditional request (If-None-Match / If-Modified-Since, from
 //! the validators the store kept of the last file imported whole), streamed
 //! to a file in a work directory (Lambda's `/tmp`), and handed to
-//! [`import`](super::advisories::import), which imports it in one
+//! [`super::advisories::import`], which imports it in one
 //! transaction or not at all. A 304 imports nothing. A feed that fails (the
 //! network, an HTTP error, a truncated or corrupt file) keeps its last good
 //! data and its validators; its error is recorded and the run reports it, so
