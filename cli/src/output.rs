@@ -284,7 +284,8 @@ pub fn fleet_vulnerabilities(answer: &Value) -> String {
         ]);
     }
     let counted = match answer["counted_at"].as_str() {
-        Some(at) => format!(" (counted {at} UTC)"),
+        // To the second, as a person reads it.
+        Some(at) => format!(" (counted {} UTC)", at.split('.').next().unwrap_or(at)),
         None => String::new(),
     };
     match rows.len() {
@@ -375,7 +376,7 @@ mod tests {
         let mut counted = one.clone();
         counted["counted_at"] = json!("2026-12-06 07:00:00.0");
         assert!(fleet_vulnerabilities(&counted)
-            .ends_with("1 advisory affects the fleet (counted 2026-12-06 07:00:00.0 UTC)"));
+            .ends_with("1 advisory affects the fleet (counted 2026-12-06 07:00:00 UTC)"));
         let none = json!({"aws_instance_id": "i-1", "vulnerabilities": []});
         assert!(vulnerabilities(&none).ends_with("i-1: 0 vulnerable packages"));
     }

@@ -35,7 +35,7 @@ pub struct Args {
     /// packages) may be before a read recounts them; 0: every read.
     #[arg(long, value_name = "SECONDS", env = ENV_COUNTS_MAX_AGE_SECONDS,
           default_value_t = DEFAULT_COUNTS_MAX_AGE.as_secs(),
-          value_parser = clap::value_parser!(u64).range(0..=MAX_COUNTS_MAX_AGE_SECONDS))]
+          value_parser = clap::value_parser!(u64).range(0..=u64::from(MAX_COUNTS_MAX_AGE_SECONDS)))]
     counts_max_age: u64,
 }
 

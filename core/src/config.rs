@@ -60,7 +60,7 @@ pub const ENV_SYNC_REGIONS: &str = "INVENTORY_SYNC_REGIONS";
 pub const ENV_SILENT_AFTER_HOURS: &str = "INVENTORY_SILENT_AFTER_HOURS";
 pub const ENV_COUNTS_MAX_AGE_SECONDS: &str = "INVENTORY_COUNTS_MAX_AGE_SECONDS";
 /// The longest [`ENV_COUNTS_MAX_AGE_SECONDS`]: a day.
-pub const MAX_COUNTS_MAX_AGE_SECONDS: u64 = 86_400;
+pub const MAX_COUNTS_MAX_AGE_SECONDS: u32 = 86_400;
 pub const ENV_METRICS_NAMESPACE: &str = "INVENTORY_METRICS_NAMESPACE";
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "ec2-inventory-member";
 pub const DEFAULT_METRICS_NAMESPACE: &str = "EC2Inventory";
@@ -140,6 +140,17 @@ fn bounded_number(
     default: u32,
     max: u32,
 ) -> Result<u32, ConfigError> {
+    number_in(lookup, name, default, 1, max)
+}
+
+/// Reads a whole number from `min` to `max`; unset or blank is `default`.
+fn number_in(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
     let Some(raw) = lookup(name)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
@@ -147,10 +158,10 @@ fn bounded_number(
         return Ok(default);
     };
     match raw.parse::<u32>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ConfigError::Invalid {
             name,
-            reason: format!("{raw:?} is not a whole number from 1 to {max}"),
+            reason: format!("{raw:?} is not a whole number from {min} to {max}"),
         }),
     }
 }
@@ -385,21 +396,15 @@ pub fn silent_after_hours(lookup: impl Fn(&str) -> Option<String>) -> Result<u32
 pub fn counts_max_age(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<std::time::Duration, ConfigError> {
-    let Some(raw) = lookup(ENV_COUNTS_MAX_AGE_SECONDS)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-    else {
-        return Ok(crate::store::DEFAULT_COUNTS_MAX_AGE);
-    };
-    match raw.parse::<u64>() {
-        Ok(n) if n <= MAX_COUNTS_MAX_AGE_SECONDS => Ok(std::time::Duration::from_secs(n)),
-        _ => Err(ConfigError::Invalid {
-            name: ENV_COUNTS_MAX_AGE_SECONDS,
-            reason: format!(
-                "{raw:?} is not a whole number of seconds from 0 to {MAX_COUNTS_MAX_AGE_SECONDS}"
-            ),
-        }),
-    }
+    let default = crate::store::DEFAULT_COUNTS_MAX_AGE.as_secs() as u32;
+    let seconds = number_in(
+        &lookup,
+        ENV_COUNTS_MAX_AGE_SECONDS,
+        default,
+        0,
+        MAX_COUNTS_MAX_AGE_SECONDS,
+    )?;
+    Ok(std::time::Duration::from_secs(seconds.into()))
 }
 
 /// `INVENTORY_METRICS_NAMESPACE`, or `EC2Inventory`.
