@@ -53,6 +53,35 @@ pub fn check_storable(field: &str, value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// The rule of a package name, wherever one comes in (a body's package, a
+/// path, a query): storable, 1 to 255 characters.
+pub fn check_package_name(field: &str, name: &str) -> Result<(), ValidationError> {
+    check_storable(field, name)?;
+    if name.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if name.chars().count() > MAX_PACKAGE_NAME_LEN {
+        return Err(ValidationError::new(
+            field,
+            format!("must be 1 to {MAX_PACKAGE_NAME_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The rule of a package version: storable, at most 128 characters (a
+/// package may report none).
+pub fn check_package_version(field: &str, version: &str) -> Result<(), ValidationError> {
+    check_storable(field, version)?;
+    if version.chars().count() > MAX_PACKAGE_VERSION_LEN {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {MAX_PACKAGE_VERSION_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
 macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -267,22 +296,13 @@ impl Package {
         }
     }
 
-    /// Checks lengths; `index` is the package's position in the input list.
+    /// Checks the name and version rules and the other fields' lengths;
+    /// `index` is the package's position in the input list.
     pub fn validate(&self, index: usize) -> Result<(), ValidationError> {
         let field = |name: &str| format!("packages[{index}].{name}");
-        if self.name.is_empty() {
-            return Err(ValidationError::new(
-                field("package_name"),
-                "must not be empty",
-            ));
-        }
+        check_package_name(&field("package_name"), &self.name)?;
+        check_package_version(&field("package_version"), &self.version)?;
         let limits = [
-            ("package_name", Some(&self.name), MAX_PACKAGE_NAME_LEN),
-            (
-                "package_version",
-                Some(&self.version),
-                MAX_PACKAGE_VERSION_LEN,
-            ),
             (
                 "publisher",
                 self.publisher.as_ref(),

@@ -22,8 +22,8 @@ use super::dto::{BodyOf, InstanceBody};
 use super::errors::ApiError;
 use crate::advisories::Severity;
 use crate::model::{
-    check_storable, Account, Instance, InstanceId, InstanceState, Region, ValidationError,
-    MAX_PACKAGE_NAME_LEN, MAX_PACKAGE_VERSION_LEN,
+    check_package_name, check_package_version, Account, Instance, InstanceId, InstanceState,
+    Region, ValidationError,
 };
 use crate::query::{
     parse_search_limit, HistoryQuery, ScopesQuery, SearchQuery, VulnerabilityQuery,
@@ -558,29 +558,15 @@ fn one_bound_error(field: &str, exclusive: &str, inclusive: &str) -> ApiError {
     ValidationError::new(field, format!("give one of {exclusive} and {inclusive}")).into()
 }
 
-/// A package name from a path or query: 1 to 255 characters.
+/// A package name from a path or query.
 fn package_name(name: &str) -> Result<String, ValidationError> {
-    check_storable("package_name", name)?;
-    let chars = name.chars().count();
-    if (1..=MAX_PACKAGE_NAME_LEN).contains(&chars) {
-        Ok(name.to_owned())
-    } else {
-        Err(ValidationError::new(
-            "package_name",
-            format!("must be 1 to {MAX_PACKAGE_NAME_LEN} characters"),
-        ))
-    }
+    check_package_name("package_name", name)?;
+    Ok(name.to_owned())
 }
 
-/// A package version from a query: at most 128 characters, maybe empty.
+/// A package version from a query, maybe empty.
 fn package_version(version: &str) -> Result<String, ValidationError> {
-    check_storable("package_version", version)?;
-    if version.chars().count() > MAX_PACKAGE_VERSION_LEN {
-        return Err(ValidationError::new(
-            "package_version",
-            format!("must be at most {MAX_PACKAGE_VERSION_LEN} characters"),
-        ));
-    }
+    check_package_version("package_version", version)?;
     Ok(version.to_owned())
 }
 
