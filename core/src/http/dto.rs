@@ -469,12 +469,6 @@ impl<'a> From<&'a Change> for ChangeDto<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct ErrorAnswer<'a> {
-    pub error_message: &'a str,
-    pub request_id: &'a str,
-}
-
 /// One search hit.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]

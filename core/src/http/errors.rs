@@ -4,9 +4,8 @@ use axum::body::Body;
 use axum::http::header::{HeaderName, HeaderValue, ALLOW, RETRY_AFTER};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use thiserror::Error;
-
-use super::dto::ErrorAnswer;
 
 use crate::model::ValidationError;
 use crate::store::StoreError;
@@ -127,6 +126,13 @@ impl IntoResponse for ApiError {
             .insert(ErrorMessage(self.to_string()));
         response
     }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize)]
+struct ErrorAnswer<'a> {
+    error_message: &'a str,
+    request_id: &'a str,
 }
 
 /// Writes an error answer's body: `{"error_message": …, "request_id": …}`.

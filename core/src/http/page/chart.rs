@@ -1,5 +1,6 @@
-//! Bar charts drawn on the server as inline SVG: no script, no image
-//! request, every label escaped like the rest of the page.
+//! Bar charts drawn on the server as inline SVG, and the tables of counts
+//! with a bar each: no script, no image request, every label escaped like
+//! the rest of the page.
 
 use maud::{html, Markup};
 
@@ -11,6 +12,43 @@ pub fn inline_bar(count: u64, max: u64) -> Markup {
     html! {
         svg.inline-bar viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" {
             rect x="0" y="0" height="10" width=(format!("{width:.2}")) {}
+        }
+    }
+}
+
+/// One row of a table of counts.
+pub struct CountRow {
+    pub label: String,
+    /// Where the label leads, if anywhere.
+    pub link: Option<String>,
+    pub count: u64,
+}
+
+/// A table of counts with a bar each, scaled to the largest.
+pub fn count_table(caption: &str, what: &str, rows: &[CountRow]) -> Markup {
+    let max = rows.iter().map(|r| r.count).max().unwrap_or(0).max(1);
+    html! {
+        table.counts {
+            caption { (caption) }
+            thead { tr { th scope="col" { (what) } th scope="col" { "instances" } th { } } }
+            tbody {
+                @for row in rows {
+                    tr {
+                        td {
+                            @if let Some(link) = &row.link {
+                                a href=(link) { (row.label) }
+                            } @else {
+                                (row.label)
+                            }
+                        }
+                        td.n { (number(row.count)) }
+                        td.bar { (inline_bar(row.count, max)) }
+                    }
+                }
+                @if rows.is_empty() {
+                    tr { td colspan="3" { "none recorded" } }
+                }
+            }
         }
     }
 }

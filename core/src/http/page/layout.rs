@@ -142,43 +142,6 @@ pub fn number(n: u64) -> String {
     out
 }
 
-/// One row of a table of counts.
-pub struct CountRow {
-    pub label: String,
-    /// Where the label leads, if anywhere.
-    pub link: Option<String>,
-    pub count: u64,
-}
-
-/// A table of counts with a bar each, scaled to the largest.
-pub fn count_table(caption: &str, what: &str, rows: &[CountRow]) -> Markup {
-    let max = rows.iter().map(|r| r.count).max().unwrap_or(0).max(1);
-    html! {
-        table.counts {
-            caption { (caption) }
-            thead { tr { th scope="col" { (what) } th scope="col" { "instances" } th { } } }
-            tbody {
-                @for row in rows {
-                    tr {
-                        td {
-                            @if let Some(link) = &row.link {
-                                a href=(link) { (row.label) }
-                            } @else {
-                                (row.label)
-                            }
-                        }
-                        td.n { (number(row.count)) }
-                        td.bar { (super::chart::inline_bar(row.count, max)) }
-                    }
-                }
-                @if rows.is_empty() {
-                    tr { td colspan="3" { "none recorded" } }
-                }
-            }
-        }
-    }
-}
-
 fn change_text(c: &Change) -> Markup {
     let version = |v: &Option<String>| v.clone().unwrap_or_default();
     let state = |s: Option<crate::model::InstanceState>| s.map_or("none", |s| s.as_str());

@@ -7,10 +7,8 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::layout::{
-    self, count_table, history_href, number, package_href, search_href, vulnerabilities_href,
-    CountRow,
-};
+use super::chart::{count_table, CountRow};
+use super::layout::{self, history_href, number, package_href, search_href, vulnerabilities_href};
 use super::{html, PageError};
 use crate::advisories::Severity;
 use crate::query::{AdvisoryCount, AdvisoryCountPage, DimensionCount, VulnerabilityQuery};
