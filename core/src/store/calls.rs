@@ -304,6 +304,16 @@ impl Store {
         Ok(Tx { id: id.to_owned() })
     }
 
+    /// Runs `work` in a transaction, committed when it succeeds.
+    pub(crate) async fn in_transaction<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: std::future::Future<Output = (Tx, Result<T, StoreError>)>,
+    {
+        let (tx, result) = work(self.begin().await?).await;
+        self.finish(tx, result).await
+    }
+
     /// Commits `tx` when `result` is Ok, else rolls it back (best effort) and
     /// returns the error.
     pub(crate) async fn finish<T>(

@@ -9,9 +9,11 @@
 //! Where things are: [`Store`] (this file: the client and its call counter),
 //! `target` (dialect and cluster), `error`, `calls` (the Data API call
 //! wrapper and retries), `values` (parameters and result rows), `sql` (the
-//! statements per dialect), and the operations with their SQL's subject:
-//! `migrate` (schema), `instances` (create/put/get/delete, package
-//! replacement), `states` (state changes, stale inventories), `search`
+//! statements per dialect), `write` (how every instance write runs on each
+//! dialect: the routine call, the chunked transaction, SQLite's statements),
+//! and the operations with their SQL's subject: `migrate` (schema),
+//! `instances` (create/put/get/delete, package replacement), `states`
+//! (state changes, stale inventories), `search`
 //! (search, package versions), `history` (the changes the writes record,
 //! of an instance, a package or the whole fleet), `fleet` (counts along the
 //! fleet's dimensions, the most widespread packages, and the recount of
@@ -40,6 +42,7 @@ mod states;
 mod sync;
 mod target;
 mod values;
+mod write;
 
 pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
 pub use calls::{DataApiFailure, RetryPolicy};
@@ -48,9 +51,9 @@ pub use error::StoreError;
 pub use feeds::FeedState;
 pub use fleet::{DEFAULT_COUNTS_MAX_AGE, MAX_WIDESPREAD};
 pub use migrate::{schema_statements, Migration, SCHEMA_VERSION};
-pub use states::StateWrite;
 pub use sync::{SyncCursor, SyncLease};
 pub use target::{DbTarget, Dialect, UnknownDialect};
+pub use write::StateWrite;
 
 /// The inventory store. Cheap to clone; clones share the call counter.
 #[derive(Clone)]
