@@ -1,6 +1,7 @@
 //! The `schema` function: a CloudFormation custom resource that applies the
 //! schema through the Data API whenever the stack is created or updated, then
-//! creates or updates the functions' database role ([`crate::app_role`]), so
+//! creates or updates the functions' database role (core's
+//! `Store::ensure_app_role`), so
 //! that `sam deploy` alone yields a working system. Migrations are idempotent
 //! and versioned (core's `Store::migrate`); deleting the resource keeps the data.
 //!
@@ -19,7 +20,7 @@ use http::StatusCode;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use inventory_core::store::{DbTarget, Dialect, Store, StoreError};
+use inventory_core::store::{AppCredentials, DbTarget, Dialect, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -107,8 +108,6 @@ pub enum SchemaError {
     Store(#[from] StoreError),
     #[error("cannot read the application secret: {0}")]
     Secret(String),
-    #[error(transparent)]
-    Role(#[from] crate::app_role::RoleError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -182,15 +181,16 @@ async fn apply(
     props: &Properties,
 ) -> Result<serde_json::Value, SchemaError> {
     let target = props.target()?;
-    let migration = Store::new(rds.clone(), target.clone()).migrate().await?;
+    let store = Store::new(rds.clone(), target);
+    let migration = store.migrate().await?;
     let mut data = json!({ "SchemaVersion": migration.to.to_string() });
     if let Some(arn) = props.app_secret_arn.as_deref().filter(|a| !a.is_empty()) {
         let secret = secrets
             .secret_string(arn)
             .await
             .map_err(SchemaError::Secret)?;
-        let app = crate::app_role::AppCredentials::from_secret_string(&secret)?;
-        crate::app_role::ensure_app_role(rds, &target, &app).await?;
+        let app = AppCredentials::from_secret_string(&secret)?;
+        store.ensure_app_role(&app).await?;
         data["AppRole"] = json!(app.username);
     }
     Ok(data)

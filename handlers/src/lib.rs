@@ -6,7 +6,6 @@
 //! the variable, instead of failing every request.
 
 pub mod advisories_fetch;
-pub mod app_role;
 pub mod custom_resource;
 pub mod http_api;
 pub mod scopes;

@@ -140,6 +140,37 @@ where
     }
 }
 
+/// The message and source of a failed call whose statement holds a secret
+/// (MySQL quotes the statement in its errors): only the code is kept.
+fn withhold(err: StoreError) -> StoreError {
+    match err {
+        StoreError::DataApi {
+            operation,
+            code,
+            failure,
+            ..
+        } => StoreError::DataApi {
+            operation,
+            code,
+            message: WITHHELD.into(),
+            failure,
+            source: WITHHELD.into(),
+        },
+        other => other,
+    }
+}
+
+/// What a withheld error says instead of the service's message.
+const WITHHELD: &str = "the message is withheld: the statement holds a secret";
+
+/// Whether a failed call's message may be logged and returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Errors {
+    Shown,
+    /// The statement holds a secret: see [`withhold`].
+    Withheld,
+}
+
 /// An open Data API transaction.
 pub(crate) struct Tx {
     id: String,
@@ -166,6 +197,7 @@ impl Store {
         operation: &'static str,
         label: &'static str,
         retry: bool,
+        errors: Errors,
         send: F,
     ) -> Result<T, StoreError>
     where
@@ -192,6 +224,7 @@ impl Store {
                     span.in_scope(|| tracing::debug!("data api call done"));
                     return Ok(out);
                 }
+                Err(e) if errors == Errors::Withheld => withhold(classify(operation, e)),
                 Err(e) => classify(operation, e),
             };
             span.in_scope(|| tracing::debug!(error = %err, "data api call failed"));
@@ -234,15 +267,21 @@ impl Store {
         params: &[SqlParameter],
         with_columns: bool,
     ) -> Result<ExecuteStatementOutput, StoreError> {
-        self.call("ExecuteStatement", label, tx.is_none(), || {
-            aimed!(self.execute_statement)
-                .set_database(self.target.database.clone())
-                .set_transaction_id(tx.map(|tx| tx.id.clone()))
-                .sql(sql)
-                .set_parameters(Some(params.to_vec()))
-                .set_include_result_metadata(with_columns.then_some(true))
-                .send()
-        })
+        self.call(
+            "ExecuteStatement",
+            label,
+            tx.is_none(),
+            Errors::Shown,
+            || {
+                aimed!(self.execute_statement)
+                    .set_database(self.target.database.clone())
+                    .set_transaction_id(tx.map(|tx| tx.id.clone()))
+                    .sql(sql)
+                    .set_parameters(Some(params.to_vec()))
+                    .set_include_result_metadata(with_columns.then_some(true))
+                    .send()
+            },
+        )
         .await
     }
 
@@ -256,6 +295,23 @@ impl Store {
         params: &[SqlParameter],
     ) -> Result<ExecuteStatementOutput, StoreError> {
         self.send_statement(label, tx, sql, params, false).await
+    }
+
+    /// One auto-committed statement holding a secret (no parameters: the
+    /// statements that hold one take none), retried on retryable errors; a
+    /// failure keeps the service's error code only, in logs and in the error.
+    pub(crate) async fn run_withholding_errors(
+        &self,
+        label: &'static str,
+        sql: &str,
+    ) -> Result<ExecuteStatementOutput, StoreError> {
+        self.call("ExecuteStatement", label, true, Errors::Withheld, || {
+            aimed!(self.execute_statement)
+                .set_database(self.target.database.clone())
+                .sql(sql)
+                .send()
+        })
+        .await
     }
 
     /// One auto-committed statement, retried on retryable errors.
@@ -292,7 +348,7 @@ impl Store {
 
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         let out = self
-            .call("BeginTransaction", "begin", true, || {
+            .call("BeginTransaction", "begin", true, Errors::Shown, || {
                 aimed!(self.begin_transaction)
                     .set_database(self.target.database.clone())
                     .send()
@@ -323,7 +379,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         match result {
             Ok(value) => {
-                self.call("CommitTransaction", "commit", false, || {
+                self.call("CommitTransaction", "commit", false, Errors::Shown, || {
                     aimed!(self.commit_transaction)
                         .transaction_id(&tx.id)
                         .send()
@@ -341,11 +397,17 @@ impl Store {
     /// Rolls `tx` back; a failure only means the service already ended it.
     pub(crate) async fn rollback(&self, tx: Tx) {
         let rolled_back = self
-            .call("RollbackTransaction", "rollback", false, || {
-                aimed!(self.rollback_transaction)
-                    .transaction_id(&tx.id)
-                    .send()
-            })
+            .call(
+                "RollbackTransaction",
+                "rollback",
+                false,
+                Errors::Shown,
+                || {
+                    aimed!(self.rollback_transaction)
+                        .transaction_id(&tx.id)
+                        .send()
+                },
+            )
             .await;
         if let Err(e) = rolled_back {
             tracing::debug!(error = %e, "rollback failed");
@@ -390,5 +452,31 @@ mod tests {
         }
         let timeout = service_failure(Some("StatementTimeoutException"), "deadlock detected");
         assert_eq!(timeout, DataApiFailure::Permanent);
+    }
+
+    #[test]
+    fn a_withheld_failure_keeps_the_code_only() {
+        let secret = "IDENTIFIED BY 'Zx81QwErTy0123456789'";
+        let failed = StoreError::DataApi {
+            operation: "ExecuteStatement",
+            code: Some("DatabaseErrorException".into()),
+            message: format!("You have an error near {secret}"),
+            failure: DataApiFailure::Permanent,
+            source: format!("service error: {secret}").into(),
+        };
+        let withheld = withhold(failed);
+        let shown = format!(
+            "{withheld} {withheld:?} {:?}",
+            std::error::Error::source(&withheld)
+        );
+        assert!(!shown.contains("Zx81"), "{shown}");
+        assert!(shown.contains("DatabaseErrorException"), "{shown}");
+        assert!(matches!(
+            withheld,
+            StoreError::DataApi {
+                failure: DataApiFailure::Permanent,
+                ..
+            }
+        ));
     }
 }

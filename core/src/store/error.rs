@@ -32,6 +32,10 @@ pub enum StoreError {
     UnexpectedResult(String),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// The application role cannot be set up as asked (its secret, name or
+    /// password).
+    #[error("the application role: {0}")]
+    AppRole(String),
 }
 
 impl StoreError {

@@ -11,7 +11,7 @@
 //! wrapper and retries), `values` (parameters and result rows), `sql` (the
 //! statements per dialect), `write` (how every instance write runs on each
 //! dialect: the routine call, the chunked transaction, SQLite's statements),
-//! and the operations with their SQL's subject: `migrate` (schema),
+//! and the operations with their SQL's subject: `migrate` (schema), `app_role` (the functions' database role),
 //! `instances` (create/put/get/delete, package replacement), `states`
 //! (state changes, stale inventories), `search`
 //! (search, package versions), `history` (the changes the writes record,
@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod advisories;
+mod app_role;
 mod calls;
 mod coverage;
 mod error;
@@ -45,6 +46,7 @@ mod values;
 mod write;
 
 pub use advisories::{AdvisoryImport, BatchOutcome, IMPORT_BATCH_BYTES};
+pub use app_role::AppCredentials;
 pub use calls::{DataApiFailure, RetryPolicy};
 pub use coverage::{ScopeSyncReport, MAX_ERROR_CHARS};
 pub use error::StoreError;
