@@ -151,9 +151,7 @@ impl Store {
             ),
             long("limit", i64::from(q.limit) + 1),
         ];
-        let out = self
-            .query("scopes", self.sql().portable.scopes, &params)
-            .await?;
+        let out = self.query("scopes", self.sql().scopes, &params).await?;
         let mut scopes = out
             .iter()
             .map(|row| coverage_from(&row))

@@ -31,7 +31,7 @@ impl Store {
     /// by value): 1 call.
     pub async fn fleet_counts(&self) -> Result<FleetCounts, StoreError> {
         let out = self
-            .query("fleet_counts", self.sql().portable.fleet_counts, &[])
+            .query("fleet_counts", self.sql().fleet_counts, &[])
             .await?;
         let mut counts = FleetCounts::default();
         for row in out.iter() {
@@ -72,7 +72,7 @@ impl Store {
                 let out = self
                     .query(
                         "widespread_packages",
-                        self.sql().portable.widespread_packages,
+                        self.sql().widespread_packages,
                         &[long("limit", limit.into())],
                     )
                     .await?;

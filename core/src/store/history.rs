@@ -96,9 +96,9 @@ impl Store {
             },
         };
         let (statement, key) = match subject {
-            Subject::Instance(id) => (sql.portable.instance_history, Some(text("id", id.as_str()))),
-            Subject::Package(name) => (sql.portable.package_history, Some(text("name", name))),
-            Subject::Fleet => (sql.portable.fleet_history, None),
+            Subject::Instance(id) => (sql.instance_history, Some(text("id", id.as_str()))),
+            Subject::Package(name) => (sql.package_history, Some(text("name", name))),
+            Subject::Fleet => (sql.fleet_history, None),
         };
         let params: Vec<_> = key
             .into_iter()

@@ -118,7 +118,7 @@ impl Store {
         let out = self
             .query(
                 "get.instance",
-                sql.portable.get_instance_row,
+                sql.get_instance_row,
                 std::slice::from_ref(&key),
             )
             .await?;
@@ -134,7 +134,7 @@ impl Store {
                 long("limit", PACKAGES_PAGE),
             ];
             let page = self
-                .query("get.packages", sql.portable.get_packages_page, &params)
+                .query("get.packages", sql.get_packages_page, &params)
                 .await?;
             for row in page.iter() {
                 packages.push(package_from(&row)?);
@@ -152,7 +152,7 @@ impl Store {
         let out = self
             .run(
                 "delete",
-                self.sql().portable.delete_instance,
+                self.sql().delete_instance,
                 &[text("id", id.as_str())],
             )
             .await?;

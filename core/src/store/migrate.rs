@@ -207,7 +207,7 @@ impl Store {
         self.run("migrate.bootstrap", sql.schema_version_create, &[])
             .await?;
         let out = self
-            .query("migrate.version", sql.portable.schema_version_read, &[])
+            .query("migrate.version", sql.schema_version_read, &[])
             .await?;
         let from = match out.first() {
             Some(row) => u32::try_from(row.long("version")?)
@@ -272,7 +272,7 @@ impl Store {
             self.execute(
                 "migrate.record",
                 tx,
-                self.sql().portable.schema_version_record,
+                self.sql().schema_version_record,
                 &record,
             )
             .await?;

@@ -44,7 +44,7 @@ impl Store {
             params.push(text(&format!("{}_from", scheme.as_str()), from));
             params.push(text(&format!("{}_to", scheme.as_str()), to));
         }
-        let sql = self.sql().portable.search;
+        let sql = self.sql().search;
         let out = self.query("search", sql, &params).await?;
         let mut instances = out
             .iter()
@@ -85,7 +85,7 @@ impl Store {
         let out = self
             .query(
                 "package_versions",
-                self.sql().portable.package_versions,
+                self.sql().package_versions,
                 &[text("name", name)],
             )
             .await?;

@@ -58,7 +58,7 @@ impl Store {
             long("limit", limit.into()),
         ];
         let out = self
-            .query("stale_running", self.sql().portable.stale_running, &params)
+            .query("stale_running", self.sql().stale_running, &params)
             .await?;
         out.iter().map(|row| row.key()).collect()
     }

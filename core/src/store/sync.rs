@@ -82,21 +82,13 @@ impl Store {
             time("until", micros(until)),
         ];
         let taken = self
-            .run(
-                "sync_cursor.acquire",
-                sql.portable.sync_cursor_acquire,
-                &params,
-            )
+            .run("sync_cursor.acquire", sql.sync_cursor_acquire, &params)
             .await?;
         if taken.number_of_records_updated() == 0 {
             return Ok(None);
         }
         let out = self
-            .query(
-                "sync_cursor.read",
-                sql.portable.sync_cursor_read,
-                &[scope, owner],
-            )
+            .query("sync_cursor.read", sql.sync_cursor_read, &[scope, owner])
             .await?;
         let Some(row) = out.first() else {
             // Taken over between the two calls: only possible once our lease expired.
@@ -118,7 +110,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.write_cursor(
             "sync_cursor.save",
-            self.sql().portable.sync_cursor_save,
+            self.sql().sync_cursor_save,
             lease,
             cursor,
         )
@@ -133,7 +125,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.write_cursor(
             "sync_cursor.release",
-            self.sql().portable.sync_cursor_release,
+            self.sql().sync_cursor_release,
             lease,
             cursor,
         )
@@ -182,11 +174,7 @@ impl Store {
             long("limit", limit.into()),
         ];
         let out = self
-            .query(
-                "recorded_in_range",
-                self.sql().portable.recorded_in_range,
-                &params,
-            )
+            .query("recorded_in_range", self.sql().recorded_in_range, &params)
             .await?;
         out.iter().map(|row| recorded_from(&row)).collect()
     }
@@ -199,7 +187,7 @@ impl Store {
         let out = self
             .query(
                 "recorded_instance",
-                self.sql().portable.recorded_instance,
+                self.sql().recorded_instance,
                 &[text("id", id.as_str())],
             )
             .await?;

@@ -212,7 +212,7 @@ pub(crate) struct Sql {
     /// typical packages fit the 1 MiB response limit.
     pub get_instance: &'static str,
     /// The fleet walk's cursor (`sync_cursor`, schema 3): creates the scope's
-    /// row unless it exists (the other cursor statements are portable).
+    /// row unless it exists (the other cursor statements are below).
     pub sync_cursor_ensure: &'static str,
     /// Deletes the history older than `before`, at most `limit` changes.
     pub prune_history: &'static str,
@@ -225,15 +225,6 @@ pub(crate) struct Sql {
     pub scope_sync: &'static str,
     /// The migrations' bookkeeping table.
     pub schema_version_create: &'static str,
-    pub portable: &'static Portable,
-    pub advisories: AdvisorySql,
-    pub tally: TallySql,
-}
-
-/// The statements MySQL and SQLite write alike, one text of each in
-/// `shared/`; PostgreSQL has its own of each with explicit casts, but for
-/// `schema_version_read` and `fleet_counts`, which have no parameter.
-pub(crate) struct Portable {
     /// The fallback read when `get_instance` is over the response limit: the
     /// instance row, then pages of its packages by id.
     pub get_instance_row: &'static str,
@@ -283,6 +274,8 @@ pub(crate) struct Portable {
     pub widespread_packages: &'static str,
     pub schema_version_read: &'static str,
     pub schema_version_record: &'static str,
+    pub advisories: AdvisorySql,
+    pub tally: TallySql,
 }
 
 /// Page size of the fallback read: 240 packages of the longest allowed
@@ -340,58 +333,82 @@ static POSTGRES: Sql = Sql {
         recount: Recount::Routine(include_str!("postgres/count_fleet.sql")),
         clear: include_str!("shared/fleet_tally_clear.sql"),
     },
-    portable: &Portable {
-        get_instance_row: include_str!("postgres/get_instance_row.sql"),
-        get_packages_page: include_str!("postgres/get_packages_page.sql"),
-        delete_instance: include_str!("postgres/delete_instance.sql"),
-        stale_running: include_str!("postgres/stale_running.sql"),
-        package_versions: include_str!("postgres/package_versions.sql"),
-        search: include_str!("postgres/search.sql"),
-        sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
-        sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
-        sync_cursor_save: include_str!("postgres/sync_cursor_save.sql"),
-        sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
-        recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
-        recorded_instance: include_str!("postgres/recorded_instance.sql"),
-        scopes: include_str!("postgres/scopes.sql"),
-        instance_history: include_str!("postgres/instance_history.sql"),
-        package_history: include_str!("postgres/package_history.sql"),
-        fleet_history: include_str!("postgres/fleet_history.sql"),
-        fleet_counts: include_str!("shared/fleet_counts.sql"),
-        widespread_packages: include_str!("postgres/widespread_packages.sql"),
-        schema_version_read: include_str!("shared/schema_version_read.sql"),
-        schema_version_record: include_str!("postgres/schema_version_record.sql"),
-    },
+    get_instance_row: include_str!("postgres/get_instance_row.sql"),
+    get_packages_page: include_str!("postgres/get_packages_page.sql"),
+    delete_instance: include_str!("postgres/delete_instance.sql"),
+    stale_running: include_str!("postgres/stale_running.sql"),
+    package_versions: include_str!("postgres/package_versions.sql"),
+    search: include_str!("postgres/search.sql"),
+    sync_cursor_acquire: include_str!("postgres/sync_cursor_acquire.sql"),
+    sync_cursor_read: include_str!("postgres/sync_cursor_read.sql"),
+    sync_cursor_save: include_str!("postgres/sync_cursor_save.sql"),
+    sync_cursor_release: include_str!("postgres/sync_cursor_release.sql"),
+    recorded_in_range: include_str!("postgres/recorded_in_range.sql"),
+    recorded_instance: include_str!("postgres/recorded_instance.sql"),
+    scopes: include_str!("postgres/scopes.sql"),
+    instance_history: include_str!("postgres/instance_history.sql"),
+    package_history: include_str!("postgres/package_history.sql"),
+    fleet_history: include_str!("postgres/fleet_history.sql"),
+    fleet_counts: include_str!("shared/fleet_counts.sql"),
+    widespread_packages: include_str!("postgres/widespread_packages.sql"),
+    schema_version_read: include_str!("shared/schema_version_read.sql"),
+    schema_version_record: include_str!("postgres/schema_version_record.sql"),
 };
 
-/// The portable statements of MySQL and SQLite.
-static SHARED: Portable = Portable {
-    get_instance_row: include_str!("shared/get_instance_row.sql"),
-    get_packages_page: include_str!("shared/get_packages_page.sql"),
-    delete_instance: include_str!("shared/delete_instance.sql"),
-    stale_running: include_str!("shared/stale_running.sql"),
-    package_versions: include_str!("shared/package_versions.sql"),
-    search: include_str!("shared/search.sql"),
-    sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
-    sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
-    sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
-    sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
-    recorded_in_range: include_str!("shared/recorded_in_range.sql"),
-    recorded_instance: include_str!("shared/recorded_instance.sql"),
-    scopes: include_str!("shared/scopes.sql"),
-    instance_history: include_str!("shared/instance_history.sql"),
-    package_history: include_str!("shared/package_history.sql"),
-    fleet_history: include_str!("shared/fleet_history.sql"),
-    fleet_counts: include_str!("shared/fleet_counts.sql"),
-    widespread_packages: include_str!("shared/widespread_packages.sql"),
-    schema_version_read: include_str!("shared/schema_version_read.sql"),
-    schema_version_record: include_str!("shared/schema_version_record.sql"),
-};
+/// The statements each of MySQL and SQLite writes its own way;
+/// [`with_shared`] adds those the two write alike.
+struct OwnSql {
+    writes: Writes,
+    get_instance: &'static str,
+    sync_cursor_ensure: &'static str,
+    prune_history: &'static str,
+    scope_event: &'static str,
+    scope_sync: &'static str,
+    schema_version_create: &'static str,
+    advisories: AdvisorySql,
+    tally: TallySql,
+}
+
+/// MySQL's or SQLite's table: its own statements and the ones the two
+/// write alike, one text of each in `shared/`.
+const fn with_shared(own: OwnSql) -> Sql {
+    Sql {
+        writes: own.writes,
+        get_instance: own.get_instance,
+        sync_cursor_ensure: own.sync_cursor_ensure,
+        prune_history: own.prune_history,
+        scope_event: own.scope_event,
+        scope_sync: own.scope_sync,
+        schema_version_create: own.schema_version_create,
+        get_instance_row: include_str!("shared/get_instance_row.sql"),
+        get_packages_page: include_str!("shared/get_packages_page.sql"),
+        delete_instance: include_str!("shared/delete_instance.sql"),
+        stale_running: include_str!("shared/stale_running.sql"),
+        package_versions: include_str!("shared/package_versions.sql"),
+        search: include_str!("shared/search.sql"),
+        sync_cursor_acquire: include_str!("shared/sync_cursor_acquire.sql"),
+        sync_cursor_read: include_str!("shared/sync_cursor_read.sql"),
+        sync_cursor_save: include_str!("shared/sync_cursor_save.sql"),
+        sync_cursor_release: include_str!("shared/sync_cursor_release.sql"),
+        recorded_in_range: include_str!("shared/recorded_in_range.sql"),
+        recorded_instance: include_str!("shared/recorded_instance.sql"),
+        scopes: include_str!("shared/scopes.sql"),
+        instance_history: include_str!("shared/instance_history.sql"),
+        package_history: include_str!("shared/package_history.sql"),
+        fleet_history: include_str!("shared/fleet_history.sql"),
+        fleet_counts: include_str!("shared/fleet_counts.sql"),
+        widespread_packages: include_str!("shared/widespread_packages.sql"),
+        schema_version_read: include_str!("shared/schema_version_read.sql"),
+        schema_version_record: include_str!("shared/schema_version_record.sql"),
+        advisories: own.advisories,
+        tally: own.tally,
+    }
+}
 
 /// MySQL / MariaDB: an instance write is ONE call of a stored procedure,
 /// which runs its statements in its own transaction. Packages are identified
 /// by `name_version_hash` (see the DDL).
-static MYSQL: Sql = Sql {
+static MYSQL: Sql = with_shared(OwnSql {
     writes: Writes::Routines(Routines {
         write_instance: include_str!("mysql/call_write_instance.sql"),
         replace_packages: include_str!("mysql/call_replace_packages.sql"),
@@ -432,12 +449,11 @@ static MYSQL: Sql = Sql {
         recount: Recount::Routine(include_str!("mysql/count_fleet.sql")),
         clear: include_str!("shared/fleet_tally_clear.sql"),
     },
-    portable: &SHARED,
-};
+});
 
 /// SQLite: an instance write is a transaction of a fixed number of
 /// statements (`json_each` reads the package list).
-static SQLITE: Sql = Sql {
+static SQLITE: Sql = with_shared(OwnSql {
     writes: Writes::Statements(Statements {
         write_instance: include_str!("sqlite/write_instance.sql"),
         set_captured: include_str!("sqlite/set_captured.sql"),
@@ -489,8 +505,7 @@ static SQLITE: Sql = Sql {
         },
         clear: include_str!("shared/fleet_tally_clear.sql"),
     },
-    portable: &SHARED,
-};
+});
 
 #[cfg(test)]
 mod tests {
@@ -516,7 +531,26 @@ mod tests {
             scope_event,
             scope_sync,
             schema_version_create,
-            portable,
+            get_instance_row,
+            get_packages_page,
+            delete_instance,
+            stale_running,
+            package_versions,
+            search,
+            sync_cursor_acquire,
+            sync_cursor_read,
+            sync_cursor_save,
+            sync_cursor_release,
+            recorded_in_range,
+            recorded_instance,
+            scopes,
+            instance_history,
+            package_history,
+            fleet_history,
+            fleet_counts,
+            widespread_packages,
+            schema_version_read,
+            schema_version_record,
             advisories,
             tally,
         } = sql;
@@ -540,28 +574,6 @@ mod tests {
             feed_succeeded,
             feed_failed,
         } = advisories;
-        let Portable {
-            get_instance_row,
-            get_packages_page,
-            delete_instance,
-            stale_running,
-            package_versions,
-            search,
-            sync_cursor_acquire,
-            sync_cursor_read,
-            sync_cursor_save,
-            sync_cursor_release,
-            recorded_in_range,
-            recorded_instance,
-            scopes,
-            instance_history,
-            package_history,
-            fleet_history,
-            fleet_counts,
-            widespread_packages,
-            schema_version_read,
-            schema_version_record,
-        } = portable;
         let mut all = match writes {
             Writes::Routines(Routines {
                 write_instance,
