@@ -11,8 +11,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use inventory_core::advisories::Release;
 use inventory_core::config;
-use inventory_core::usecases::advisories::{import, ImportOptions, ImportSummary};
-use inventory_core::usecases::advisory_fetch::{fetch, FeedClient, FeedOutcome, FetchSettings};
+use inventory_core::feeds::fetch::{fetch, FeedClient, FeedOutcome, FetchSettings};
+use inventory_core::feeds::import::{import, ImportOptions, ImportSummary};
 
 use crate::query::AdvisoryArgs;
 use crate::target::TargetArgs;

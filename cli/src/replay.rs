@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use inventory_core::events::{Action, EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 use inventory_core::sources::scopes::FixtureScopes;
-use inventory_core::usecases::{Action, EventHandler, InstanceOutcome, Outcome, PackagesOutcome};
 
 use crate::sync::SyncArgs;
 use crate::target::TargetArgs;

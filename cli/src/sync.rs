@@ -15,9 +15,9 @@ use inventory_core::config::{
     ENV_HISTORY_RETENTION_DAYS, ENV_SYNC_BATCH, ENV_SYNC_FLEET_BATCH, ENV_SYNC_MAX_AGE_HOURS,
     ENV_SYNC_TIME_BUDGET_SECONDS, MAX_HISTORY_RETENTION_DAYS, MAX_SYNC_BATCH, MAX_SYNC_FLEET_BATCH,
 };
+use inventory_core::events::{EventHandler, FleetProgress, WalkStop};
 use inventory_core::model::{Account, Region, Scope};
 use inventory_core::sources::scopes::{FixtureScopes, ScopeSources};
-use inventory_core::usecases::{EventHandler, FleetProgress, WalkStop};
 
 use crate::target::TargetArgs;
 
@@ -143,7 +143,7 @@ mod aws {
     use anyhow::Context;
     use inventory_core::sources::ec2::Ec2InstanceSource;
     use inventory_core::sources::ssm::SsmPackageSource;
-    use inventory_core::usecases::EventHandler;
+    use inventory_core::events::EventHandler;
 
     use super::{scope, Args, Runner};
 

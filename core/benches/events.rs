@@ -16,10 +16,10 @@ use std::time::Instant;
 use common::generated_fleet::generated_inventory;
 use futures::stream::{self, StreamExt};
 use inventory_core::config::SyncSettings;
+use inventory_core::events::{EventHandler, Outcome, PackagesOutcome};
 use inventory_core::model::{InstanceDetails, InstanceId};
 use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
-use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome};
 use serde_json::{json, Value};
 
 /// SSM and EC2 answering from memory: `packages` packages per instance.

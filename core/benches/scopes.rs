@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use inventory_core::config::SyncSettings;
+use inventory_core::events::{EventHandler, WalkStop};
 use inventory_core::model::Scope;
 use inventory_core::sources::scopes::{FixtureScopes, FIXTURE_SCOPES_DIR};
-use inventory_core::usecases::{EventHandler, WalkStop};
 use serde_json::{json, Value};
 
 const REGIONS: [&str; 8] = [

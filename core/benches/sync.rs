@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use common::generated_fleet::GeneratedFleet;
 use inventory_core::config::{FleetSettings, SyncSettings};
-use inventory_core::usecases::EventHandler;
+use inventory_core::events::EventHandler;
 use serde_json::json;
 
 #[tokio::main]

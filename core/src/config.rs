@@ -40,7 +40,7 @@ pub const ENV_SYNC_BATCH: &str = "INVENTORY_SYNC_BATCH";
 pub const ENV_SYNC_FLEET_BATCH: &str = "INVENTORY_SYNC_FLEET_BATCH";
 pub const ENV_SYNC_TIME_BUDGET_SECONDS: &str = "INVENTORY_SYNC_TIME_BUDGET_SECONDS";
 pub const ENV_HISTORY_RETENTION_DAYS: &str = "INVENTORY_HISTORY_RETENTION_DAYS";
-/// The scheduled advisory import (`usecases::advisory_fetch::FetchSettings`).
+/// The scheduled advisory import (`feeds::fetch::FetchSettings`).
 pub const ENV_ADVISORY_FEEDS: &str = "INVENTORY_ADVISORY_FEEDS";
 pub const ENV_OSV_BASE_URL: &str = "INVENTORY_OSV_BASE_URL";
 pub const ENV_ALAS_BASE_URL: &str = "INVENTORY_ALAS_BASE_URL";

@@ -10,10 +10,11 @@
 pub mod advisories;
 pub mod config;
 pub mod eventbridge;
+pub mod events;
+pub mod feeds;
 pub mod http;
 pub mod model;
 pub mod query;
 pub mod sources;
 pub mod store;
-pub mod usecases;
 pub mod version;

@@ -119,6 +119,19 @@ pub struct PackageVersionCount {
 }
 
 /// How many recorded instances there are along each of the fleet's
+/// What the fleet overview shows ([`crate::store::Store::fleet_overview`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetOverview {
+    pub counts: FleetCounts,
+    /// The package names on the most instances, most first.
+    pub widespread: WidespreadPackages,
+    /// The fleet's latest changes, newest first.
+    pub recent: HistoryPage,
+    /// The first page of the fleet's advisories, most severe then most
+    /// widespread first.
+    pub advisories: AdvisoryCountPage,
+}
+
 /// dimensions, most first; `None` for instances with no value (no state
 /// event yet, no platform reported).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

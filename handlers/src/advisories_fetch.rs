@@ -1,13 +1,11 @@
 //! The `advisories-fetch` function: on its schedule, fetches the configured
-//! advisory feeds and imports what changed (`inventory_core::usecases::advisory_fetch`).
+//! advisory feeds and imports what changed (`inventory_core::events::advisory_fetch`).
 //! A feed that failed fails the invocation, so the function's error alarm
 //! fires; the other feeds were imported all the same, and every feed's last
 //! good data stays.
 
+use inventory_core::feeds::fetch::{fetch, FeedClient, FeedOutcome, FetchReport, FetchSettings};
 use inventory_core::store::Store;
-use inventory_core::usecases::advisory_fetch::{
-    fetch, FeedClient, FeedOutcome, FetchReport, FetchSettings,
-};
 use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 

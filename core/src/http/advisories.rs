@@ -15,7 +15,6 @@ use super::extract::{
 use super::json;
 use crate::query::{AdvisoryCount, AdvisoryRecord, AffectedPackage, Vulnerability};
 use crate::store::Store;
-use crate::usecases::queries;
 
 /// An advisory as the answers show it.
 #[serde_with::skip_serializing_none]
@@ -151,7 +150,7 @@ pub(super) async fn advisory(
     AdvisoryPath(id): AdvisoryPath,
     q: Vulnerabilities<OfAdvisory>,
 ) -> Result<Response, ApiError> {
-    let Some(page) = queries::advisory(&store, &id, &q.query()).await? else {
+    let Some(page) = store.advisory(&id, &q.query()).await? else {
         return Err(ApiError::AdvisoryNotFound(id.chars().take(128).collect()));
     };
     let lead = page.lead().ok_or(ApiError::Internal(None))?;
@@ -168,7 +167,7 @@ pub(super) async fn instance_vulnerabilities(
     InstancePath(id): InstancePath,
     q: Vulnerabilities<OfInstance>,
 ) -> Result<Response, ApiError> {
-    let page = queries::instance_vulnerabilities(&store, &id, &q.query()).await?;
+    let page = store.instance_vulnerabilities(&id, &q.query()).await?;
     Ok(json(&InstanceVulnerabilitiesAnswer {
         aws_instance_id: id.as_str(),
         vulnerabilities: page
@@ -184,7 +183,7 @@ pub(super) async fn fleet_vulnerabilities(
     State(store): State<Store>,
     q: Vulnerabilities<OfFleet>,
 ) -> Result<Response, ApiError> {
-    let page = queries::fleet_vulnerabilities(&store, &q.query()).await?;
+    let page = store.fleet_vulnerabilities(&q.query()).await?;
     Ok(json(&FleetVulnerabilitiesAnswer {
         advisories: page.advisories.iter().map(AdvisoryCountDto::from).collect(),
         next_token: page.next_token.as_deref(),

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use super::errors::ApiError;
 use crate::model::{
-    self, Account, InstanceId, InstanceRecord, OsPlatform, Package, Region, ValidationError,
+    self, Account, Instance, InstanceDetails, InstanceId, InstanceRecord, OsPlatform, Package,
+    Region, Source, ValidationError,
 };
 use crate::query::{
     Change, ChangeKind, HistoryPage, InstanceSummary, PackageVersionCount, ScopeCoverage,
@@ -27,6 +28,24 @@ pub struct InstanceBody {
     pub packages: Vec<Package>,
     /// PUT only: the OS (`platform_name` and `platform_version`, both or neither).
     pub os: Option<OsPlatform>,
+}
+
+impl InstanceBody {
+    /// The instance as an API caller describes it: no state and no EC2
+    /// details, the packages as given, duplicates included (the store keeps
+    /// each once), and the OS a PUT may name.
+    pub fn into_instance(self, id: InstanceId) -> Instance {
+        Instance {
+            id,
+            account: self.account,
+            region: self.region,
+            state: None,
+            details: InstanceDetails::default(),
+            os: self.os,
+            source: Source::Api,
+            packages: self.packages,
+        }
+    }
 }
 
 /// POST keeps the original sample's exact three fields.

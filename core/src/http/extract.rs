@@ -28,7 +28,6 @@ use crate::model::{
 use crate::query::{
     parse_search_limit, HistoryQuery, ScopesQuery, SearchQuery, VulnerabilityQuery,
 };
-use crate::usecases::instances;
 use crate::version::Bound;
 
 /// The query parameters `GET /ec2` accepts.
@@ -427,8 +426,7 @@ impl<S: Send + Sync> FromRequest<S> for DescribedInstance {
         };
         let body = read_body(Request::from_parts(parts, body), state).await?;
         let body = InstanceBody::parse(&body, of)?;
-        let instance = instances::described(id, body.account, body.region, body.packages, body.os);
-        Ok(Self(instance))
+        Ok(Self(body.into_instance(id)))
     }
 }
 

@@ -1,8 +1,8 @@
 //! The HTTP API as one `axum::Router` ([`router`]), served by the `http-api`
 //! Lambda (lambda_http) and by `inventory serve` (axum) alike, and called in
 //! process by `inventory get|search|packages`. See `docs/http-api.md` for the
-//! contract. What a route does with the store is in `usecases::instances` and
-//! `usecases::queries`; here are the routes, the extractors that validate a
+//! contract. Each route calls the store's operation of the same name: here
+//! are the routes, the extractors that validate a
 //! request (`extract`), the JSON shapes (`dto`) and the error answers
 //! (`errors`). The same router serves the fleet page for people under
 //! `/ui/` (`page`, see `docs/page.md`).
@@ -36,7 +36,6 @@ use extract::{DescribedInstance, History, InstancePath, PackagePath, Scopes, Sea
 
 use crate::query::HistoryQuery;
 use crate::store::Store;
-use crate::usecases::{instances, queries};
 
 /// Largest request body accepted: Lambda's 6 MB synchronous payload limit.
 /// 10,000 packages with typical names take well under 1 MB.
@@ -169,7 +168,7 @@ async fn create_instance(
     State(store): State<Store>,
     DescribedInstance(instance): DescribedInstance,
 ) -> Result<Response, ApiError> {
-    instances::create(&store, &instance).await?;
+    store.create_instance(&instance).await?;
     let record = dto::NewRecordDto {
         aws_account: instance.account.as_str(),
         aws_region: instance.region.as_str(),
@@ -182,10 +181,13 @@ async fn put_instance(
     State(store): State<Store>,
     DescribedInstance(instance): DescribedInstance,
 ) -> Result<Response, ApiError> {
-    let replaced = instances::put(&store, &instance).await?;
+    let created = store.put_instance(&instance).await?;
+    // Read back (one more call), so that the answer is exactly what a later
+    // read shows.
+    let record = store.get_instance(&instance.id).await?;
     Ok(json(&dto::PutAnswer {
-        record: replaced.record.as_ref().into(),
-        created: replaced.created,
+        record: record.as_ref().into(),
+        created,
     }))
 }
 
@@ -193,7 +195,7 @@ async fn get_instance(
     State(store): State<Store>,
     InstancePath(id): InstancePath,
 ) -> Result<Response, ApiError> {
-    let stored = instances::get(&store, &id).await?;
+    let stored = store.get_instance(&id).await?;
     Ok(json(&dto::GetAnswer {
         record: stored.as_ref().into(),
         record_found: stored.is_some(),
@@ -204,7 +206,7 @@ async fn delete_instance(
     State(store): State<Store>,
     InstancePath(id): InstancePath,
 ) -> Result<Response, ApiError> {
-    if !instances::delete(&store, &id).await? {
+    if !store.delete_instance(&id).await? {
         return Err(ApiError::InstanceNotFound(id.to_string()));
     }
     Ok(json(&dto::DeleteAnswer {
@@ -214,7 +216,7 @@ async fn delete_instance(
 }
 
 async fn search(State(store): State<Store>, Search(q): Search) -> Result<Response, ApiError> {
-    let page = queries::search(&store, &q).await?;
+    let page = store.search(&q).await?;
     Ok(json(&dto::SearchAnswer {
         instances: page.instances.iter().map(dto::SummaryDto::from).collect(),
         next_token: page.next_token.as_deref(),
@@ -226,7 +228,7 @@ async fn instance_history(
     InstancePath(id): InstancePath,
     History(q): History,
 ) -> Result<Response, ApiError> {
-    let page = queries::instance_history(&store, &id, &q).await?;
+    let page = store.instance_history(&id, &q).await?;
     Ok(json(&dto::HistoryAnswer::of_instance(id.as_str(), &page)))
 }
 
@@ -243,7 +245,7 @@ async fn package(
                         .into(),
                 ));
             }
-            let versions = queries::package_versions(&store, &name).await?;
+            let versions = store.package_versions(&name).await?;
             Ok(json(&dto::PackageAnswer {
                 package_name: &name,
                 versions: versions.iter().map(dto::VersionCountDto::from).collect(),
@@ -251,7 +253,7 @@ async fn package(
         }
         PackagePath::History(name) => {
             let History(q) = history?;
-            let page = queries::package_history(&store, &name, &q).await?;
+            let page = store.package_history(&name, &q).await?;
             Ok(json(&dto::HistoryAnswer::of_package(&name, &page)))
         }
     }
@@ -262,7 +264,7 @@ async fn accounts(
     Extension(SilentAfter(silent_after)): Extension<SilentAfter>,
     Scopes(q): Scopes,
 ) -> Result<Response, ApiError> {
-    let page = queries::scopes(&store, &q).await?;
+    let page = store.scopes(&q).await?;
     let silent_before = chrono::Utc::now() - silent_after;
     Ok(json(&dto::ScopesAnswer {
         accounts: page

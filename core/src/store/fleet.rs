@@ -18,7 +18,10 @@ use chrono::{DateTime, Utc};
 use super::sql::Recount;
 use super::values::{long, now, time};
 use super::{Store, StoreError};
-use crate::query::{DimensionCount, FleetCounts, PackageSpread, WidespreadPackages};
+use crate::query::{
+    DimensionCount, FleetCounts, FleetOverview, HistoryQuery, PackageSpread, VulnerabilityQuery,
+    WidespreadPackages,
+};
 
 /// The most package names [`Store::widespread_packages`] answers.
 pub const MAX_WIDESPREAD: u32 = 1000;
@@ -27,6 +30,36 @@ pub const MAX_WIDESPREAD: u32 = 1000;
 pub const DEFAULT_COUNTS_MAX_AGE: Duration = Duration::from_secs(60);
 
 impl Store {
+    /// The fleet overview with `widespread` package names, `recent` changes
+    /// and a page of `advisories`: 4 calls, made at once.
+    pub async fn fleet_overview(
+        &self,
+        widespread: u32,
+        recent: u32,
+        advisories: u32,
+    ) -> Result<FleetOverview, StoreError> {
+        let recent = HistoryQuery {
+            limit: recent,
+            ..HistoryQuery::default()
+        };
+        let advisories = VulnerabilityQuery {
+            limit: advisories,
+            ..VulnerabilityQuery::default()
+        };
+        let (counts, widespread, recent, advisories) = futures::try_join!(
+            self.fleet_counts(),
+            self.widespread_packages(widespread),
+            self.fleet_history(&recent),
+            self.fleet_vulnerabilities(&advisories),
+        )?;
+        Ok(FleetOverview {
+            counts,
+            widespread,
+            recent,
+            advisories,
+        })
+    }
+
     /// Instances by account, region, state and platform, most first (then
     /// by value): 1 call.
     pub async fn fleet_counts(&self) -> Result<FleetCounts, StoreError> {

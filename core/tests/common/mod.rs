@@ -215,7 +215,6 @@ pub async fn time_pages(store: &Store, views: &[(&str, String)], runs: usize) {
 /// them: prints p50 and p99 in ms of each, `runs` runs, interleaved.
 pub async fn overview_reads(store: &Store, runs: usize) {
     use inventory_core::query::HistoryQuery;
-    use inventory_core::usecases::queries;
 
     let recent = HistoryQuery {
         limit: 15,
@@ -236,7 +235,7 @@ pub async fn overview_reads(store: &Store, runs: usize) {
         calls_before = store.data_api_calls() - calls;
         let calls = store.data_api_calls();
         let started = std::time::Instant::now();
-        queries::fleet_overview(store, 15, 15, 200).await.unwrap();
+        store.fleet_overview(15, 15, 200).await.unwrap();
         now.push(started.elapsed());
         calls_now = store.data_api_calls() - calls;
     }

@@ -13,10 +13,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
-use inventory_core::store::{FeedState, Store};
-use inventory_core::usecases::advisory_fetch::{
+use inventory_core::feeds::fetch::{
     fetch, parse_feeds, FeedClient, FeedOutcome, FetchReport, FetchSettings,
 };
+use inventory_core::store::{FeedState, Store};
 use url::Url;
 
 #[path = "../../../test-support/feed_server.rs"]

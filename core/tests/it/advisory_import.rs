@@ -9,10 +9,10 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use inventory_core::config::SyncSettings;
+use inventory_core::events::EventHandler;
+use inventory_core::feeds::import::{import, FeedKind, ImportError, ImportOptions};
 use inventory_core::query::VulnerabilityQuery;
 use inventory_core::sources::fixtures::FixtureSources;
-use inventory_core::usecases::advisories::{import, FeedKind, ImportError, ImportOptions};
-use inventory_core::usecases::EventHandler;
 use serde_json::Value;
 
 fn repo(rel: &str) -> PathBuf {

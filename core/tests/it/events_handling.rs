@@ -22,6 +22,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use chrono::{DateTime, Utc};
 use inventory_core::config::SyncSettings;
+use inventory_core::events::{Action, EventHandler, HandleError, Outcome, PackagesOutcome};
 use inventory_core::model::{InstanceDetails, InstanceId, InstanceRecord, InstanceState, Source};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
@@ -30,7 +31,6 @@ use inventory_core::sources::scopes::OnePair;
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::store::{DbTarget, Dialect, RetryPolicy, Store};
-use inventory_core::usecases::{Action, EventHandler, HandleError, Outcome, PackagesOutcome};
 use serde_json::{json, Value};
 
 /// Debian web server: 300 packages over 6 SSM pages.

@@ -23,13 +23,13 @@ use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use chrono::{DateTime, Utc};
 use inventory_core::config::{FleetSettings, SyncSettings};
+use inventory_core::events::{EventHandler, Outcome, PackagesOutcome, SyncFinding, WalkStop};
 use inventory_core::model::{InstanceId, InstanceState, Package, Source, StateChange};
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
 use inventory_core::sources::scopes::OnePair;
 use inventory_core::sources::ssm::SsmPackageSource;
 use inventory_core::store::{Store, SyncLease};
-use inventory_core::usecases::{EventHandler, Outcome, PackagesOutcome, SyncFinding, WalkStop};
 use serde_json::{json, Value};
 
 type AwsHandler = EventHandler<OnePair<SsmPackageSource, Ec2InstanceSource>>;

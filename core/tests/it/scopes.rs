@@ -9,13 +9,13 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use inventory_core::config::SyncSettings;
+use inventory_core::events::{
+    Action, CoverageSettings, EventHandler, HandleError, ScopesRun, WalkStop,
+};
 use inventory_core::model::{InstanceId, Scope};
 use inventory_core::query::{ScopeCoverage, ScopesQuery};
 use inventory_core::sources::scopes::FixtureScopes;
 use inventory_core::store::Store;
-use inventory_core::usecases::{
-    Action, CoverageSettings, EventHandler, HandleError, ScopesRun, WalkStop,
-};
 use serde_json::{json, Value};
 
 const HOME: (&str, &str) = ("123456789012", "us-east-1");

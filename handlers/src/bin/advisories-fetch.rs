@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use inventory_core::config;
-use inventory_core::usecases::advisory_fetch::{FeedClient, FetchSettings};
+use inventory_core::feeds::fetch::{FeedClient, FetchSettings};
 use inventory_handlers::advisories_fetch::run;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;

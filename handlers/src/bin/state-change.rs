@@ -1,6 +1,6 @@
 //! The `state-change` Lambda: EventBridge EC2 state changes, SSM inventory
 //! association changes and the sync schedule, handled by
-//! `inventory_core::usecases::EventHandler` (see `docs/events.md`).
+//! `inventory_core::events::EventHandler` (see `docs/events.md`).
 //!
 //! The payload is taken as raw JSON so that a malformed event reaches our own
 //! parser, which logs it with its id and rejects it as non-retryable, instead
@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use inventory_core::config::{self, FleetSettings, OrgSettings, SyncSettings};
-use inventory_core::usecases::{CoverageSettings, EventHandler, HandleError};
+use inventory_core::events::{CoverageSettings, EventHandler, HandleError};
 use inventory_handlers::scopes::AwsScopes;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;

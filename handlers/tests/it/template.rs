@@ -1252,7 +1252,7 @@ fn advisory_fetch(t: &Value) -> Problems {
     }
     // The parameter's pattern names every ecosystem the function reads.
     let pattern = str_at(t, &["Parameters", "AdvisoryFeeds", "AllowedPattern"]).unwrap_or("");
-    for ecosystem in inventory_core::usecases::advisory_fetch::OSV_ECOSYSTEMS {
+    for ecosystem in inventory_core::feeds::fetch::OSV_ECOSYSTEMS {
         if !pattern.contains(ecosystem) {
             problems.push(format!("AdvisoryFeeds does not allow osv:{ecosystem}"));
         }

@@ -16,9 +16,9 @@ use aws_sdk_ssm::operation::list_inventory_entries::ListInventoryEntriesOutput;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use data_api_local::{Config, Server, LOCAL_CLUSTER_ARN, LOCAL_SECRET_ARN};
 use inventory_core::config::SyncSettings;
+use inventory_core::events::EventHandler;
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::ssm::SsmPackageSource;
-use inventory_core::usecases::EventHandler;
 use inventory_handlers::{start_with, Xray};
 use serde_json::Value;
 

@@ -15,7 +15,6 @@ use crate::http::extract::{form_vulnerabilities, AdvisoryPath, OfAdvisory};
 use crate::http::ApiError;
 use crate::query::{AdvisoryPage, AdvisoryRecord};
 use crate::store::Store;
-use crate::usecases::queries;
 
 pub async fn view(
     State(store): State<Store>,
@@ -24,7 +23,7 @@ pub async fn view(
 ) -> Result<Response, PageError> {
     let AdvisoryPath(id) = path?;
     let q = form_vulnerabilities::<OfAdvisory>(raw.as_deref())?;
-    let Some(page) = queries::advisory(&store, &id, &q).await? else {
+    let Some(page) = store.advisory(&id, &q).await? else {
         return Err(PageError::NotFound(format!(
             "No advisory has the id or alias {id}: it is not in the imported feeds."
         )));

@@ -11,7 +11,6 @@ use super::{html, PageError};
 use crate::http::dto::format_utc;
 use crate::http::extract::{form_history, HistorySubject};
 use crate::store::Store;
-use crate::usecases::queries;
 
 pub async fn view(
     State(store): State<Store>,
@@ -19,9 +18,9 @@ pub async fn view(
 ) -> Result<Response, PageError> {
     let (subject, q) = form_history(raw.as_deref())?;
     let page = match &subject {
-        HistorySubject::Instance(id) => queries::instance_history(&store, id, &q).await?,
-        HistorySubject::Package(name) => queries::package_history(&store, name, &q).await?,
-        HistorySubject::Fleet => queries::fleet_history(&store, &q).await?,
+        HistorySubject::Instance(id) => store.instance_history(id, &q).await?,
+        HistorySubject::Package(name) => store.package_history(name, &q).await?,
+        HistorySubject::Fleet => store.fleet_history(&q).await?,
     };
     let since = q.since.as_ref().map(format_utc);
     let until = q.until.as_ref().map(format_utc);

@@ -17,7 +17,6 @@ use crate::http::ApiError;
 use crate::model::InstanceRecord;
 use crate::query::{HistoryQuery, VulnerabilityPage, VulnerabilityQuery};
 use crate::store::Store;
-use crate::usecases::{instances, queries};
 
 /// Changes shown on the instance's page; the rest on its history page.
 const RECENT: u32 = 20;
@@ -34,9 +33,9 @@ pub async fn view(
         ..HistoryQuery::default()
     };
     let (record, history, vulnerabilities) = futures::try_join!(
-        instances::get(&store, &id),
-        queries::instance_history(&store, &id, &recent),
-        queries::instance_vulnerabilities(&store, &id, &vulnerable),
+        store.get_instance(&id),
+        store.instance_history(&id, &recent),
+        store.instance_vulnerabilities(&id, &vulnerable),
     )?;
     let Some(record) = record else {
         let body = html! {

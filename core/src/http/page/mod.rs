@@ -1,7 +1,7 @@
 //! The fleet page for people: HTML rendered on the server with maud (every
 //! value escaped), its stylesheet and its one small script inside the binary,
-//! working with JavaScript off. It reads through the same use cases as the
-//! JSON API (`usecases::queries`, `usecases::instances`) and never writes.
+//! working with JavaScript off. It reads through the same store
+//! operations as the JSON API and never writes.
 //!
 //! Every view lives under `/ui/`, a prefix the JSON API does not use, so the
 //! API's routes and error answers stay as they are; `GET /` sends a browser

@@ -13,7 +13,6 @@ use super::{html, PageError};
 use crate::advisories::Severity;
 use crate::query::{AdvisoryCount, AdvisoryCountPage, DimensionCount, VulnerabilityQuery};
 use crate::store::Store;
-use crate::usecases::queries;
 
 /// Package names listed as the most widespread.
 const WIDESPREAD: u32 = 15;
@@ -29,7 +28,7 @@ const ADVISORIES: u32 = 200;
 const TOP_PER_SEVERITY: usize = 3;
 
 pub async fn view(State(store): State<Store>) -> Result<Response, PageError> {
-    let overview = queries::fleet_overview(&store, WIDESPREAD, RECENT, ADVISORIES).await?;
+    let overview = store.fleet_overview(WIDESPREAD, RECENT, ADVISORIES).await?;
     let counts = &overview.counts;
     let total = counts.total();
     let running = counts

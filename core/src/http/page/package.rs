@@ -13,7 +13,6 @@ use crate::http::extract::PackageNamePath;
 use crate::http::ApiError;
 use crate::query::HistoryQuery;
 use crate::store::Store;
-use crate::usecases::queries;
 
 /// Changes shown on the package's page; the rest on its history page.
 const RECENT: u32 = 20;
@@ -28,8 +27,8 @@ pub async fn view(
         ..HistoryQuery::default()
     };
     let (versions, history) = futures::try_join!(
-        queries::package_versions(&store, &name),
-        queries::package_history(&store, &name, &recent),
+        store.package_versions(&name),
+        store.package_history(&name, &recent),
     )?;
     let instances: u64 = versions.iter().map(|v| v.instances).sum();
     let bars: Vec<Bar> = versions

@@ -13,14 +13,13 @@ use crate::http::extract::form_search;
 use crate::model::InstanceState;
 use crate::query::SearchQuery;
 use crate::store::Store;
-use crate::usecases::queries;
 
 pub async fn view(
     State(store): State<Store>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let q = form_search(raw.as_deref())?;
-    let page = queries::search(&store, &q).await?;
+    let page = store.search(&q).await?;
     let params = params(&q);
     let title = match &q.package_name {
         Some(name) => format!("Instances with {name}"),

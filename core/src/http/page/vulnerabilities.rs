@@ -14,14 +14,13 @@ use crate::advisories::Severity;
 use crate::http::extract::{form_vulnerabilities, OfFleet};
 use crate::query::{AdvisoryCount, VulnerabilityQuery};
 use crate::store::Store;
-use crate::usecases::queries;
 
 pub async fn view(
     State(store): State<Store>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let q = form_vulnerabilities::<OfFleet>(raw.as_deref())?;
-    let page = queries::fleet_vulnerabilities(&store, &q).await?;
+    let page = store.fleet_vulnerabilities(&q).await?;
     let size = page_size(&q);
     let mut params = vec![("severity", q.severity.map(Severity::as_str))];
     params.extend(filter_params(&q, size.as_deref()));

@@ -2,7 +2,7 @@
 //! HTTPS with a conditional request (If-None-Match / If-Modified-Since, from
 //! the validators the store kept of the last file imported whole), streamed
 //! to a file in a work directory (Lambda's `/tmp`), and handed to
-//! [`super::advisories::import`], which imports it in one
+//! [`super::import::import`], which imports it in one
 //! transaction or not at all. A 304 imports nothing. A feed that fails (the
 //! network, an HTTP error, a truncated or corrupt file) keeps its last good
 //! data and its validators; its error is recorded and the run reports it, so
@@ -34,7 +34,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::advisories::{import, FileSummary, ImportError, ImportOptions};
+use super::import::{import, FileSummary, ImportError, ImportOptions};
 use crate::advisories::{repomd, Distro, Release};
 use crate::config::{self, ConfigError};
 use crate::store::{FeedState, Store, StoreError};

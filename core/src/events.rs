@@ -1,13 +1,10 @@
-//! What the product does between a request or an event and the store.
-//!
-//! The state-change function's events (here): record a launch, a state, a
-//! freshly collected inventory (recording the instance if it is unknown), or,
-//! on a schedule, re-read stale inventories and walk on through the whole
-//! fleet ([`sync`]). The Lambda binary and `inventory replay` both call
-//! [`EventHandler::handle_json`]. The HTTP API's: one instance's record
-//! ([`instances`]) and the views over the fleet ([`queries`]). Advisory
-//! feeds: imported from files ([`advisories`]) or fetched over HTTPS on a
-//! schedule ([`advisory_fetch`]).
+//! What the state-change function does with each event, between the event
+//! and the store: record a launch, a state, a freshly collected inventory
+//! (recording the instance if it is unknown), or, on a schedule, re-read
+//! stale inventories and walk on through the whole fleet ([`sync`]). The
+//! Lambda binary, `inventory replay` and `inventory sync` all call
+//! [`EventHandler`]. (The HTTP API calls the store directly; advisory feeds
+//! come in through [`crate::feeds`].)
 //!
 //! Delivery is at least once and unordered, so every step is idempotent and
 //! ordered by the event's `time`: the store applies a state only when it is
@@ -21,10 +18,6 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::Instrument;
 
-pub mod advisories;
-pub mod advisory_fetch;
-pub mod instances;
-pub mod queries;
 pub mod sync;
 
 use crate::config::{FleetSettings, SyncSettings};
