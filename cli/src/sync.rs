@@ -5,10 +5,11 @@
 //! `inventory sync` and the deployed schedule resume each other's walk.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
 use inventory_core::config::{
     FleetSettings, SyncSettings, DEFAULT_HISTORY_RETENTION_DAYS, DEFAULT_SYNC_BATCH,
     DEFAULT_SYNC_FLEET_BATCH, DEFAULT_SYNC_MAX_AGE_HOURS, DEFAULT_SYNC_TIME_BUDGET_SECONDS,
@@ -141,9 +142,9 @@ fn scope(account: &str, region: &str) -> anyhow::Result<Scope> {
 #[cfg(feature = "aws")]
 mod aws {
     use anyhow::Context;
+    use inventory_core::events::EventHandler;
     use inventory_core::sources::ec2::Ec2InstanceSource;
     use inventory_core::sources::ssm::SsmPackageSource;
-    use inventory_core::events::EventHandler;
 
     use super::{scope, Args, Runner};
 
@@ -233,15 +234,17 @@ impl Runner {
             let run = totals.runs;
             let calls_before = handler.store().data_api_calls();
             let done_before = totals.visited;
-            let bar = |p: &FleetProgress| {
-                if self.show_bar {
-                    draw_bar(run, done_before, p);
-                }
+            let bar = run_bar(self.show_bar, run);
+            let progress = |p: &FleetProgress| {
+                // The pass so far: what was visited before this run plus
+                // what this run's listing found ahead of the cursor.
+                let done = done_before + p.visited;
+                bar.set_length((done_before + p.ahead).max(done).max(1) as u64);
+                bar.set_position(done as u64);
+                bar.set_message(p.recorded.to_string());
             };
-            let result = handler.sync(home, chrono::Utc::now(), &bar).await;
-            if self.show_bar {
-                eprint!("\r\x1b[2K");
-            }
+            let result = handler.sync(home, chrono::Utc::now(), &progress).await;
+            bar.finish_and_clear();
             let outcome = result.with_context(|| format!("run {run} of the sync failed"))?;
             let calls = handler.store().data_api_calls() - calls_before;
             totals.data_api_calls += calls;
@@ -369,21 +372,17 @@ fn stop_reason(stop: WalkStop) -> &'static str {
     }
 }
 
-/// `run 2 [#########...........] 1234/2750 visited`: the pass so far, where
-/// the total is what was visited before this run plus what this run's
-/// listing found ahead of the cursor.
-fn draw_bar(run: u32, done_before: usize, p: &FleetProgress) {
-    const WIDTH: usize = 30;
-    let done = done_before + p.visited;
-    let total = (done_before + p.ahead).max(done).max(1);
-    let filled = WIDTH * done / total;
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "\r\x1b[2Krun {run} [{}{}] {done}/{total} visited, {} recorded",
-        "#".repeat(filled),
-        ".".repeat(WIDTH - filled),
-        p.recorded
+/// `run 2 [#########...........] 1234/2750 visited, 12 recorded` on a
+/// terminal; nothing otherwise.
+fn run_bar(shown: bool, run: u32) -> ProgressBar {
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(1).with_prefix(run.to_string());
+    bar.set_style(
+        ProgressStyle::with_template("run {prefix} [{bar:30}] {pos}/{len} visited, {msg} recorded")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#."),
     );
-    let _ = err.flush();
+    bar
 }

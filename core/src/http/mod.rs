@@ -13,7 +13,6 @@ mod errors;
 mod extract;
 mod page;
 
-use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
@@ -24,9 +23,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Extension, Json, Router};
-use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 
 pub use errors::ApiError;
@@ -142,6 +141,7 @@ pub fn router_with(store: Store, silent_after: SilentAfter) -> Router {
         .layer(middleware::from_fn(whole_body))
         // `whole_body` holds the limit; axum's own (2 MB) must not apply.
         .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn_with_state(store.clone(), edge))
         .with_state(store)
 }
@@ -281,8 +281,8 @@ fn json<T: Serialize>(answer: &T) -> Response {
     Json(answer).into_response()
 }
 
-/// Around every route and the fallback: the request id, the request's span,
-/// a panic answered as a 500, the error body (which carries the request id,
+/// Around every route and the fallback: the request id, the request's span
+/// (a panic inside is answered as a 500 by `CatchPanicLayer`), the error body (which carries the request id,
 /// known only here), the headers every answer has, and the log line.
 async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -295,13 +295,7 @@ async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response 
     let calls_before = store.data_api_calls();
     let span = tracing::info_span!("http", request_id = %request_id);
 
-    let mut response = AssertUnwindSafe(next.run(req).instrument(span.clone()))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| {
-            span.in_scope(|| tracing::error!("request handler panicked"));
-            ApiError::Internal(None).into_response()
-        });
+    let mut response = next.run(req).instrument(span.clone()).await;
     errors::write_body(&mut response, &request_id);
     let headers = response.headers_mut();
     // The API's answers are JSON; the page's carry their own type.
@@ -325,6 +319,13 @@ async fn edge(State(store): State<Store>, req: Request, next: Next) -> Response 
         }
     });
     response
+}
+
+/// A panic below `edge` (inside its span): logged, and answered as a 500
+/// whose body `edge` writes as for any error.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    ApiError::Internal(None).into_response()
 }
 
 /// Reads the request body to its end before any route or fallback sees

@@ -14,8 +14,8 @@
 use crate::template_support;
 
 use inventory_core::config;
-use serde_yaml::Value;
 use template_support::*;
+use yaml_serde::Value;
 
 const HTTP_API_BIN: &str = "http-api";
 const STATE_CHANGE_BIN: &str = "state-change";
@@ -1449,7 +1449,7 @@ fn push(path: &str, yaml_text: &str) -> Edit {
 }
 
 fn yaml(text: &str) -> Value {
-    serde_yaml::from_str(text).expect("test YAML")
+    yaml_serde::from_str(text).expect("test YAML")
 }
 
 fn apply(t: &mut Value, edit: &Edit) {
@@ -2155,7 +2155,7 @@ fn single_account_rendering() -> String {
             "{path} is listed as an addition but the single-account rendering has no such thing"
         );
     }
-    let mut kept = serde_yaml::Mapping::new();
+    let mut kept = yaml_serde::Mapping::new();
     for section in ["Globals", "Resources", "Outputs"] {
         kept.insert(
             section.into(),
@@ -2166,7 +2166,7 @@ fn single_account_rendering() -> String {
         "# template.yaml rendered with its default parameters (single account), without\n\
          # the additions handlers/tests/it/template.rs lists. Written by its test\n\
          # single_account_deployment_is_unchanged with {UPDATE_SNAPSHOT_VAR}=1.\n{}",
-        serde_yaml::to_string(&Value::Mapping(kept)).expect("YAML")
+        yaml_serde::to_string(&Value::Mapping(kept)).expect("YAML")
     )
 }
 

@@ -3,8 +3,8 @@
 //! CloudFormation intrinsics written in short (`!Ref x`) or long (`Ref: x`)
 //! form, and a template rendered for given parameter values (`render`).
 
-use serde_yaml::{Mapping, Value};
 use std::path::{Path, PathBuf};
+use yaml_serde::{Mapping, Value};
 
 mod render;
 pub use render::*;
@@ -23,7 +23,7 @@ pub fn load_file(name: &str) -> Value {
     let path = repo_root().join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
 }
 
 /// The value at a path of mapping keys (or list indexes, in a list). A tag

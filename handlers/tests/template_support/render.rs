@@ -5,8 +5,8 @@
 //! they are, so the checks read a rendering as they read the template.
 
 use super::{at, at_mut, intrinsic, scalar_text, Intrinsic};
-use serde_yaml::Value;
 use std::collections::HashMap;
+use yaml_serde::Value;
 
 /// The pseudo parameters of a rendering, unless a test sets them.
 pub const PSEUDO: &[(&str, &str)] = &[

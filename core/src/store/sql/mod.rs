@@ -514,13 +514,12 @@ static SQLITE: Sql = with_shared(OwnSql {
 #[cfg(test)]
 mod tests {
     //! The snapshot: every statement of a dialect rendered into one
-    //! checked-in file, `core/tests/snapshots/sql-<dialect>.sql`, so that a
-    //! change to any SQL shows up as a reviewable diff there.
+    //! checked-in file, `core/tests/snapshots/sql-<dialect>.snap` (insta), so
+    //! that a change to any SQL shows up as a reviewable diff there.
 
     use super::*;
     use crate::store::migrate::{routines, schema_statements, FILES};
 
-    const UPDATE_VAR: &str = "UPDATE_SQL_SNAPSHOT";
     /// The folder of the statements two or three dialects write the same way.
     const SHARED_DIR: &str = "shared";
 
@@ -745,11 +744,7 @@ mod tests {
     /// What the store sends to `dialect`: its statements, then the schema
     /// files' and the routines' statements as the migration splits them.
     fn render(dialect: Dialect) -> String {
-        let mut out = format!(
-            "-- Every statement the store sends to {dialect}, rendered by the test\n\
-             -- store::sql::tests::sql_snapshot (core/src/store/sql/mod.rs).\n\
-             -- Regenerate: {UPDATE_VAR}=1 cargo test -p inventory-core --lib sql_snapshot\n"
-        );
+        let mut out = format!("-- Every statement the store sends to {dialect}.\n");
         for (name, sql) in named(of(dialect)) {
             out.push_str(&format!("\n-- {name}\n{}\n", sql.trim_end()));
         }
@@ -780,24 +775,14 @@ mod tests {
 
     #[test]
     fn sql_snapshot() {
-        let update = std::env::var_os(UPDATE_VAR).is_some_and(|v| v == "1");
         for dialect in Dialect::ALL {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("tests/snapshots/sql-{dialect}.sql"));
-            let rendered = render(dialect);
-            if update {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &rendered).unwrap();
-                continue;
-            }
-            let stored = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                stored == rendered,
-                "{} differs from the SQL the store sends; if the change is meant, \
-                 rewrite it with {UPDATE_VAR}=1 cargo test -p inventory-core --lib sql_snapshot \
-                 and review its diff",
-                path.display()
-            );
+            insta::with_settings!({
+                snapshot_path => "../../../tests/snapshots",
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(format!("sql-{dialect}"), render(dialect));
+            });
         }
     }
 }
