@@ -25,7 +25,7 @@ pub(crate) enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     /// A request the service's validation refuses. Not in the rds-data model: the common AWS
-    /// error, as the service answers the `schema` parameter.
+    /// error, as the service answers the `schema` parameter and more than one statement in a call.
     #[error("{0}")]
     Validation(String),
     /// The database rejected the statement; carries the engine's message.

@@ -10,7 +10,8 @@ use crate::errors::ApiError;
 use crate::lexer::{scan, Token};
 use crate::params::Dialect;
 
-/// The hosted service's message for a call with more than one statement.
+/// The hosted service's message for a call with more than one statement, a `ValidationException`
+/// ("Comparing Data API behaviors", Aurora Serverless v2 and provisioned).
 pub(crate) const MULTISTATEMENT_MESSAGE: &str = "Multistatements aren't supported.";
 
 /// How many leading words of a `CREATE` may precede the routine keyword
@@ -119,7 +120,7 @@ pub(crate) fn single(sql: &str, dialect: Dialect) -> Result<&str, ApiError> {
     match statements.as_slice() {
         [] => Ok(sql),
         [one] => Ok(one),
-        _ => Err(ApiError::BadRequest(MULTISTATEMENT_MESSAGE.into())),
+        _ => Err(ApiError::Validation(MULTISTATEMENT_MESSAGE.into())),
     }
 }
 
@@ -143,7 +144,7 @@ mod tests {
         assert_eq!(single("select 1; ", Dialect::Sqlite).unwrap(), "select 1");
         assert_eq!(
             single("select 1; select 2", Dialect::MySql).unwrap_err(),
-            ApiError::BadRequest(MULTISTATEMENT_MESSAGE.into())
+            ApiError::Validation(MULTISTATEMENT_MESSAGE.into())
         );
     }
 

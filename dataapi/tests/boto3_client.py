@@ -111,16 +111,22 @@ def main(endpoint, cluster, secret, engine):
     )
     assert len(out["updateResults"]) == 1, out
 
-    # One statement per call, with the hosted service's message; a trailing `;` is fine.
+    # One statement per call, with the hosted service's error and message ("An error occurred
+    # (ValidationException) when calling the ExecuteStatement operation: Multistatements aren't
+    # supported."); the same for a batch. A trailing `;` is fine.
     for call in (
         lambda: run("SELECT 1; SELECT 2"),
         lambda: client.batch_execute_statement(sql="DELETE FROM py; DELETE FROM py", **common),
     ):
-        try:
-            call()
-            raise AssertionError("several statements accepted")
-        except client.exceptions.BadRequestException as e:
-            assert e.response["Error"]["Message"] == "Multistatements aren't supported.", e
+        assert refused(call, "ValidationException") == "Multistatements aren't supported."
+    try:
+        run("SELECT 1; SELECT 2")
+        raise AssertionError("several statements accepted")
+    except ClientError as e:
+        assert str(e) == (
+            "An error occurred (ValidationException) when calling the ExecuteStatement operation: "
+            "Multistatements aren't supported."
+        ), e
     out = run("SELECT COUNT(*) FROM py WHERE name <> ';';")
     assert out["records"] == [[{"longValue": 3}]], out
 
