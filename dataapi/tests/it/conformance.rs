@@ -664,6 +664,30 @@ async fn postgres_money_and_geometric_results_are_unsupported() {
             assert!(err.into_service_error().is_unsupported_result_exception());
         }
     }
+    // A batch reading such a column back (RETURNING) is refused the same way, and, atomic
+    // without a transaction, leaves nothing behind. (Ours: [DIFF] documents ExecuteStatement.)
+    let err = h
+        .batch("INSERT INTO shop (id, price) VALUES (:id, 3) RETURNING price")
+        .parameter_sets(vec![long("id", 3)])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error_code(&err), error_message(&err)),
+        (
+            "UnsupportedResultException".to_string(),
+            "The result contains the unsupported data type money".to_string()
+        )
+    );
+    assert_eq!(h.count("shop").await, 2);
+    // ExecuteStatement outside a transaction is refused after the statement has run (ours too).
+    let err = h
+        .execute("INSERT INTO shop (id, price) VALUES (4, 3) RETURNING price")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "UnsupportedResultException");
+    assert_eq!(h.count("shop").await, 3);
     // The documented way out: cast to text. A result without rows has no value to refuse.
     let rows = h
         .rows("SELECT price::text, spot::text FROM shop WHERE id = 1")
@@ -790,6 +814,9 @@ async fn mariadb_binary_columns_are_blobs_by_charset_not_by_content() {
             "TEXT"
         ]
     );
+    // And so do their JDBC codes: text is VARCHAR (12) or CHAR (1), not BINARY (-2).
+    let codes: Vec<i32> = out.column_metadata().iter().map(|c| c.r#type()).collect();
+    assert_eq!(codes, [-2, -2, -2, -2, -2, -2, 12, 12, 12, 1, 12, 12]);
 
     // Expressions: binary strings are blobs, text with a binary collation is text.
     let hello5 = Blob::new(b"hello".to_vec());
