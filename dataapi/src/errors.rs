@@ -82,38 +82,6 @@ impl ApiError {
     }
 }
 
-/// A driver error while serving a call. Every statement comes from the client, so what the driver
-/// refuses about it (placeholders, argument counts, protocol-level refusals) is the client's
-/// `DatabaseErrorException`, as the hosted service reports its engine's refusals; only a lost
-/// backend is `DatabaseUnavailableException`.
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Database(db) if db.message() == "database is locked" => {
-                ApiError::Database(format!(
-                    "database is locked: another transaction holds the SQLite write lock (waited {} s)",
-                    crate::backend::SQLITE_BUSY_TIMEOUT.as_secs()
-                ))
-            }
-            sqlx::Error::Database(db) => ApiError::Database(db.message().to_string()),
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => {
-                ApiError::Unavailable(format!("The database is not available: {e}"))
-            }
-            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-                ApiError::UnsupportedResult(format!("Unsupported result value: {e}"))
-            }
-            sqlx::Error::Encode(_) | sqlx::Error::TypeNotFound { .. } => {
-                ApiError::BadRequest(format!("Invalid parameter: {e}"))
-            }
-            other => ApiError::Database(other.to_string()),
-        }
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "message": self.to_string() }).to_string();

@@ -2,7 +2,7 @@
 //! placeholders, `;` and words outside string literals, quoted identifiers, comments, PostgreSQL
 //! dollar quotes and `::` casts.
 
-use crate::params::Dialect;
+use crate::dialect::Dialect;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token {

@@ -12,6 +12,7 @@
 
 mod backend;
 mod config;
+mod dialect;
 mod errors;
 mod lexer;
 mod limits;

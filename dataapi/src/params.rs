@@ -1,16 +1,10 @@
 //! Named parameters: `:name` placeholders (numbered ones like `:0` too) rewritten to the engine's
 //! (`$n` or `?`), and the values bound to them.
 
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
 use crate::lexer::{scan, Token};
 use crate::protocol::{Field, SqlParameter};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
-    MySql,
-}
 
 /// The `typeHint` of a string parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,9 @@
 //! (and MariaDB's `BEGIN NOT ATOMIC ... END`), PostgreSQL `BEGIN ATOMIC ... END`, SQLite
 //! `CREATE TRIGGER ... BEGIN ... END`. Such a statement is one statement, as on the hosted service.
 
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
 use crate::lexer::{scan, Token};
-use crate::params::Dialect;
 
 /// The hosted service's message for a call with more than one statement, a `ValidationException`
 /// ("Comparing Data API behaviors", Aurora Serverless v2 and provisioned).

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
-use crate::params::Dialect;
 use crate::protocol::{ArrayValue, ColumnMetadata, Field, ResultSetOptions};
 
 /// How numbers are returned (`resultSetOptions`).

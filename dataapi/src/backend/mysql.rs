@@ -9,9 +9,10 @@ use sqlx::mysql::{
 };
 use sqlx::{Column, MySql, Row, Type, TypeInfo, ValueRef};
 
-use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
+use super::engine::{bind_scalar, get, quiet, type_name, Engine, Outcome};
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
-use crate::params::{Bound, Dialect, ParamValue};
+use crate::params::{Bound, ParamValue};
 use crate::protocol::{Blob, Field};
 use crate::values::{date, time, timestamp, ResultOptions};
 

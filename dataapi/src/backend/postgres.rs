@@ -14,9 +14,10 @@ use sqlx::postgres::{
 use sqlx::types::{BigDecimal, JsonValue, Uuid};
 use sqlx::{Connection, Encode, Postgres, Row, Type, ValueRef};
 
-use super::{bind_scalar, get, quiet, type_name, Engine, Outcome};
+use super::engine::{bind_scalar, get, quiet, type_name, Engine, Outcome};
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
-use crate::params::{Bound, Dialect, ParamValue};
+use crate::params::{Bound, ParamValue};
 use crate::protocol::{ArrayValue, Blob, Field};
 use crate::values::{date, postgres_type_name, text_or_blob, time, timestamp, ResultOptions};
 

@@ -2,21 +2,18 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteQueryResult, SqliteRow,
 };
 use sqlx::{Row, Sqlite, TypeInfo, ValueRef};
 
-use super::{bind_scalar, get, is_insert, quiet, type_name, Engine};
+use super::engine::{bind_scalar, get, is_insert, quiet, type_name, Engine, SQLITE_BUSY_TIMEOUT};
+use crate::dialect::Dialect;
 use crate::errors::ApiError;
-use crate::params::{Dialect, ParamValue};
+use crate::params::ParamValue;
 use crate::protocol::{Blob, Field};
 use crate::values::ResultOptions;
-
-/// How long a writer waits for another transaction's write lock before failing.
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connection options for `url`. `sqlite::memory:` becomes a fresh file in the temporary directory
 /// (returned, to be removed at shutdown): an in-memory database shared between connections uses
@@ -34,7 +31,7 @@ pub(super) fn options(url: &str) -> Result<(SqliteConnectOptions, Option<PathBuf
     };
     let options = options
         .create_if_missing(true)
-        .busy_timeout(BUSY_TIMEOUT)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .journal_mode(SqliteJournalMode::Wal);
     Ok((quiet(options), scratch))
 }
