@@ -8,27 +8,27 @@ WITH named AS (
     JOIN advisory a ON a.id = al.advisory_id
     WHERE al.alias = :id
 ), hits AS (
-    SELECT f.package_id, r.advisory_id, r.os_release,
+    SELECT f.package_id, p.name, p.version, r.advisory_id, r.os_release,
            MIN(r.fixed_version) AS fixed_version, MIN(f.matched_by) AS matched_by
     FROM named n
     JOIN advisory_range r ON r.advisory_id = n.id
     JOIN package_finding f ON f.range_id = r.id
+    JOIN package p ON p.id = f.package_id
     WHERE n.withdrawn IS NULL
-    GROUP BY f.package_id, r.advisory_id, r.os_release
+    GROUP BY f.package_id, p.name, p.version, r.advisory_id, r.os_release
 ), affected AS (
-    SELECT e.id AS ec2_id, p.name AS package_name, p.version AS package_version, h.advisory_id,
+    SELECT e.id AS ec2_id, h.name AS package_name, h.version AS package_version, h.advisory_id,
            h.fixed_version, h.matched_by
     FROM hits h
     JOIN ec2_package ep ON ep.package_id = h.package_id
     JOIN ec2 e ON e.id = ep.ec2_id AND e.os_release = h.os_release
-    JOIN package p ON p.id = h.package_id
     WHERE (:account IS NULL OR e.account = :account)
       AND (:region IS NULL OR e.region = :region)
       AND (e.state = :state OR (:state IS NULL AND (e.state IS NULL OR e.state <> 'terminated')))
       AND (:after_id IS NULL
-        OR (e.id, p.name, p.version, h.advisory_id) > (:after_id, :after_name, :after_version,
+        OR (e.id, h.name, h.version, h.advisory_id) > (:after_id, :after_name, :after_version,
             :after_advisory))
-    ORDER BY e.id, p.name, p.version, h.advisory_id
+    ORDER BY e.id, h.name, h.version, h.advisory_id
     LIMIT :limit
 )
 SELECT 0 AS part, n.id AS advisory_id, n.feed, n.summary, n.severity, n.aliases, n.published,
