@@ -60,7 +60,8 @@ pub enum HandleError {
     Refused { account: Account, region: Region },
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Some instances of a scheduled sync failed; the others were synced.
+    /// Failures of a scheduled sync that no scope's coverage records (a
+    /// scope another run was walking); the rest was synced.
     #[error("sync failed for {failed} of {total} instances; first failure: {first}")]
     Sync {
         failed: usize,

@@ -88,7 +88,8 @@ pub enum WalkStop {
     Batch,
     /// The run's time budget ran out.
     TimeBudget,
-    /// A visit failed transiently: the next run resumes with it.
+    /// A visit failed transiently, or the scope's sources or listing
+    /// failed: the next run resumes there.
     Failure,
     /// Another run holds the cursor (or took it over): nothing more walked.
     Busy,
@@ -268,8 +269,12 @@ pub struct ScopesRun {
     pub instances: Vec<InstanceOutcome>,
     /// Each scope reached, in the order walked.
     pub scopes: Vec<FleetProgress>,
-    /// Every failure: of instances, and of whole scopes.
+    /// The failures of instances and of whole scopes that their scope's
+    /// coverage records (`last_error`): the next run retries them.
     pub failures: Vec<HandleError>,
+    /// Failures no coverage records: those of a scope whose walk another
+    /// run held, which leaves the coverage to that run.
+    pub unrecorded_failures: Vec<HandleError>,
     /// Scopes that failed this run (recorded with their error).
     pub failed_scopes: usize,
     /// Known scopes nobody heard from for longer than the threshold, and
@@ -280,15 +285,22 @@ pub struct ScopesRun {
 }
 
 impl ScopesRun {
-    /// The changes and each scope's walk, or the failures as one error
-    /// (retryable if any failure was) once every scope was walked.
+    /// The changes and each scope's walk, or the unrecorded failures as one
+    /// error (retryable if any was). A failure its scope's coverage records
+    /// is the scope's, not the run's: `GET /accounts` and `FailedScopes`
+    /// report it and the next run retries that scope, whereas failing the
+    /// scheduled invocation would have Lambda run every scope again and
+    /// send the schedule's event to the dead-letter queue.
     pub fn into_result(self) -> Result<(Vec<InstanceOutcome>, Vec<FleetProgress>), HandleError> {
-        match self.failures.first() {
+        match self.unrecorded_failures.first() {
             None => Ok((self.instances, self.scopes)),
             Some(first) => Err(HandleError::Sync {
-                failed: self.failures.len(),
+                failed: self.unrecorded_failures.len(),
                 total: self.instances.len(),
-                retryable: self.failures.iter().any(HandleError::is_retryable),
+                retryable: self
+                    .unrecorded_failures
+                    .iter()
+                    .any(HandleError::is_retryable),
                 first: first.to_string(),
             }),
         }
@@ -300,6 +312,8 @@ struct ScopeWalk {
     instances: Vec<InstanceOutcome>,
     failures: Vec<HandleError>,
     progress: FleetProgress,
+    /// The scope's coverage records this part (and its first failure).
+    recorded: bool,
 }
 
 impl<S: ScopeSources> EventHandler<S> {
@@ -341,7 +355,11 @@ impl<S: ScopeSources> EventHandler<S> {
                 run.failed_scopes += 1;
             }
             run.instances.extend(walk.instances);
-            run.failures.extend(walk.failures);
+            if walk.recorded {
+                run.failures.extend(walk.failures);
+            } else {
+                run.unrecorded_failures.extend(walk.failures);
+            }
             run.scopes.push(walk.progress);
         }
         self.prune_history(now).await?;
@@ -388,6 +406,7 @@ impl<S: ScopeSources> EventHandler<S> {
                 scope: scope.to_string(),
                 ..FleetProgress::default()
             },
+            recorded: false,
         };
         let result = async {
             let src = self.sources.sources(scope).await?;
@@ -418,7 +437,10 @@ impl<S: ScopeSources> EventHandler<S> {
                 walk.progress = fleet.progress;
             }
             Err(e @ HandleError::Store(_)) => return Err(e),
-            Err(e) => walk.failures.push(scope_error(e)),
+            Err(e) => {
+                walk.failures.push(scope_error(e));
+                walk.progress.stopped = WalkStop::Failure;
+            }
         }
         walk.progress.error = walk.failures.first().map(ToString::to_string);
         if let Some(error) = &walk.progress.error {
@@ -429,11 +451,14 @@ impl<S: ScopeSources> EventHandler<S> {
             let report = ScopeSyncReport {
                 at: Utc::now(),
                 reached: walk.progress.ec2_pages + walk.progress.ssm_pages > 0,
-                pass_completed: walk.progress.error.is_none()
-                    && walk.progress.stopped == WalkStop::EndOfPass,
+                // The walk reached the fleet's end. An instance that failed
+                // for good was passed and is the error reported with it: it
+                // must not hold back the pass of every other instance.
+                pass_completed: walk.progress.stopped == WalkStop::EndOfPass,
                 error: walk.progress.error.clone(),
             };
             self.store.record_scope_sync(scope, &report).await?;
+            walk.recorded = true;
         }
         Ok(walk)
     }
@@ -873,6 +898,40 @@ mod tests {
                 "111111111111",
                 "222222222222"
             ]
+        );
+    }
+
+    #[test]
+    fn only_failures_no_coverage_records_fail_the_run() {
+        let failure = || {
+            HandleError::Source(SourceError::Permanent {
+                service: "EC2",
+                operation: "DescribeInstances",
+                message: "UnauthorizedOperation".into(),
+            })
+        };
+        let recorded = ScopesRun {
+            failures: vec![failure()],
+            failed_scopes: 1,
+            ..ScopesRun::default()
+        };
+        assert!(recorded.into_result().is_ok());
+        let unrecorded = ScopesRun {
+            failures: vec![failure()],
+            unrecorded_failures: vec![failure()],
+            ..ScopesRun::default()
+        };
+        let err = unrecorded.into_result().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HandleError::Sync {
+                    failed: 1,
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{err:?}"
         );
     }
 

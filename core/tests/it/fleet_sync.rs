@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 use inventory_core::config::{FleetSettings, SyncSettings};
 use inventory_core::events::{EventHandler, Outcome, PackagesOutcome, SyncFinding, WalkStop};
 use inventory_core::model::{InstanceId, InstanceState, Package, Source, StateChange};
+use inventory_core::query::ScopesQuery;
 use inventory_core::sources::ec2::Ec2InstanceSource;
 use inventory_core::sources::fixtures::FixtureSources;
 use inventory_core::sources::scopes::OnePair;
@@ -580,7 +581,7 @@ async fn throttling_mid_listing_is_retried_with_the_same_token() {
 }
 
 #[tokio::test]
-async fn a_listing_that_stays_throttled_fails_the_run_before_any_visit() {
+async fn a_listing_that_stays_throttled_fails_the_scope_before_any_visit() {
     for db in common::backends().await {
         let tokens = Tokens::default();
         let reads = Reads::default();
@@ -588,8 +589,13 @@ async fn a_listing_that_stays_throttled_fails_the_run_before_any_visit() {
         let nodes = nodes_rule(&[]);
         let inventory = inventory_rule(&[], &[], &reads);
         let h = fleet_handler(&db.store, &[&nodes, &inventory], &stuck, 2000);
-        let err = h.handle_json(schedule()).await.unwrap_err();
-        assert!(err.is_retryable(), "{}: {err}", db.name);
+        // The scope's failure, recorded as its last error: the invocation
+        // itself succeeds, and the next run retries the scope.
+        let failed = sync(&h, db.name).await.fleet.unwrap();
+        assert_eq!(failed.stopped, WalkStop::Failure, "{}", db.name);
+        assert!(failed.error.is_some(), "{}: {failed:?}", db.name);
+        let coverage = db.store.scopes(&ScopesQuery::default()).await.unwrap();
+        assert_eq!(coverage.scopes[0].last_error, failed.error, "{}", db.name);
         for i in seven().ids() {
             assert!(db.store.get_instance(&id(&i)).await.unwrap().is_none());
         }
@@ -622,8 +628,9 @@ async fn throttling_mid_walk_resumes_at_the_failed_instance() {
             .build();
         let inventory = inventory_rule(&with_packages, &[], &reads);
         let h = fleet_handler(&db.store, &[&nodes, &d_throttled, &inventory], &ec2, 2000);
-        let err = h.handle_json(schedule()).await.unwrap_err();
-        assert!(err.is_retryable(), "{}: {err}", db.name);
+        let first = sync(&h, db.name).await.fleet.unwrap();
+        assert_eq!(first.stopped, WalkStop::Failure, "{}", db.name);
+        assert!(first.error.is_some(), "{}: {first:?}", db.name);
         for i in [A, B, C, D] {
             db.record(&id(i)).await;
         }

@@ -58,6 +58,12 @@ fn launch(id: &str, (account, region): (&str, &str)) -> Value {
     event
 }
 
+/// The sample schedule event: HOME's.
+fn schedule() -> Value {
+    serde_json::from_slice(&std::fs::read(repo_path("events/scheduled-sync.json")).unwrap())
+        .unwrap()
+}
+
 async fn coverage(store: &Store) -> Vec<ScopeCoverage> {
     store.scopes(&ScopesQuery::default()).await.unwrap().scopes
 }
@@ -85,6 +91,28 @@ fn copy_fixtures() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scopes-{}", uuid::Uuid::new_v4()));
     copy(&repo_path("events/fixtures"), &dir);
     dir
+}
+
+/// A copy of the fixtures whose file `rel` is not JSON, and that file.
+fn fixtures_breaking(rel: &str) -> (PathBuf, PathBuf) {
+    let dir = copy_fixtures();
+    let broken = dir.join(rel);
+    std::fs::write(&broken, "{ not json").unwrap();
+    (dir, broken)
+}
+
+/// A handler over `dir` whose sync prints its metrics in the namespace `Test`.
+fn metered(store: &Store, dir: &Path) -> EventHandler<FixtureScopes> {
+    handler(store, FixtureScopes::new(dir)).with_coverage(CoverageSettings {
+        metrics_namespace: Some("Test".into()),
+        ..CoverageSettings::default()
+    })
+}
+
+/// The metrics line `h` prints for `run`.
+fn metrics(h: &EventHandler<FixtureScopes>, run: &ScopesRun) -> Value {
+    let line = h.coverage_settings().metrics_line(run, chrono::Utc::now());
+    serde_json::from_str(&line.unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -189,32 +217,22 @@ async fn a_sync_run_walks_every_scope_with_its_own_cursor() {
 async fn a_failing_scope_is_recorded_and_retried_while_the_others_complete() {
     common::on_each_backend(async |db| {
         let store = &db.store;
-        let dir = copy_fixtures();
-        let broken = dir.join("accounts/345678901234/eu-west-1/fleet/ec2/page-1.json");
-        std::fs::write(&broken, "{ not json").unwrap();
-        let h = handler(store, FixtureScopes::new(&dir)).with_coverage(CoverageSettings {
-            metrics_namespace: Some("Test".into()),
-            ..CoverageSettings::default()
-        });
+        let (dir, broken) =
+            fixtures_breaking("accounts/345678901234/eu-west-1/fleet/ec2/page-1.json");
+        let h = metered(store, &dir);
         let run = sync(&h).await;
         assert_eq!(run.scopes.len(), 6);
         assert_eq!(run.failed_scopes, 1);
         let failed: Vec<_> = run.scopes.iter().filter(|p| p.error.is_some()).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].scope, "345678901234:eu-west-1");
-        let line: Value = serde_json::from_str(
-            &h.coverage_settings()
-                .metrics_line(&run, chrono::Utc::now())
-                .unwrap(),
-        )
-        .unwrap();
+        let line = metrics(&h, &run);
         assert_eq!(line["FailedScopes"], 1);
         assert_eq!(line["SilentScopes"], 0);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Test");
-        // As one event: it fails, naming the scope, and is not retried.
-        let err = run.into_result().unwrap_err();
-        assert!(!err.is_retryable());
-        assert!(err.to_string().contains("345678901234"), "{err}");
+        // Recorded in its coverage, the failure is the scope's, not the run's.
+        assert!(run.unrecorded_failures.is_empty());
+        run.into_result().unwrap();
 
         let heard = coverage(store).await;
         let bad = heard
@@ -242,6 +260,85 @@ async fn a_failing_scope_is_recorded_and_retried_while_the_others_complete() {
         assert_eq!(next.failed_scopes, 0);
         let repaired = coverage(store).await;
         assert!(repaired.iter().all(|c| c.last_error.is_none()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_scheduled_sync_succeeds_when_its_failures_are_recorded_scope_failures() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let (dir, _) = fixtures_breaking("accounts/210987654321/us-east-1/fleet/ec2/page-1.json");
+        let h = handler(store, FixtureScopes::new(&dir));
+        // One invocation of the schedule: it must not fail (Lambda would run
+        // every scope again, then park the schedule in the dead-letter queue).
+        let outcome = h
+            .handle_json(schedule())
+            .await
+            .unwrap_or_else(|e| panic!("{}: the run failed: {e}", db.name));
+        assert_eq!(outcome.action, Action::Sync);
+        assert_eq!(outcome.scopes.len(), 6, "{:?}", outcome.scopes);
+        for p in &outcome.scopes {
+            if p.scope == "210987654321:us-east-1" {
+                let error = p.error.as_deref().unwrap_or_default();
+                assert!(error.contains("page-1.json"), "{error}");
+                assert_eq!(p.stopped, WalkStop::Failure, "{p:?}");
+            } else {
+                assert_eq!((p.error.as_deref(), p.stopped), (None, WalkStop::EndOfPass));
+            }
+        }
+        // GET /accounts' source shows it, with its error.
+        let failed: Vec<_> = coverage(store)
+            .await
+            .into_iter()
+            .filter(|c| c.last_error.is_some())
+            .map(|c| c.scope.to_string())
+            .collect();
+        assert_eq!(failed, ["210987654321:us-east-1"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_instance_that_fails_for_good_does_not_hold_back_its_scopes_pass() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let (dir, _) = fixtures_breaking(&format!(
+            "accounts/210987654321/eu-west-1/ssm/{WEST_WORKER}/page-1.json"
+        ));
+        let h = metered(store, &dir);
+        let run = sync(&h).await;
+        let west = run
+            .scopes
+            .iter()
+            .find(|p| p.scope == "210987654321:eu-west-1")
+            .unwrap();
+        // The walk passed the instance and reached the fleet's end.
+        assert_eq!(
+            (west.stopped, west.failed),
+            (WalkStop::EndOfPass, 1),
+            "{west:?}"
+        );
+        assert!(west.visited >= 2, "{west:?}");
+        // The scope still reports it: its error and the FailedScopes metric.
+        assert!(
+            west.error.as_deref().unwrap().contains(WEST_WORKER),
+            "{west:?}"
+        );
+        assert_eq!(run.failed_scopes, 1);
+        assert_eq!(metrics(&h, &run)["FailedScopes"], 1);
+        let heard = coverage(store).await;
+        let c = heard
+            .iter()
+            .find(|c| c.scope == scope(("210987654321", "eu-west-1")))
+            .unwrap();
+        assert!(c.last_pass_at.is_some(), "{c:?}");
+        assert!(
+            c.last_error.as_deref().unwrap().contains(WEST_WORKER),
+            "{c:?}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     })
     .await;

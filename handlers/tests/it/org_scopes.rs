@@ -241,6 +241,15 @@ fn launch(account: &str, region: &str) -> Value {
     })
 }
 
+/// The sample schedule's event, in the own account and region.
+fn schedule() -> Value {
+    json!({
+        "version": "0", "id": "schedule-1", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": OWN, "time": "2026-11-25T10:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}
+    })
+}
+
 fn role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/ec2-inventory-member")
 }
@@ -398,4 +407,52 @@ async fn the_organizations_active_accounts_are_listed_once_and_walked() {
         .unwrap();
     // Both pages once, then the cached list.
     assert_eq!(stage.aws.calls("ListAccounts").len(), 2);
+}
+
+#[tokio::test]
+async fn a_scheduled_sync_with_a_denied_member_succeeds_and_retries_it_next_run() {
+    let stage = Stage::new().await;
+    let denied = MEMBERS[1];
+    stage.aws.denied.lock().unwrap().insert(denied.to_owned());
+    let h = stage.handler(members_in_two_regions()).await;
+    // The invocation succeeds: the denied scopes are recorded, not the run's
+    // failure (which would have Lambda walk all six again, then dead-letter).
+    let outcome = h
+        .handle_json(schedule())
+        .await
+        .unwrap_or_else(|e| panic!("the scheduled sync failed: {e}"));
+    let mut failed: Vec<&str> = outcome
+        .scopes
+        .iter()
+        .filter(|p| p.error.is_some())
+        .map(|p| p.scope.as_str())
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        [format!("{denied}:eu-west-1"), format!("{denied}:us-east-1")]
+    );
+    assert_eq!(outcome.scopes.len(), 6, "{:?}", outcome.scopes);
+    let coverage = stage.store.scopes(&ScopesQuery::default()).await.unwrap();
+    let with_error: Vec<String> = coverage
+        .scopes
+        .iter()
+        .filter(|c| c.last_error.is_some())
+        .map(|c| c.scope.account.to_string())
+        .collect();
+    assert_eq!(with_error, [denied, denied]);
+    let asked = |arns: &[String]| arns.iter().filter(|a| **a == role_arn(denied)).count();
+    let asked_in_run_1 = asked(&stage.aws.role_arns.lock().unwrap());
+
+    // The role fixed, the next run retries the member and clears its error.
+    stage.aws.denied.lock().unwrap().clear();
+    let next = h.handle_json(schedule()).await.unwrap();
+    assert!(
+        next.scopes.iter().all(|p| p.error.is_none()),
+        "{:?}",
+        next.scopes
+    );
+    let coverage = stage.store.scopes(&ScopesQuery::default()).await.unwrap();
+    assert!(coverage.scopes.iter().all(|c| c.last_error.is_none()));
+    assert!(asked(&stage.aws.role_arns.lock().unwrap()) > asked_in_run_1);
 }
