@@ -277,8 +277,8 @@ pub struct ScopesRun {
     pub unrecorded_failures: Vec<HandleError>,
     /// Scopes that failed this run (recorded with their error).
     pub failed_scopes: usize,
-    /// Known scopes nobody heard from for longer than the threshold, and
-    /// that this run did not reach.
+    /// Scopes the sync walks that nobody heard from for longer than the
+    /// threshold, and that this run did not reach.
     pub silent_scopes: usize,
     /// Scopes the run's time budget left for the next run.
     pub left_for_next_run: usize,
@@ -368,9 +368,14 @@ impl<S: ScopeSources> EventHandler<S> {
                 self.coverage.silent_after_hours.into(),
             ))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        run.silent_scopes = coverage
-            .values()
-            .filter(|c| !reached.contains(&c.scope) && c.is_silent(silent_before))
+        // Only the scopes the sync walks: one it no longer walks (an account
+        // that left the organization, a Region dropped from the sync's) keeps
+        // its coverage, but would otherwise raise the alarm for ever.
+        run.silent_scopes = order
+            .iter()
+            .filter(|scope| !reached.contains(*scope))
+            .filter_map(|scope| coverage.get(scope))
+            .filter(|c| c.is_silent(silent_before))
             .count();
         Ok(run)
     }

@@ -8,7 +8,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use inventory_core::config::SyncSettings;
+use inventory_core::config::{FleetSettings, SyncSettings};
 use inventory_core::events::{
     Action, CoverageSettings, EventHandler, HandleError, ScopesRun, WalkStop,
 };
@@ -340,6 +340,42 @@ async fn an_instance_that_fails_for_good_does_not_hold_back_its_scopes_pass() {
             "{c:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_scopes_the_sync_walks_count_as_silent() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(3);
+        // Heard from three days ago: an account that has left (the sync no
+        // longer walks it), and a walked scope this run will not reach.
+        let retired = scope(("999999999999", "eu-west-1"));
+        let unreached = scope(("345678901234", "eu-west-1"));
+        for s in [&retired, &unreached] {
+            store.record_scope_event(s, long_ago, None).await.unwrap();
+        }
+        // No time budget: the run reaches its first scope only.
+        let h = handler(store, FixtureScopes::new(repo_path("events/fixtures"))).with_fleet(
+            FleetSettings {
+                time_budget: std::time::Duration::ZERO,
+                ..FleetSettings::default()
+            },
+        );
+        let run = sync(&h).await;
+        assert_eq!(run.scopes.len(), 1, "{:?}", run.scopes);
+        assert_eq!(run.left_for_next_run, 5);
+        assert_eq!(run.silent_scopes, 1, "only {unreached} counts");
+        // GET /accounts still shows both as silent.
+        let day_ago = chrono::Utc::now() - chrono::Duration::hours(24);
+        let silent: Vec<Scope> = coverage(store)
+            .await
+            .into_iter()
+            .filter(|c| c.is_silent(day_ago))
+            .map(|c| c.scope)
+            .collect();
+        assert_eq!(silent, [unreached, retired]);
     })
     .await;
 }
