@@ -112,6 +112,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let fleet = FleetSettings {
         batch: args.fleet_batch,
         time_budget: std::time::Duration::from_secs(args.time_budget_seconds.into()),
+        ..FleetSettings::default()
     };
     let runner = Runner {
         json: args.json,

@@ -48,6 +48,7 @@ async fn main() {
         .with_fleet(FleetSettings {
             batch: fleet.instances as u32,
             time_budget: std::time::Duration::from_secs(3600),
+            ..FleetSettings::default()
         });
         let started = Instant::now();
         let outcome = handler

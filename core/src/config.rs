@@ -174,6 +174,11 @@ pub struct FleetSettings {
     pub batch: u32,
     /// No visit starts after this long into a run.
     pub time_budget: std::time::Duration,
+    /// A scope's share of the time budget never drops below this; a run
+    /// that cannot give the next scope so much leaves the rest to the next
+    /// run ([`MIN_SCOPE_BUDGET`](crate::events::sync::MIN_SCOPE_BUDGET);
+    /// not an environment setting).
+    pub min_scope_budget: std::time::Duration,
 }
 
 impl Default for FleetSettings {
@@ -181,6 +186,7 @@ impl Default for FleetSettings {
         Self {
             batch: DEFAULT_SYNC_FLEET_BATCH,
             time_budget: std::time::Duration::from_secs(DEFAULT_SYNC_TIME_BUDGET_SECONDS.into()),
+            min_scope_budget: crate::events::sync::MIN_SCOPE_BUDGET,
         }
     }
 }
@@ -201,6 +207,7 @@ impl FleetSettings {
                 MAX_SYNC_FLEET_BATCH,
             )?,
             time_budget: std::time::Duration::from_secs(seconds.into()),
+            ..Self::default()
         })
     }
 }

@@ -214,9 +214,10 @@ fn is_fleet_id(id: &str) -> bool {
     id.starts_with("i-") || id.starts_with(FIRST_NODE_ID)
 }
 
-/// A scope's share of a run's time budget never drops below this: a run
-/// whose budget cannot give every scope so much leaves the last ones (those
-/// synced most recently) to the next run.
+/// A scope's share of a run's time budget never drops below this by
+/// default ([`FleetSettings::min_scope_budget`](crate::config::FleetSettings)):
+/// a run whose budget cannot give every scope so much leaves the last ones
+/// (those synced most recently) to the next run.
 pub const MIN_SCOPE_BUDGET: Duration = Duration::from_secs(10);
 
 /// The silence threshold, and where each sync run's metrics go.
@@ -339,7 +340,8 @@ impl<S: ScopeSources> EventHandler<S> {
         let mut reached = HashSet::new();
         for (i, scope) in order.iter().enumerate() {
             let left = self.fleet.time_budget.saturating_sub(started.elapsed());
-            if i > 0 && left < MIN_SCOPE_BUDGET {
+            let min_share = self.fleet.min_scope_budget;
+            if i > 0 && left < min_share {
                 run.left_for_next_run = order.len() - i;
                 tracing::info!(
                     left = run.left_for_next_run,
@@ -348,7 +350,7 @@ impl<S: ScopeSources> EventHandler<S> {
                 break;
             }
             let remaining = u32::try_from(order.len() - i).unwrap_or(u32::MAX);
-            let budget = (left / remaining).max(MIN_SCOPE_BUDGET).min(left);
+            let budget = (left / remaining).max(min_share).min(left);
             let walk = self.sync_scope(scope, now, budget, observe).await?;
             reached.insert(scope.clone());
             if walk.progress.error.is_some() {

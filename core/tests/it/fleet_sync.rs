@@ -311,6 +311,7 @@ fn fleet_handler(store: &Store, ssm: &[&Rule], ec2: &[Rule], batch: u32) -> AwsH
     .with_fleet(FleetSettings {
         batch,
         time_budget: Duration::from_secs(600),
+        ..FleetSettings::default()
     })
 }
 
@@ -873,6 +874,7 @@ async fn checkpoints_never_wait_on_a_visit_in_flight() {
         .with_fleet(FleetSettings {
             batch: 2000,
             time_budget: Duration::from_secs(3600),
+            ..FleetSettings::default()
         });
         let outcome = handler
             .handle_json(sample("scheduled-sync.json"))

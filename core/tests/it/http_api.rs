@@ -1279,3 +1279,136 @@ async fn vulnerabilities_over_http() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn accounts_answer_each_scopes_counts_and_coverage() {
+    use inventory_core::model::{InstanceId, InstanceState, Scope, StateChange};
+    use inventory_core::store::ScopeSyncReport;
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let store = &db.store;
+        let api = router(store.clone());
+        let scope = |account: &str, region: &str| Scope {
+            account: account.parse().unwrap(),
+            region: region.parse().unwrap(),
+        };
+        let now = chrono::Utc::now();
+        // Synced to the end of a pass, with two running, one stopped and one
+        // hand-made (stateless) instance.
+        let synced = scope("111111111111", "eu-west-1");
+        for (n, state) in [
+            InstanceState::Running,
+            InstanceState::Running,
+            InstanceState::Stopped,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let change = StateChange {
+                id: InstanceId::parse(&format!("i-0000000000000000{n}")).unwrap(),
+                account: synced.account.clone(),
+                region: synced.region.clone(),
+                state,
+                time: now,
+                details: None,
+            };
+            store.apply_state(&change).await.unwrap();
+        }
+        let by_hand = body("111111111111", "eu-west-1", &[("openssl", "3.0.13")]);
+        let made = call(&api, Method::POST, "/ec2/server-1", Some(&by_hand)).await;
+        assert_eq!(made.status, StatusCode::OK, "{ctx}: {}", made.body);
+        let passed = ScopeSyncReport {
+            at: now,
+            reached: true,
+            pass_completed: true,
+            error: None,
+        };
+        store.record_scope_sync(&synced, &passed).await.unwrap();
+        // Denied: reached by no listing, its error kept.
+        let denied = scope("222222222222", "us-east-1");
+        let failed = ScopeSyncReport {
+            at: now,
+            reached: false,
+            pass_completed: false,
+            error: Some("STS AssumeRole failed: AccessDenied".into()),
+        };
+        store.record_scope_sync(&denied, &failed).await.unwrap();
+        // Silent: its last event is three days old.
+        let quiet = scope("333333333333", "us-east-1");
+        let long_ago = now - chrono::Duration::days(3);
+        store
+            .record_scope_event(&quiet, long_ago, None)
+            .await
+            .unwrap();
+
+        let answer = get(&api, "/accounts").await;
+        assert_eq!(answer.status, StatusCode::OK, "{ctx}: {}", answer.body);
+        assert_eq!(answer.body["silent_after_hours"], 24, "{ctx}");
+        assert_eq!(answer.body["next_token"], Value::Null, "{ctx}");
+        let accounts = answer.body["accounts"].as_array().unwrap();
+        let of = |account: &str| {
+            let found = accounts.iter().find(|a| a["aws_account"] == account);
+            found.unwrap_or_else(|| panic!("{ctx}: no {account} in {}", answer.body))
+        };
+        let listed: Vec<&str> = accounts
+            .iter()
+            .map(|a| a["aws_account"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed, ["111111111111", "222222222222", "333333333333"]);
+        let time = |v: &Value| v.as_str().is_some_and(is_seed_time);
+
+        let a = of("111111111111");
+        assert_eq!(a["aws_region"], "eu-west-1", "{ctx}");
+        assert_eq!(
+            a["instances"],
+            json!({"total": 4, "pending": 0, "running": 2, "stopping": 0, "stopped": 1,
+                   "shutting-down": 0, "terminated": 0, "unknown": 1}),
+            "{ctx}"
+        );
+        assert_eq!((&a["watched"], &a["silent"]), (&json!(true), &json!(false)));
+        assert!(time(&a["last_sync_utc"]), "{ctx}: {a}");
+        assert_eq!(
+            a["last_pass_completed_utc"], a["last_sync_utc"],
+            "{ctx}: {a}"
+        );
+        assert_eq!(a["last_error"], Value::Null, "{ctx}: {a}");
+        assert_eq!(a["last_event_utc"], Value::Null, "{ctx}: {a}");
+
+        let b = of("222222222222");
+        assert_eq!(
+            b["last_error"], "STS AssumeRole failed: AccessDenied",
+            "{ctx}"
+        );
+        assert!(time(&b["last_error_utc"]), "{ctx}: {b}");
+        assert_eq!(b["last_pass_completed_utc"], Value::Null, "{ctx}: {b}");
+        assert_eq!(b["instances"]["total"], 0, "{ctx}: {b}");
+        // Heard from by its (failed) sync run just now: not silent.
+        assert_eq!(b["silent"], false, "{ctx}: {b}");
+
+        let c = of("333333333333");
+        assert_eq!(c["silent"], true, "{ctx}: {c}");
+        assert!(time(&c["last_event_utc"]), "{ctx}: {c}");
+        assert_eq!(c["last_sync_utc"], Value::Null, "{ctx}: {c}");
+
+        // A page at a time, then bad parameters: 400 naming them.
+        let page = get(&api, "/accounts?limit=2").await;
+        assert_eq!(page.body["accounts"].as_array().unwrap().len(), 2, "{ctx}");
+        let token = page.body["next_token"].as_str().unwrap().to_owned();
+        let rest = get(&api, &format!("/accounts?limit=2&next_token={token}")).await;
+        assert_eq!(
+            rest.body["accounts"][0]["aws_account"], "333333333333",
+            "{ctx}"
+        );
+        assert_eq!(rest.body["next_token"], Value::Null, "{ctx}");
+        for (path, field) in [
+            ("/accounts?limit=0", "limit"),
+            ("/accounts?limit=1001", "limit"),
+            ("/accounts?next_token=nonsense", "next_token"),
+        ] {
+            get(&api, path)
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, field, ctx);
+        }
+    })
+    .await;
+}

@@ -7,14 +7,19 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use inventory_core::config::{FleetSettings, SyncSettings};
 use inventory_core::events::{
     Action, CoverageSettings, EventHandler, HandleError, ScopesRun, WalkStop,
 };
-use inventory_core::model::{InstanceId, Scope};
+use inventory_core::model::{Account, InstanceDetails, InstanceId, Scope};
 use inventory_core::query::{ScopeCoverage, ScopesQuery};
-use inventory_core::sources::scopes::FixtureScopes;
+use inventory_core::sources::fixtures::FixtureSources;
+use inventory_core::sources::fleet::{Ec2Fleet, FleetPage, ListedInstance, ManagedNodes};
+use inventory_core::sources::scopes::{FixtureScopes, ScopeSources, Sources};
+use inventory_core::sources::{InstanceSource, Inventory, PackageSource, SourceError};
 use inventory_core::store::Store;
 use serde_json::{json, Value};
 
@@ -376,6 +381,132 @@ async fn only_scopes_the_sync_walks_count_as_silent() {
             .map(|c| c.scope)
             .collect();
         assert_eq!(silent, [unreached, retired]);
+    })
+    .await;
+}
+
+/// Fixture sources whose inventory reads each take `delay`.
+struct Slow {
+    fixtures: FixtureSources,
+    delay: Duration,
+}
+
+impl PackageSource for Slow {
+    async fn inventory(&self, id: &InstanceId) -> Result<Option<Inventory>, SourceError> {
+        tokio::time::sleep(self.delay).await;
+        self.fixtures.inventory(id).await
+    }
+}
+
+impl ManagedNodes for Slow {
+    async fn nodes_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        self.fixtures.nodes_page(token).await
+    }
+
+    async fn describe_node(&self, id: &InstanceId) -> Result<Option<ListedInstance>, SourceError> {
+        self.fixtures.describe_node(id).await
+    }
+}
+
+impl InstanceSource for Slow {
+    async fn describe(&self, id: &InstanceId) -> Result<Option<InstanceDetails>, SourceError> {
+        self.fixtures.describe(id).await
+    }
+}
+
+impl Ec2Fleet for Slow {
+    async fn instances_page(&self, token: Option<String>) -> Result<FleetPage, SourceError> {
+        self.fixtures.instances_page(token).await
+    }
+}
+
+/// The fixture scopes, HOME's inventory reads taking 1 s each: a fleet too
+/// large for its share of a short budget.
+struct SlowHome(FixtureScopes);
+
+impl ScopeSources for SlowHome {
+    type Packages = Slow;
+    type Instances = Slow;
+
+    async fn admits(&self, account: &Account) -> Result<bool, SourceError> {
+        self.0.admits(account).await
+    }
+
+    async fn scopes(&self, home: &Scope) -> Result<Vec<Scope>, SourceError> {
+        self.0.scopes(home).await
+    }
+
+    async fn sources(&self, of: &Scope) -> Result<Arc<Sources<Slow, Slow>>, SourceError> {
+        let fixtures = self.0.sources(of).await?;
+        let slow = |delay| Slow {
+            fixtures: fixtures.packages.clone(),
+            delay,
+        };
+        let delay = if *of == scope(HOME) {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
+        Ok(Arc::new(Sources {
+            packages: slow(delay),
+            instances: slow(Duration::ZERO),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_large_scope_takes_its_share_and_the_next_run_starts_with_the_scopes_left() {
+    common::on_each_backend(async |db| {
+        let store = &db.store;
+        let run = async |budget_ms| {
+            let h = EventHandler::with_sources(
+                store.clone(),
+                SlowHome(FixtureScopes::new(repo_path("events/fixtures"))),
+                SyncSettings::default(),
+            )
+            .with_fleet(FleetSettings {
+                time_budget: Duration::from_millis(budget_ms),
+                min_scope_budget: Duration::from_millis(500),
+                ..FleetSettings::default()
+            });
+            // At the fixtures' capture time: no inventory is stale, so each
+            // scope's time is its walk's.
+            let now = "2026-11-24T12:00:00Z".parse().unwrap();
+            h.sync(&scope(HOME), now, &|_| {}).await.unwrap()
+        };
+        let home = scope(HOME).to_string();
+        let mut others: Vec<String> = SCOPES[1..].iter().map(|s| scope(*s).to_string()).collect();
+        others.sort();
+
+        // 5 s for six scopes: HOME, never synced, goes first and stops at its
+        // share (5/6 s: its reads take 1 s each), leaving the rest to the
+        // five small scopes, which all end their pass.
+        let first = run(5000).await;
+        let walked: Vec<&str> = first.scopes.iter().map(|p| p.scope.as_str()).collect();
+        assert_eq!(walked[0], home, "{}", db.name);
+        assert_eq!(walked.len(), 6, "{}: {walked:?}", db.name);
+        assert_eq!(first.left_for_next_run, 0, "{}", db.name);
+        let big = &first.scopes[0];
+        assert_eq!(big.stopped, WalkStop::TimeBudget, "{}: {big:?}", db.name);
+        assert!(big.visited < 9, "{}: {big:?}", db.name);
+        for p in &first.scopes[1..] {
+            assert_eq!(p.stopped, WalkStop::EndOfPass, "{}: {p:?}", db.name);
+        }
+
+        // 1 s: HOME, attempted least recently, uses it all; five are left.
+        let second = run(1000).await;
+        let walked: Vec<&str> = second.scopes.iter().map(|p| p.scope.as_str()).collect();
+        assert_eq!(walked, [home.as_str()], "{}", db.name);
+        assert_eq!(second.left_for_next_run, 5, "{}", db.name);
+
+        // The next run starts with the five the last one did not reach.
+        let third = run(60_000).await;
+        let walked: Vec<String> = third.scopes.iter().map(|p| p.scope.clone()).collect();
+        let mut first_five = walked[..5].to_vec();
+        first_five.sort();
+        assert_eq!(first_five, others, "{}: {walked:?}", db.name);
+        assert_eq!(walked[5], home, "{}", db.name);
+        assert_eq!(third.scopes[5].stopped, WalkStop::EndOfPass, "{}", db.name);
     })
     .await;
 }

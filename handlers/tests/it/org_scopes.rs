@@ -52,6 +52,12 @@ struct StandIn {
     role_arns: Arc<Mutex<Vec<String>>>,
     /// Accounts whose role refuses to be assumed.
     denied: Arc<Mutex<BTreeSet<String>>>,
+    /// How many AssumeRole answers, from the first, hand out credentials
+    /// that expire within the renewal margin (the others last for years).
+    short_lived: Arc<Mutex<usize>>,
+    /// The session token each SSM and EC2 call was signed with, in order
+    /// (the n-th AssumeRole hands out `token-<n>`).
+    session_tokens: Arc<Mutex<Vec<String>>>,
 }
 
 impl StandIn {
@@ -108,11 +114,22 @@ async fn aws_call(State(aws): State<StandIn>, headers: HeaderMap, body: Bytes) -
         .lock()
         .unwrap()
         .push((operation.clone(), account.clone(), region.clone()));
+    let signed_with = headers
+        .get("x-amz-security-token")
+        .filter(|_| operation != "AssumeRole");
+    if let Some(token) = signed_with {
+        let token = token.to_str().unwrap_or_default().to_owned();
+        aws.session_tokens.lock().unwrap().push(token);
+    }
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     match operation.as_str() {
         "AssumeRole" => {
             let arn = form["RoleArn"].clone();
-            aws.role_arns.lock().unwrap().push(arn.clone());
+            let issued = {
+                let mut arns = aws.role_arns.lock().unwrap();
+                arns.push(arn.clone());
+                arns.len()
+            };
             let member = arn.split(':').nth(4).unwrap().to_owned();
             if aws.denied.lock().unwrap().contains(&member) {
                 return (
@@ -124,8 +141,15 @@ async fn aws_call(State(aws): State<StandIn>, headers: HeaderMap, body: Bytes) -
                 )
                     .into_response();
             }
+            let expiration = if issued <= *aws.short_lived.lock().unwrap() {
+                let margin = inventory_handlers::scopes::CREDENTIALS_REFRESH;
+                let left = chrono::Duration::from_std(margin / 2).unwrap();
+                (chrono::Utc::now() + left).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            } else {
+                "2099-01-01T00:00:00Z".to_owned()
+            };
             xml(format!(
-                r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA{member}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::{member}:assumed-role/ec2-inventory-member/ec2-inventory</Arn><AssumedRoleId>AROAEXAMPLE:ec2-inventory</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></AssumeRoleResponse>"#
+                r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA{member}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>token-{issued}</SessionToken><Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::{member}:assumed-role/ec2-inventory-member/ec2-inventory</Arn><AssumedRoleId>AROAEXAMPLE:ec2-inventory</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></AssumeRoleResponse>"#
             ))
         }
         "DescribeInstances" => {
@@ -455,4 +479,22 @@ async fn a_scheduled_sync_with_a_denied_member_succeeds_and_retries_it_next_run(
     let coverage = stage.store.scopes(&ScopesQuery::default()).await.unwrap();
     assert!(coverage.scopes.iter().all(|c| c.last_error.is_none()));
     assert!(asked(&stage.aws.role_arns.lock().unwrap()) > asked_in_run_1);
+}
+
+#[tokio::test]
+async fn member_credentials_expiring_within_the_margin_are_renewed() {
+    let stage = Stage::new().await;
+    // The first credentials STS hands out expire within the renewal margin.
+    *stage.aws.short_lived.lock().unwrap() = 1;
+    let h = stage.handler(members_in_two_regions()).await;
+    for region in REGIONS {
+        h.handle_json(launch(MEMBERS[0], region)).await.unwrap();
+    }
+    // Assumed, found too close to their expiry at the first SSM or EC2
+    // call, assumed again; the renewed ones then served both events.
+    let arns = stage.aws.role_arns.lock().unwrap().clone();
+    assert_eq!(arns, [role_arn(MEMBERS[0]), role_arn(MEMBERS[0])]);
+    let tokens = stage.aws.session_tokens.lock().unwrap().clone();
+    assert!(!tokens.is_empty());
+    assert!(tokens.iter().all(|t| t == "token-2"), "{tokens:?}");
 }
