@@ -2,8 +2,9 @@
 //!
 //! The function's own account is read with the function's own credentials;
 //! any other account through its member role,
-//! `arn:aws:iam::<account>:role/<INVENTORY_MEMBER_ROLE_NAME>`, assumed with
-//! STS (aws-config's `AssumeRoleProvider`). Each scope's SSM and EC2 clients
+//! `arn:<partition>:iam::<account>:role/<INVENTORY_MEMBER_ROLE_NAME>` (the
+//! partition of the function's region), assumed with STS (aws-config's
+//! `AssumeRoleProvider`). Each scope's SSM and EC2 clients
 //! are built once for the scope's region and kept.
 //!
 //! The assumed credentials are cached per account until
@@ -194,6 +195,16 @@ impl AwsScopes {
         })
     }
 
+    /// The member role of `account`, in the partition of the function's region.
+    fn member_role_arn(&self, account: &Account) -> String {
+        let partition = self
+            .base
+            .region()
+            .map_or("aws", |region| partition_of(region.as_ref()));
+        let role = &self.org.member_role_name;
+        format!("arn:{partition}:iam::{account}:role/{role}")
+    }
+
     /// The credentials of a member account, assumed once and kept.
     async fn member_credentials(&self, account: &Account) -> Arc<MemberCredentials> {
         if let Some(role) = self
@@ -204,8 +215,7 @@ impl AwsScopes {
         {
             return Arc::clone(role);
         }
-        let role_arn = format!("arn:aws:iam::{account}:role/{}", self.org.member_role_name);
-        let provider = AssumeRoleProvider::builder(role_arn)
+        let provider = AssumeRoleProvider::builder(self.member_role_arn(account))
             .session_name(SESSION_NAME)
             .configure(&self.base)
             .build()
@@ -291,6 +301,21 @@ impl ScopeSources for AwsScopes {
         let mut scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         Ok(Arc::clone(scopes.entry(scope.clone()).or_insert(sources)))
     }
+}
+
+/// The partition of `region`'s ARNs. A role's ARN names it, and STS
+/// refuses a role of another partition than its own.
+fn partition_of(region: &str) -> &'static str {
+    const PARTITIONS: [(&str, &str); 4] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// One member account's role and its last credentials.
@@ -388,6 +413,38 @@ mod tests {
             ..OrgSettings::default()
         };
         AwsScopes::new(SdkConfig::builder().build(), org, None)
+    }
+
+    #[test]
+    fn member_roles_are_named_in_the_regions_partition() {
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+        ] {
+            assert_eq!(partition_of(region), partition, "{region}");
+        }
+    }
+
+    #[test]
+    fn the_member_role_arn_has_the_functions_partition() {
+        let account = Account::parse("111122223333").unwrap();
+        for (region, arn) in [
+            ("cn-northwest-1", "arn:aws-cn:iam::111122223333:role/member"),
+            ("eu-west-1", "arn:aws:iam::111122223333:role/member"),
+        ] {
+            let org = OrgSettings {
+                member_role_name: "member".into(),
+                ..OrgSettings::default()
+            };
+            let base = SdkConfig::builder().region(SdkRegion::new(region)).build();
+            let scopes = AwsScopes::new(base, org, None);
+            assert_eq!(scopes.member_role_arn(&account), arn);
+        }
     }
 
     #[test]
