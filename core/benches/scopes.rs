@@ -56,7 +56,10 @@ fn write(path: &Path, value: &Value) {
 /// Writes every scope's fixtures under a new temp dir.
 fn generate(size: &Size) -> PathBuf {
     let root = std::env::temp_dir().join(format!("scopes-bench-{}", uuid::Uuid::new_v4()));
-    let captured = "2026-11-24T13:21:00Z";
+    // Captured now: the sync re-reads inventories older than its maximum age
+    // (24 h), so a fixed date would have every run after the first re-read
+    // every instance recorded so far.
+    let captured = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for a in 0..size.accounts {
         for (r, region) in REGIONS.iter().take(size.regions).enumerate() {
             let dir = root.join(FIXTURE_SCOPES_DIR).join(account(a)).join(region);
