@@ -111,6 +111,12 @@ pub struct HistoryArgs {
     /// Changes before this time.
     #[arg(long)]
     until: Option<String>,
+    /// Only changes of instances recorded in this AWS account (12 digits).
+    #[arg(long)]
+    aws_account: Option<String>,
+    /// Only changes of instances recorded in this region, e.g. us-east-1.
+    #[arg(long)]
+    aws_region: Option<String>,
     #[command(flatten)]
     page: PageArgs,
     #[command(flatten)]
@@ -275,6 +281,8 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<()> {
     let query = query_string(&[
         ("since", args.since.as_deref()),
         ("until", args.until.as_deref()),
+        ("aws_account", args.aws_account.as_deref()),
+        ("aws_region", args.aws_region.as_deref()),
         ("limit", limit.as_deref()),
     ]);
     // clap requires one of the two.

@@ -179,6 +179,10 @@ pub struct WidespreadPackages {
 pub struct HistoryQuery {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only the changes of instances recorded in this account and region
+    /// (their current record: a deleted instance's changes match neither).
+    pub account: Option<Account>,
+    pub region: Option<Region>,
     /// 1 to 1000; 100 by default.
     pub limit: u32,
     /// Opaque token from a previous [`HistoryPage`].
@@ -190,6 +194,8 @@ impl Default for HistoryQuery {
         Self {
             since: None,
             until: None,
+            account: None,
+            region: None,
             limit: DEFAULT_SEARCH_LIMIT,
             next_token: None,
         }

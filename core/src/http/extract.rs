@@ -308,7 +308,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Scopes {
 pub const SCOPES_PARAMS: [&str; 2] = ["limit", "next_token"];
 
 /// The query parameters the history routes accept.
-pub const HISTORY_PARAMS: [&str; 4] = ["since", "until", "limit", "next_token"];
+pub const HISTORY_PARAMS: [&str; 6] = [
+    "since",
+    "until",
+    "aws_account",
+    "aws_region",
+    "limit",
+    "next_token",
+];
 
 fn history_query(raw: Option<&str>) -> Result<HistoryQuery, ApiError> {
     history_from(parse_query(raw)?)
@@ -362,6 +369,8 @@ fn history_from(pairs: Vec<(String, String)>) -> Result<HistoryQuery, ApiError> 
         match key.as_str() {
             "since" => q.since = Some(parse_utc("since", &value)?),
             "until" => q.until = Some(parse_utc("until", &value)?),
+            "aws_account" => q.account = Some(Account::parse(&value)?),
+            "aws_region" => q.region = Some(Region::parse(&value)?),
             "limit" => q.limit = parse_search_limit(&value)?,
             "next_token" => q.next_token = Some(value),
             _ => return Err(unknown_param(&key, &HISTORY_PARAMS)),

@@ -6,9 +6,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::values::{format_time, long, micros, parse_time, text, time, Row};
+use super::values::{format_time, long, micros, opt_text, parse_time, text, time, Row};
 use super::{Store, StoreError};
-use crate::model::InstanceId;
+use crate::model::{Account, InstanceId, Region};
 use crate::query::{Change, HistoryPage, HistoryQuery};
 
 /// Where a page starts (exclusive), newest first: a change's time and id.
@@ -104,6 +104,8 @@ impl Store {
             .into_iter()
             .chain([
                 time("since", micros(q.since.unwrap_or_else(earliest))),
+                opt_text("account", q.account.as_ref().map(Account::as_str)),
+                opt_text("region", q.region.as_ref().map(Region::as_str)),
                 time("until", start.at),
                 long("before_id", start.id),
                 long("limit", i64::from(q.limit) + 1),

@@ -1126,6 +1126,16 @@ async fn history_and_version_ranges_over_http() {
         )
         .await;
         assert_eq!(window.body["changes"], json!([]), "{ctx}: {}", window.body);
+        // Narrowed to the instance's account, and to another one.
+        let own = get(api, "/packages/openssl/history?aws_account=123456789012").await;
+        assert_eq!(
+            own.body["changes"].as_array().unwrap().len(),
+            2,
+            "{ctx}: {}",
+            own.body
+        );
+        let other = get(api, "/packages/openssl/history?aws_region=eu-north-1").await;
+        assert_eq!(other.body["changes"], json!([]), "{ctx}: {}", other.body);
 
         let found = get(
             api,
@@ -1157,6 +1167,7 @@ async fn history_and_version_ranges_over_http() {
                 "package_name: unknown query parameter",
             ),
             ("/packages/openssl/history?limit=5000", "limit:"),
+            ("/packages/openssl/history?aws_account=12", "aws_account:"),
             ("/packages/openssl?limit=5", "takes no query parameters"),
         ] {
             get(api, path).await.assert_error(

@@ -438,3 +438,67 @@ impl Micros for DateTime<Utc> {
         self.trunc_subsecs(6)
     }
 }
+
+/// Across an organization: a package's and the fleet's history narrowed to
+/// an account or a region, by the instances' records (a deleted instance's
+/// changes match no filter, but stay without one).
+#[tokio::test]
+async fn histories_narrow_to_an_account_and_a_region() {
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
+        let scopes = [
+            ("i-a-east", "111111111111", "us-east-1"),
+            ("i-a-west", "111111111111", "eu-west-1"),
+            ("i-b-east", "222222222222", "us-east-1"),
+        ];
+        for (instance, account, region) in scopes {
+            let mut i = common::instance(instance, pkgs(&[("openssl", "3.0.13-1")]));
+            i.account = account.parse().unwrap();
+            i.region = region.parse().unwrap();
+            s.put_instance(&i).await.unwrap();
+        }
+        let of = |page: inventory_core::query::HistoryPage| -> BTreeSet<String> {
+            page.changes
+                .iter()
+                .map(|c| c.instance_id.as_str().to_owned())
+                .collect()
+        };
+        let filtered = |account: Option<&str>, region: Option<&str>| HistoryQuery {
+            account: account.map(|a| a.parse().unwrap()),
+            region: region.map(|r| r.parse().unwrap()),
+            ..HistoryQuery::default()
+        };
+        let set = |ids: &[&str]| ids.iter().map(|i| i.to_string()).collect::<BTreeSet<_>>();
+        let q = filtered(Some("111111111111"), None);
+        let page = s.package_history("openssl", &q).await.unwrap();
+        assert_eq!(of(page), set(&["i-a-east", "i-a-west"]), "{ctx}: account");
+        let q = filtered(None, Some("us-east-1"));
+        let page = s.package_history("openssl", &q).await.unwrap();
+        assert_eq!(of(page), set(&["i-a-east", "i-b-east"]), "{ctx}: region");
+        let q = filtered(Some("111111111111"), Some("eu-west-1"));
+        let page = s.fleet_history(&q).await.unwrap();
+        assert_eq!(of(page), set(&["i-a-west"]), "{ctx}: both, fleet");
+        let q = filtered(Some("333333333333"), None);
+        assert!(
+            s.fleet_history(&q).await.unwrap().changes.is_empty(),
+            "{ctx}"
+        );
+        let page = s
+            .instance_history(&id("i-b-east"), &filtered(Some("111111111111"), None))
+            .await
+            .unwrap();
+        assert!(page.changes.is_empty(), "{ctx}: another account's instance");
+
+        // A deleted instance's changes stay in the unfiltered history only.
+        assert!(s.delete_instance(&id("i-a-west")).await.unwrap());
+        let q = filtered(Some("111111111111"), None);
+        let page = s.package_history("openssl", &q).await.unwrap();
+        assert_eq!(of(page), set(&["i-a-east"]), "{ctx}: deleted");
+        let page = s
+            .package_history("openssl", &HistoryQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(of(page).len(), 3, "{ctx}: unfiltered keeps it");
+    })
+    .await;
+}

@@ -262,7 +262,8 @@ pub(crate) struct Sql {
     pub scopes: &'static str,
     /// The history (schema 4), newest first: of an instance (`id`) or a
     /// package (`name`), from `since` to before (`until`, `before_id`), at
-    /// most `limit`.
+    /// most `limit`; with `account` or `region`, only the changes of
+    /// instances recorded there now.
     pub instance_history: &'static str,
     pub package_history: &'static str,
     /// The fleet's history (every instance's changes), paged as the two above.
