@@ -1,5 +1,6 @@
 //! ec2-inventory core: the domain model, the Data API store, the package and
-//! instance sources, the use cases and the HTTP API (one axum Router that the
+//! instance sources, what each event does (`events`), the advisory feeds'
+//! import and fetch (`feeds`) and the HTTP API (one axum Router that the
 //! Lambda and `inventory serve` both serve), and the version orderings of
 //! package ecosystems (`version`), and the security advisory feeds matched against installed
 //! packages (`advisories`).

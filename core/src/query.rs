@@ -118,7 +118,6 @@ pub struct PackageVersionCount {
     pub instances: u64,
 }
 
-/// How many recorded instances there are along each of the fleet's
 /// What the fleet overview shows ([`crate::store::Store::fleet_overview`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetOverview {
@@ -132,6 +131,7 @@ pub struct FleetOverview {
     pub advisories: AdvisoryCountPage,
 }
 
+/// How many recorded instances there are along each of the fleet's
 /// dimensions, most first; `None` for instances with no value (no state
 /// event yet, no platform reported).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

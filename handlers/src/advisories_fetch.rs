@@ -1,5 +1,5 @@
 //! The `advisories-fetch` function: on its schedule, fetches the configured
-//! advisory feeds and imports what changed (`inventory_core::events::advisory_fetch`).
+//! advisory feeds and imports what changed (`inventory_core::feeds::fetch`).
 //! A feed that failed fails the invocation, so the function's error alarm
 //! fires; the other feeds were imported all the same, and every feed's last
 //! good data stays.

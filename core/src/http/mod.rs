@@ -1,8 +1,8 @@
 //! The HTTP API as one `axum::Router` ([`router`]), served by the `http-api`
 //! Lambda (lambda_http) and by `inventory serve` (axum) alike, and called in
 //! process by `inventory get|search|packages`. See `docs/http-api.md` for the
-//! contract. Each route calls the store's operation of the same name: here
-//! are the routes, the extractors that validate a
+//! contract. Each route calls the store directly: here are the routes, the
+//! extractors that validate a
 //! request (`extract`), the JSON shapes (`dto`) and the error answers
 //! (`errors`). The same router serves the fleet page for people under
 //! `/ui/` (`page`, see `docs/page.md`).

@@ -118,11 +118,12 @@ impl Store {
             Dialect::Mysql => self.mysql_role_steps(&role, &password).await?,
         };
         for s in &steps {
-            if s.holds_secret {
-                self.run_withholding_errors(s.name, &s.sql).await?;
+            let ran = if s.holds_secret {
+                self.run_withholding_errors(s.name, &s.sql).await
             } else {
-                self.run(s.name, &s.sql, &[]).await?;
-            }
+                self.run(s.name, &s.sql, &[]).await
+            };
+            ran.map_err(|e| StoreError::AppRole(format!("step {} failed: {e}", s.name)))?;
         }
         let dialect = self.dialect();
         tracing::info!(role = %role, %dialect, steps = steps.len(), "application role ready");
@@ -277,7 +278,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identifiers_are_plain_lower_case() {
+    fn identifiers_are_plain() {
         assert!(identifier("role", "inventory_app").is_ok());
         assert!(identifier("database", "Inventory_2").is_ok());
         for bad in [

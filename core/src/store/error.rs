@@ -34,7 +34,7 @@ pub enum StoreError {
     Migration(String),
     /// The application role cannot be set up as asked (its secret, name or
     /// password).
-    #[error("the application role: {0}")]
+    #[error("database role: {0}")]
     AppRole(String),
 }
 

@@ -13,8 +13,10 @@
 //! | state event | `inventory_apply_state` | `record_state_event`, `upsert_state`, then `set_captured_after_state` and `link_packages` |
 //!
 //! The routines live in `ddl/<dialect>/routines.sql`; SQLite, which has
-//! none, runs the same steps as statements, each named after the step of
-//! `inventory_link_packages` it stands for, so the three read side by side.
+//! none, runs the same steps as statements, in functions named after the
+//! routine each stands for (`sqlite_write` for `inventory_write_instance`
+//! and `inventory_replace_packages`, `sqlite_apply_state`,
+//! `sqlite_link_packages`), so the three read side by side.
 //!
 //! The one limit is the Data API's 4 MiB request: a package list whose JSON
 //! exceeds [`PACKAGES_JSON_BUDGET`] is split into chunks, written inside one
@@ -201,7 +203,7 @@ pub(crate) struct WritePlan<'a> {
 }
 
 impl WritePlan<'_> {
-    /// The parameters of a statement about the `n`th chunk's packages: their
+    /// The parameters of a statement about the `chunk`th chunk's packages: their
     /// links, history and rows (SQLite), or a further chunk's link call.
     fn chunk_params(&self, chunk: usize) -> [SqlParameter; 5] {
         [
@@ -213,7 +215,7 @@ impl WritePlan<'_> {
         ]
     }
 
-    /// The head's parameters with the `n`th chunk as `packages`, and
+    /// The head's parameters with the `chunk`th chunk as `packages`, and
     /// `own_transaction` (1 when the call is not inside a transaction) for
     /// the routines that take it.
     fn params(&self, chunk: usize, own_transaction: Option<bool>) -> Vec<SqlParameter> {

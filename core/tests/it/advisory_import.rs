@@ -1,4 +1,4 @@
-//! Importing the fixture feeds (`events/advisories/`) through the use case,
+//! Importing the fixture feeds (`events/advisories/`) through `feeds::import`,
 //! on every backend: what each file gives, that a re-import changes nothing,
 //! that a broken file imports nothing, and the README tour's exposure: the
 //! sample Debian instance is affected by the tour advisory until the next

@@ -1,5 +1,6 @@
-//! Backends: connection pools per cluster (and per database), and running one statement on a connection.
-//! What differs per engine (binding, decoding, connecting) lives in `sqlite`, `postgres` and `mysql`.
+//! Backends: connection pools per cluster (and per database). Running one statement on any engine
+//! is `engine`; what differs per engine (binding, decoding, connecting) lives in `sqlite`,
+//! `postgres` and `mysql`.
 
 mod engine;
 mod mysql;
