@@ -306,12 +306,24 @@ pub async fn client(endpoint_url: &str) -> Client {
     Client::new(&config)
 }
 
-/// An endpoint URL where nothing listens: a port the system just gave out
-/// and took back (a fixed one, such as 9, may be in use on some machine).
-pub fn unreachable_endpoint_url() -> String {
+/// A Data API client of an endpoint where nothing listens: a port the system
+/// just gave out and took back (a fixed one, such as 9, may be in use on
+/// some machine). The SDK's own retries are off: they back off for seconds
+/// on every refused connection, and what the tests check is the store's
+/// answer to the failure.
+pub async fn unreachable_client() -> Client {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let addr = listener.local_addr().expect("its address");
-    format!("http://{addr}")
+    drop(listener);
+    let config = client(&format!("http://{addr}"))
+        .await
+        .config()
+        .to_builder();
+    Client::from_conf(
+        config
+            .retry_config(aws_sdk_rdsdata::config::retry::RetryConfig::disabled())
+            .build(),
+    )
 }
 
 /// Fast retries, still long enough to ride out the endpoint's 2 s resume.

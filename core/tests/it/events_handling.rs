@@ -730,7 +730,7 @@ async fn throttling_fails_retryably_and_the_redelivery_completes_the_launch() {
 #[tokio::test]
 async fn an_unreachable_data_api_fails_retryably() {
     // Nothing listens there: every call is a connection failure.
-    let client = common::client(&common::unreachable_endpoint_url()).await;
+    let client = common::unreachable_client().await;
     let store = Store::new(
         client,
         DbTarget {

@@ -915,7 +915,7 @@ async fn an_unavailable_database_is_503_without_detail() {
     .await;
 
     // No endpoint at all (a closed port): also the database being unreachable.
-    let client = common::client(&common::unreachable_endpoint_url()).await;
+    let client = common::unreachable_client().await;
     let db = common::sqlite().await;
     let store = Store::new(client, db.target.clone()).with_retry_policy(NO_RETRY);
     let answer = get(&router(store), "/ec2/i-1").await;
