@@ -161,8 +161,8 @@ pub(crate) struct AdvisorySql {
     /// advisory (50,000: 40 ms for an advisory on 5 instances). They also
     /// take each package's ranges of an advisory and release together
     /// (`hits`) before joining the links, which then need no grouping:
-    /// grouped after the join, MariaDB grouped every affected link (7,000
-    /// for a package on every Debian instance) in a temporary table.
+    /// grouped after the join, MariaDB grouped every affected link (10,000
+    /// for a package on each of 10,000 instances) in a temporary table.
     pub affected: &'static str,
     /// An instance's findings, most severe first, after the `after_*` keys.
     pub instance_vulnerabilities: &'static str,
