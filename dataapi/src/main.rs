@@ -26,7 +26,7 @@ struct Args {
     /// When set, calls must pass this secretArn.
     #[arg(long)]
     secret_arn: Option<String>,
-    /// TOML file with settings and [[cluster]] tables (flags given on the command line win).
+    /// TOML file with settings and `[[cluster]]` tables (flags given on the command line win).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Milliseconds added to every call.
