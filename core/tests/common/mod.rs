@@ -297,13 +297,16 @@ fn unique_name() -> String {
 
 /// A Data API client for a local endpoint.
 pub async fn client(endpoint_url: &str) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    Client::new(&local_config(endpoint_url).load().await)
+}
+
+/// The shared settings of a local endpoint's clients: test credentials, one
+/// Region.
+fn local_config(endpoint_url: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint_url)
         .test_credentials()
         .region(Region::new("us-east-1"))
-        .load()
-        .await;
-    Client::new(&config)
 }
 
 /// A Data API client of an endpoint where nothing listens: a port the system
@@ -315,15 +318,11 @@ pub async fn unreachable_client() -> Client {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let addr = listener.local_addr().expect("its address");
     drop(listener);
-    let config = client(&format!("http://{addr}"))
-        .await
-        .config()
-        .to_builder();
-    Client::from_conf(
-        config
-            .retry_config(aws_sdk_rdsdata::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    let config = local_config(&format!("http://{addr}"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    Client::new(&config)
 }
 
 /// Fast retries, still long enough to ride out the endpoint's 2 s resume.
