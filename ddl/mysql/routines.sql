@@ -65,7 +65,8 @@ DELIMITER //
 -- The list is read once into `inventory_wanted`: each JSON row's package id
 -- (NULL while new) and whether the input adds or changes its publisher,
 -- architecture or source, or brings the sort key of a package recorded
--- before schema 004. A lookup by `identity_hash` costs more than the rest of
+-- before schema 004; when it can do neither, the lookup reads only the
+-- identity index. A lookup by `identity_hash` costs more than the rest of
 -- a row's work, so each package is looked up once, and JSON_TABLE is read
 -- again only to insert the new ones or to update the changed ones. Every
 -- other statement joins the keyed temporary tables, never JSON_TABLE: the
@@ -98,11 +99,19 @@ BEGIN
     DECLARE v_locked INT;
     DECLARE v_before BIGINT;
     DECLARE v_package BIGINT;
+    DECLARE v_compare BOOLEAN;
     SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
     DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
     CREATE TEMPORARY TABLE inventory_wanted (
         ord INT NOT NULL PRIMARY KEY, id BIGINT NULL, stale BOOLEAN NOT NULL, KEY (id)
     );
+    -- Whether the lookup must compare the stored rows: only when the list
+    -- brings a publisher, architecture or source, or some package still
+    -- lacks its sort key (the index `package_keyless`, schema 011).
+    -- Otherwise no package can be stale, and the lookup reads the identity
+    -- index alone.
+    SET v_compare = JSON_CONTAINS_PATH(p_packages, 'one', '$[*].p', '$[*].a', '$[*].s')
+        OR EXISTS (SELECT 1 FROM package WHERE version_key IS NULL);
     -- At most twice: when some are new, insert them and look again.
     WHILE v_looked = 0 OR (v_looked = 1 AND v_new > 0) DO
         IF v_looked = 1 THEN
@@ -132,16 +141,25 @@ BEGIN
             END IF;
             DELETE FROM inventory_wanted;
         END IF;
-        INSERT INTO inventory_wanted (ord, id, stale)
-        SELECT j.ord, p.id,
-            (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
-            OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
-            OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-            OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
-        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY, h CHAR(64) PATH '$.h',
-            publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-        LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+        IF v_compare THEN
+            INSERT INTO inventory_wanted (ord, id, stale)
+            SELECT j.ord, p.id,
+                (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+                OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+                OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
+                OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
+            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                h CHAR(64) PATH '$.h', publisher VARCHAR(255) PATH '$.p',
+                architecture VARCHAR(32) PATH '$.a', source_name VARCHAR(255) PATH '$.s',
+                version_key VARCHAR(700) PATH '$.k')) AS j
+            LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+        ELSE
+            INSERT INTO inventory_wanted (ord, id, stale)
+            SELECT j.ord, p.id, FALSE
+            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                h CHAR(64) PATH '$.h')) AS j
+            LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+        END IF;
         SELECT COUNT(*), COUNT(*) - COUNT(id), SUM(stale)
         INTO v_wanted, v_new, v_stale
         FROM inventory_wanted;

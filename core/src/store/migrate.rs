@@ -101,6 +101,14 @@ pub(crate) const FILES: &[SchemaFile] = &[
         mysql: include_str!("../../../ddl/mysql/010_fleet_tally.sql"),
         sqlite: include_str!("../../../ddl/sqlite/010_fleet_tally.sql"),
     },
+    // MySQL: an index that tells whether any package lacks its sort key, so
+    // that a write's lookup reads the identity index alone.
+    SchemaFile {
+        version: 11,
+        postgres: include_str!("../../../ddl/postgres/011_keyless_packages.sql"),
+        mysql: include_str!("../../../ddl/mysql/011_keyless_packages.sql"),
+        sqlite: include_str!("../../../ddl/sqlite/011_keyless_packages.sql"),
+    },
 ];
 
 /// The newest schema version this build knows: the last file's.

@@ -170,6 +170,67 @@ async fn duplicate_and_unicode_packages() {
     .await;
 }
 
+/// Packages are shared rows: a later write that brings a stored package's
+/// publisher, architecture or source fills them in for every instance
+/// listing it, whichever place in the list it has, and a write without them
+/// keeps them. MySQL's lookup compares the stored rows only when the list
+/// brings such a field: the fields here come only after a package without.
+#[tokio::test]
+async fn a_later_write_fills_in_what_a_package_lacked() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let bare = || vec![Package::new("a", "1"), Package::new("b", "1")];
+        let with_fields = |publisher: &str| {
+            let mut b = Package::new("b", "1");
+            b.publisher = Some(publisher.into());
+            b.architecture = Some("amd64".into());
+            b.source_name = Some("b-src".into());
+            vec![Package::new("a", "1"), b]
+        };
+        let fields = |rec: &inventory_core::model::InstanceRecord| {
+            rec.instance
+                .packages
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.publisher.clone(),
+                        p.architecture.clone(),
+                        p.source_name.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let some = |s: &str| Some(s.to_string());
+        for (instance, packages) in [
+            ("i-bare", bare()),
+            ("i-first", with_fields("first")),
+            ("i-again", bare()),
+        ] {
+            let i = common::instance(instance, packages);
+            db.store
+                .put_instance(&i)
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+        }
+        let filled = vec![
+            ("a".to_string(), None, None, None),
+            ("b".to_string(), some("first"), some("amd64"), some("b-src")),
+        ];
+        assert_eq!(fields(&db.record(&id("i-bare")).await), filled, "{ctx}");
+        assert_eq!(fields(&db.record(&id("i-again")).await), filled, "{ctx}");
+
+        let i = common::instance("i-second", with_fields("second"));
+        db.store.put_instance(&i).await.unwrap();
+        assert_eq!(
+            fields(&db.record(&id("i-bare")).await)[1].1,
+            some("second"),
+            "{ctx}: a changed publisher replaces the stored one"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn delete_cascades_to_links() {
     common::on_each_backend(async |db| {

@@ -1,0 +1,3 @@
+-- Schema 11, PostgreSQL: nothing changes here. MySQL indexes the packages
+-- that still lack their version sort key, so that a write's lookup reads
+-- its identity index alone (ddl/mysql/011_keyless_packages.sql).

@@ -1,0 +1,2 @@
+-- Schema 11, SQLite: nothing changes here (see
+-- ddl/mysql/011_keyless_packages.sql).
