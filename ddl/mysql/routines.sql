@@ -62,6 +62,13 @@ DELIMITER //
 -- installed, without a diff; an unchanged set records nothing. The caller
 -- holds the row lock.
 --
+-- A first write of known packages (the instance has no links, and the list
+-- brings nothing to compare, see below) links them straight from the list
+-- and records each as installed: no temporary table, each package looked up
+-- once, in the links' insert. When fewer rows were linked than listed, some
+-- packages are new: those links are taken back, and the call goes on as
+-- every other write does.
+--
 -- The list is read once into `inventory_wanted`: each JSON row's package id
 -- (NULL while new) and whether the input adds or changes its publisher,
 -- architecture or source, or brings the sort key of a package recorded
@@ -100,11 +107,8 @@ BEGIN
     DECLARE v_before BIGINT;
     DECLARE v_package BIGINT;
     DECLARE v_compare BOOLEAN;
+    DECLARE v_linked BOOLEAN DEFAULT FALSE;
     SELECT 1 INTO v_locked FROM inventory_lock WHERE name = 'findings' LOCK IN SHARE MODE;
-    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
-    CREATE TEMPORARY TABLE inventory_wanted (
-        ord INT NOT NULL PRIMARY KEY, id BIGINT NULL, stale BOOLEAN NOT NULL, KEY (id)
-    );
     -- Whether the lookup must compare the stored rows: only when the list
     -- brings a publisher, architecture or source, or some package still
     -- lacks its sort key (the index `package_keyless`, schema 011).
@@ -112,181 +116,203 @@ BEGIN
     -- index alone.
     SET v_compare = JSON_CONTAINS_PATH(p_packages, 'one', '$[*].p', '$[*].a', '$[*].s')
         OR EXISTS (SELECT 1 FROM package WHERE version_key IS NULL);
-    -- At most twice: when some are new, insert them and look again.
-    WHILE v_looked = 0 OR (v_looked = 1 AND v_new > 0) DO
-        IF v_looked = 1 THEN
-            -- New packages, in the caller's (sorted) order, so that writers
-            -- sharing new packages wait for each other instead of
-            -- deadlocking. IGNORE settles a race with a concurrent writer
-            -- inserting the same new package, whose row may differ in
-            -- publisher or architecture: hence the second look. Ids only
-            -- grow: the packages this call inserts are above `v_before`.
-            SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
-            INSERT IGNORE INTO package (name, version, scheme, publisher, architecture,
-                source_name, version_key)
-            SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
-                j.version_key
-            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
-                name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
+    SELECT COUNT(*) INTO v_links FROM ec2_package WHERE ec2_id = p_id;
+    IF v_links = 0 AND NOT v_compare THEN
+        INSERT INTO ec2_package (ec2_id, package_id)
+        SELECT p_id, p.id
+        FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (h CHAR(64) PATH '$.h')) AS j
+        STRAIGHT_JOIN package p ON p.identity_hash = UNHEX(j.h);
+        IF ROW_COUNT() = JSON_LENGTH(p_packages) THEN
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                new_version)
+            SELECT p_id, p_at, p_source, 'installed', j.name, NULL, j.version
+            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (name VARCHAR(255) PATH '$.n',
+                version VARCHAR(128) PATH '$.v')) AS j;
+            SET v_linked = TRUE;
+        ELSE
+            DELETE FROM ec2_package WHERE ec2_id = p_id;
+        END IF;
+    END IF;
+    IF NOT v_linked THEN
+        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
+        CREATE TEMPORARY TABLE inventory_wanted (
+            ord INT NOT NULL PRIMARY KEY, id BIGINT NULL, stale BOOLEAN NOT NULL, KEY (id)
+        );
+        -- At most twice: when some are new, insert them and look again.
+        WHILE v_looked = 0 OR (v_looked = 1 AND v_new > 0) DO
+            IF v_looked = 1 THEN
+                -- New packages, in the caller's (sorted) order, so that writers
+                -- sharing new packages wait for each other instead of
+                -- deadlocking. IGNORE settles a race with a concurrent writer
+                -- inserting the same new package, whose row may differ in
+                -- publisher or architecture: hence the second look. Ids only
+                -- grow: the packages this call inserts are above `v_before`.
+                SELECT COALESCE(MAX(id), 0) INTO v_before FROM package;
+                INSERT IGNORE INTO package (name, version, scheme, publisher, architecture,
+                    source_name, version_key)
+                SELECT j.name, j.version, p_scheme, j.publisher, j.architecture, j.source_name,
+                    j.version_key
+                FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                    name VARCHAR(255) PATH '$.n', version VARCHAR(128) PATH '$.v',
+                    publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
+                    source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
+                STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
+                WHERE w.id IS NULL
+                ORDER BY j.ord;
+                IF ROW_COUNT() > 0 THEN
+                    INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
+                    SELECT m.package_id, m.range_id, m.matched_by
+                    FROM package_match m
+                    WHERE m.package_id > v_before;
+                END IF;
+                DELETE FROM inventory_wanted;
+            END IF;
+            IF v_compare THEN
+                INSERT INTO inventory_wanted (ord, id, stale)
+                SELECT j.ord, p.id,
+                    (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
+                    OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
+                    OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
+                    OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
+                FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                    h CHAR(64) PATH '$.h', publisher VARCHAR(255) PATH '$.p',
+                    architecture VARCHAR(32) PATH '$.a', source_name VARCHAR(255) PATH '$.s',
+                    version_key VARCHAR(700) PATH '$.k')) AS j
+                LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+            ELSE
+                INSERT INTO inventory_wanted (ord, id, stale)
+                SELECT j.ord, p.id, FALSE
+                FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
+                    h CHAR(64) PATH '$.h')) AS j
+                LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+            END IF;
+            SELECT COUNT(*), COUNT(*) - COUNT(id), SUM(stale)
+            INTO v_wanted, v_new, v_stale
+            FROM inventory_wanted;
+            SET v_looked = v_looked + 1;
+        END WHILE;
+        IF v_stale > 0 THEN
+            -- Rare; only those rows are updated (an update locks what it reads),
+            -- and their findings made again, one by one: the view takes a
+            -- condition on one id, not a list.
+            UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
                 publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
                 source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
             STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
-            WHERE w.id IS NULL
-            ORDER BY j.ord;
-            IF ROW_COUNT() > 0 THEN
+            STRAIGHT_JOIN package p ON p.id = w.id
+            SET p.publisher = COALESCE(j.publisher, p.publisher),
+                p.architecture = COALESCE(j.architecture, p.architecture),
+                p.source_name = COALESCE(j.source_name, p.source_name),
+                p.version_key = COALESCE(p.version_key, j.version_key)
+            WHERE w.stale;
+            SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale;
+            WHILE v_package IS NOT NULL DO
+                DELETE FROM package_finding WHERE package_id = v_package;
                 INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
                 SELECT m.package_id, m.range_id, m.matched_by
                 FROM package_match m
-                WHERE m.package_id > v_before;
-            END IF;
-            DELETE FROM inventory_wanted;
+                WHERE m.package_id = v_package;
+                SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale AND id > v_package;
+            END WHILE;
         END IF;
-        IF v_compare THEN
-            INSERT INTO inventory_wanted (ord, id, stale)
-            SELECT j.ord, p.id,
-                (j.publisher IS NOT NULL AND NOT (j.publisher <=> p.publisher))
-                OR (j.architecture IS NOT NULL AND NOT (j.architecture <=> p.architecture))
-                OR (j.source_name IS NOT NULL AND NOT (j.source_name <=> p.source_name))
-                OR (p.version_key IS NULL AND j.version_key IS NOT NULL)
-            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
-                h CHAR(64) PATH '$.h', publisher VARCHAR(255) PATH '$.p',
-                architecture VARCHAR(32) PATH '$.a', source_name VARCHAR(255) PATH '$.s',
-                version_key VARCHAR(700) PATH '$.k')) AS j
-            LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+        IF v_links = 0 THEN
+            -- No links yet (a first write, or an instance that had none): every
+            -- package is an install and there is nothing to diff. A further
+            -- chunk always finds the first chunk's links.
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                new_version)
+            SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
+            FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id;
+            INSERT INTO ec2_package (ec2_id, package_id)
+            SELECT p_id, w.id FROM inventory_wanted w;
         ELSE
-            INSERT INTO inventory_wanted (ord, id, stale)
-            SELECT j.ord, p.id, FALSE
-            FROM JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
-                h CHAR(64) PATH '$.h')) AS j
-            LEFT JOIN package p ON p.identity_hash = UNHEX(j.h);
+            -- The links kept: the instance's links, each looked up in
+            -- `inventory_wanted`. All wanted kept, and (for a replace) no other
+            -- link: nothing changed.
+            SELECT COUNT(*) INTO v_kept
+            FROM ec2_package ep STRAIGHT_JOIN inventory_wanted w ON w.id = ep.package_id
+            WHERE ep.ec2_id = p_id;
         END IF;
-        SELECT COUNT(*), COUNT(*) - COUNT(id), SUM(stale)
-        INTO v_wanted, v_new, v_stale
-        FROM inventory_wanted;
-        SET v_looked = v_looked + 1;
-    END WHILE;
-    IF v_stale > 0 THEN
-        -- Rare; only those rows are updated (an update locks what it reads),
-        -- and their findings made again, one by one: the view takes a
-        -- condition on one id, not a list.
-        UPDATE JSON_TABLE(p_packages, '$[*]' COLUMNS (ord FOR ORDINALITY,
-            publisher VARCHAR(255) PATH '$.p', architecture VARCHAR(32) PATH '$.a',
-            source_name VARCHAR(255) PATH '$.s', version_key VARCHAR(700) PATH '$.k')) AS j
-        STRAIGHT_JOIN inventory_wanted w ON w.ord = j.ord
-        STRAIGHT_JOIN package p ON p.id = w.id
-        SET p.publisher = COALESCE(j.publisher, p.publisher),
-            p.architecture = COALESCE(j.architecture, p.architecture),
-            p.source_name = COALESCE(j.source_name, p.source_name),
-            p.version_key = COALESCE(p.version_key, j.version_key)
-        WHERE w.stale;
-        SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale;
-        WHILE v_package IS NOT NULL DO
-            DELETE FROM package_finding WHERE package_id = v_package;
-            INSERT IGNORE INTO package_finding (package_id, range_id, matched_by)
-            SELECT m.package_id, m.range_id, m.matched_by
-            FROM package_match m
-            WHERE m.package_id = v_package;
-            SELECT MIN(id) INTO v_package FROM inventory_wanted WHERE stale AND id > v_package;
-        END WHILE;
-    END IF;
-    SELECT COUNT(*) INTO v_links FROM ec2_package WHERE ec2_id = p_id;
-    IF v_links = 0 THEN
-        -- No links yet (a first write, or an instance that had none): every
-        -- package is an install and there is nothing to diff. A further
-        -- chunk always finds the first chunk's links.
-        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
-            new_version)
-        SELECT p_id, p_at, p_source, 'installed', p.name, NULL, p.version
-        FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id;
-        INSERT INTO ec2_package (ec2_id, package_id)
-        SELECT p_id, w.id FROM inventory_wanted w;
-    ELSE
-        -- The links kept: the instance's links, each looked up in
-        -- `inventory_wanted`. All wanted kept, and (for a replace) no other
-        -- link: nothing changed.
-        SELECT COUNT(*) INTO v_kept
-        FROM ec2_package ep STRAIGHT_JOIN inventory_wanted w ON w.id = ep.package_id
-        WHERE ep.ec2_id = p_id;
-    END IF;
-    IF v_links > 0 AND (v_kept < v_wanted OR (p_replace AND v_kept < v_links)) THEN
-        -- What comes: the wanted packages not linked yet. `same` marks a
-        -- link that moves to another row of the same name and version (the
-        -- instance's scheme changed): no change for the history.
-        CREATE TEMPORARY TABLE inventory_came (
-            id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
-            same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
-        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-        INSERT INTO inventory_came (id, name, version)
-        SELECT p.id, p.name, p.version
-        FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id
-        WHERE NOT EXISTS (
-            SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
-        IF p_replace THEN
-            -- What goes: the links not wanted. A name with one version gone and
-            -- one come changed version.
-            CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
-            INSERT INTO inventory_gone (id, name, version)
+        IF v_links > 0 AND (v_kept < v_wanted OR (p_replace AND v_kept < v_links)) THEN
+            -- What comes: the wanted packages not linked yet. `same` marks a
+            -- link that moves to another row of the same name and version (the
+            -- instance's scheme changed): no change for the history.
+            CREATE TEMPORARY TABLE inventory_came (
+                id BIGINT NOT NULL, name VARCHAR(255) NOT NULL, version VARCHAR(128) NOT NULL,
+                same BOOLEAN NOT NULL DEFAULT FALSE, KEY (name)
+            ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+            INSERT INTO inventory_came (id, name, version)
             SELECT p.id, p.name, p.version
-            FROM ec2_package ep
-            JOIN package p ON p.id = ep.package_id
-            WHERE ep.ec2_id = p_id
-              AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
-            UPDATE inventory_came c
-            JOIN inventory_gone g ON g.name = c.name AND g.version = c.version
-            SET c.same = TRUE, g.same = TRUE;
+            FROM inventory_wanted w STRAIGHT_JOIN package p ON p.id = w.id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM ec2_package ep WHERE ep.ec2_id = p_id AND ep.package_id = w.id);
+            IF p_replace THEN
+                -- What goes: the links not wanted. A name with one version gone and
+                -- one come changed version.
+                CREATE TEMPORARY TABLE inventory_gone LIKE inventory_came;
+                INSERT INTO inventory_gone (id, name, version)
+                SELECT p.id, p.name, p.version
+                FROM ec2_package ep
+                JOIN package p ON p.id = ep.package_id
+                WHERE ep.ec2_id = p_id
+                  AND NOT EXISTS (SELECT 1 FROM inventory_wanted w WHERE w.id = ep.package_id);
+                UPDATE inventory_came c
+                JOIN inventory_gone g ON g.name = c.name AND g.version = c.version
+                SET c.same = TRUE, g.same = TRUE;
+                INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                    new_version)
+                SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
+                FROM inventory_gone g
+                JOIN inventory_came c ON c.name = g.name AND NOT c.same
+                WHERE NOT g.same
+                GROUP BY g.name
+                HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
+                INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                    new_version)
+                SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
+                FROM inventory_gone g
+                WHERE NOT g.same AND NOT EXISTS (
+                    SELECT 1 FROM ec2_history h
+                    WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
+                      AND h.kind = 'changed');
+                DELETE ep FROM inventory_gone g
+                STRAIGHT_JOIN ec2_package ep ON ep.ec2_id = p_id AND ep.package_id = g.id;
+            END IF;
+            -- Installs: what came, but for the changes just recorded and, in a
+            -- further chunk, for what the first chunk recorded as removed (or as
+            -- the old side of a change): those were kept.
             INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
                 new_version)
-            SELECT p_id, p_at, p_source, 'changed', g.name, MIN(g.version), MIN(c.version)
-            FROM inventory_gone g
-            JOIN inventory_came c ON c.name = g.name AND NOT c.same
-            WHERE NOT g.same
-            GROUP BY g.name
-            HAVING COUNT(DISTINCT g.version) = 1 AND COUNT(DISTINCT c.version) = 1;
-            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
-                new_version)
-            SELECT p_id, p_at, p_source, 'removed', g.name, g.version, NULL
-            FROM inventory_gone g
-            WHERE NOT g.same AND NOT EXISTS (
+            SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
+            FROM inventory_came c
+            WHERE NOT c.same AND NOT EXISTS (
                 SELECT 1 FROM ec2_history h
-                WHERE h.package_name = g.name AND h.changed_at = p_at AND h.ec2_id = p_id
-                  AND h.kind = 'changed');
-            DELETE ep FROM inventory_gone g
-            STRAIGHT_JOIN ec2_package ep ON ep.ec2_id = p_id AND ep.package_id = g.id;
+                WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+                  AND ((p_replace AND h.kind = 'changed')
+                    OR (NOT p_replace AND h.kind IN ('removed', 'changed')
+                        AND h.old_version = c.version)));
+            IF NOT p_replace AND EXISTS (
+                SELECT 1 FROM ec2_history h
+                WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
+            ) THEN
+                DELETE h FROM inventory_came c
+                STRAIGHT_JOIN ec2_history h
+                    ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+                   AND h.kind = 'removed' AND h.old_version = c.version;
+                UPDATE inventory_came c
+                STRAIGHT_JOIN ec2_history h
+                    ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
+                   AND h.kind = 'changed' AND h.old_version = c.version
+                SET h.kind = 'installed', h.old_version = NULL;
+            END IF;
+            -- Only what came: the links kept are there already (the caller holds
+            -- the row lock, so nobody else links this instance meanwhile).
+            INSERT INTO ec2_package (ec2_id, package_id)
+            SELECT p_id, c.id
+            FROM inventory_came c;
         END IF;
-        -- Installs: what came, but for the changes just recorded and, in a
-        -- further chunk, for what the first chunk recorded as removed (or as
-        -- the old side of a change): those were kept.
-        INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
-            new_version)
-        SELECT p_id, p_at, p_source, 'installed', c.name, NULL, c.version
-        FROM inventory_came c
-        WHERE NOT c.same AND NOT EXISTS (
-            SELECT 1 FROM ec2_history h
-            WHERE h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-              AND ((p_replace AND h.kind = 'changed')
-                OR (NOT p_replace AND h.kind IN ('removed', 'changed')
-                    AND h.old_version = c.version)));
-        IF NOT p_replace AND EXISTS (
-            SELECT 1 FROM ec2_history h
-            WHERE h.ec2_id = p_id AND h.changed_at = p_at AND h.kind IN ('removed', 'changed')
-        ) THEN
-            DELETE h FROM inventory_came c
-            STRAIGHT_JOIN ec2_history h
-                ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-               AND h.kind = 'removed' AND h.old_version = c.version;
-            UPDATE inventory_came c
-            STRAIGHT_JOIN ec2_history h
-                ON h.package_name = c.name AND h.changed_at = p_at AND h.ec2_id = p_id
-               AND h.kind = 'changed' AND h.old_version = c.version
-            SET h.kind = 'installed', h.old_version = NULL;
-        END IF;
-        -- Only what came: the links kept are there already (the caller holds
-        -- the row lock, so nobody else links this instance meanwhile).
-        INSERT INTO ec2_package (ec2_id, package_id)
-        SELECT p_id, c.id
-        FROM inventory_came c;
+        DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
     END IF;
-    DROP TEMPORARY TABLE IF EXISTS inventory_wanted, inventory_gone, inventory_came;
 END //
 
 -- Takes the lock of instance `p_id`'s row, inserting the row with the given

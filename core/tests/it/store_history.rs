@@ -113,6 +113,35 @@ async fn stored_set(db: &common::TestDb, instance: &str) -> BTreeSet<(String, St
         .collect()
 }
 
+/// The package changes of an instance in the order their rows were written
+/// (their ids), for racing writers: each takes its time from its own clock,
+/// so the times may not follow the order of their commits.
+async fn changes_in_write_order(db: &common::TestDb, instance: &str) -> Vec<Change> {
+    let out = db
+        .sql(&format!(
+            "SELECT package_name, old_version, new_version FROM ec2_history WHERE ec2_id = '{instance}' AND kind <> 'state' ORDER BY id"
+        ))
+        .await;
+    let text = |f: &aws_sdk_rdsdata::types::Field| match f {
+        aws_sdk_rdsdata::types::Field::StringValue(s) => Some(s.clone()),
+        _ => None,
+    };
+    out.records()
+        .iter()
+        .map(|r| Change {
+            instance_id: id(instance),
+            at: Utc::now(),
+            source: Source::Api,
+            kind: ChangeKind::Changed,
+            package_name: text(&r[0]),
+            old_version: text(&r[1]),
+            new_version: text(&r[2]),
+            old_state: None,
+            new_state: None,
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn writes_record_installs_removals_version_changes_and_states() {
     use ChangeKind::*;
@@ -350,7 +379,10 @@ async fn racing_writers_leave_a_history_that_replays_to_the_stored_set() {
                 .map(|k| Package::new(format!("p{k:02}"), format!("{}.{}", round % 4, writer)))
                 .collect()
         };
-        db.store.put_instance(&common::instance("i-race", set(0, 0))).await.unwrap();
+        db.store
+            .put_instance(&common::instance("i-race", set(0, 0)))
+            .await
+            .unwrap();
         let base = Utc::now();
         let writers: Vec<_> = (0..2)
             .map(|w| {
@@ -363,7 +395,12 @@ async fn racing_writers_leave_a_history_that_replays_to_the_stored_set() {
                         } else {
                             let captured = base + Duration::seconds(round as i64);
                             store
-                                .replace_packages(&id("i-race"), PackageSet::new(&set(w, round), VersionScheme::Natural), captured, Source::Sync)
+                                .replace_packages(
+                                    &id("i-race"),
+                                    PackageSet::new(&set(w, round), VersionScheme::Natural),
+                                    captured,
+                                    Source::Sync,
+                                )
                                 .await?;
                         }
                     }
@@ -374,30 +411,117 @@ async fn racing_writers_leave_a_history_that_replays_to_the_stored_set() {
         for w in writers {
             w.await.unwrap().unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
         }
-        // Replayed in the order the rows were written (their ids): the
-        // writers' times come from two clocks.
-        let out = db.sql("SELECT package_name, old_version, new_version FROM ec2_history WHERE ec2_id = 'i-race' AND kind <> 'state' ORDER BY id").await;
-        let text = |f: &aws_sdk_rdsdata::types::Field| match f {
-            aws_sdk_rdsdata::types::Field::StringValue(s) => Some(s.clone()),
-            _ => None,
-        };
-        let changes: Vec<Change> = out
-            .records()
-            .iter()
-            .map(|r| Change {
-                instance_id: id("i-race"),
-                at: base,
-                source: Source::Api,
-                kind: ChangeKind::Changed,
-                package_name: text(&r[0]),
-                old_version: text(&r[1]),
-                new_version: text(&r[2]),
-                old_state: None,
-                new_state: None,
-            })
-            .collect();
+        let changes = changes_in_write_order(db, "i-race").await;
         assert!(changes.len() > 40, "{ctx}: {} changes", changes.len());
         assert_eq!(replayed(&changes), stored_set(db, "i-race").await, "{ctx}");
+    })
+    .await;
+}
+
+/// A first write records each listed package as installed, once, and links
+/// exactly the list: with every package known already (MySQL links them
+/// straight from the list), with some new (MySQL takes those links back and
+/// looks each package up), and with one package among many new.
+#[tokio::test]
+async fn first_writes_of_known_and_new_packages_record_each_install_once() {
+    common::on_each_backend(async |db| {
+        let (s, ctx) = (&db.store, db.name);
+        let known = [
+            ("curl", "7.81.0-1"),
+            ("openssl", "3.0.2-1"),
+            ("zlib", "1.2.11"),
+        ];
+        let mixed = [
+            ("bash", "5.1-6"),
+            ("curl", "7.81.0-1"),
+            ("openssl", "3.0.2-2"),
+            ("zlib", "1.2.11"),
+        ];
+        let one_known: Vec<(String, String)> = (0..50)
+            .map(|k| (format!("lib{k:02}"), "1".to_owned()))
+            .chain([("zlib".to_owned(), "1.2.11".to_owned())])
+            .collect();
+        let one_known: Vec<(&str, &str)> = one_known
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let writes: [(&str, &[(&str, &str)]); 4] = [
+            ("i-first-new", &known),
+            ("i-first-known", &known),
+            ("i-first-mixed", &mixed),
+            ("i-first-one-known", &one_known),
+        ];
+        for (instance, list) in writes {
+            s.put_instance(&common::instance(instance, pkgs(list)))
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: {instance}: {e:?}"));
+            let want: BTreeSet<(String, String)> = list
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(stored_set(db, instance).await, want, "{ctx}: {instance}");
+            let mut changes: Vec<_> = all_changes(s, instance, 7, ctx)
+                .await
+                .iter()
+                .map(brief)
+                .collect();
+            changes.sort();
+            let installs: Vec<_> = want
+                .iter()
+                .map(|(n, v)| row(ChangeKind::Installed, n, "", v))
+                .collect();
+            assert_eq!(changes, installs, "{ctx}: {instance}: each package once");
+        }
+        let packages = db.count("SELECT COUNT(*) FROM package").await;
+        assert_eq!(packages, 3 + 2 + 50, "{ctx}: each package stored once");
+    })
+    .await;
+}
+
+/// Writers race to be the first to write one new instance, each with its
+/// own set of packages that other instances have already: one of them
+/// inserts the row, the others replace its set. The history replays to the
+/// stored set, which is one writer's.
+#[tokio::test]
+async fn racing_first_writes_of_one_instance_leave_one_writers_set() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let set = |writer: usize| -> Vec<Package> {
+            (0..30)
+                .filter(|k| !(k + writer).is_multiple_of(4))
+                .map(|k| Package::new(format!("p{k:02}"), "1"))
+                .collect()
+        };
+        let all: Vec<Package> = (0..30)
+            .map(|k| Package::new(format!("p{k:02}"), "1"))
+            .collect();
+        db.store
+            .put_instance(&common::instance("i-known", all))
+            .await
+            .unwrap();
+        for round in 0..4 {
+            let instance = format!("i-first-race-{round}");
+            let writers: Vec<_> = (0..4)
+                .map(|w| {
+                    let store = db.fresh_store();
+                    let i = common::instance(&instance, set(w));
+                    tokio::spawn(async move { store.put_instance(&i).await })
+                })
+                .collect();
+            for w in writers {
+                w.await.unwrap().unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+            }
+            let stored = stored_set(db, &instance).await;
+            let sets: Vec<BTreeSet<(String, String)>> = (0..4)
+                .map(|w| set(w).into_iter().map(|p| (p.name, p.version)).collect())
+                .collect();
+            assert!(
+                sets.contains(&stored),
+                "{ctx}: {instance}: one writer's set"
+            );
+            let changes = changes_in_write_order(db, &instance).await;
+            assert_eq!(replayed(&changes), stored, "{ctx}: {instance}");
+        }
     })
     .await;
 }
