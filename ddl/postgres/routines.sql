@@ -73,14 +73,15 @@ DECLARE
     v_came bigint[];
     v_gone bigint[];
 BEGIN
-    SELECT coalesce(array_agg(j.e ->> 'n' ORDER BY j.ord), '{}'),
-           coalesce(array_agg(j.e ->> 'v' ORDER BY j.ord), '{}'),
-           coalesce(array_agg(j.e ->> 'p' ORDER BY j.ord), '{}'),
-           coalesce(array_agg(j.e ->> 'a' ORDER BY j.ord), '{}'),
-           coalesce(array_agg(j.e ->> 's' ORDER BY j.ord), '{}'),
-           coalesce(array_agg(j.e ->> 'k' ORDER BY j.ord), '{}')
+    -- One parse of the list: `->>` on each element of `json` parsed the
+    -- element's text again for every field. The aggregates of one
+    -- statement take the same rows in the same order, so the arrays stay
+    -- aligned without sorting each; nothing below needs the list's order.
+    SELECT coalesce(array_agg(j.n), '{}'), coalesce(array_agg(j.v), '{}'),
+           coalesce(array_agg(j.p), '{}'), coalesce(array_agg(j.a), '{}'),
+           coalesce(array_agg(j.s), '{}'), coalesce(array_agg(j.k), '{}')
     INTO v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys
-    FROM json_array_elements(p_packages) WITH ORDINALITY AS j(e, ord);
+    FROM json_to_recordset(p_packages) AS j(n text, v text, p text, a text, s text, k text);
     FOR looked IN 1..2 LOOP
         SELECT coalesce(array_agg(p.id ORDER BY u.ord), '{}'),
                coalesce(array_agg(
@@ -95,7 +96,7 @@ BEGIN
             AS u(name, version, publisher, architecture, source_name, version_key, ord)
         LEFT JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme;
         EXIT WHEN NOT v_new OR looked = 2;
-        -- New packages in the caller's (sorted) order, so that writers
+        -- New packages in name and version order, so that writers
         -- sharing new packages wait for each other instead of deadlocking.
         -- DO NOTHING leaves known rows unlocked: writers of different
         -- instances share them. Then look again: a concurrent writer may
@@ -109,7 +110,7 @@ BEGIN
                 WITH ORDINALITY
                 AS u(name, version, publisher, architecture, source_name, version_key, ord)
             WHERE v_ids[u.ord] IS NULL
-            ORDER BY u.ord
+            ORDER BY u.name, u.version
             ON CONFLICT (name, version, scheme) DO NOTHING
             RETURNING id
         )
