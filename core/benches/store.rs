@@ -13,6 +13,9 @@
 //!
 //! `cargo test -p inventory-core --bench store` (SQLite always; PostgreSQL /
 //! MySQL when INVENTORY_TEST_POSTGRES_URL / INVENTORY_TEST_MYSQL_URL are set).
+//! `INVENTORY_BENCH_SIZES` (e.g. `1000`) and `INVENTORY_BENCH_RUNS` (default
+//! 7) narrow the sizes and take more runs per figure, for a machine whose
+//! speed changes from second to second.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -25,8 +28,20 @@ use inventory_core::store::Store;
 
 const SIZES: [usize; 4] = [1, 100, 1_000, 10_000];
 const LATENCIES_MS: [u64; 2] = [0, 30];
-/// Each figure is the median of this many runs.
+/// Each figure is the median of this many runs, unless INVENTORY_BENCH_RUNS
+/// says otherwise.
 const RUNS: usize = 7;
+
+/// A list of numbers from the environment variable `name`, comma-separated.
+fn numbers_from_env(name: &str) -> Option<Vec<usize>> {
+    let list = std::env::var(name).ok()?;
+    let numbers = list.split(',').map(|n| n.trim().parse());
+    Some(
+        numbers
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|_| panic!("{name}={list}: not a list of numbers")),
+    )
+}
 
 /// The runs of one side at one size: durations and Data API calls of each
 /// operation.
@@ -91,7 +106,9 @@ fn median(runs: &[Duration]) -> (f64, f64) {
 #[tokio::main]
 async fn main() {
     let before = std::env::var("INVENTORY_BENCH_BEFORE").unwrap_or_else(|_| "HEAD".into());
-    println!("before: {before}; median of {RUNS} runs, milliseconds");
+    let runs_per_figure = numbers_from_env("INVENTORY_BENCH_RUNS").map_or(RUNS, |n| n[0].max(1));
+    let sizes = numbers_from_env("INVENTORY_BENCH_SIZES").unwrap_or(SIZES.to_vec());
+    println!("before: {before}; median of {runs_per_figure} runs, milliseconds");
     println!(
         "| backend | latency | packages | calls write / replace / read (before; now) | write before | write now | replace before | replace now | read before | read now |"
     );
@@ -106,10 +123,10 @@ async fn main() {
             for side in sides {
                 warm_up(&side.store).await;
             }
-            for n in SIZES {
+            for &n in &sizes {
                 let stores = sides.map(TestDb::fresh_store);
                 let mut runs = [Runs::default(), Runs::default()];
-                for run in 0..RUNS {
+                for run in 0..runs_per_figure {
                     let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
                     for side in order {
                         runs[side].run(&stores[side], n, run).await;
