@@ -478,10 +478,12 @@ async fn a_large_scope_takes_its_share_and_the_next_run_starts_with_the_scopes_l
         let mut others: Vec<String> = SCOPES[1..].iter().map(|s| scope(*s).to_string()).collect();
         others.sort();
 
-        // 5 s for six scopes: HOME, never synced, goes first and stops at its
-        // share (5/6 s: its reads take 1 s each), leaving the rest to the
-        // five small scopes, which all end their pass.
-        let first = run(5000).await;
+        // 12 s for six scopes: HOME, never synced, goes first and stops at
+        // its share (2 s: its reads take 1 s each), leaving about 10 s to
+        // the five small scopes, which all end their pass. They need well
+        // under 1 s on an idle machine; with 5 s in all, a loaded CI machine
+        // once left the last of them no time.
+        let first = run(12_000).await;
         let walked: Vec<&str> = first.scopes.iter().map(|p| p.scope.as_str()).collect();
         assert_eq!(walked[0], home, "{}", db.name);
         assert_eq!(walked.len(), 6, "{}: {walked:?}", db.name);
