@@ -39,6 +39,17 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 7411960007 $$;
 -- takes back what the first chunk recorded as removed. An instance without
 -- links records every package as installed, without a diff; an unchanged
 -- set records nothing. The caller holds the row lock.
+--
+-- A first write of known packages (the instance has no links, and the list
+-- brings no publisher, architecture or source to compare) links them
+-- straight from the list and records each as installed: each package is
+-- looked up once, in the links' insert, with no arrays of ids in between.
+-- A package without its sort key (recorded before schema 004) is not
+-- joined, so that it takes the path below, which stores the key. When
+-- fewer rows were linked than listed, some packages are new or keyless:
+-- those links are taken back, and the call goes on as every other write
+-- does.
+--
 -- Each package is looked up once, for its id and whether the input adds
 -- or changes its publisher, architecture or source, or brings the sort key
 -- of a package recorded before schema 004; only new and changed packages
@@ -72,6 +83,7 @@ DECLARE
     v_linked bigint[];
     v_came bigint[];
     v_gone bigint[];
+    v_count bigint;
 BEGIN
     -- One parse of the list: `->>` on each element of `json` parsed the
     -- element's text again for every field. The aggregates of one
@@ -82,6 +94,25 @@ BEGIN
            coalesce(array_agg(j.s), '{}'), coalesce(array_agg(j.k), '{}')
     INTO v_names, v_versions, v_publishers, v_architectures, v_sources, v_keys
     FROM json_to_recordset(p_packages) AS j(n text, v text, p text, a text, s text, k text);
+    IF NOT EXISTS (SELECT 1 FROM ec2_package WHERE ec2_id = p_id)
+       AND array_remove(v_publishers, NULL) = '{}'
+       AND array_remove(v_architectures, NULL) = '{}'
+       AND array_remove(v_sources, NULL) = '{}' THEN
+        INSERT INTO ec2_package (ec2_id, package_id)
+        SELECT p_id, p.id
+        FROM unnest(v_names, v_versions) AS u(name, version)
+        JOIN package p ON p.name = u.name AND p.version = u.version AND p.scheme = p_scheme
+            AND p.version_key IS NOT NULL;
+        GET DIAGNOSTICS v_count = ROW_COUNT;
+        IF v_count = cardinality(v_names) THEN
+            INSERT INTO ec2_history (ec2_id, changed_at, source, kind, package_name, old_version,
+                new_version)
+            SELECT p_id, p_at, p_source, 'installed', u.name, NULL, u.version
+            FROM unnest(v_names, v_versions) AS u(name, version);
+            RETURN;
+        END IF;
+        DELETE FROM ec2_package WHERE ec2_id = p_id;
+    END IF;
     FOR looked IN 1..2 LOOP
         SELECT coalesce(array_agg(p.id ORDER BY u.ord), '{}'),
                coalesce(array_agg(

@@ -231,6 +231,54 @@ async fn a_later_write_fills_in_what_a_package_lacked() {
     .await;
 }
 
+/// A first write of a new instance takes its quickest path only when its
+/// list brings no field to compare: each field alone, on a package stored
+/// without it, must still fill it in.
+#[tokio::test]
+async fn a_first_write_bringing_one_field_fills_it_in() {
+    common::on_each_backend(async |db| {
+        let ctx = db.name;
+        let bare = common::instance("i-bare", common::packages(3));
+        db.store.put_instance(&bare).await.unwrap();
+        let mut fields = common::packages(3);
+        fields[0].publisher = Some("pub".into());
+        let mut only_architecture = common::packages(3);
+        only_architecture[1].architecture = Some("arm64".into());
+        let mut only_source = common::packages(3);
+        only_source[2].source_name = Some("src".into());
+        for (instance, packages) in [
+            ("i-publisher", fields),
+            ("i-architecture", only_architecture),
+            ("i-source", only_source),
+        ] {
+            let i = common::instance(instance, packages);
+            db.store
+                .put_instance(&i)
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: {instance}: {e:?}"));
+        }
+        let stored: Vec<_> = db
+            .record(&id("i-bare"))
+            .await
+            .instance
+            .packages
+            .into_iter()
+            .map(|p| (p.publisher, p.architecture, p.source_name))
+            .collect();
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            stored,
+            [
+                (some("pub"), None, None),
+                (None, some("arm64"), None),
+                (None, None, some("src")),
+            ],
+            "{ctx}"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn delete_cascades_to_links() {
     common::on_each_backend(async |db| {
