@@ -240,14 +240,14 @@ async fn a_first_write_bringing_one_field_fills_it_in() {
         let ctx = db.name;
         let bare = common::instance("i-bare", common::packages(3));
         db.store.put_instance(&bare).await.unwrap();
-        let mut fields = common::packages(3);
-        fields[0].publisher = Some("pub".into());
+        let mut only_publisher = common::packages(3);
+        only_publisher[0].publisher = Some("pub".into());
         let mut only_architecture = common::packages(3);
         only_architecture[1].architecture = Some("arm64".into());
         let mut only_source = common::packages(3);
         only_source[2].source_name = Some("src".into());
         for (instance, packages) in [
-            ("i-publisher", fields),
+            ("i-publisher", only_publisher),
             ("i-architecture", only_architecture),
             ("i-source", only_source),
         ] {
