@@ -263,8 +263,13 @@ pub async fn postgres() -> Option<TestDb> {
 
 /// Only MySQL/MariaDB, when its URL is set (else after the SKIPPED line).
 pub async fn mysql() -> Option<TestDb> {
+    mysql_with(|_| {}).await
+}
+
+/// [`mysql`] with endpoint settings changed by `configure`.
+pub async fn mysql_with(configure: impl Fn(&mut Config)) -> Option<TestDb> {
     let url = optional::MYSQL.url()?;
-    let db = TestDb::mysql(&url, &|_| {}).await;
+    let db = TestDb::mysql(&url, &configure).await;
     db.migrate(Schema::Current).await;
     Some(db)
 }
