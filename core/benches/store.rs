@@ -106,7 +106,11 @@ fn median(runs: &[Duration]) -> (f64, f64) {
 #[tokio::main]
 async fn main() {
     let before = std::env::var("INVENTORY_BENCH_BEFORE").unwrap_or_else(|_| "HEAD".into());
-    let runs_per_figure = numbers_from_env("INVENTORY_BENCH_RUNS").map_or(RUNS, |n| n[0].max(1));
+    let runs_per_figure = match numbers_from_env("INVENTORY_BENCH_RUNS").as_deref() {
+        None => RUNS,
+        Some(&[runs]) if runs > 0 => runs,
+        Some(_) => panic!("INVENTORY_BENCH_RUNS: one number of runs, at least 1"),
+    };
     let sizes = numbers_from_env("INVENTORY_BENCH_SIZES").unwrap_or(SIZES.to_vec());
     println!("before: {before}; median of {runs_per_figure} runs, milliseconds");
     println!(
