@@ -327,7 +327,11 @@ END //
 -- (`p_old_state`, NULL when new) and whether this call inserted the row.
 -- When a concurrent writer inserts the same new id first, the call waits
 -- for that writer's row and answers as for a known instance: the writers of
--- one instance queue here, in the order they take the lock.
+-- one instance queue here, in the order they take the lock. The failed
+-- INSERT share-locks the row it met (InnoDB does so on a duplicate key), so
+-- no DELETE can remove it before the SELECT ... FOR UPDATE that follows;
+-- PostgreSQL's `ON CONFLICT DO NOTHING` locks nothing, and its function
+-- looks again.
 CREATE PROCEDURE inventory_lock_instance(
     IN p_id VARCHAR(255) CHARACTER SET ascii, IN p_account VARCHAR(12), IN p_region VARCHAR(32),
     IN p_state VARCHAR(16), IN p_instance_type VARCHAR(255), IN p_image_id VARCHAR(255),

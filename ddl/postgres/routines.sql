@@ -262,7 +262,11 @@ $$;
 -- (`old_state`, NULL when new) and whether this call inserted the row. When a
 -- concurrent writer inserts the same new id first, the call waits for that
 -- writer's row and answers as for a known instance: the writers of one
--- instance queue here, in the order they take the lock.
+-- instance queue here, in the order they take the lock. The call returns
+-- only holding the row: `ON CONFLICT DO NOTHING` locks nothing, so a DELETE
+-- can remove the row it met before this call locks it, and the call then
+-- looks again (it used to go on without a lock, and link the instance
+-- beside the writer that inserted it anew).
 CREATE OR REPLACE FUNCTION inventory_lock_instance(
     p_id text, p_account text, p_region text, p_state text,
     p_instance_type text, p_image_id text, p_platform text, p_launch_time timestamp,
@@ -272,24 +276,25 @@ CREATE OR REPLACE FUNCTION inventory_lock_instance(
     OUT old_state text, OUT inserted boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    inserted = false;
-    SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
-        launch_time, tags, source, created, updated, terminated_at, inventory_captured_at,
-        last_event_time, platform_name, platform_version, os_release, version_scheme)
-    VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
-        p_launch_time, p_tags, p_source, p_now, p_now,
-        CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time,
-        p_platform_name, p_platform_version, p_os_release, p_version_scheme)
-    ON CONFLICT (id) DO NOTHING
-    RETURNING true INTO inserted;
-    IF inserted IS NULL THEN
-        inserted = false;
+    LOOP
         SELECT e.state INTO old_state FROM ec2 e WHERE e.id = p_id FOR UPDATE;
-    END IF;
+        IF FOUND THEN
+            inserted = false;
+            RETURN;
+        END IF;
+        INSERT INTO ec2 (id, account, region, state, instance_type, image_id, platform,
+            launch_time, tags, source, created, updated, terminated_at, inventory_captured_at,
+            last_event_time, platform_name, platform_version, os_release, version_scheme)
+        VALUES (p_id, p_account, p_region, p_state, p_instance_type, p_image_id, p_platform,
+            p_launch_time, p_tags, p_source, p_now, p_now,
+            CASE WHEN p_state = 'terminated' THEN p_at END, p_captured_at, p_event_time,
+            p_platform_name, p_platform_version, p_os_release, p_version_scheme)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING true INTO inserted;
+        IF inserted THEN
+            RETURN;
+        END IF;
+    END LOOP;
 END
 $$;
 

@@ -334,3 +334,97 @@ async fn deletes_racing_writes_leave_no_link_without_its_instance() {
     })
     .await;
 }
+
+/// The narrow case of the race above, set up step by step on PostgreSQL: a
+/// writer finds no row and inserts one, but meets a row another writer
+/// committed meanwhile, and a delete removes that row before the writer
+/// locks it. `ON CONFLICT DO NOTHING` locks nothing, so the writer used to
+/// go on without any row lock and link an instance that no longer existed.
+/// A trigger that sleeps on this writer's insert (its account) holds the
+/// window open; the delete's transaction locks the row before the writer
+/// meets it and deletes it once the writer waits for that lock.
+#[tokio::test]
+async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let id = InstanceId::parse("i-come-and-gone").unwrap();
+    let slow = 99;
+    db.sql(&format!(
+        "CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.account = '{}' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$",
+        account_of(slow)
+    ))
+    .await;
+    db.sql(
+        "CREATE TRIGGER slow_insert BEFORE INSERT ON ec2 \
+         FOR EACH ROW EXECUTE FUNCTION slow_insert()",
+    )
+    .await;
+    let writer = {
+        let store = db.fresh_store();
+        tokio::spawn(async move {
+            store
+                .put_instance(&put_body("i-come-and-gone", slow, 0))
+                .await
+        })
+    };
+    // The writer found no row and sleeps in its insert: another writer's
+    // row goes in, and a transaction locks it.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    db.store
+        .put_instance(&put_body(id.as_str(), 1, 0))
+        .await
+        .unwrap();
+    let deleter = db
+        .client
+        .begin_transaction()
+        .resource_arn(&db.target.resource_arn)
+        .secret_arn(&db.target.secret_arn)
+        .send()
+        .await
+        .unwrap();
+    let in_deleter = |sql: &str| {
+        db.client
+            .execute_statement()
+            .resource_arn(&db.target.resource_arn)
+            .secret_arn(&db.target.secret_arn)
+            .transaction_id(deleter.transaction_id().unwrap())
+            .sql(sql.to_string())
+            .send()
+    };
+    in_deleter("SELECT id FROM ec2 WHERE id = 'i-come-and-gone' FOR UPDATE")
+        .await
+        .unwrap();
+    // The writer wakes, meets the locked row and waits for its lock.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        !writer.is_finished(),
+        "the writer did not wait for the row's lock"
+    );
+    in_deleter("DELETE FROM ec2 WHERE id = 'i-come-and-gone'")
+        .await
+        .unwrap();
+    db.client
+        .commit_transaction()
+        .resource_arn(&db.target.resource_arn)
+        .secret_arn(&db.target.secret_arn)
+        .transaction_id(deleter.transaction_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let written = writer.await.unwrap().expect("the slow writer's put");
+    let orphans = db
+        .count(
+            "SELECT COUNT(*) FROM ec2_package ep \
+             WHERE NOT EXISTS (SELECT 1 FROM ec2 e WHERE e.id = ep.ec2_id)",
+        )
+        .await;
+    assert_eq!(
+        orphans, 0,
+        "links without their instance (the writer answered {written:?})"
+    );
+    let candidates = [(Some(account_of(slow)), stored_form(&set_of(slow, 0)))];
+    assert_one_written_set(&db, &id, &candidates, "the slow writer").await;
+    db.finish().await;
+}
