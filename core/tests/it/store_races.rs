@@ -352,7 +352,7 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
     let slow = 99;
     db.sql(&format!(
         "CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-         IF NEW.account = '{}' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$",
+         IF NEW.account = '{}' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$",
         account_of(slow)
     ))
     .await;
@@ -371,7 +371,7 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
     };
     // The writer found no row and sleeps in its insert: another writer's
     // row goes in, and a transaction locks it.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let slow_backend = backend_where(&db, "wait_event = 'PgSleep'").await;
     db.store
         .put_instance(&put_body(id.as_str(), 1, 0))
         .await
@@ -397,7 +397,8 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
         .await
         .unwrap();
     // The writer wakes, meets the locked row and waits for its lock.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let waiting = format!("pid = {slow_backend} AND wait_event_type = 'Lock'");
+    backend_where(&db, &waiting).await;
     assert!(
         !writer.is_finished(),
         "the writer did not wait for the row's lock"
@@ -427,4 +428,18 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
     let candidates = [(Some(account_of(slow)), stored_form(&set_of(slow, 0)))];
     assert_one_written_set(&db, &id, &candidates, "the slow writer").await;
     db.finish().await;
+}
+
+/// The process id of a PostgreSQL backend that matches `condition` (a
+/// clause over `pg_stat_activity`), waiting at most 10 seconds for one.
+async fn backend_where(db: &common::TestDb, condition: &str) -> i64 {
+    let sql = format!("SELECT COALESCE(MAX(pid), 0) FROM pg_stat_activity WHERE {condition}");
+    for _ in 0..200 {
+        let pid = db.count(&sql).await;
+        if pid > 0 {
+            return pid;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no PostgreSQL backend where {condition}");
 }
