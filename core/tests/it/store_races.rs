@@ -362,12 +362,8 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
     )
     .await;
     let writer = {
-        let store = db.fresh_store();
-        tokio::spawn(async move {
-            store
-                .put_instance(&put_body("i-come-and-gone", slow, 0))
-                .await
-        })
+        let (store, body) = (db.fresh_store(), put_body(id.as_str(), slow, 0));
+        tokio::spawn(async move { store.put_instance(&body).await })
     };
     // The writer found no row and sleeps in its insert: another writer's
     // row goes in, and a transaction locks it.
@@ -393,7 +389,7 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
             .sql(sql.to_string())
             .send()
     };
-    in_deleter("SELECT id FROM ec2 WHERE id = 'i-come-and-gone' FOR UPDATE")
+    in_deleter(&format!("SELECT id FROM ec2 WHERE id = '{id}' FOR UPDATE"))
         .await
         .unwrap();
     // The writer wakes, meets the locked row and waits for its lock.
@@ -403,7 +399,7 @@ async fn a_writer_whose_row_is_deleted_before_it_locks_it_inserts_it_anew() {
         !writer.is_finished(),
         "the writer did not wait for the row's lock"
     );
-    in_deleter("DELETE FROM ec2 WHERE id = 'i-come-and-gone'")
+    in_deleter(&format!("DELETE FROM ec2 WHERE id = '{id}'"))
         .await
         .unwrap();
     db.client
